@@ -1,0 +1,30 @@
+"""Redis connections built the same way everywhere, with timeouts that fail fast.
+
+A chat handler must answer "the queue is unavailable" within seconds when Redis is away, not
+hang; and every process reconnects by itself when it returns (redis-py retries on the next
+command), so no process keeps a dead connection.
+"""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio as aioredis
+
+from naibot.settings import RedisSettings
+
+
+def _options(settings: RedisSettings) -> dict[str, object]:
+    return {
+        "socket_timeout": settings.socket_timeout,
+        "socket_connect_timeout": settings.connect_timeout,
+        "health_check_interval": 30,
+        "retry_on_timeout": False,
+    }
+
+
+def async_redis(settings: RedisSettings) -> aioredis.Redis:
+    return aioredis.Redis.from_url(settings.url, **_options(settings))
+
+
+def sync_redis(settings: RedisSettings) -> redis.Redis:
+    return redis.Redis.from_url(settings.url, **_options(settings))

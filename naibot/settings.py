@@ -1,0 +1,257 @@
+"""Typed, validated settings: ``settings.yaml`` first, then the environment on top.
+
+One module owns configuration so every process (worker, bots, API, CLI) reads it the same way
+and a mistake is caught at start, with the key named, before anything runs.
+
+Environment overrides, one systematic scheme: ``NAIBOT_<SECTION>__<KEY>`` (double underscore
+between levels, case-insensitive), e.g. ``NAIBOT_REDIS__PREFIX=bot1`` or
+``NAIBOT_NOVELAI__TIMEOUTS__GENERATE=300``. Values that look like JSON lists or objects are
+parsed as JSON. The well-known names in ``WELL_KNOWN_ENV`` (the seed's ``REDIS_HOST``,
+``MINIO_*`` and friends) work too; they win over ``NAIBOT_*`` for the same key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "NAIBOT_"
+SETTINGS_PATH_ENV = "NAIBOT_SETTINGS"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class _Section(BaseModel):
+    # A typo in settings.yaml must be an error that names the key, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class RedisSettings(_Section):
+    url: str = "redis://127.0.0.1:6379/0"
+    prefix: str = Field("naibot", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Fail fast when Redis is away instead of hanging a chat handler.
+    socket_timeout: float = Field(5.0, gt=0)
+    connect_timeout: float = Field(2.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class NovelAITimeouts(_Section):
+    connect: float = Field(10.0, gt=0)
+    login: float = Field(30.0, gt=0)
+    user: float = Field(20.0, gt=0)
+    # A generation at high resolution and many steps can take well over a minute.
+    generate: float = Field(180.0, gt=0)
+
+
+class DefaultAccount(_Section):
+    """The deployment's own NovelAI account, named ``default``."""
+
+    token: SecretStr | None = None
+    email: str | None = None
+    password: SecretStr | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None or (self.email is not None and self.password is not None)
+
+
+class NovelAISettings(_Section):
+    api_url: str = "https://api.novelai.net"
+    image_url: str = "https://image.novelai.net"
+    timeouts: NovelAITimeouts = NovelAITimeouts()
+    # Log in again when a cached token has this many days or fewer left (tokens live 30 days).
+    refresh_days: float = Field(10.0, ge=0, le=30)
+    default_account: DefaultAccount = DefaultAccount()
+
+    @field_validator("api_url", "image_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+
+class SecuritySettings(_Section):
+    # Passphrase for secrets at rest; required as soon as anything secret is stored.
+    secret_key: SecretStr | None = None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+        return value
+
+
+class MinioSettings(_Section):
+    endpoint: str = "127.0.0.1:9000"
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    secure: bool = False
+    bucket: str = "naibot"
+    # Public bucket URLs, or presigned URLs valid for ``presign_seconds``.
+    public: bool = False
+    presign_seconds: int = Field(7 * 86400, gt=0, le=7 * 86400)
+
+
+class StorageSettings(_Section):
+    backend: Literal["local", "minio"] = "local"
+    dir: Path = Path("./data/images")
+    # Where ``/static/images/<key>`` is reachable from outside (the HTTP API), if anywhere.
+    public_base_url: str | None = None
+    minio: MinioSettings = MinioSettings()
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    redis: RedisSettings = RedisSettings()
+    novelai: NovelAISettings = NovelAISettings()
+    security: SecuritySettings = SecuritySettings()
+    storage: StorageSettings = StorageSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    discord: DiscordSettings = DiscordSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+# Names the seed (and common deployment habit) use, mapped to their place in Settings.
+WELL_KNOWN_ENV: dict[str, tuple[str, ...]] = {
+    "REDIS_URL": ("redis", "url"),
+    "MINIO_ENDPOINT": ("storage", "minio", "endpoint"),
+    "MINIO_ACCESS_KEY": ("storage", "minio", "access_key"),
+    "MINIO_SECRET_KEY": ("storage", "minio", "secret_key"),
+    "MINIO_SECURE": ("storage", "minio", "secure"),
+    "MINIO_BUCKET": ("storage", "minio", "bucket"),
+    "NOVELAI_API_URL": ("novelai", "api_url"),
+    "NOVELAI_IMAGE_URL": ("novelai", "image_url"),
+    "NOVELAI_TOKEN": ("novelai", "default_account", "token"),
+    "NOVELAI_EMAIL": ("novelai", "default_account", "email"),
+    "NOVELAI_PASSWORD": ("novelai", "default_account", "password"),
+    "NAIBOT_SECRET_KEY": ("security", "secret_key"),
+    "STORAGE_BACKEND": ("storage", "backend"),
+    "STORAGE_DIR": ("storage", "dir"),
+    "TELEGRAM_TOKEN": ("telegram", "token"),
+    "TELEGRAM_API_URL": ("telegram", "api_url"),
+    "DISCORD_TOKEN": ("discord", "token"),
+    "DISCORD_API_URL": ("discord", "api_url"),
+    "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
+}
+# The seed configured Redis by host and port; they replace those parts of redis.url.
+REDIS_HOST_ENV = "REDIS_HOST"
+REDIS_PORT_ENV = "REDIS_PORT"
+_NOT_KEYS = {SETTINGS_PATH_ENV, "NAIBOT_SECRET_KEY"}
+
+
+class SettingsError(Exception):
+    """The settings file or environment is wrong; the message names every bad key."""
+
+
+def _env_value(raw: str) -> Any:
+    text = raw.strip()
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[path[-1]] = value
+
+
+def _apply_env(tree: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, raw in sorted(env.items()):
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and upper not in _NOT_KEYS and "__" in upper:
+            path = tuple(part.lower() for part in upper[len(ENV_PREFIX):].split("__"))
+            _set_path(tree, path, _env_value(raw))
+    for name, path in WELL_KNOWN_ENV.items():
+        if name in env:
+            _set_path(tree, path, _env_value(env[name]))
+    _apply_redis_host_port(tree, env)
+
+
+def _apply_redis_host_port(tree: dict[str, Any], env: Mapping[str, str]) -> None:
+    host, port = env.get(REDIS_HOST_ENV), env.get(REDIS_PORT_ENV)
+    if not host and not port:
+        return
+    url = tree.get("redis", {}).get("url") or RedisSettings.model_fields["url"].default
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    userinfo = ""
+    if "@" in netloc:
+        userinfo, netloc = netloc.rsplit("@", 1)
+        userinfo += "@"
+    old_host, _, old_port = netloc.partition(":")
+    new_netloc = f"{userinfo}{host or old_host}:{port or old_port or '6379'}"
+    _set_path(tree, ("redis", "url"), urlunsplit(parts._replace(netloc=new_netloc)))
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "unknown key (check the spelling)" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the YAML file (if it exists) and the environment into validated ``Settings``.
+
+    Raises ``SettingsError`` naming each bad key; a missing file is fine (defaults + env).
+    """
+    env = os.environ if env is None else env
+    path = Path(path or env.get(SETTINGS_PATH_ENV) or "settings.yaml")
+    tree: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise SettingsError(f"{path}: the top level must be a mapping of sections (redis:, novelai:, ...)")
+        tree = loaded or {}
+    _apply_env(tree, env)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise SettingsError(f"{path}: invalid settings:\n{_describe(exc)}") from None
+
+
+def secret(value: SecretStr | None) -> str | None:
+    """Unwrap a SecretStr at the last moment, where the secret is actually used."""
+    return value.get_secret_value() if value is not None else None

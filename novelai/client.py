@@ -1,0 +1,354 @@
+"""The async NovelAI client: authentication with cached tokens, generation, account status.
+
+One ``NovelAIClient`` per process and event loop holds one httpx connection pool. It never
+runs two generations for one NovelAI account at once (an in-process lock per account), so the
+only "Concurrent generation is locked" answers it can see come from elsewhere: another
+process, or a generation NovelAI is still finishing after we gave up on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import string
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from novelai import errors
+from novelai.accounts import Account, jwt_expiry
+from novelai.payload import build_payload
+from novelai.request import GenerationRequest
+from novelai.response import GeneratedImage, StreamEvent, decode_images, image_from_png, iter_stream_events
+from novelai.subscription import Subscription
+from novelai.tokens import DAY, CachedToken, TokenCache
+
+log = logging.getLogger(__name__)
+
+# A fresh login token lives 30 days; used when a token carries no readable ``exp``.
+LOGIN_TOKEN_LIFETIME = 30 * DAY
+ProgressCallback = Callable[[StreamEvent, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds per call type: logins and account calls are quick, generations are not."""
+
+    connect: float = 10.0
+    login: float = 30.0
+    user: float = 20.0
+    generate: float = 180.0
+
+    def for_call(self, seconds: float) -> httpx.Timeout:
+        return httpx.Timeout(seconds, connect=self.connect)
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """What ``naibot account status`` and ``/account`` show."""
+
+    name: str
+    kind: str
+    cached: bool
+    expires_at: float | None
+    verified_at: float | None
+    subscription: Subscription | None
+    error: str | None = None
+
+    @property
+    def days_left(self) -> float | None:
+        return None if self.expires_at is None else max(0.0, (self.expires_at - time.time()) / DAY)
+
+
+def _correlation_headers() -> dict[str, str]:
+    # The website tags every request like this; sending the same keeps us unremarkable.
+    now = datetime.now(UTC)
+    return {
+        "x-correlation-id": "".join(random.choices(string.ascii_letters + string.digits, k=6)),
+        "x-initiated-at": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+    }
+
+
+def _error_from_response(response: httpx.Response) -> errors.NovelAIError:
+    message = response.reason_phrase or "error"
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            message = str(body.get("message") or body.get("error") or message)
+    except ValueError:
+        text = response.text.strip()
+        if text and not text.lstrip().startswith("<"):
+            message = text[:200]
+    retry_after = response.headers.get("retry-after")
+    try:
+        delay = float(retry_after) if retry_after else None
+    except ValueError:
+        delay = None
+    return errors.error_for_status(response.status_code, message, retry_after=delay)
+
+
+class NovelAIClient:
+    """Talks to NovelAI (or the sandbox) for any number of accounts side by side."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        image_url: str,
+        token_cache: TokenCache,
+        timeouts: Timeouts | None = None,
+        refresh_days: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.image_url = image_url.rstrip("/")
+        self.tokens = token_cache
+        self.timeouts = timeouts or Timeouts()
+        self.refresh_margin = refresh_days * DAY
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            headers={"User-Agent": "naibot/0.1 (+https://github.com/naibot)"},
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            timeout=self.timeouts.for_call(self.timeouts.user),
+        )
+        # Process-local copies of tokens, keyed by (name, fingerprint) so a re-bound name never
+        # reuses another account's token.
+        self._memory: dict[tuple[str, str], CachedToken] = {}
+        self._login_locks: dict[str, asyncio.Lock] = {}
+        self._generation_locks: dict[str, asyncio.Lock] = {}
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> NovelAIClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- HTTP plumbing ---------------------------------------------------------------------
+
+    def _user_hosts(self) -> list[str]:
+        # NovelAI has been moving /user/* to the image host; try it first, then the API host.
+        return list(dict.fromkeys([self.image_url, self.api_url]))
+
+    async def _send(self, method: str, url: str, *, timeout: float, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, url, timeout=self.timeouts.for_call(timeout), **kwargs)
+        except httpx.TimeoutException as exc:
+            raise errors.Timeout(f"no answer from NovelAI within {timeout:.0f} s ({type(exc).__name__})",
+                                 user_message="NovelAI did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise errors.NetworkError(f"could not reach NovelAI: {type(exc).__name__}: {exc}",
+                                      user_message="NovelAI could not be reached") from exc
+
+    async def _user_call(self, method: str, path: str, *, timeout: float, **kwargs: Any) -> httpx.Response:
+        hosts = self._user_hosts()
+        for i, host in enumerate(hosts):
+            last = i == len(hosts) - 1
+            try:
+                response = await self._send(method, host + path, timeout=timeout, **kwargs)
+            except errors.NetworkError:
+                if last:
+                    raise
+                continue
+            moved = response.status_code in (404, 405) or (
+                response.status_code == 400 and "image url" in response.text.lower()
+            )
+            if not moved or last:
+                return response
+        raise AssertionError("unreachable")
+
+    # -- authentication --------------------------------------------------------------------
+
+    async def login(self, access_key: str) -> str:
+        """Exchange an access key for a fresh token (``POST /user/login``)."""
+        response = await self._user_call("POST", "/user/login", json={"key": access_key},
+                                         timeout=self.timeouts.login)
+        if response.status_code not in (200, 201):
+            raise _error_from_response(response)
+        try:
+            token = response.json()["accessToken"]
+        except (ValueError, KeyError, TypeError):
+            raise errors.ServerError("NovelAI's login answer has no accessToken") from None
+        if not isinstance(token, str) or not token:
+            raise errors.ServerError("NovelAI's login answer has an empty accessToken")
+        return token
+
+    def _lock(self, table: dict[str, asyncio.Lock], key: str) -> asyncio.Lock:
+        lock = table.get(key)
+        if lock is None:
+            lock = table[key] = asyncio.Lock()
+        return lock
+
+    def _usable(self, entry: CachedToken | None, stale: str | None) -> bool:
+        return entry is not None and entry.token != stale and entry.usable(self.refresh_margin)
+
+    async def token_for(self, account: Account, *, stale: str | None = None) -> str:
+        """A token to use now. ``stale`` is a token NovelAI just refused: never return it again."""
+        if not account.can_login:
+            if account.token == stale or not account.token:
+                raise errors.AuthError("NovelAI refused the account's token and it cannot be renewed",
+                                       status=401, user_message="NovelAI no longer accepts this token")
+            return account.token
+        memo_key = (account.name, account.fingerprint)
+        entry = self._memory.get(memo_key)
+        if self._usable(entry, stale):
+            return entry.token  # type: ignore[union-attr]
+        async with self._lock(self._login_locks, account.fingerprint):
+            # Whoever held the lock before us may have logged in already.
+            entry = self._memory.get(memo_key)
+            if not self._usable(entry, stale):
+                entry = await self.tokens.get(account.name)
+            if not self._usable(entry, stale):
+                entry = await self._login_once(account, stale)
+            self._memory[memo_key] = entry  # type: ignore[assignment]
+            return entry.token  # type: ignore[union-attr]
+
+    async def _login_once(self, account: Account, stale: str | None) -> CachedToken:
+        """Log in unless another process is doing so right now; then take its token."""
+        owner = await self.tokens.acquire_login(account.name, ttl=self.timeouts.login + 5)
+        if owner is None:
+            entry = await self.tokens.wait_for_login(account.name, stale, timeout=self.timeouts.login + 5)
+            if self._usable(entry, stale):
+                return entry  # type: ignore[return-value]
+            owner = ""
+        try:
+            token = await self.login(account.access_key)  # type: ignore[arg-type]
+            now = time.time()
+            entry = CachedToken(token=token, expires_at=jwt_expiry(token) or now + LOGIN_TOKEN_LIFETIME,
+                                verified_at=now, obtained_at=now)
+            await self.tokens.put(account.name, entry)
+            log.info("logged in to NovelAI as account %s", account.name)
+            return entry
+        finally:
+            await self.tokens.release_login(account.name, owner)
+
+    async def forget_token(self, account: Account) -> None:
+        """Drop every cached copy of the account's token (logout, account removal)."""
+        self._memory.pop((account.name, account.fingerprint), None)
+        await self.tokens.delete(account.name)
+
+    async def _authorized(self, account: Account, call: Callable[[str], Awaitable[httpx.Response]]
+                          ) -> httpx.Response:
+        """Run ``call`` with a token; on 401 renew once and try again; a second 401 is final."""
+        token = await self.token_for(account)
+        response = await call(token)
+        if response.status_code != 401:
+            return response
+        log.warning("NovelAI refused the token of account %s; renewing it once", account.name)
+        self._memory.pop((account.name, account.fingerprint), None)
+        await self.tokens.delete(account.name)
+        token = await self.token_for(account, stale=token)
+        return await call(token)
+
+    @staticmethod
+    def _auth_headers(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", **_correlation_headers()}
+
+    # -- account information ---------------------------------------------------------------
+
+    async def subscription(self, account: Account) -> Subscription:
+        response = await self._authorized(account, lambda token: self._user_call(
+            "GET", "/user/subscription", headers=self._auth_headers(token), timeout=self.timeouts.user))
+        if response.status_code != 200:
+            raise _error_from_response(response)
+        await self._mark_verified(account)
+        return Subscription.from_api(response.json())
+
+    async def _mark_verified(self, account: Account) -> None:
+        entry = self._memory.get((account.name, account.fingerprint)) or await self.tokens.get(account.name)
+        if entry is None and account.token:
+            now = time.time()
+            entry = CachedToken(account.token, jwt_expiry(account.token), now, now)
+        if entry is not None:
+            entry = entry.verified()
+            self._memory[(account.name, account.fingerprint)] = entry
+            await self.tokens.put(account.name, entry)
+
+    async def status(self, account: Account) -> AccountStatus:
+        """Token cache state plus tier and Anlas; an error is reported, not raised."""
+        subscription: Subscription | None = None
+        error: str | None = None
+        try:
+            subscription = await self.subscription(account)
+        except errors.NovelAIError as exc:
+            error = exc.user_message
+        entry = await self.tokens.get(account.name) or self._memory.get((account.name, account.fingerprint))
+        expires = entry.expires_at if entry else (jwt_expiry(account.token) if account.token else None)
+        return AccountStatus(
+            name=account.name, kind=account.kind, cached=entry is not None and self.tokens.enabled,
+            expires_at=expires, verified_at=entry.verified_at if entry else None,
+            subscription=subscription, error=error,
+        )
+
+    # -- generation ------------------------------------------------------------------------
+
+    async def generate(self, account: Account, request: GenerationRequest, *,
+                       on_progress: ProgressCallback | None = None) -> list[GeneratedImage]:
+        """Generate with ``request`` (resolved here if needed) and return the original PNGs.
+
+        With ``on_progress`` the streaming endpoint is used and the callback receives each
+        intermediate step (event, total steps); otherwise the plain ZIP endpoint.
+        """
+        request = request.resolved()
+        async with self._lock(self._generation_locks, account.fingerprint):
+            if on_progress is None:
+                return await self._generate_zip(account, request)
+            return await self._generate_stream(account, request, on_progress)
+
+    async def _generate_zip(self, account: Account, request: GenerationRequest) -> list[GeneratedImage]:
+        payload = build_payload(request)
+        response = await self._authorized(account, lambda token: self._send(
+            "POST", f"{self.image_url}/ai/generate-image", json=payload,
+            headers=self._auth_headers(token), timeout=self.timeouts.generate))
+        if response.status_code != 200:
+            raise _error_from_response(response)
+        return decode_images(response.content, request.seed)
+
+    async def _generate_stream(self, account: Account, request: GenerationRequest,
+                               on_progress: ProgressCallback) -> list[GeneratedImage]:
+        payload = build_payload(request, stream=True)
+        stale: str | None = None
+        for _attempt in range(2):
+            token = await self.token_for(account, stale=stale)
+            try:
+                async with self._http.stream(
+                    "POST", f"{self.image_url}/ai/generate-image-stream", json=payload,
+                    headers=self._auth_headers(token), timeout=self.timeouts.for_call(self.timeouts.generate),
+                ) as response:
+                    if response.status_code == 401 and stale is None:
+                        await response.aread()
+                        self._memory.pop((account.name, account.fingerprint), None)
+                        await self.tokens.delete(account.name)
+                        stale = token
+                        continue
+                    if response.status_code != 200:
+                        await response.aread()
+                        raise _error_from_response(response)
+                    return await self._collect_stream(response, request, on_progress)
+            except httpx.TimeoutException as exc:
+                raise errors.Timeout("NovelAI's stream stalled", user_message="NovelAI did not answer in time"
+                                     ) from exc
+            except httpx.TransportError as exc:
+                raise errors.NetworkError(f"NovelAI's stream broke: {type(exc).__name__}",
+                                          user_message="the connection to NovelAI broke") from exc
+        raise errors.AuthError("NovelAI refused the renewed token", status=401,
+                               user_message="NovelAI did not accept the account's credentials")
+
+    async def _collect_stream(self, response: httpx.Response, request: GenerationRequest,
+                              on_progress: ProgressCallback) -> list[GeneratedImage]:
+        finals: dict[int, bytes] = {}
+        async for event in iter_stream_events(response.aiter_bytes()):
+            if event.is_final:
+                finals[event.sample_index] = event.image
+            else:
+                await on_progress(event, request.steps or 0)
+        if len(finals) < request.n_samples:
+            raise errors.ServerError(f"NovelAI's stream ended after {len(finals)} of {request.n_samples} images")
+        return [image_from_png(finals[i], i, request.seed) for i in sorted(finals)]

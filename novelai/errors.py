@@ -1,0 +1,143 @@
+"""The small, typed error hierarchy of the NovelAI client.
+
+Every error says two things the queue needs without parsing text: whether trying again can
+help (``retryable``), and whether the account is still busy with an abandoned generation
+(``holds_account``: NovelAI answers 429 "Concurrent generation is locked" until it ends).
+``user_message`` is safe to show in a chat: it never contains a token or a password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NovelAIError(Exception):
+    """Base of everything the client raises on purpose."""
+
+    retryable: bool = False
+    holds_account: bool = False
+    kind: str = "error"
+
+    def __init__(self, message: str, *, status: int | None = None, user_message: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.user_message = user_message or message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: which field, and what to do about it."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class InvalidRequest(NovelAIError):
+    """Our own validation refused the request before it was sent (nothing reached NovelAI)."""
+
+    kind = "invalid"
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        text = "; ".join(str(p) for p in self.problems)
+        super().__init__(text, user_message=text)
+
+
+class BadRequest(NovelAIError):
+    """HTTP 400: NovelAI refused the request itself. Sending it again cannot help."""
+
+    kind = "bad_request"
+
+
+class AuthError(NovelAIError):
+    """HTTP 401: bad or expired credentials (after the one re-login the client attempts)."""
+
+    kind = "auth"
+
+
+class PaymentRequired(NovelAIError):
+    """HTTP 402: no active subscription, or not enough Anlas for this request."""
+
+    kind = "payment"
+
+
+class ConcurrencyLocked(NovelAIError):
+    """HTTP 429 "Concurrent generation is locked": the account is still generating something.
+
+    Retry later, and hold the whole account's lane meanwhile: an abandoned generation keeps the
+    lock until NovelAI finishes it, whatever we do.
+    """
+
+    kind = "concurrency_locked"
+    retryable = True
+    holds_account = True
+
+
+class RateLimited(NovelAIError):
+    """Any other HTTP 429."""
+
+    kind = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, status: int | None = 429, retry_after: float | None = None,
+                 user_message: str | None = None) -> None:
+        super().__init__(message, status=status, user_message=user_message)
+        self.retry_after = retry_after
+
+
+class ServerError(NovelAIError):
+    """HTTP 5xx, or a 2xx body that is not what NovelAI sends (an HTML error page, a broken ZIP)."""
+
+    kind = "server"
+    retryable = True
+
+
+class Timeout(NovelAIError):
+    """No answer in time. The generation may still be running at NovelAI and hold the account."""
+
+    kind = "timeout"
+    retryable = True
+    holds_account = True
+
+
+class NetworkError(NovelAIError):
+    """Connection refused, reset or dropped before an answer arrived."""
+
+    kind = "network"
+    retryable = True
+
+
+class CredentialsMissing(NovelAIError):
+    """The account has neither a usable token nor an access key to log in with."""
+
+    kind = "auth"
+
+
+_BY_STATUS: dict[int, type[NovelAIError]] = {400: BadRequest, 401: AuthError, 402: PaymentRequired}
+
+_FRIENDLY: dict[type[NovelAIError], str] = {
+    BadRequest: "NovelAI refused the request as invalid",
+    AuthError: "NovelAI did not accept the account's credentials",
+    PaymentRequired: "NovelAI says the account has no active subscription or not enough Anlas",
+    ConcurrencyLocked: "the NovelAI account is busy with another generation",
+    RateLimited: "NovelAI is rate-limiting this account",
+    ServerError: "NovelAI had a server error",
+}
+
+
+def error_for_status(status: int, message: str, *, retry_after: float | None = None) -> NovelAIError:
+    """Map an HTTP error status and NovelAI's ``message`` to the right error class."""
+    if status == 429:
+        if "concurrent" in message.lower():
+            cls: type[NovelAIError] = ConcurrencyLocked
+        else:
+            return RateLimited(f"HTTP 429: {message}", retry_after=retry_after,
+                               user_message=f"{_FRIENDLY[RateLimited]} ({message})")
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status, BadRequest)
+    return cls(f"HTTP {status}: {message}", status=status, user_message=f"{_FRIENDLY[cls]} ({message})")

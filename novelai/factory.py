@@ -1,0 +1,61 @@
+"""Build the NovelAI client and account store of a process from its settings.
+
+Kept apart from the client so the client itself takes plain values (URLs, a cache) and can be
+tested and benchmarked without a settings file.
+"""
+
+from __future__ import annotations
+
+from naibot.logs import register_secret
+from naibot.redisconn import async_redis
+from naibot.secrets import SecretBox
+from naibot.settings import Settings, secret
+from novelai.accounts import DEFAULT_ACCOUNT_NAME, Account, AccountStore
+from novelai.client import NovelAIClient, Timeouts
+from novelai.tokens import TokenCache
+
+
+class SecretKeyMissing(RuntimeError):
+    """Storing secrets needs NAIBOT_SECRET_KEY; say so instead of storing them in the clear."""
+
+    def __init__(self) -> None:
+        super().__init__("set NAIBOT_SECRET_KEY (a passphrase of at least 32 characters) to store NovelAI "
+                         "credentials; it encrypts them at rest")
+
+
+def secret_box(settings: Settings) -> SecretBox | None:
+    passphrase = secret(settings.security.secret_key)
+    return SecretBox(passphrase) if passphrase else None
+
+
+def client_from_settings(settings: Settings) -> NovelAIClient:
+    nai = settings.novelai
+    cache = TokenCache(async_redis(settings.redis), secret_box(settings), settings.redis.prefix)
+    timeouts = Timeouts(connect=nai.timeouts.connect, login=nai.timeouts.login, user=nai.timeouts.user,
+                        generate=nai.timeouts.generate)
+    return NovelAIClient(api_url=nai.api_url, image_url=nai.image_url, token_cache=cache, timeouts=timeouts,
+                         refresh_days=nai.refresh_days)
+
+
+def account_store(settings: Settings) -> AccountStore:
+    box = secret_box(settings)
+    if box is None:
+        raise SecretKeyMissing()
+    return AccountStore(async_redis(settings.redis), box, settings.redis.prefix)
+
+
+def default_account(settings: Settings) -> Account | None:
+    """The deployment's account from NOVELAI_TOKEN or NOVELAI_EMAIL + NOVELAI_PASSWORD, if set.
+
+    The password is turned into the access key here and not kept anywhere.
+    """
+    cfg = settings.novelai.default_account
+    token, password = secret(cfg.token), secret(cfg.password)
+    register_secret(token)
+    if token:
+        return Account(name=DEFAULT_ACCOUNT_NAME, token=token)
+    if cfg.email and password:
+        account = Account.from_password(DEFAULT_ACCOUNT_NAME, cfg.email, password)
+        register_secret(account.access_key)
+        return account
+    return None
