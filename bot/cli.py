@@ -33,13 +33,14 @@ def _add_settings(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot import cli_accounts, cli_sandbox, demo
+    from bot import cli_accounts, cli_queue, cli_sandbox, demo
 
     parser = argparse.ArgumentParser(prog="naibot", description="NovelAI image bot for Discord and Telegram")
     parser.add_argument("--settings", help="settings file (default: $NAIBOT_SETTINGS or ./settings.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_settings(sub)
     cli_accounts.register(sub)
+    cli_queue.register(sub)
     cli_sandbox.register(sub)
     demo.register(sub)
     return parser
@@ -62,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"naibot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     setup_logging(settings.logging.level)
+    if args.settings and hasattr(args, "settings_path"):
+        args.settings_path = args.settings
     handler: Handler = args.handler
     return handler(args, settings)
 

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.cli import EXIT_OK, run_async
+from bot.presenter import progress_bar
 from naibot.redisconn import async_redis
 from naibot.secrets import SecretBox
 from naibot.settings import Settings
@@ -29,7 +30,6 @@ from novelai.response import GeneratedImage, StreamEvent
 from novelai.tokens import TokenCache
 
 DEMO_SECRET = "demo-only secret key: never use this one in production"
-BAR_WIDTH = 24
 
 
 @contextlib.asynccontextmanager
@@ -53,11 +53,6 @@ async def demo_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     finally:
         await client.aclose()
         embedded.shutdown()
-
-
-def progress_line(step: int, total: int) -> str:
-    done = round(BAR_WIDTH * step / total) if total else BAR_WIDTH
-    return f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] step {step}/{total}"
 
 
 def save(images: list[GeneratedImage], out: Path, stem: str) -> list[Path]:
@@ -94,7 +89,8 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
             async def show(event: StreamEvent, total: int) -> None:
                 if event.sample_index == 0 and event.step_index is not None:
-                    sys.stdout.write("\r" + progress_line(event.step_index + 1, total))
+                    step = event.step_index + 1
+                    sys.stdout.write(f"\r{progress_bar(step, total)} step {step}/{total}")
                     sys.stdout.flush()
 
             started = time.perf_counter()

@@ -51,10 +51,9 @@ def redact(text: str) -> str:
         if literal in text:
             text = text.replace(literal, REDACTED)
     for pattern in _PATTERNS:
-        if pattern.groups:
-            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-        else:
-            text = pattern.sub(REDACTED, text)
+        # Patterns with a group keep it (the field name) and redact what follows.
+        replacement = (lambda m: m.group(1) + REDACTED) if pattern.groups else REDACTED
+        text = pattern.sub(replacement, text)
     return text
 
 

@@ -125,6 +125,35 @@ class DiscordSettings(_Section):
     gateway_url: str = "wss://gateway.discord.gg/"
 
 
+class QueueSettings(_Section):
+    # Finished jobs (done, failed, canceled) stay readable this long, then expire.
+    retention_seconds: int = Field(7 * 86400, gt=0)
+    # A running job's lease; a worker that stops renewing it (killed, machine gone) loses the
+    # job back to the head of its lane within about twice this time.
+    lease_seconds: float = Field(30.0, ge=1)
+    max_attempts: int = Field(5, ge=1, le=50)
+    backoff_base_seconds: float = Field(2.0, ge=0)
+    backoff_max_seconds: float = Field(60.0, ge=0)
+    # An account answering "Concurrent generation is locked" is still busy with an abandoned
+    # generation: its lane pauses this long before trying again.
+    lock_pause_seconds: float = Field(15.0, ge=0)
+    max_waiting_per_user: int = Field(10, ge=1)
+    # Anlas a job may spend unless the request allows more; 0 = free generations only.
+    max_anlas_per_job: int = Field(0, ge=0)
+    # A worker drains at most this many jobs of one lane before letting other lanes in.
+    slice_jobs: int = Field(8, ge=1)
+    events_max_length: int = Field(20000, ge=100)
+    # Send step progress as events at most this often per job.
+    progress_interval_seconds: float = Field(1.0, ge=0)
+    stream_progress: bool = True
+    dramatiq_queue: str = Field("naibot", pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class WorkerSettings(_Section):
+    processes: int = Field(1, ge=1, le=64)
+    threads: int = Field(4, ge=1, le=256)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -136,6 +165,8 @@ class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
+    queue: QueueSettings = QueueSettings()
+    worker: WorkerSettings = WorkerSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -59,3 +59,17 @@ def default_account(settings: Settings) -> Account | None:
         register_secret(account.access_key)
         return account
     return None
+
+
+class AccountDirectory:
+    """Finds the credentials for an account name: the deployment default, or a stored account."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._default = default_account(settings)
+        box = secret_box(settings)
+        self._store = AccountStore(async_redis(settings.redis), box, settings.redis.prefix) if box else None
+
+    async def get(self, name: str) -> Account | None:
+        if name == DEFAULT_ACCOUNT_NAME and self._default is not None:
+            return self._default
+        return await self._store.get(name) if self._store is not None else None

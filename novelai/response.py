@@ -65,17 +65,14 @@ def read_png_info(png: bytes) -> tuple[int, int, dict[str, str]]:
     pos = len(PNG_MAGIC)
     while pos + 8 <= len(png):
         length, ctype = struct.unpack(">I4s", png[pos : pos + 8])
-        data = png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
+        start, pos = pos + 8, pos + 12 + length
         if ctype == b"IHDR":
-            width, height = struct.unpack(">II", data[:8])
+            width, height = struct.unpack(">II", png[start : start + 8])
         elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
-            key, value = _text_chunk(ctype, data)
+            key, value = _text_chunk(ctype, png[start : start + length])
             texts[key] = value
-        elif ctype in (b"IDAT", b"IEND"):
-            # NovelAI writes its text chunks before the image data; stop before the pixels.
-            if ctype == b"IEND" or texts:
-                break
+        elif ctype == b"IEND":
+            break
     if not width or not height:
         raise ServerError("NovelAI sent a PNG without a valid header")
     return width, height, texts

@@ -1,0 +1,350 @@
+"""A generation request as the bot stores it, and the validation that stands in front of NovelAI.
+
+``GenerationRequest`` is what users ask for (None = "use the model's default"); ``resolved()``
+turns it into the exact, validated request that gets priced, queued (as JSON, in Redis) and
+sent. Validation reports every problem at once, in words a chat user can act on, because a
+refused request should cost one round trip in the chat, not one per mistake.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from novelai.errors import InvalidRequest, Problem
+from novelai.models import (
+    K_DPM_2_SCHEDULES,
+    NOISE_SCHEDULES,
+    ModelInfo,
+    resolve_model,
+    resolve_sampler,
+    sampler_smea_flags,
+)
+
+# Our own cap, in characters: V4+ reads about 512 T5 tokens (§4.4), so longer text is wasted and
+# usually a paste accident.
+MAX_PROMPT_CHARS = 2000
+
+SIZE_STEP = 64
+MIN_SIDE = 64
+# Our own guard: NovelAI's per-side limit is not documented, and no preset goes beyond 1920.
+MAX_SIDE = 4096
+# §7 CONFLICT: AED and UKB allow 1024×3072 = 3,145,728 px; NEKO caps at 3,047,424; CARU caps each
+# side at 1600. We take the AED/UKB figure (a tall 1024×3072 works there).
+MAX_AREA = 3_145_728
+# n_samples allowed per pixel count (UKB 2.5.5, AED `get_max_n_samples`): (max area, max n).
+SAMPLES_BY_AREA: tuple[tuple[int, int], ...] = ((360_448, 8), (409_600, 6), (1_310_720, 4), (1_572_864, 2))
+MAX_N_SAMPLES = SAMPLES_BY_AREA[0][1]
+
+MIN_STEPS, MAX_STEPS = 1, 50
+MIN_SCALE, MAX_SCALE = 0.0, 10.0
+MIN_CFG_RESCALE, MAX_CFG_RESCALE = 0.0, 1.0
+MAX_SEED = 2**32 - 1
+# Image i of a request uses seed + i, so drawn seeds leave room for 8 samples (LLK, HAN).
+MIN_DRAWN_SEED, MAX_DRAWN_SEED = 1, 2**32 - 1 - 7
+
+# Character centers: the website's 5×5 grid (§4.4) has cell centers 0.1 … 0.9.
+GRID_COORDS = (0.1, 0.3, 0.5, 0.7, 0.9)
+GRID_COLUMNS = "ABCDE"
+MIN_CENTER, MAX_CENTER = GRID_COORDS[0], GRID_COORDS[-1]
+AUTO_POSITION = "auto"
+
+_GRID_CELL = re.compile(r"^([A-Ea-e])([1-5])$")
+_COORDINATES = re.compile(r"^\(?\s*([-+]?\d*\.?\d+)\s*[,;]\s*([-+]?\d*\.?\d+)\s*\)?$")
+# What counts as a position suffix after "@": a grid-like cell, a coordinate pair, or "auto".
+# Anything else after "@" (like the "@_@" tag) stays part of the prompt.
+_POSITION_LIKE = re.compile(
+    rf"^(?:[A-Za-z]\d+|\(?[-+\d.\s]+[,;][-+\d.\s]+\)?|{AUTO_POSITION})$", re.IGNORECASE)
+
+POSITION_HELP = ("use a grid cell A1–E5 (letter = x from left, digit = y from top; C3 = center) "
+                 "or x,y between 0 and 1")
+
+
+def clamp_center(x: float, y: float) -> tuple[float, float]:
+    """Pull coordinates inside 0.1–0.9: NovelAI reportedly answers 500 outside it (§4.4) and the
+    website's grid never goes further out, so the edge cell is what such a position means anyway."""
+    return min(max(x, MIN_CENTER), MAX_CENTER), min(max(y, MIN_CENTER), MAX_CENTER)
+
+
+def _center_in_image(center: tuple[float, float]) -> bool:
+    return all(0.0 <= value <= 1.0 for value in center)
+
+
+def parse_position(text: str) -> tuple[float, float]:
+    """A grid cell ("C3") or "x,y" in 0..1 as a center; coordinates are clamped to 0.1–0.9.
+
+    Grid: letter A–E sets x, digit 1–5 sets y (AED/LLK convention, §4.4), so C3 = (0.5, 0.5).
+    Raw coordinates outside 0..1 are refused rather than clamped: they are a typo, not an edge.
+    """
+    spec = text.strip()
+    cell = _GRID_CELL.match(spec)
+    if cell:
+        return GRID_COORDS[GRID_COLUMNS.index(cell[1].upper())], GRID_COORDS[int(cell[2]) - 1]
+    pair = _COORDINATES.match(spec)
+    if pair is None:
+        raise InvalidRequest(Problem("position", f"'{text}' is not a position; {POSITION_HELP}"))
+    center = float(pair[1]), float(pair[2])
+    if not _center_in_image(center):
+        raise InvalidRequest(Problem("position", f"position {spec} is outside the image; {POSITION_HELP}"))
+    return clamp_center(*center)
+
+
+class CharacterPrompt(BaseModel, frozen=True):
+    """One V4+ character: its own prompt, its own undesired content, and where it stands.
+
+    ``center`` None lets the AI place the character.
+    """
+
+    prompt: str
+    negative: str = ""
+    center: tuple[float, float] | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> CharacterPrompt:
+        """Parse the chat syntax ``PROMPT[@POSITION][|NEGATIVE]``.
+
+        Examples: ``girl, red hair@B3``, ``girl@0.3,0.7``, ``girl`` (the AI places her),
+        ``girl, red hair@B3|lowres, bad hands``. POSITION is a grid cell A1–E5, ``x,y`` in 0..1,
+        or ``auto``. Only the text after the *last* ``@`` that looks like a position is taken as
+        one, so tags such as ``@_@`` stay in the prompt; the negative may contain anything.
+        """
+        body, _, negative = spec.partition("|")
+        prompt, center = body, None
+        head, at, tail = body.rpartition("@")
+        if at and _POSITION_LIKE.match(tail.strip()):
+            prompt = head
+            center = None if tail.strip().lower() == AUTO_POSITION else parse_position(tail)
+        return cls(prompt=prompt.strip(), negative=negative.strip(), center=center)
+
+
+class GenerationRequest(BaseModel, frozen=True):
+    """Everything a user can ask of one generation. None fields mean "the model's default"."""
+
+    prompt: str
+    negative: str = ""
+    model: str = "nai-diffusion-4-5-full"
+    sampler: str | None = None
+    steps: int | None = None
+    scale: float | None = None
+    width: int = 832
+    height: int = 1216
+    n_samples: int = 1
+    seed: int | None = None
+    characters: tuple[CharacterPrompt, ...] = ()
+    quality_tags: bool = True
+    uc_preset: int = 0
+    noise_schedule: str | None = None
+    cfg_rescale: float = 0.0
+    smea: bool = False
+    smea_dyn: bool = False
+    variety: bool = False
+
+    def resolved(self, rng: random.Random | None = None) -> GenerationRequest:
+        """A validated copy with every default filled in, or InvalidRequest listing every problem.
+
+        Resolving a resolved request returns an equal request, so callers can resolve defensively.
+        ``rng`` only draws the seed when none was given (pass a seeded one for reproducible tests).
+        """
+        problems = _text_problems(self) + _size_problems(self.width, self.height, self.n_samples)
+        problems += _range_problems(self)
+        model = _collect(problems, resolve_model, self.model)
+        if model is None:
+            raise InvalidRequest(problems)
+        settings = _model_settings(self, model, problems)
+        problems += _character_problems(self.characters, model) + _uc_preset_problems(self.uc_preset, model)
+        if problems:
+            raise InvalidRequest(problems)
+        return self.model_copy(update={
+            **settings,
+            "prompt": self.prompt.strip(),
+            "negative": self.negative.strip(),
+            "characters": tuple(_resolved_character(c) for c in self.characters),
+            "seed": self.seed if self.seed is not None else draw_seed(rng),
+        })
+
+
+def draw_seed(rng: random.Random | None = None) -> int:
+    """A seed like the website's: uniform, never 0 (0 asks the server for an unrecorded seed)."""
+    return (rng or random.SystemRandom()).randint(MIN_DRAWN_SEED, MAX_DRAWN_SEED)
+
+
+def max_samples_for_area(area: int) -> int:
+    """How many images NovelAI generates at once at this pixel count (§7)."""
+    return next((n for limit, n in SAMPLES_BY_AREA if area <= limit), 1)
+
+
+_T = TypeVar("_T")
+
+
+def _collect(problems: list[Problem], resolve: Callable[..., _T], *args: object) -> _T | None:
+    """Run a resolver that reports through InvalidRequest, keeping its problems for the summary."""
+    try:
+        return resolve(*args)
+    except InvalidRequest as error:
+        problems.extend(error.problems)
+        return None
+
+
+def _text_problems(req: GenerationRequest) -> list[Problem]:
+    problems = []
+    if not req.prompt.strip():
+        problems.append(Problem("prompt", "the prompt is empty; describe the picture, e.g. "
+                                          "`1girl, red hair, beach`"))
+    texts = (("prompt", "prompt", req.prompt), ("negative", "negative prompt", req.negative))
+    for field, label, text in texts:
+        if len(text.strip()) > MAX_PROMPT_CHARS:
+            problems.append(Problem(
+                field, f"the {label} is too long ({len(text.strip())} characters, the limit is "
+                       f"{MAX_PROMPT_CHARS}); shorten it"))
+    return problems
+
+
+def _side_problem(field: str, value: int) -> Problem | None:
+    if value < MIN_SIDE or value > MAX_SIDE:
+        return Problem(field, f"{field} must be between {MIN_SIDE} and {MAX_SIDE} pixels (got {value})")
+    if value % SIZE_STEP:
+        lower = value // SIZE_STEP * SIZE_STEP
+        return Problem(field, f"{field} must be a multiple of {SIZE_STEP} (got {value}; try {lower} or "
+                              f"{lower + SIZE_STEP})")
+    return None
+
+
+def _size_problems(width: int, height: int, n_samples: int) -> list[Problem]:
+    problems = [p for p in (_side_problem("width", width), _side_problem("height", height)) if p]
+    area = width * height
+    if area > MAX_AREA:
+        problems.append(Problem(
+            "size", f"{width}×{height} is {area:,} pixels, more than NovelAI's {MAX_AREA:,} (1024×3072); "
+                    "use a smaller size such as 1472x1472 or 1024x1536"))
+    if not MAX_N_SAMPLES >= n_samples >= 1:
+        problems.append(Problem(
+            "n_samples", f"n_samples must be between 1 and {MAX_N_SAMPLES} (got {n_samples})"))
+    elif area > 0 and n_samples > max_samples_for_area(area):
+        problems.append(Problem(
+            "n_samples", f"at {width}×{height} NovelAI makes at most {max_samples_for_area(area)} image(s) "
+                         f"per request (got {n_samples}); ask for fewer or use a smaller size"))
+    return problems
+
+
+def _range_problems(req: GenerationRequest) -> list[Problem]:
+    problems = []
+    if req.steps is not None and not MIN_STEPS <= req.steps <= MAX_STEPS:
+        problems.append(Problem(
+            "steps", f"steps must be between {MIN_STEPS} and {MAX_STEPS} (got {req.steps})"))
+    if req.scale is not None and not MIN_SCALE <= req.scale <= MAX_SCALE:
+        problems.append(Problem(
+            "scale", f"scale (prompt guidance) must be between {MIN_SCALE:g} and {MAX_SCALE:g} "
+                     f"(got {req.scale:g})"))
+    if not MIN_CFG_RESCALE <= req.cfg_rescale <= MAX_CFG_RESCALE:
+        problems.append(Problem(
+            "cfg_rescale", f"cfg_rescale must be between {MIN_CFG_RESCALE:g} and {MAX_CFG_RESCALE:g} "
+                           f"(got {req.cfg_rescale:g})"))
+    if req.seed is not None and not 0 <= req.seed <= MAX_SEED:
+        problems.append(Problem("seed", f"seed must be between 0 and {MAX_SEED} (got {req.seed})"))
+    return problems
+
+
+def _model_settings(req: GenerationRequest, model: ModelInfo, problems: list[Problem]) -> dict[str, object]:
+    """Canonical model id, sampler, SMEA flags, steps, scale and noise schedule, with their problems."""
+    sampler_name = req.sampler if req.sampler is not None else model.default_sampler
+    sampler = _collect(problems, resolve_sampler, sampler_name, model)
+    # An unusable sampler is already reported; its SMEA flags would only repeat the complaint.
+    smea_from_sampler, dyn_from_sampler = sampler_smea_flags(sampler_name) if sampler else (False, False)
+    smea, smea_dyn = req.smea or smea_from_sampler, req.smea_dyn or dyn_from_sampler
+    problems += _smea_problems(smea, smea_dyn, model)
+    schedule = _noise_schedule(req.noise_schedule, sampler)
+    problems += _schedule_problems(schedule, explicit=req.noise_schedule is not None, sampler=sampler,
+                                   model=model)
+    return {
+        "model": model.id,
+        "sampler": sampler,
+        "smea": smea,
+        "smea_dyn": smea_dyn,
+        "steps": req.steps if req.steps is not None else model.default_steps,
+        "scale": req.scale if req.scale is not None else model.default_scale,
+        "noise_schedule": schedule or model.default_noise_schedule,
+    }
+
+
+def _noise_schedule(requested: str | None, sampler: str | None) -> str | None:
+    """The user's schedule, normalised; else k_dpm_2's only working one; else None (model default)."""
+    if requested is not None:
+        return requested.strip().lower()
+    if sampler == "k_dpm_2":
+        return K_DPM_2_SCHEDULES[0]
+    return None
+
+
+def _schedule_problems(schedule: str | None, *, explicit: bool, sampler: str | None,
+                       model: ModelInfo) -> list[Problem]:
+    if schedule is None:
+        return []
+    if schedule not in NOISE_SCHEDULES:
+        return [Problem("noise_schedule",
+                        f"unknown noise schedule '{schedule}'; use one of {', '.join(NOISE_SCHEDULES)}")]
+    if explicit and schedule == "native" and model.uses_v4_prompt:
+        return [Problem("noise_schedule",
+                        f"the native noise schedule does not work on {model.label}; use karras, exponential "
+                        "or polyexponential")]
+    if sampler == "k_dpm_2" and schedule not in K_DPM_2_SCHEDULES:
+        return [Problem("noise_schedule",
+                        f"the k_dpm_2 sampler only works with {' or '.join(K_DPM_2_SCHEDULES)} "
+                        f"(got {schedule})")]
+    return []
+
+
+def _smea_problems(smea: bool, smea_dyn: bool, model: ModelInfo) -> list[Problem]:
+    if (smea or smea_dyn) and not model.supports_smea:
+        return [Problem("smea", f"SMEA only exists on V3 models, not on {model.label}; turn it off")]
+    if smea_dyn and not smea:
+        return [Problem("smea_dyn",
+                        "SMEA DYN is a variant of SMEA; turn SMEA on as well, or turn SMEA DYN off")]
+    return []
+
+
+def _character_problems(characters: tuple[CharacterPrompt, ...], model: ModelInfo) -> list[Problem]:
+    if not characters:
+        return []
+    if not model.uses_v4_prompt:
+        return [Problem("characters", f"{model.label} does not support character prompts; use a V4 or newer "
+                                      "model (e.g. v4.5) or describe everyone in the main prompt")]
+    problems = []
+    if len(characters) > model.max_characters:
+        problems.append(Problem("characters", f"{model.label} takes at most {model.max_characters} "
+                                              f"characters (got {len(characters)})"))
+    for index, character in enumerate(characters):
+        problems += _one_character_problems(index, character)
+    return problems
+
+
+def _one_character_problems(index: int, character: CharacterPrompt) -> list[Problem]:
+    field, number = f"characters[{index}]", index + 1
+    problems = []
+    if not character.prompt.strip():
+        problems.append(Problem(field, f"character {number} has an empty prompt; write it like "
+                                       "`girl, red hair@B3`"))
+    if max(len(character.prompt.strip()), len(character.negative.strip())) > MAX_PROMPT_CHARS:
+        problems.append(Problem(field, f"character {number}'s text is longer than {MAX_PROMPT_CHARS} "
+                                       "characters; shorten it"))
+    if character.center is not None and not _center_in_image(character.center):
+        x, y = character.center
+        problems.append(Problem(field, f"character {number}'s position {x:g},{y:g} is outside the image; "
+                                       f"{POSITION_HELP}"))
+    return problems
+
+
+def _uc_preset_problems(index: int, model: ModelInfo) -> list[Problem]:
+    if 0 <= index < len(model.uc_presets):
+        return []
+    names = ", ".join(f"{i} {name}" for i, (name, _) in enumerate(model.uc_presets))
+    return [Problem("uc_preset", f"uc_preset must be one of {names} for {model.label} (got {index})")]
+
+
+def _resolved_character(character: CharacterPrompt) -> CharacterPrompt:
+    center = clamp_center(*character.center) if character.center is not None else None
+    return CharacterPrompt(prompt=character.prompt.strip(), negative=character.negative.strip(),
+                           center=center)

@@ -1,0 +1,93 @@
+"""A job: one person's generation request, who asked, where the answer goes, and its fate.
+
+The reply address is plain data (platform, chat, message id): the queue carries it without
+knowing what a Telegram chat or a Discord interaction is; only the bot side turns it into edits
+and uploads.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from novelai.request import GenerationRequest
+
+MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 0, 10, 5
+# Lower-case base32 without look-alikes: short enough to type in `/cancel`, and to fit many
+# into Telegram's 64-byte callback data.
+_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+_ID_LENGTH = 10
+
+
+def new_job_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELED)
+
+
+class Requester(BaseModel):
+    """Who asked, and where to answer. ``reply`` is platform-specific plain data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str = Field(min_length=1, max_length=32)
+    user_id: str = Field(min_length=1, max_length=64)
+    display_name: str = ""
+    chat_id: str | None = None
+    reply: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def user_key(self) -> str:
+        """One id per person across the deployment (the same number on two platforms is two people)."""
+        return f"{self.platform}:{self.user_id}"
+
+
+class ImageResult(BaseModel):
+    key: str
+    url: str
+    seed: int | None
+    width: int
+    height: int
+
+
+class JobError(BaseModel):
+    """A failure as a user should read it, plus its kind for programs."""
+
+    kind: str
+    message: str
+    retryable: bool = False
+
+
+class Job(BaseModel):
+    """Everything about a job; stored in Redis as a hash (see ``tasks.store``)."""
+
+    id: str = Field(default_factory=new_job_id)
+    request: GenerationRequest
+    requester: Requester
+    account: str
+    priority: int = Field(DEFAULT_PRIORITY, ge=MIN_PRIORITY, le=MAX_PRIORITY)
+    # The most Anlas this job may spend (0 = only free generations).
+    max_anlas: int = Field(0, ge=0)
+    state: JobState = JobState.QUEUED
+    attempts: int = 0
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    images: list[ImageResult] = Field(default_factory=list)
+    error: JobError | None = None
+    # Only while queued: place in the lane (1 = next) and how many wait there.
+    position: int | None = None
+    total: int | None = None

@@ -1,0 +1,73 @@
+"""Every Redis key the queue uses, in one place, under one configurable prefix.
+
+The Lua scripts receive these names as KEYS (and the prefix as an argument where a script must
+reach a job hash it only learns about while running: single-instance Redis allows that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str
+
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def lane(self, account: str) -> str:
+        """Waiting jobs of one NovelAI account: a sorted set ordered by member (all scores 0)."""
+        return f"{self.prefix}:lane:{account}"
+
+    def lane_rounds(self, account: str) -> str:
+        """Fairness rounds per (priority, user), and the round being served per priority."""
+        return f"{self.prefix}:lane:{account}:rounds"
+
+    def lane_lease(self, account: str) -> str:
+        """Held by the one worker draining the lane (one generation per account at a time)."""
+        return f"{self.prefix}:lane:{account}:lease"
+
+    def lane_pause(self, account: str) -> str:
+        """Present while the lane must wait (back-off, or the account is locked at NovelAI)."""
+        return f"{self.prefix}:lane:{account}:pause"
+
+    def lane_wake(self, account: str) -> str:
+        """Present while a wake-up message for the lane is on its way (avoids piling them up)."""
+        return f"{self.prefix}:lane:{account}:wake"
+
+    @property
+    def lanes(self) -> str:
+        """Accounts whose lane has waiting jobs."""
+        return f"{self.prefix}:lanes"
+
+    @property
+    def running(self) -> str:
+        """Running job ids scored by their lease deadline (ms)."""
+        return f"{self.prefix}:running"
+
+    @property
+    def seq(self) -> str:
+        return f"{self.prefix}:seq"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}:events"
+
+    def user_queued(self, user_key: str) -> str:
+        """A user's waiting jobs (for the per-user limit and `/queue`)."""
+        return f"{self.prefix}:user:{user_key}:queued"
+
+    @property
+    def durations(self) -> str:
+        """Moving averages of generation time per model and size class."""
+        return f"{self.prefix}:stats:durations"
+
+    @property
+    def workers(self) -> str:
+        """Worker heartbeats: worker id scored by last beat (s)."""
+        return f"{self.prefix}:workers"
+
+    @property
+    def dramatiq_namespace(self) -> str:
+        return f"{self.prefix}:dramatiq"

@@ -1,0 +1,329 @@
+"""The job queue in Redis: submit, look up, position, cancel — and the worker's side of a lane.
+
+Ordering is ours, execution is Dramatiq's: each NovelAI account has a *lane* (a sorted set of
+waiting jobs, ordered by priority, fairness round and arrival), one worker at a time drains a
+lane under a lease, and a Dramatiq message only says "this lane has work". See ``tasks/lua/``
+for the atomic state changes and ``tasks/worker.py`` for the draining loop.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from naibot.settings import QueueSettings
+from tasks.job import ImageResult, Job, JobError, JobState, Requester
+from tasks.keys import Keys
+from tasks.scripts import Scripts
+
+T = TypeVar("T")
+# How fast the moving average of durations follows new measurements.
+DURATION_WEIGHT = 0.2
+# Size classes for duration estimates: up to ~0.5 MP, up to ~1 MP, larger.
+_SIZE_CLASSES = ((512 * 768, "s"), (1024 * 1024, "m"))
+
+
+class QueueUnavailable(Exception):
+    """Redis cannot be reached: answer "try again" at once instead of hanging."""
+
+    user_message = "the queue is unavailable right now, please try again in a minute"
+
+
+class QueueFull(Exception):
+    """The user already has the most waiting jobs the settings allow."""
+
+    def __init__(self, waiting: int, limit: int) -> None:
+        super().__init__(f"you already have {waiting} jobs waiting (the limit is {limit}); "
+                         "wait for one to finish or cancel one")
+        self.waiting, self.limit = waiting, limit
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking to act on a job; the chat layer fills in what it knows about admins."""
+
+    user_key: str
+    admin_chats: frozenset[str] = frozenset()
+    deployment_admin: bool = False
+
+    def may_cancel(self, job: Job) -> bool:
+        if self.deployment_admin or job.requester.user_key == self.user_key:
+            return True
+        chat = job.requester.chat_id
+        return chat is not None and f"{job.requester.platform}:{chat}" in self.admin_chats
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """``canceled``, or why not: ``running``, ``done``, ``failed``, ``missing``, ``forbidden``."""
+
+    status: str
+    job: Job | None = None
+
+    @property
+    def canceled(self) -> bool:
+        return self.status == "canceled"
+
+
+@dataclass(frozen=True)
+class Popped:
+    """What ``pop`` found: a job to run, or why the worker should stop (or skip and go on)."""
+
+    kind: str  # job | skip | empty | paused | lost
+    job_id: str | None = None
+    attempt: int = 0
+    pause_ms: int = 0
+
+
+def size_class(width: int, height: int) -> str:
+    area = width * height
+    return next((name for limit, name in _SIZE_CLASSES if area <= limit), "l")
+
+
+def duration_field(model: str, width: int, height: int) -> str:
+    return f"{model}:{size_class(width, height)}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def job_from_hash(job_id: str, raw: dict[bytes, bytes]) -> Job:
+    fields = {_text(k): _text(v) for k, v in raw.items()}
+    data = json.loads(fields["data"])
+    result = json.loads(fields["result"]) if "result" in fields else []
+    error = fields.get("error") or None
+    return Job(
+        id=job_id,
+        request=data["request"],
+        requester=Requester.model_validate(data["requester"]),
+        account=data["account"],
+        priority=data["priority"],
+        max_anlas=data.get("max_anlas", 0),
+        state=JobState(fields["state"]),
+        attempts=int(fields.get("attempts", 0)),
+        created_at=float(fields.get("created_at", 0)),
+        started_at=float(fields["started_at"]) if "started_at" in fields else None,
+        finished_at=float(fields["finished_at"]) if "finished_at" in fields else None,
+        images=[ImageResult.model_validate(item) for item in result],
+        error=JobError.model_validate_json(error) if error else None,
+    )
+
+
+class JobQueue:
+    """One process's handle on the queue (async; workers use it through their bridge loop)."""
+
+    def __init__(self, redis: aioredis.Redis, settings: QueueSettings, prefix: str) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.keys = Keys(prefix)
+        self._scripts = Scripts(redis)
+
+    async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
+
+    # -- the asking side -------------------------------------------------------------------
+
+    async def submit(self, job: Job) -> Job:
+        """Queue a (validated) job; returns it with its position and the lane's total."""
+        job = job.model_copy(update={"created_at": job.created_at or time.time(), "state": JobState.QUEUED})
+        data = {
+            "request": job.request.model_dump(mode="json"),
+            "requester": job.requester.model_dump(mode="json"),
+            "account": job.account,
+            "priority": job.priority,
+            "max_anlas": job.max_anlas,
+        }
+        k = self.keys
+        result = await self._guarded(lambda: self._scripts.submit(
+            keys=[k.job(job.id), k.lane(job.account), k.lanes, k.lane_rounds(job.account), k.seq, k.events,
+                  k.user_queued(job.requester.user_key)],
+            args=[job.id, job.priority, job.requester.user_key, json.dumps(data, separators=(",", ":")),
+                  self.settings.max_waiting_per_user, repr(job.created_at), self.settings.events_max_length,
+                  job.account],
+        ))
+        status = _text(result[0])
+        if status == "limit":
+            raise QueueFull(int(result[1]), self.settings.max_waiting_per_user)
+        if status == "exists":
+            raise ValueError(f"job {job.id} exists already")
+        return job.model_copy(update={"position": int(result[1]), "total": int(result[2])})
+
+    async def get(self, job_id: str) -> Job | None:
+        """The job with, while it waits, its exact position (ZRANK: O(log n))."""
+        async def read() -> Job | None:
+            raw = await self.redis.hgetall(self.keys.job(job_id))
+            if not raw or b"data" not in raw:
+                return None
+            job = job_from_hash(job_id, raw)
+            if job.state is JobState.QUEUED:
+                member = raw[b"member"]
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.zrank(self.keys.lane(job.account), member)
+                    pipe.zcard(self.keys.lane(job.account))
+                    rank, total = await pipe.execute()
+                if rank is not None:
+                    job = job.model_copy(update={"position": rank + 1, "total": total})
+            return job
+        return await self._guarded(read)
+
+    async def cancel(self, job_id: str, caller: Caller) -> CancelOutcome:
+        """Cancel a waiting job (owner or an admin of its group); a running one is not stopped."""
+        job = await self.get(job_id)
+        if job is None:
+            return CancelOutcome("missing")
+        if not caller.may_cancel(job):
+            return CancelOutcome("forbidden", job)
+        k = self.keys
+        status = await self._guarded(lambda: self._scripts.cancel(
+            keys=[k.job(job_id), k.lane(job.account), k.events, k.lanes, k.user_queued(job.requester.user_key)],
+            args=[job_id, repr(time.time()), self.settings.retention_seconds, self.settings.events_max_length,
+                  job.account],
+        ))
+        return CancelOutcome(_text(status), await self.get(job_id))
+
+    async def lane_depths(self) -> dict[str, int]:
+        """Waiting jobs per account lane."""
+        async def read() -> dict[str, int]:
+            accounts = sorted(_text(a) for a in await self.redis.smembers(self.keys.lanes))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for account in accounts:
+                    pipe.zcard(self.keys.lane(account))
+                counts = await pipe.execute()
+            return {a: c for a, c in zip(accounts, counts, strict=True) if c}
+        return await self._guarded(read)
+
+    async def waiting_ids(self, account: str, limit: int = 50) -> list[str]:
+        """The first ``limit`` waiting job ids of a lane, in the order they will start."""
+        members = await self._guarded(lambda: self.redis.zrange(self.keys.lane(account), 0, limit - 1))
+        return [_text(m).split("|", 1)[1] for m in members]
+
+    async def running_ids(self) -> list[str]:
+        return [_text(m) for m in await self._guarded(lambda: self.redis.zrange(self.keys.running, 0, -1))]
+
+    async def user_waiting_ids(self, user_key: str) -> list[str]:
+        ids = await self._guarded(lambda: self.redis.zrange(self.keys.user_queued(user_key), 0, -1))
+        return [_text(i) for i in ids]
+
+    async def average_duration(self, model: str | None = None, width: int = 0, height: int = 0) -> float | None:
+        """Moving average of generation time for this model and size class (else overall)."""
+        fields = [duration_field(model, width, height)] if model else []
+        values = await self._guarded(lambda: self.redis.hmget(self.keys.durations, [*fields, "all"]))
+        for value in values:
+            if value is not None:
+                return float(value)
+        return None
+
+    async def estimated_wait(self, job: Job) -> float | None:
+        """Seconds until the job starts: jobs ahead × average, plus what the running one has left."""
+        if job.state is not JobState.QUEUED or job.position is None:
+            return 0.0 if job.state is JobState.RUNNING else None
+        average = await self.average_duration(job.request.model, job.request.width, job.request.height)
+        if average is None:
+            return None
+        since = await self._guarded(lambda: self.redis.hget(self.keys.lane_rounds(job.account), "running_since"))
+        remaining = max(0.0, average - (time.time() - float(since))) if since else 0.0
+        return (job.position - 1) * average + remaining
+
+    # -- the worker side -------------------------------------------------------------------
+
+    async def acquire_lane(self, account: str, owner: str) -> bool:
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        return bool(await self.redis.set(self.keys.lane_lease(account), owner, nx=True, px=lease_ms))
+
+    async def pop(self, account: str, owner: str) -> Popped:
+        k = self.keys
+        now = time.time()
+        result = await self._scripts.pop(
+            keys=[k.lane(account), k.lane_lease(account), k.lane_pause(account), k.running,
+                  k.lane_rounds(account), k.events, k.lanes],
+            args=[owner, int(now * 1000), int(self.settings.lease_seconds * 1000), k.prefix,
+                  self.settings.events_max_length, account, repr(now)],
+        )
+        kind = _text(result[0])
+        if kind == "job":
+            return Popped(kind, _text(result[1]), int(result[2]))
+        if kind == "paused":
+            return Popped(kind, pause_ms=int(result[1]))
+        return Popped(kind, _text(result[1]) if len(result) > 1 else None)
+
+    async def renew(self, job_id: str, account: str, owner: str) -> bool:
+        """Extend the job's and lane's lease; False means another worker has taken over."""
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        k = self.keys
+        return bool(await self._scripts.renew(
+            keys=[k.job(job_id), k.running, k.lane_lease(account)],
+            args=[job_id, owner, int(time.time() * 1000) + lease_ms, lease_ms],
+        ))
+
+    async def _finish(self, job: Job, state: JobState, field: str, payload: str) -> bool:
+        k = self.keys
+        return bool(await self._scripts.finish(
+            keys=[k.job(job.id), k.running, k.events, k.lane(job.account)],
+            args=[job.id, state.value, field, payload, repr(time.time()), self.settings.retention_seconds,
+                  self.settings.events_max_length, k.prefix, job.account],
+        ))
+
+    async def complete(self, job: Job, images: list[ImageResult]) -> bool:
+        """Record the result; False if some attempt already recorded one (announce nothing)."""
+        payload = json.dumps([image.model_dump(mode="json") for image in images], separators=(",", ":"))
+        return await self._finish(job, JobState.DONE, "result", payload)
+
+    async def fail(self, job: Job, error: JobError) -> bool:
+        return await self._finish(job, JobState.FAILED, "error", error.model_dump_json())
+
+    async def retry(self, job: Job, owner: str, pause_seconds: float, error: JobError) -> bool:
+        """Back to the head of its lane, the lane paused for ``pause_seconds``."""
+        k = self.keys
+        return bool(await self._scripts.retry(
+            keys=[k.job(job.id), k.lane(job.account), k.lanes, k.running, k.lane_pause(job.account), k.events,
+                  k.user_queued(job.requester.user_key)],
+            args=[job.id, owner, int(pause_seconds * 1000), error.model_dump_json(),
+                  self.settings.events_max_length, job.account],
+        ))
+
+    async def release_lane(self, account: str, owner: str, *, force: bool = False) -> int:
+        """1 released; 0 kept because work arrived meanwhile (go on draining); -1 not ours."""
+        k = self.keys
+        return int(await self._scripts.release(
+            keys=[k.lane_lease(account), k.lane(account), k.lane_pause(account)], args=[owner, "1" if force else "0"],
+        ))
+
+    async def recover(self, limit: int = 100) -> list[str]:
+        """Requeue running jobs whose lease lapsed; returns the accounts whose lanes need waking."""
+        k = self.keys
+        accounts = await self._scripts.recover(
+            keys=[k.running, k.lanes, k.events], args=[int(time.time() * 1000), k.prefix,
+                                                       self.settings.events_max_length, limit],
+        )
+        return sorted({_text(a) for a in accounts})
+
+    async def idle_lanes(self) -> list[str]:
+        """Lanes with waiting jobs, no worker holding them and no pause: they need a wake-up."""
+        accounts = [_text(a) for a in await self.redis.smembers(self.keys.lanes)]
+        if not accounts:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for account in accounts:
+                pipe.exists(self.keys.lane_lease(account), self.keys.lane_pause(account))
+            busy = await pipe.execute()
+        return sorted(a for a, b in zip(accounts, busy, strict=True) if not b)
+
+    async def record_duration(self, job: Job, seconds: float) -> None:
+        field = duration_field(job.request.model, job.request.width, job.request.height)
+        await self._scripts.duration(keys=[self.keys.durations], args=[field, seconds, DURATION_WEIGHT])
+
+    async def emit(self, event_type: str, **fields: str | int | float) -> None:
+        """An event that is not part of a state change script (e.g. step progress)."""
+        await self.redis.xadd(self.keys.events, {"type": event_type, **{k: str(v) for k, v in fields.items()}},
+                              maxlen=self.settings.events_max_length, approximate=True)

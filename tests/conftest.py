@@ -1,0 +1,31 @@
+"""Shared fixtures: an offline NovelAI (sandbox/novelai.py) per test, so no test ever reaches novelai.net."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from sandbox.novelai import NovelAISandbox
+
+
+@pytest_asyncio.fixture
+async def novelai_sandbox() -> AsyncIterator[NovelAISandbox]:
+    """A started sandbox with the default accounts; fresh per test because tests spend its Anlas."""
+    sandbox = NovelAISandbox()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+@pytest.fixture
+def novelai_sandbox_url(novelai_sandbox: NovelAISandbox) -> str:
+    """The base URL to configure as both api_url and image_url."""
+    return novelai_sandbox.url
+
+
+# Redis fixtures (a key prefix per test on the shared server) live in their own module.
+from tests.redis_fixtures import aredis, redis_prefix  # noqa: E402, F401
