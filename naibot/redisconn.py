@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+# redis-py's default retries a refused connection with back-off for several seconds; one quick
+# retry rides out a blip without making "Redis is down" slow to notice.
+_RETRIES = 1
+_BACKOFF = ExponentialBackoff(cap=0.2, base=0.05)
 
 from naibot.settings import RedisSettings
 
@@ -23,8 +31,8 @@ def _options(settings: RedisSettings) -> dict[str, object]:
 
 
 def async_redis(settings: RedisSettings) -> aioredis.Redis:
-    return aioredis.Redis.from_url(settings.url, **_options(settings))
+    return aioredis.Redis.from_url(settings.url, retry=AsyncRetry(_BACKOFF, _RETRIES), **_options(settings))
 
 
 def sync_redis(settings: RedisSettings) -> redis.Redis:
-    return redis.Redis.from_url(settings.url, **_options(settings))
+    return redis.Redis.from_url(settings.url, retry=Retry(_BACKOFF, _RETRIES), **_options(settings))
