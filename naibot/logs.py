@@ -75,15 +75,19 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Configure the root logger once per process, with the redacting filter on its handler."""
+    """Configure the root logger once per process, with the redacting filter on every handler.
+
+    Under a host that set up logging already (Dramatiq's CLI does), its handlers get the filter
+    instead of a second handler printing every line twice.
+    """
     root = logging.getLogger()
-    if any(isinstance(f, RedactingFilter) for h in root.handlers for f in h.filters):
-        root.setLevel(level)
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
-    root.addHandler(handler)
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     root.setLevel(level)
     # httpx logs every request URL at INFO; that is noise at INFO and carries tokens in paths.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))

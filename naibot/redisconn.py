@@ -13,12 +13,12 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from naibot.settings import RedisSettings
+
 # redis-py's default retries a refused connection with back-off for several seconds; one quick
 # retry rides out a blip without making "Redis is down" slow to notice.
 _RETRIES = 1
 _BACKOFF = ExponentialBackoff(cap=0.2, base=0.05)
-
-from naibot.settings import RedisSettings
 
 
 def _options(settings: RedisSettings) -> dict[str, object]:

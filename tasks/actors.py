@@ -42,9 +42,12 @@ def _sweeper() -> None:
 
 
 class NaibotWorkerLifecycle(dramatiq.Middleware):
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before the worker threads start taking messages, so no actor runs without a context.
         _Process.bridge = AsyncBridge()
         _Process.context = WorkerContext.from_settings(settings)
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         threading.Thread(target=_sweeper, name="naibot-sweeper", daemon=True).start()
         log.info("worker %s ready: redis %s, prefix %s, NovelAI %s, storage %s",
                  _Process.context.worker_id, settings.redis.url.split("@")[-1], settings.redis.prefix,

@@ -14,12 +14,14 @@ import dramatiq
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from naibot.settings import Settings
 from tasks.keys import Keys
 
 LANE_ACTOR = "run_lane"
-# A wake-up marker outlives any sane wait for a free worker thread; after it lapses, the sweeper
-# may send another (harmless: a second wake-up of a leased lane returns at once).
-WAKE_MARKER_SECONDS = 60
+# How long a wake-up counts as "on its way". If its message is lost (a worker killed between
+# fetching and running it), the sweeper sends another once this lapses; extra wake-ups of a
+# leased lane are harmless (they return at once).
+DEFAULT_WAKE_MARKER_SECONDS = 30.0
 # Dead workers' Dramatiq messages are not what recovers our jobs (our leases are), so a short
 # heartbeat only makes Dramatiq's own requeue of stray wake-ups faster.
 BROKER_HEARTBEAT_MS = 15_000
@@ -33,11 +35,19 @@ def make_broker(redis_url: str, prefix: str) -> RedisBroker:
 class LaneWaker:
     """Sends wake-up messages for lanes."""
 
-    def __init__(self, redis: aioredis.Redis, broker: RedisBroker, prefix: str, queue_name: str) -> None:
+    def __init__(self, redis: aioredis.Redis, broker: RedisBroker, prefix: str, queue_name: str,
+                 marker_seconds: float = DEFAULT_WAKE_MARKER_SECONDS) -> None:
         self.redis = redis
+        self.marker_ms = int(marker_seconds * 1000)
         self.broker = broker
         self.keys = Keys(prefix)
         self.queue_name = queue_name
+
+    @classmethod
+    def from_settings(cls, redis: aioredis.Redis, settings: Settings) -> LaneWaker:
+        prefix = settings.redis.prefix
+        return cls(redis, make_broker(settings.redis.url, prefix), prefix, settings.queue.dramatiq_queue,
+                   marker_seconds=settings.queue.lease_seconds)
 
     def _message(self, account: str) -> dramatiq.Message:
         return dramatiq.Message(queue_name=self.queue_name, actor_name=LANE_ACTOR, args=(account,), kwargs={},
@@ -45,7 +55,7 @@ class LaneWaker:
 
     async def wake(self, account: str, delay_ms: int = 0) -> None:
         if delay_ms <= 0:
-            fresh = await self.redis.set(self.keys.lane_wake(account), "1", nx=True, ex=WAKE_MARKER_SECONDS)
+            fresh = await self.redis.set(self.keys.lane_wake(account), "1", nx=True, px=self.marker_ms)
             if not fresh:
                 return
         await asyncio.to_thread(self.broker.enqueue, self._message(account), delay=delay_ms or None)

@@ -10,7 +10,7 @@ from naibot.redisconn import async_redis
 from naibot.settings import Settings
 from novelai.client import NovelAIClient
 from novelai.factory import AccountDirectory, client_from_settings
-from tasks.dispatch import LaneWaker, make_broker
+from tasks.dispatch import LaneWaker
 from tasks.queue import JobQueue
 from tasks.spending import SubscriptionCache
 from tasks.submit import Submitter
@@ -29,8 +29,7 @@ class QueueServices:
         redis = async_redis(settings.redis)
         queue = JobQueue(redis, settings.queue, settings.redis.prefix)
         client = client_from_settings(settings)
-        waker = LaneWaker(redis, make_broker(settings.redis.url, settings.redis.prefix), settings.redis.prefix,
-                          settings.queue.dramatiq_queue)
+        waker = LaneWaker.from_settings(redis, settings)
         submitter = Submitter(queue, waker, AccountDirectory(settings), SubscriptionCache(client))
         return cls(settings, redis, queue, submitter, client)
 

@@ -24,7 +24,7 @@ from novelai.factory import AccountDirectory, client_from_settings
 from novelai.response import GeneratedImage, StreamEvent
 from storage.base import Storage, image_key
 from storage.factory import storage_from_settings
-from tasks.dispatch import LaneWaker, make_broker
+from tasks.dispatch import LaneWaker
 from tasks.job import ImageResult, Job, JobError
 from tasks.policy import decide
 from tasks.queue import JobQueue
@@ -55,11 +55,10 @@ class WorkerContext:
     def from_settings(cls, settings: Settings) -> WorkerContext:
         redis = async_redis(settings.redis)
         client = client_from_settings(settings)
-        broker = make_broker(settings.redis.url, settings.redis.prefix)
         return cls(
             settings=settings, redis=redis,
             queue=JobQueue(redis, settings.queue, settings.redis.prefix),
-            waker=LaneWaker(redis, broker, settings.redis.prefix, settings.queue.dramatiq_queue),
+            waker=LaneWaker.from_settings(redis, settings),
             client=client, storage=storage_from_settings(settings),
             accounts=AccountDirectory(settings), subscriptions=SubscriptionCache(client),
         )

@@ -28,4 +28,6 @@ def novelai_sandbox_url(novelai_sandbox: NovelAISandbox) -> str:
 
 
 # Redis fixtures (a key prefix per test on the shared server) live in their own module.
+# A small real deployment (stand-in + Dramatiq worker processes) for end-to-end queue tests.
+from tests.deployment import deployment  # noqa: E402, F401
 from tests.redis_fixtures import aredis, redis_prefix  # noqa: E402, F401

@@ -242,7 +242,7 @@ async def test_finished_jobs_expire_after_the_retention_time(aredis, redis_prefi
     ttl = await aredis.ttl(queue.keys.job(job.id))
     assert 0 < ttl <= 1
     deadline = time.monotonic() + 5
-    while await queue.get(job.id) is not None:  # noqa: ASYNC110 - waiting for Redis to expire a key
+    while await queue.get(job.id) is not None:
         assert time.monotonic() < deadline, "the finished job never expired"
         await asyncio.sleep(0.1)
 
