@@ -114,7 +114,7 @@ async def main() -> None:
     args = [sys.executable, "-m", "bot.cli", "sandbox", "novelai", "--port", str(port)]
     for spec in specs:
         args += ["--user", spec]
-    server = subprocess.Popen(args, cwd=Path(__file__).parent.parent, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
+    server = subprocess.Popen(args, cwd=Path(__file__).parent.parent, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     prefix = f"naibot-bench:{uuid.uuid4().hex[:8]}"
     redis = aioredis.Redis.from_url(REDIS_URL)

@@ -21,7 +21,7 @@ from naibot.settings import Settings
 from novelai.errors import InvalidRequest
 from novelai.models import parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
-from tasks.events import follow, last_event_id
+from tasks.events import follow
 from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
 from tasks.queue import Caller, QueueFull, QueueUnavailable
 from tasks.services import QueueServices
@@ -101,7 +101,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     requester = Requester(platform="cli", user_id=user, display_name=user)
     services = QueueServices.from_settings(settings)
     try:
-        after = await last_event_id(services.redis, settings.redis.prefix)
+        after = await services.queue.last_event_id()
         job = await services.submitter.submit(request, requester, account=args.account, priority=args.priority,
                                               max_anlas=args.max_anlas)
         if not args.wait:

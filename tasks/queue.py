@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from naibot.settings import QueueSettings
+from tasks.events import last_event_id
 from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.keys import Keys
 from tasks.scripts import Scripts
@@ -322,6 +323,10 @@ class JobQueue:
     async def record_duration(self, job: Job, seconds: float) -> None:
         field = duration_field(job.request.model, job.request.width, job.request.height)
         await self._scripts.duration(keys=[self.keys.durations], args=[field, seconds, DURATION_WEIGHT])
+
+    async def last_event_id(self) -> str:
+        """The newest event id: a watcher that starts here sees only what happens next."""
+        return await self._guarded(lambda: last_event_id(self.redis, self.keys.prefix))
 
     async def emit(self, event_type: str, **fields: str | int | float) -> None:
         """An event that is not part of a state change script (e.g. step progress)."""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
+
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory
 from novelai.request import GenerationRequest
 from tasks.dispatch import LaneWaker
 from tasks.job import DEFAULT_PRIORITY, Job, Requester
-from tasks.queue import JobQueue
+from tasks.queue import JobQueue, QueueUnavailable
 from tasks.spending import SubscriptionCache, check_spend
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,10 @@ class Submitter:
         QueueFull, QueueUnavailable or UnknownAccount, each with a message for the user."""
         resolved = request.resolved()
         allowed = self.queue.settings.max_anlas_per_job if max_anlas is None else max_anlas
-        credentials = await self.accounts.get(account)
+        try:
+            credentials = await self.accounts.get(account)
+        except (RedisError, OSError) as exc:
+            raise QueueUnavailable(str(exc)) from exc
         if credentials is None:
             raise UnknownAccount(account)
         try:

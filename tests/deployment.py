@@ -83,8 +83,8 @@ class Deployment:
         services = self.services()
         workers_key = services.queue.keys.workers
         before = set(await services.redis.zrange(workers_key, 0, -1))
-        log = open(self.storage_dir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115, ASYNC230
-        process = subprocess.Popen(  # noqa: ASYNC220 - a worker process is what is being tested
+        log = open(self.storage_dir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115 - the worker writes to it
+        process = subprocess.Popen(
             [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes), "--threads",
              str(threads), "--queues", self.settings.queue.dramatiq_queue],
             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
