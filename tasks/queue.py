@@ -161,22 +161,16 @@ class JobQueue:
         return job.model_copy(update={"position": int(result[1]), "total": int(result[2])})
 
     async def get(self, job_id: str) -> Job | None:
-        """The job with, while it waits, its exact position (ZRANK: O(log n))."""
-        async def read() -> Job | None:
-            raw = await self.redis.hgetall(self.keys.job(job_id))
-            if not raw or b"data" not in raw:
-                return None
-            job = job_from_hash(job_id, raw)
-            if job.state is JobState.QUEUED:
-                member = raw[b"member"]
-                async with self.redis.pipeline(transaction=True) as pipe:
-                    pipe.zrank(self.keys.lane(job.account), member)
-                    pipe.zcard(self.keys.lane(job.account))
-                    rank, total = await pipe.execute()
-                if rank is not None:
-                    job = job.model_copy(update={"position": rank + 1, "total": total})
-            return job
-        return await self._guarded(read)
+        """The job with, while it waits, its exact position (ZRANK: O(log n)), read atomically."""
+        flat = await self._guarded(lambda: self._scripts.status(keys=[self.keys.job(job_id)],
+                                                                args=[self.keys.prefix]))
+        raw = dict(zip(flat[::2], flat[1::2], strict=True))
+        if b"data" not in raw:
+            return None
+        job = job_from_hash(job_id, raw)
+        if b"_position" in raw:
+            job = job.model_copy(update={"position": int(raw[b"_position"]), "total": int(raw[b"_total"])})
+        return job
 
     async def cancel(self, job_id: str, caller: Caller) -> CancelOutcome:
         """Cancel a waiting job (owner or an admin of its group); a running one is not stopped."""

@@ -6,11 +6,8 @@ only through the environment, each in its own process group so a test can ``kill
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -24,10 +21,10 @@ from novelai.accounts import Account, AccountStore
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, NovelAISandbox
 from tasks.events import Event, follow
 from tasks.job import Job
+from tasks.launch import ROOT, spawn_worker, stop_worker, wait_for_heartbeats
 from tasks.services import QueueServices
 from tests.redis_fixtures import REDIS_URL, TEST_SECRET_KEY
 
-ROOT = Path(__file__).parent.parent
 WORKER_BOOT_TIMEOUT = 30.0
 
 
@@ -81,42 +78,28 @@ class Deployment:
 
     async def start_worker(self, processes: int = 1, threads: int = 4) -> subprocess.Popen[bytes]:
         services = self.services()
-        workers_key = services.queue.keys.workers
-        before = set(await services.redis.zrange(workers_key, 0, -1))
-        log = open(self.storage_dir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115 - the worker writes to it
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes), "--threads",
-             str(threads), "--queues", self.settings.queue.dramatiq_queue],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        known = set(await services.redis.zrange(services.queue.keys.workers, 0, -1))
+        log_path = self.storage_dir / f"worker-{len(self.workers)}.log"
+        with log_path.open("wb") as log:
+            process = spawn_worker(self.env, self.settings.queue.dramatiq_queue, processes=processes,
+                                   threads=threads, log=log)
         self.workers.append(process)
-        deadline = time.monotonic() + WORKER_BOOT_TIMEOUT
         try:
-            # Ready = every worker process has beaten its heart once (its sweeper runs).
-            while len(set(await services.redis.zrange(workers_key, 0, -1)) - before) < processes:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"worker did not start; see {log.name}:\n" +
-                                       (self.storage_dir / log.name).read_text(errors="replace")[-3000:])
-                await asyncio.sleep(0.05)
+            await wait_for_heartbeats(services.redis, self.prefix, process, known, processes,
+                                      timeout=WORKER_BOOT_TIMEOUT)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; its log:\n{log_path.read_text(errors='replace')[-3000:]}") from None
         finally:
             await services.aclose()
         return process
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """kill -9 the worker and all its processes, as a crash or a pulled plug would."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        stop_worker(process, kill=True)
 
     def stop_all(self) -> None:
         for process in self.workers:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.workers:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+            stop_worker(process)
 
 
 async def wait_until_finished(services: QueueServices, job_ids: list[str], timeout: float = 30.0,

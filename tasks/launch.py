@@ -1,0 +1,57 @@
+"""Starting worker processes from Python (the demo, the tests, benchmarks) exactly as in production.
+
+``python -m dramatiq tasks.actors`` with settings passed only through the environment, in its
+own process group so the whole worker (Dramatiq's parent and its children) can be stopped, or
+killed as a crash would, at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import redis.asyncio as aioredis
+
+from tasks.keys import Keys
+
+ROOT = Path(__file__).parent.parent
+
+
+def spawn_worker(env: dict[str, str], queue_name: str, *, processes: int = 1, threads: int = 4,
+                 log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes), "--threads",
+         str(threads), "--queues", queue_name],
+        env=env, cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+async def wait_for_heartbeats(redis: aioredis.Redis, prefix: str, process: subprocess.Popen[bytes],
+                              known: set[bytes], count: int, timeout: float = 30.0) -> None:
+    """Ready = ``count`` new worker processes have beaten their hearts (their sweepers run)."""
+    key = Keys(prefix).workers
+    deadline = time.monotonic() + timeout
+    while len(set(await redis.zrange(key, 0, -1)) - known) < count:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited with status {process.returncode} while starting")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not report ready within {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+
+
+def stop_worker(process: subprocess.Popen[bytes], *, kill: bool = False, timeout: float = 15.0) -> None:
+    """SIGTERM (Dramatiq finishes or hands back its messages), or SIGKILL for a simulated crash."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
