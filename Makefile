@@ -27,6 +27,7 @@ demo: venv
 
 bench: venv
 	$(BIN)/python bench/novelai_client.py
+	$(BIN)/python bench/queue.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-output
