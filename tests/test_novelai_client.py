@@ -65,19 +65,19 @@ async def test_cached_token_is_reused_across_processes(novelai_sandbox, aredis, 
     assert logins(novelai_sandbox) == 1
 
 
-@pytest.mark.parametrize(("days_left", "expected_logins"), [(11, 0), (10, 1), (9, 1), (-1, 1)])
+@pytest.mark.parametrize(("days_left", "expected_logins"), [(11, 0), (10, 1), (9, 1), (0.01, 1)])
 async def test_token_is_renewed_at_ten_days_or_less(novelai_sandbox, aredis, redis_prefix,
                                                     days_left: float, expected_logins: int) -> None:
-    token = novelai_sandbox.issue_token(OPUS_EMAIL, lifetime=int(max(days_left, 0.5) * DAY))
+    token = novelai_sandbox.issue_token(OPUS_EMAIL, lifetime=int(days_left * DAY))
     now = time.time()
     async with make_client(novelai_sandbox, aredis, redis_prefix) as client:
-        await client.tokens.put("opus", CachedToken(token, now + days_left * DAY, now, now)) if days_left > 0 \
-            else None
+        await client.tokens.put("opus", CachedToken(token, now + days_left * DAY, now, now))
         await client.generate(opus(), SMALL)
         renewed = await client.tokens.get("opus")
-    assert logins(novelai_sandbox) == (expected_logins if days_left > 0 else 1)
+    assert logins(novelai_sandbox) == expected_logins
     assert renewed is not None
     assert (renewed.token == token) == (expected_logins == 0)
+    assert renewed.seconds_left() > 10 * DAY
 
 
 async def test_refused_token_triggers_one_relogin(novelai_sandbox, aredis, redis_prefix) -> None:
