@@ -117,6 +117,21 @@ class StorageSettings(_Section):
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_url: str = "https://api.telegram.org"
+    # Long polling needs nothing in front of the bot; webhook mode needs a public HTTPS URL.
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    # Telegram's documented limits; the bot paces itself to stay under them.
+    private_per_second: float = Field(1.0, gt=0)
+    group_per_minute: int = Field(20, ge=1)
+    global_per_second: int = Field(30, ge=1)
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 
 class DiscordSettings(_Section):
@@ -154,6 +169,19 @@ class WorkerSettings(_Section):
     threads: int = Field(4, ge=1, le=256)
 
 
+class BotSettings(_Section):
+    """What the chat bots do by default, whatever the platform."""
+
+    default_language: Literal["en", "zh"] = "en"
+    # The NovelAI account jobs run on until personal and group accounts are configured.
+    default_account: str = "default"
+    # Priority of a normal user's job, and the most they may ask for with --priority.
+    default_priority: int = Field(5, ge=0, le=10)
+    user_max_priority: int = Field(5, ge=0, le=10)
+    # Deployment admins as "<platform>:<user id>", e.g. "telegram:12345": may cancel any job.
+    admins: list[str] = Field(default_factory=list)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -167,6 +195,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     queue: QueueSettings = QueueSettings()
     worker: WorkerSettings = WorkerSettings()
+    bot: BotSettings = BotSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -1,0 +1,159 @@
+"""The pacer: platform limits never exceeded, latest state wins, priorities, retry_after honoured."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.chat import ChatRef, ChatUnavailable, RateLimited
+from bot.pacer import PRIORITY_ANSWER, PRIORITY_POSITION, PRIORITY_RESULT, Limits, Pacer, Window
+
+GROUP = ChatRef("-100", group=True)
+PRIVATE = ChatRef("42", group=False)
+
+
+@pytest.fixture
+async def pacer_factory() -> AsyncIterator:
+    tasks: list[asyncio.Task[None]] = []
+
+    def make(limits: Limits) -> Pacer:
+        pacer = Pacer(limits)
+        tasks.append(asyncio.create_task(pacer.run()))
+        return pacer
+
+    yield make
+    for task in tasks:
+        task.cancel()
+
+
+def violations(stamps: list[float], window: Window) -> int:
+    """How many calls had more than ``window.calls`` calls in the window ending at them."""
+    stamps = sorted(stamps)
+    return sum(1 for i, t in enumerate(stamps) if sum(1 for s in stamps[: i + 1] if s > t - window.seconds)
+               > window.calls)
+
+
+async def test_calls_in_a_chat_never_exceed_its_windows(pacer_factory) -> None:
+    group_window, per_call = Window(5, 0.5), Window(1, 0.02)
+    pacer = pacer_factory(Limits(private=[per_call], group=[per_call, group_window], overall=[Window(100, 1)]))
+    stamps: list[float] = []
+
+    def op_for(i: int):
+        async def op() -> int:
+            stamps.append(time.monotonic())
+            return 1
+        return op
+
+    for i in range(15):
+        pacer.submit(GROUP, f"msg{i}", op_for(i), priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert len(stamps) == 15
+    assert violations(stamps, group_window) == 0
+    assert violations(stamps, per_call) == 0
+
+
+async def test_the_same_key_again_replaces_pending_work(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(1, 0.2)], group=[], overall=[Window(100, 1)]))
+    sent: list[str] = []
+
+    def edit(text: str):
+        async def op() -> int:
+            sent.append(text)
+            return 1
+        return op
+
+    pacer.submit(PRIVATE, "first", edit("first"), priority=PRIORITY_POSITION)
+    await asyncio.sleep(0.01)  # "first" is sent; the chat's window is now full for 0.2 s
+    for n in range(50):
+        pacer.submit(PRIVATE, "status", edit(f"position {50 - n}"), priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert sent == ["first", "position 1"], "fifty updates of one message became one call"
+
+
+async def test_results_go_before_position_updates(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(1, 0.05)], group=[], overall=[Window(100, 1)]))
+    order: list[str] = []
+
+    def op_named(name: str):
+        async def op() -> int:
+            order.append(name)
+            return 1
+        return op
+
+    pacer.submit(PRIVATE, "blocker", op_named("blocker"), priority=PRIORITY_POSITION)
+    await asyncio.sleep(0.01)
+    pacer.submit(PRIVATE, "pos1", op_named("pos1"), priority=PRIORITY_POSITION)
+    pacer.submit(PRIVATE, "pos2", op_named("pos2"), priority=PRIORITY_POSITION)
+    pacer.submit(PRIVATE, "result", op_named("result"), priority=PRIORITY_RESULT)
+    await pacer.idle()
+    assert order == ["blocker", "result", "pos1", "pos2"]
+
+
+async def test_work_that_sends_nothing_costs_nothing(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(1, 10.0)], group=[], overall=[Window(100, 1)]))
+    ran: list[str] = []
+
+    async def nothing() -> int:
+        ran.append("nothing")
+        return 0
+
+    async def something() -> int:
+        ran.append("something")
+        return 1
+
+    pacer.submit(PRIVATE, "a", nothing, priority=PRIORITY_POSITION)
+    pacer.submit(PRIVATE, "b", something, priority=PRIORITY_POSITION)
+    await asyncio.wait_for(pacer.idle(), 2)
+    assert ran == ["nothing", "something"]
+
+
+async def test_retry_after_blocks_the_chat_and_the_work_is_retried(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[], group=[], overall=[Window(100, 1)]))
+    attempts: list[float] = []
+
+    async def flaky() -> int:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RateLimited(0.3)
+        return 1
+
+    pacer.submit(PRIVATE, "x", flaky, priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert len(attempts) == 2
+    assert attempts[1] - attempts[0] >= 0.29
+    assert pacer.rate_limited == 1
+
+
+async def test_a_gone_chat_drops_its_pending_work(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(1, 0.05)], group=[], overall=[Window(100, 1)]))
+    ran: list[str] = []
+
+    async def gone() -> int:
+        ran.append("gone")
+        raise ChatUnavailable("blocked")
+
+    async def later() -> int:
+        ran.append("later")
+        return 1
+
+    pacer.submit(PRIVATE, "a", gone, priority=PRIORITY_ANSWER)
+    pacer.submit(PRIVATE, "b", later, priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert ran == ["gone"]
+
+
+async def test_call_returns_the_result_and_raises_the_error(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(1, 0.01)], group=[], overall=[Window(100, 1)]))
+
+    async def answer() -> str:
+        return "message-7"
+
+    async def broken() -> str:
+        raise ValueError("nope")
+
+    assert await pacer.call(PRIVATE, answer) == "message-7"
+    with pytest.raises(ValueError, match="nope"):
+        await pacer.call(PRIVATE, broken)
