@@ -1,7 +1,8 @@
 """The baseline for bench/queue.py: a plain Dramatiq actor doing the same stand-in call, no scheduling.
 
 No lanes, leases, Lua scripts, fairness or storage: a message names an account, the actor posts
-the prebuilt ``/ai/generate-image`` body with that account's token, reads the ZIP (opens every
+the prebuilt ``/ai/generate-image`` body (with a fresh seed, as every queued job draws one, so
+the stand-in's PNG cache helps neither side) with that account's token, reads the ZIP (opens every
 PNG in it) and appends one ``done`` entry to a Redis stream so the benchmark can time it the
 same way it times the product (first send to last ``done``).
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import threading
 import zipfile
+from typing import Any
 
 import dramatiq
 import httpx
@@ -31,7 +34,7 @@ QUEUE = os.environ.get("BENCH_QUEUE", "bench-bare")
 EVENTS = os.environ["BENCH_EVENTS"]
 IMAGE_URL = os.environ["BENCH_IMAGE_URL"].rstrip("/")
 TOKENS: dict[str, str] = json.loads(os.environ["BENCH_TOKENS"])
-BODY: dict[str, object] = json.loads(os.environ["BENCH_BODY"])
+BODY: dict[str, Any] = json.loads(os.environ["BENCH_BODY"])
 
 broker = RedisBroker(url=REDIS_URL, namespace=os.environ["BENCH_NAMESPACE"])
 dramatiq.set_broker(broker)
@@ -45,8 +48,9 @@ _locks = {name: threading.Lock() for name in TOKENS}
 
 @dramatiq.actor(actor_name=ACTOR_NAME, queue_name=QUEUE, max_retries=0)
 def bare_generate(account: str, job: str) -> None:
+    body = {**BODY, "parameters": {**BODY["parameters"], "seed": random.randint(1, 2**32 - 8)}}
     with _locks[account]:
-        response = _http.post(f"{IMAGE_URL}/ai/generate-image", json=BODY,
+        response = _http.post(f"{IMAGE_URL}/ai/generate-image", json=body,
                               headers={"Authorization": f"Bearer {TOKENS[account]}"})
     response.raise_for_status()
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:

@@ -47,12 +47,12 @@ _RECONNECT_SECONDS = 1.0
 
 def status_buttons(job: Job, language: str) -> list[list[Button]]:
     if job.state is JobState.QUEUED:
-        return [[Button(t(language, "button_cancel"), ACTION_CANCEL, job.id)]]
+        return [[Button(t(language, "button.cancel"), ACTION_CANCEL, job.id)]]
     if job.state is JobState.DONE:
-        return [[Button(t(language, "button_again"), ACTION_AGAIN, job.id),
-                 Button(t(language, "button_png"), ACTION_PNG, job.id)]]
+        return [[Button(t(language, "button.again"), ACTION_AGAIN, job.id),
+                 Button(t(language, "button.original"), ACTION_PNG, job.id)]]
     if job.state is JobState.FAILED:
-        return [[Button(t(language, "button_again"), ACTION_AGAIN, job.id)]]
+        return [[Button(t(language, "button.again"), ACTION_AGAIN, job.id)]]
     return []
 
 

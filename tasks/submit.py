@@ -36,7 +36,8 @@ class Submitter:
         self.subscriptions = subscriptions
 
     async def submit(self, request: GenerationRequest, requester: Requester, *, account: str,
-                     priority: int = DEFAULT_PRIORITY, max_anlas: int | None = None) -> Job:
+                     priority: int = DEFAULT_PRIORITY, max_anlas: int | None = None,
+                     job_id: str | None = None) -> Job:
         """Queue the job and return it with its position. Raises InvalidRequest, SpendRefused,
         QueueFull, QueueUnavailable or UnknownAccount, each with a message for the user."""
         resolved = request.resolved()
@@ -52,8 +53,10 @@ class Submitter:
         except NovelAIError as exc:
             # NovelAI unreachable now: the worker checks again before generating.
             log.warning("could not check the Anlas cost before queueing (%s); the worker will", exc.kind)
-        job = await self.queue.submit(Job(request=resolved, requester=requester, account=account,
-                                          priority=priority, max_anlas=allowed))
+        job = Job(request=resolved, requester=requester, account=account, priority=priority, max_anlas=allowed)
+        if job_id is not None:  # the chat layer names the job first, to register its status message
+            job = job.model_copy(update={"id": job_id})
+        job = await self.queue.submit(job)
         try:
             await self.waker.wake(account)
         except Exception as exc:  # the sweeper wakes lanes with waiting jobs anyway

@@ -1,0 +1,285 @@
+"""The platform-free commands: what `/generate`, `/queue`, `/cancel`, `/status`, `/settings`,
+`/help` and the buttons do, whatever chat they come from.
+
+Adapters turn a platform update into a ``ChatContext`` and the command's text, call one method
+here, and nothing else. Every answer goes out through the pacer (so a burst of commands in a
+group cannot trip the platform's limits) and every text comes from the presenter, in the
+asker's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from bot.chat import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, ChatRef, ChatSender, Picture, Reply
+from bot.delivery import Delivery
+from bot.i18n import pick_language, t
+from bot.options import OptionError, parse_generate
+from bot.pacer import PRIORITY_ANSWER, Pacer
+from bot.presenter import (
+    cancel_text,
+    caption,
+    error_text,
+    help_text,
+    queue_text,
+    settings_reset_text,
+    settings_saved_text,
+    settings_text,
+    status_text,
+)
+from bot.status_registry import StatusEntry, StatusRegistry
+from bot.user_settings import UserSettings, apply_defaults, parse_settings_command
+from naibot.settings import Settings
+from novelai.errors import InvalidRequest
+from novelai.request import GenerationRequest
+from storage.base import Storage
+from tasks.job import Job, JobState, Requester, new_job_id
+from tasks.queue import Caller, QueueFull, QueueUnavailable
+from tasks.services import QueueServices
+from tasks.spending import SpendRefused
+from tasks.submit import UnknownAccount
+
+log = logging.getLogger(__name__)
+# How many of a user's recent jobs `/status` and `/cancel` without an id look at.
+RECENT_JOBS = 20
+# Answers that can be refused before anything is queued.
+_REFUSALS = (OptionError, InvalidRequest, QueueFull, QueueUnavailable, SpendRefused, UnknownAccount)
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """Who wrote, where, in which language; ``message_id`` is the command message (to reply to)."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    chat: ChatRef
+    language_code: str | None = None
+    message_id: str | None = None
+
+    @property
+    def user_key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+AdminCheck = Callable[[], Awaitable[bool]]
+
+
+class CommandService:
+    def __init__(self, *, platform: str, settings: Settings, services: QueueServices, user_settings: UserSettings,
+                 registry: StatusRegistry, sender: ChatSender, pacer: Pacer, delivery: Delivery,
+                 storage: Storage, bot_username: str | None = None) -> None:
+        self.platform = platform
+        self.settings = settings
+        self.services = services
+        self.queue = services.queue
+        self.user_settings = user_settings
+        self.registry = registry
+        self.sender = sender
+        self.pacer = pacer
+        self.delivery = delivery
+        self.storage = storage
+        self.bot_username = bot_username
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def language(self, ctx: ChatContext) -> str:
+        try:
+            saved = await self.user_settings.language(ctx.user_key)
+        except (RedisError, OSError):  # the language must never stop a reply
+            saved = None
+        return pick_language(saved, ctx.language_code, self.settings.bot.default_language)
+
+    async def answer(self, ctx: ChatContext, reply: Reply) -> str:
+        """Send a reply to the command message, paced like everything else."""
+        return await self.pacer.call(ctx.chat, lambda: self.sender.send_text(
+            ctx.chat, reply.text, reply.buttons or None, reply_to=ctx.message_id), priority=PRIORITY_ANSWER)
+
+    def _recent_key(self, user_key: str) -> str:
+        return f"{self.queue.keys.prefix}:bot:user:{user_key}:recent"
+
+    async def _remember(self, user_key: str, job_id: str) -> None:
+        async with self.queue.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(self._recent_key(user_key), job_id)
+            pipe.ltrim(self._recent_key(user_key), 0, RECENT_JOBS - 1)
+            pipe.expire(self._recent_key(user_key), self.settings.queue.retention_seconds)
+            await pipe.execute()
+
+    async def _recent_jobs(self, user_key: str) -> list[Job]:
+        ids = [i.decode() for i in await self.queue.redis.lrange(self._recent_key(user_key), 0, RECENT_JOBS - 1)]
+        jobs = [await self.queue.get(job_id) for job_id in ids]
+        return [job for job in jobs if job is not None]
+
+    def _max_priority(self, ctx: ChatContext) -> int:
+        return 10 if ctx.user_key in self.settings.bot.admins else self.settings.bot.user_max_priority
+
+    async def _caller(self, ctx: ChatContext, is_admin: AdminCheck | None) -> Caller:
+        admin_chats: frozenset[str] = frozenset()
+        if ctx.chat.group and is_admin is not None and await is_admin():
+            admin_chats = frozenset({f"{self.platform}:{ctx.chat.chat_id}"})
+        return Caller(user_key=ctx.user_key, admin_chats=admin_chats,
+                      deployment_admin=ctx.user_key in self.settings.bot.admins)
+
+    # -- /generate ---------------------------------------------------------------------------
+
+    async def build_request(self, ctx: ChatContext, text: str) -> tuple[GenerationRequest, int]:
+        """Parse, apply the user's saved defaults under the given options, validate. Raises refusals."""
+        options = parse_generate(text)
+        defaults = await self.user_settings.get(ctx.user_key)
+        fields, priority = apply_defaults(defaults, options)
+        request = GenerationRequest(prompt=options.prompt, **fields).resolved()
+        priority = self.settings.bot.default_priority if priority is None else priority
+        if priority > self._max_priority(ctx):
+            raise OptionError("option.bad_priority", value=priority, low=0, high=self._max_priority(ctx))
+        return request, priority
+
+    async def generate(self, ctx: ChatContext, text: str) -> Job | None:
+        """Answer at once with the status message, then queue; the delivery loop edits it from there."""
+        lang = await self.language(ctx)
+        try:
+            request, priority = await self.build_request(ctx, text)
+        except _REFUSALS as exc:
+            await self.answer(ctx, Reply(error_text(exc, lang)))
+            return None
+        return await self.submit(ctx, request, priority, lang)
+
+    async def submit(self, ctx: ChatContext, request: GenerationRequest, priority: int, lang: str) -> Job | None:
+        job_id = new_job_id()
+        account = self.settings.bot.default_account
+        # The status message is registered *before* the job exists, so a crash at any point leaves
+        # a record the restarted bot reconciles: nothing finished goes undelivered.
+        message_id = await self.answer(ctx, Reply(t(lang, "status.submitting")))
+        entry = StatusEntry(job_id=job_id, chat=ctx.chat, message_id=message_id, language=lang, account=account)
+        await self.registry.register(entry)
+        requester = Requester(platform=self.platform, user_id=ctx.user_id, display_name=ctx.display_name,
+                              chat_id=ctx.chat.chat_id, reply={"message_id": message_id, "group": ctx.chat.group})
+        try:
+            job = await self.services.submitter.submit(request, requester, account=account, priority=priority,
+                                                       job_id=job_id)
+        except _REFUSALS as exc:
+            await self.registry.forget(job_id)
+            refusal = error_text(exc, lang)
+            await self.pacer.call(ctx.chat, lambda: self.sender.edit_text(ctx.chat, message_id, refusal))
+            return None
+        await self.registry.update(entry, first_position=job.position)
+        await self._remember(ctx.user_key, job.id)
+        await self.delivery.schedule(job.id, PRIORITY_ANSWER)
+        return job
+
+    # -- /queue, /status, /cancel ------------------------------------------------------------
+
+    async def show_queue(self, ctx: ChatContext) -> None:
+        lang = await self.language(ctx)
+        try:
+            account = self.settings.bot.default_account
+            depths = await self.queue.lane_depths()
+            own = [job for job in await self._recent_jobs(ctx.user_key) if not job.state.terminal]
+            running = [job for job in [await self.queue.get(i) for i in await self.queue.running_ids()] if job]
+            etas = {job.id: await self.queue.estimated_wait(job) for job in own}
+            average = await self.queue.average_duration()
+            text = queue_text(lang, own, running, depths.get(account, 0), average, etas, group=ctx.chat.group)
+        except QueueUnavailable as exc:
+            text = error_text(exc, lang)
+        await self.answer(ctx, Reply(text))
+
+    async def _target(self, ctx: ChatContext, job_id: str | None, *, waiting_only: bool) -> Job | None:
+        if job_id:
+            return await self.queue.get(job_id.strip().lower())
+        for job in await self._recent_jobs(ctx.user_key):
+            if not waiting_only or job.state is JobState.QUEUED:
+                return job
+        return None
+
+    async def status(self, ctx: ChatContext, job_id: str | None) -> None:
+        lang = await self.language(ctx)
+        try:
+            job = await self._target(ctx, job_id, waiting_only=False)
+            if job is None:
+                text = cancel_text(lang, "missing", job_id or "-")
+            else:
+                text = status_text(job, lang, eta=await self.queue.estimated_wait(job))
+        except QueueUnavailable as exc:
+            text = error_text(exc, lang)
+        await self.answer(ctx, Reply(text))
+
+    async def cancel(self, ctx: ChatContext, job_id: str | None, is_admin: AdminCheck | None = None) -> str:
+        """Cancel and say how it went; returns the outcome (``canceled``, ``forbidden``, ...)."""
+        lang = await self.language(ctx)
+        try:
+            job = await self._target(ctx, job_id, waiting_only=True)
+            if job is None:
+                status, shown = ("missing", job_id) if job_id else ("nothing", "-")
+            else:
+                outcome = await self.queue.cancel(job.id, await self._caller(ctx, is_admin))
+                status, shown = outcome.status, job.id
+        except QueueUnavailable as exc:
+            await self.answer(ctx, Reply(error_text(exc, lang)))
+            return "unavailable"
+        await self.answer(ctx, Reply(cancel_text(lang, status, shown or "-")))
+        return status
+
+    # -- /settings, /help --------------------------------------------------------------------
+
+    async def settings_command(self, ctx: ChatContext, args: str) -> None:
+        lang = await self.language(ctx)
+        try:
+            command = parse_settings_command(args)
+            if command.action == "set":
+                value = await self.user_settings.set(ctx.user_key, command.name or "", command.value or "")
+                lang = await self.language(ctx)  # the user may just have changed it
+                text = settings_saved_text(lang, command.name or "", value)
+            elif command.action == "reset":
+                await self.user_settings.reset(ctx.user_key, command.name)
+                lang = await self.language(ctx)
+                text = settings_reset_text(lang, command.name)
+            else:
+                text = settings_text(lang, await self.user_settings.get(ctx.user_key))
+        except OptionError as exc:
+            text = error_text(exc, lang)
+        await self.answer(ctx, Reply(text))
+
+    async def help(self, ctx: ChatContext) -> None:
+        lang = await self.language(ctx)
+        await self.answer(ctx, Reply(help_text(lang, bot_username=self.bot_username if ctx.chat.group else None)))
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    async def button(self, ctx: ChatContext, action: str, job_id: str, is_admin: AdminCheck | None = None
+                     ) -> tuple[str, bool]:
+        """Handle a button press; returns the short notice to show the presser and whether it is an alert."""
+        lang = await self.language(ctx)
+        job = await self.queue.get(job_id)
+        if job is None:
+            return t(lang, "callback.gone"), True
+        if action == ACTION_CANCEL:
+            outcome = await self.queue.cancel(job.id, await self._caller(ctx, is_admin))
+            return cancel_text(lang, outcome.status, job.id), not outcome.canceled
+        if action == ACTION_AGAIN:
+            again = job.request.model_copy(update={"seed": None}).resolved()
+            priority = min(job.priority, self._max_priority(ctx))
+            asyncio.create_task(self.submit(ctx, again, priority, lang))  # noqa: RUF006 - answered via the chat
+            return t(lang, "callback.again"), False
+        if action == ACTION_PNG:
+            await self._send_originals(ctx, job, lang)
+            return t(lang, "callback.png"), False
+        return t(lang, "callback.gone"), True
+
+    async def _send_originals(self, ctx: ChatContext, job: Job, lang: str) -> None:
+        pictures = [
+            Picture(png=await asyncio.to_thread(self.storage.get, image.key),
+                    caption=caption(job, lang, image_index=i), filename=f"{job.id}-{i}.png")
+            for i, image in enumerate(job.images)
+        ]
+        if pictures:
+            self.pacer.submit(ctx.chat, f"png:{job.id}:{ctx.user_id}",
+                              lambda: self._files(ctx.chat, pictures), priority=PRIORITY_ANSWER,
+                              weight=len(pictures))
+
+    async def _files(self, chat: ChatRef, pictures: list[Picture]) -> int:
+        await self.sender.send_files(chat, pictures)
+        return len(pictures)

@@ -1,0 +1,381 @@
+"""``/generate`` text into request fields, the same on every text platform.
+
+Two syntaxes, mixable and anywhere in the text: ``--steps 28`` / ``--steps=28`` and
+``steps:28``. NovelAI prompts are full of colons (``artist:wlop``, ``score:9``,
+``1.2::big cat::``), so ``word:value`` is an option only when ``word`` is one of our option
+names; everything else stays in the prompt verbatim. Values are checked here only for their
+form (a number, on/off, a known model); ranges are ``GenerationRequest.resolved()``'s job so
+the rules live in one place.
+
+Errors are ``OptionError(key, **params)`` with an i18n key, so the presenter can say them in
+the user's language.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from novelai.errors import InvalidRequest
+from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS, parse_size, resolve_model, resolve_sampler
+from novelai.request import CharacterPrompt
+from tasks.job import MAX_PRIORITY, MIN_PRIORITY
+
+
+class OptionError(Exception):
+    """A mistake in what the user typed: an i18n message key plus the values it mentions."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(f"{key}: {params}")
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What ``/generate`` asked for: the prompt, the request fields given explicitly, the priority."""
+
+    prompt: str
+    fields: dict[str, Any]
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One validation problem, with its field reduced to a name the presenter can put into words.
+
+    ``field`` is ``character`` (with ``number``, 1-based) for ``characters[i]``; otherwise the
+    request field as ``novelai.request`` names it.
+    """
+
+    field: str
+    message: str
+    number: int | None = None
+
+
+# Short names shown when a model is not understood (the full ids work too).
+MODEL_CHOICES: tuple[str, ...] = ("v3", "furry-v3", "v4", "v4-curated", "v4.5", "v4.5-curated", "v5",
+                                  "v5-curated")
+_SWITCH_WORDS: dict[str, bool] = {
+    "on": True, "yes": True, "true": True, "1": True, "开": True, "开启": True, "是": True,
+    "off": False, "no": False, "false": False, "0": False, "关": False, "关闭": False, "否": False,
+}
+# Any V3 model: every sampler, SMEA ones included, is valid there, so it checks a sampler's form
+# without judging whether it suits the model the user will end up with.
+_ANY_SAMPLER_MODEL = MODELS["nai-diffusion-3"]
+
+
+def _parse_model(option: str, raw: str) -> str:
+    try:
+        return resolve_model(raw).id
+    except InvalidRequest:
+        raise OptionError("option.unknown_model", value=raw, choices=", ".join(MODEL_CHOICES)) from None
+
+
+def _parse_sampler(option: str, raw: str) -> str:
+    """Keep the user's spelling: ``resolved()`` canonicalises it and knows the model by then."""
+    try:
+        resolve_sampler(raw, _ANY_SAMPLER_MODEL)
+    except InvalidRequest:
+        raise OptionError("option.unknown_sampler", value=raw, choices=", ".join(SAMPLERS)) from None
+    return raw
+
+
+def _parse_size(option: str, raw: str) -> tuple[int, int]:
+    try:
+        return parse_size(raw)
+    except InvalidRequest:
+        raise OptionError("option.bad_size", value=raw, choices=", ".join(SIZE_PRESETS)) from None
+
+
+def _number_parser(kind: type[int] | type[float], example: str) -> Callable[[str, str], Any]:
+    def parse(option: str, raw: str) -> Any:
+        try:
+            return kind(raw)
+        except ValueError:
+            raise OptionError("option.bad_number", option=option, value=raw, example=example) from None
+    return parse
+
+
+def _parse_switch(option: str, raw: str) -> bool:
+    value = _SWITCH_WORDS.get(raw.strip().lower())
+    if value is None:
+        raise OptionError("option.bad_switch", option=option, value=raw)
+    return value
+
+
+def _parse_priority(option: str, raw: str) -> int:
+    """Range-checked here: priority is a queue matter that ``resolved()`` never sees."""
+    value = _number_parser(int, "7")(option, raw)
+    if not MIN_PRIORITY <= value <= MAX_PRIORITY:
+        raise OptionError("option.bad_priority", value=raw, min=MIN_PRIORITY, max=MAX_PRIORITY)
+    return value
+
+
+def _parse_character(option: str, raw: str) -> CharacterPrompt:
+    try:
+        return CharacterPrompt.parse(raw)
+    except InvalidRequest:
+        raise OptionError("option.bad_character", value=raw) from None
+
+
+def _parse_text(option: str, raw: str) -> str:
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class _Option:
+    name: str
+    aliases: tuple[str, ...]
+    parse: Callable[[str, str], Any]
+    example: str
+    # The GenerationRequest field it sets; None where it is not simply one field (size, character,
+    # priority).
+    field: str | None
+    # On/off options may stand alone ("--variety") to mean on.
+    switch: bool = False
+
+
+_OPTIONS: tuple[_Option, ...] = (
+    _Option("model", ("m",), _parse_model, "v4.5", "model"),
+    _Option("sampler", ("s",), _parse_sampler, "euler_a", "sampler"),
+    _Option("size", ("res", "resolution"), _parse_size, "portrait", None),
+    _Option("steps", (), _number_parser(int, "28"), "28", "steps"),
+    _Option("scale", ("cfg", "guidance"), _number_parser(float, "5.5"), "5.5", "scale"),
+    _Option("n", ("count", "images"), _number_parser(int, "2"), "2", "n_samples"),
+    _Option("seed", (), _number_parser(int, "12345"), "12345", "seed"),
+    _Option("negative", ("neg", "uc"), _parse_text, "\"lowres, blurry\"", "negative"),
+    _Option("character", ("char",), _parse_character, "\"girl, red hair@B3\"", None),
+    _Option("priority", ("prio",), _parse_priority, "7", None),
+    _Option("quality", (), _parse_switch, "on", "quality_tags", switch=True),
+    _Option("variety", (), _parse_switch, "on", "variety", switch=True),
+    _Option("preset", ("ucpreset",), _number_parser(int, "0"), "0", "uc_preset"),
+    _Option("rescale", ("cfg_rescale",), _number_parser(float, "0.2"), "0.2", "cfg_rescale"),
+    _Option("schedule", ("noise",), _parse_text, "karras", "noise_schedule"),
+)
+_BY_NAME: dict[str, _Option] = {name: o for o in _OPTIONS for name in (o.name, *o.aliases)}
+
+OPTION_NAMES: tuple[str, ...] = tuple(o.name for o in _OPTIONS)
+
+
+def find_option(name: str) -> str | None:
+    """The canonical option name for a name or alias (any case), or None."""
+    option = _BY_NAME.get(name.strip().lower())
+    return option.name if option else None
+
+
+def suggest(name: str, known: list[str] | tuple[str, ...]) -> str | None:
+    """The closest known name to a typo, if any is close enough to be a fair guess."""
+    matches = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _unknown_option(typed: str) -> OptionError:
+    suggestion = suggest(typed, list(_BY_NAME))
+    if suggestion:
+        return OptionError("option.unknown_suggest", option=f"--{typed}", suggestion=f"--{suggestion}")
+    return OptionError("option.unknown", option=f"--{typed}", choices=", ".join(OPTION_NAMES))
+
+
+def parse_value(name: str, raw: str) -> tuple[str, Any]:
+    """(canonical name, typed value) of one option; OptionError for an unknown name or a bad value.
+
+    ``name`` is used as typed in messages, since that is the spelling the user will look for.
+    """
+    option = _BY_NAME.get(name.strip().lower())
+    if option is None:
+        raise _unknown_option(name.strip())
+    if not raw.strip():
+        raise OptionError("option.missing_value", option=name, example=option.example)
+    return option.name, option.parse(name, raw.strip())
+
+
+def request_fields(name: str, value: Any) -> dict[str, Any]:
+    """The GenerationRequest fields one canonical option sets: size sets two; character and priority,
+    which ``parse_generate`` collects itself, set none."""
+    if name == "size":
+        width, height = value
+        return {"width": width, "height": height}
+    field = _BY_NAME[name].field
+    return {field: value} if field else {}
+
+
+# --- the scanner --------------------------------------------------------------------------
+
+# Opening quote → the characters that may close it. Phones turn " into “ ” on their own, and
+# Chinese keyboards type “ ” and ‘ ’, so either family closes the other.
+_QUOTES: dict[str, str] = {'"': '"”“', "'": "'’", "“": "”\"", "‘": "’'", "「": "」", "『": "』"}
+_COMMAS = ",，"
+# "--name", "--name=value" or "—name" (phones turn "--" into an em dash).
+_LONG_OPTION = re.compile(r"(?:--|—)(\w[^\s=:：]*)([=:：]?)")
+# "name:value" (also the full-width colon of Chinese keyboards); only known names count.
+_KEY_OPTION = re.compile(r"([A-Za-z_]+)[:：]")
+
+
+@dataclass
+class _Found:
+    typed: str
+    option: _Option
+    # Whether "=" or ":" followed the name: then a value is required (no stand-alone switch).
+    attached: bool
+
+
+class _Scanner:
+    """Walks the text once, handing out prompt words and option values in order."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.text)
+
+    def skip_space(self) -> None:
+        while not self.at_end() and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def option_here(self) -> _Found | None:
+        """The option starting at the cursor, consumed up to its value; None for a prompt word."""
+        long = _LONG_OPTION.match(self.text, self.pos)
+        if long:
+            option = _BY_NAME.get(long[1].lower())
+            if option is None:
+                raise _unknown_option(long[1])
+            self.pos = long.end()
+            return _Found(long[1], option, attached=bool(long[2]))
+        key = _KEY_OPTION.match(self.text, self.pos)
+        if key and key[1].lower() in _BY_NAME:
+            self.pos = key.end()
+            return _Found(key[1], _BY_NAME[key[1].lower()], attached=True)
+        return None
+
+    def word(self) -> str:
+        start = self.pos
+        while not self.at_end() and not self.text[self.pos].isspace():
+            self.pos += 1
+        return self.text[start:self.pos]
+
+    def value(self, found: _Found) -> str | None:
+        """The option's value, or None for a stand-alone on/off switch ("--variety a cat")."""
+        glued = found.attached and not self.at_end() and not self.text[self.pos].isspace()
+        if not glued:
+            # "--steps 28", and "steps: 28" as phone keyboards type it after a colon.
+            if self._option_follows():
+                return self._missing(found)
+            self.skip_space()
+            if self.at_end():
+                return self._missing(found)
+        if self.text[self.pos] in _QUOTES:
+            return self._quoted(found.typed)
+        if found.option.switch and not found.attached:
+            return self._switch_word()
+        return self._unquoted()
+
+    def _option_follows(self) -> bool:
+        """Whether an option (not a value) comes next, so "--steps --n 2" reports a missing value."""
+        saved = self.pos
+        self.skip_space()
+        try:
+            return not self.at_end() and self.option_here() is not None
+        except OptionError:
+            return True
+        finally:
+            self.pos = saved
+
+    def _quoted(self, typed: str) -> str:
+        opening = self.text[self.pos]
+        start = self.pos + 1
+        end = next((i for i in range(start, len(self.text)) if self.text[i] in _QUOTES[opening]), None)
+        if end is None:
+            raise OptionError("option.unterminated_quote", option=typed, quote=opening)
+        self.pos = end + 1
+        self._skip_separator_comma()
+        return self.text[start:end]
+
+    def _unquoted(self) -> str:
+        word = self.word()
+        # "a cat, steps:28, night": the comma separated the option from the prompt, it is not a value.
+        return word.rstrip(_COMMAS)
+
+    def _skip_separator_comma(self) -> None:
+        if not self.at_end() and self.text[self.pos] in _COMMAS:
+            self.pos += 1
+
+    def _switch_word(self) -> str | None:
+        saved = self.pos
+        word = self._unquoted()
+        if word.lower() in _SWITCH_WORDS:
+            return word
+        self.pos = saved
+        return None
+
+    def _missing(self, found: _Found) -> None:
+        if found.option.switch and not found.attached:
+            return None
+        raise OptionError("option.missing_value", option=found.typed, example=found.option.example)
+
+
+def _join_prompt(chunks: list[list[str]]) -> str:
+    """The prompt words with single spaces; a comma left dangling where an option was cut goes too."""
+    text = ""
+    for chunk in (" ".join(words) for words in chunks if words):
+        if text.endswith(tuple(_COMMAS)) and chunk.startswith(tuple(_COMMAS)):
+            chunk = chunk[1:].lstrip()
+        text = f"{text} {chunk}" if text and chunk else text or chunk
+    return _unwrap_quotes(text.strip(" " + _COMMAS))
+
+
+def _unwrap_quotes(prompt: str) -> str:
+    """A prompt typed entirely in quotes means the text inside them."""
+    if len(prompt) >= 2 and prompt[0] in _QUOTES and prompt[-1] in _QUOTES[prompt[0]]:
+        inner = prompt[1:-1]
+        if not any(q in inner for q in (prompt[0], *_QUOTES[prompt[0]])):
+            return inner.strip()
+    return prompt
+
+
+def parse_generate(text: str) -> GenerateOptions:
+    """Split what follows ``/generate`` into the prompt and the options given explicitly.
+
+    A repeated option keeps its last value, except ``char``, which adds one character each time.
+    """
+    scanner = _Scanner(text)
+    chunks: list[list[str]] = [[]]
+    fields: dict[str, Any] = {}
+    priority: int | None = None
+    while True:
+        scanner.skip_space()
+        if scanner.at_end():
+            break
+        found = scanner.option_here()
+        if found is None:
+            chunks[-1].append(scanner.word())
+            continue
+        raw = scanner.value(found)
+        name, value = parse_value(found.typed, raw) if raw is not None else (found.option.name, True)
+        if name == "character":
+            fields["characters"] = (*fields.get("characters", ()), value)
+        elif name == "priority":
+            priority = value
+        else:
+            fields.update(request_fields(name, value))
+        chunks.append([])
+    prompt = _join_prompt(chunks)
+    if not prompt:
+        raise OptionError("option.missing_prompt")
+    return GenerateOptions(prompt=prompt, fields=fields, priority=priority)
+
+
+def request_problems(error: InvalidRequest) -> list[FieldProblem]:
+    """The problems of a refused request, with ``characters[i]`` turned into "character i+1"."""
+    problems = []
+    for problem in error.problems:
+        match = re.fullmatch(r"characters\[(\d+)\]", problem.field)
+        if match:
+            problems.append(FieldProblem("character", problem.message, int(match[1]) + 1))
+        else:
+            problems.append(FieldProblem(problem.field, problem.message))
+    return problems

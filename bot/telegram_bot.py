@@ -1,0 +1,218 @@
+"""The Telegram adapter: python-telegram-bot in front, the platform-free command layer behind.
+
+Everything Telegram-specific stays here and in ``bot.telegram_sender``: reading updates into a
+``ChatContext``, the admin check, and the command list. Long polling by default; webhook mode
+by setting. The Bot API base URL comes from settings, so the bot runs unchanged against a local
+Bot API server or the offline stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from contextlib import suppress
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.chat import ChatRef, parse_button_data
+from bot.commands import ChatContext, CommandService
+from bot.delivery import Delivery
+from bot.i18n import LANGUAGES, t
+from bot.pacer import Pacer, telegram_limits
+from bot.status_registry import StatusRegistry
+from bot.telegram_sender import TelegramSender
+from bot.user_settings import UserSettings
+from naibot.logs import register_secret
+from naibot.settings import Settings, secret
+from storage.factory import storage_from_settings
+from tasks.services import QueueServices
+
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+GENERATE_ALIASES = ("generate", "gen", "g")
+# The command menu: (command, i18n key of its one-line description).
+MENU = (("generate", "menu.generate"), ("queue", "menu.queue"), ("status", "menu.status"),
+        ("cancel", "menu.cancel"), ("settings", "menu.settings"), ("help", "menu.help"))
+_ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+
+
+def command_text(update: Update) -> str:
+    """What follows the command word (and its @botname), with the user's quoting intact."""
+    text = update.effective_message.text or "" if update.effective_message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def context_of(update: Update, *, reply_to_command: bool = True) -> ChatContext:
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    assert user is not None and chat is not None
+    return ChatContext(
+        platform=PLATFORM, user_id=str(user.id), display_name=user.full_name or user.username or str(user.id),
+        chat=ChatRef(str(chat.id), chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)),
+        language_code=user.language_code,
+        message_id=str(message.message_id) if message is not None and reply_to_command else None,
+    )
+
+
+class TelegramBot:
+    """One bot process: the PTB application, the pacer, the delivery loop and the commands."""
+
+    def __init__(self, settings: Settings) -> None:
+        token = secret(settings.telegram.token)
+        if not token:
+            raise ValueError("TELEGRAM_TOKEN is not set")
+        register_secret(token)
+        self.settings = settings
+        api = settings.telegram.api_url
+        self.application = (
+            Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+            .concurrent_updates(True).post_init(self._started).post_shutdown(self._stopped).build()
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.commands: CommandService | None = None
+        self._install_handlers()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def _started(self, application: Application) -> None:
+        settings = self.settings
+        self.services = QueueServices.from_settings(settings)
+        tg = settings.telegram
+        self.pacer = Pacer(telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second))
+        sender = TelegramSender(application.bot)
+        registry = StatusRegistry(self.services.redis, settings.redis.prefix, PLATFORM,
+                                  settings.queue.retention_seconds)
+        storage = storage_from_settings(settings)
+        self.delivery = Delivery(platform=PLATFORM, queue=self.services.queue, registry=registry, sender=sender,
+                                 pacer=self.pacer, storage=storage, consumer=f"{PLATFORM}-{socket.gethostname()}")
+        self.commands = CommandService(
+            platform=PLATFORM, settings=settings, services=self.services,
+            user_settings=UserSettings(self.services.redis, settings.redis.prefix), registry=registry,
+            sender=sender, pacer=self.pacer, delivery=self.delivery, storage=storage,
+            bot_username=application.bot.username,
+        )
+        self._tasks = [asyncio.create_task(self.pacer.run(), name="telegram-pacer"),
+                       asyncio.create_task(self.delivery.run(), name="telegram-delivery")]
+        await self._register_menu(application)
+        log.info("Telegram bot @%s (pid %d) up: Bot API %s, Redis %s, prefix %s, %s mode",
+                 application.bot.username, os.getpid(), settings.telegram.api_url,
+                 settings.redis.url.split("@")[-1], settings.redis.prefix, settings.telegram.mode)
+
+    async def _register_menu(self, application: Application) -> None:
+        for language in LANGUAGES:
+            commands = [BotCommand(name, t(language, key)) for name, key in MENU]
+            try:
+                await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+            except TelegramError as exc:  # a menu is nice to have; never a reason not to start
+                log.warning("could not register the %s command menu: %s", language, exc)
+
+    async def _stopped(self, application: Application) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.services.aclose()
+
+    async def start(self) -> None:
+        """Start polling inside an already running event loop (tests, the demo)."""
+        await self.application.initialize()
+        await self._started(self.application)
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=1,
+                                                     allowed_updates=["message", "callback_query"])
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self._stopped(self.application)
+        await self.application.shutdown()
+
+    def run(self) -> None:
+        """Run until interrupted: long polling, or a webhook server when configured."""
+        tg = self.settings.telegram
+        allowed = ["message", "callback_query"]
+        if tg.mode == "webhook":
+            if not tg.webhook_url:
+                raise ValueError("telegram.webhook_url is required in webhook mode")
+            self.application.run_webhook(listen=tg.webhook_listen, port=tg.webhook_port, url_path="telegram",
+                                         webhook_url=tg.webhook_url, secret_token=secret(tg.webhook_secret),
+                                         allowed_updates=allowed)
+        else:
+            self.application.run_polling(allowed_updates=allowed)
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def _install_handlers(self) -> None:
+        app = self.application
+        app.add_handler(CommandHandler(list(GENERATE_ALIASES), self._generate))
+        app.add_handler(CommandHandler(["start", "help"], self._help))
+        app.add_handler(CommandHandler("queue", self._queue))
+        app.add_handler(CommandHandler("status", self._status))
+        app.add_handler(CommandHandler("cancel", self._cancel))
+        app.add_handler(CommandHandler("settings", self._settings))
+        app.add_handler(CallbackQueryHandler(self._button))
+        app.add_error_handler(self._error)
+
+    def _admin_check(self, update: Update):  # type: ignore[no-untyped-def]
+        async def check() -> bool:
+            chat, user = update.effective_chat, update.effective_user
+            if chat is None or user is None:
+                return False
+            try:
+                member = await self.application.bot.get_chat_member(chat.id, user.id)
+            except TelegramError:
+                return False
+            return member.status in _ADMIN_STATUSES
+        return check
+
+    async def _generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.generate(context_of(update), command_text(update))
+
+    async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.help(context_of(update))
+
+    async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.show_queue(context_of(update))
+
+    async def _status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.status(context_of(update), command_text(update).strip() or None)
+
+    async def _cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.cancel(context_of(update), command_text(update).strip() or None,
+                                   self._admin_check(update))
+
+    async def _settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.settings_command(context_of(update), command_text(update))
+
+    async def _button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        query = update.callback_query
+        if query is None:
+            return
+        parsed = parse_button_data(query.data or "")
+        if parsed is None:
+            await query.answer()
+            return
+        action, job_id = parsed
+        notice, alert = await self.commands.button(context_of(update, reply_to_command=True), action, job_id,
+                                                   self._admin_check(update))
+        await query.answer(notice, show_alert=alert)
+
+    async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # One user's failing update must never take the bot down; log it (redacted) and go on.
+        log.error("handling an update failed: %s", context.error, exc_info=context.error)
