@@ -23,6 +23,7 @@ from novelai.models import parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
 from tasks.events import follow
 from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
+from tasks.launch import worker_environment
 from tasks.queue import Caller, QueueFull, QueueUnavailable
 from tasks.services import QueueServices
 from tasks.spending import SpendRefused
@@ -213,6 +214,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             "--threads", str(threads), "--queues", settings.queue.dramatiq_queue]
     if args.settings_path:
         os.environ["NAIBOT_SETTINGS"] = args.settings_path
+    os.environ.update(worker_environment(dict(os.environ)))
     os.execv(sys.executable, argv)
     return EXIT_FAILED  # pragma: no cover - execv does not return
 

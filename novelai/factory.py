@@ -6,6 +6,8 @@ tested and benchmarked without a settings file.
 
 from __future__ import annotations
 
+import time
+
 from naibot.logs import register_secret
 from naibot.redisconn import async_redis
 from naibot.secrets import SecretBox
@@ -62,14 +64,28 @@ def default_account(settings: Settings) -> Account | None:
 
 
 class AccountDirectory:
-    """Finds the credentials for an account name: the deployment default, or a stored account."""
+    """Finds the credentials for an account name: the deployment default, or a stored account.
+
+    Stored accounts are kept in memory for a few seconds: a busy worker would otherwise read and
+    decrypt the same record for every job, and a removed account stops working within that time.
+    """
+
+    CACHE_SECONDS = 10.0
 
     def __init__(self, settings: Settings) -> None:
         self._default = default_account(settings)
         box = secret_box(settings)
         self._store = AccountStore(async_redis(settings.redis), box, settings.redis.prefix) if box else None
+        self._cache: dict[str, tuple[float, Account | None]] = {}
 
     async def get(self, name: str) -> Account | None:
         if name == DEFAULT_ACCOUNT_NAME and self._default is not None:
             return self._default
-        return await self._store.get(name) if self._store is not None else None
+        if self._store is None:
+            return None
+        cached = self._cache.get(name)
+        if cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS:
+            return cached[1]
+        account = await self._store.get(name)
+        self._cache[name] = (time.monotonic(), account)
+        return account

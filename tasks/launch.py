@@ -21,6 +21,14 @@ import redis.asyncio as aioredis
 from tasks.keys import Keys
 
 ROOT = Path(__file__).parent.parent
+# Dramatiq's consumers back off to one poll a second when idle, so a wake-up could wait that long
+# before a worker notices it; 100 ms keeps hand-overs quick for ~10 cheap polls a second.
+WORKER_POLL_MS = "100"
+
+
+def worker_environment(env: dict[str, str]) -> dict[str, str]:
+    """The environment a worker process needs on top of the settings (Dramatiq reads it directly)."""
+    return {"dramatiq_worker_timeout": WORKER_POLL_MS, **env}
 
 
 def spawn_worker(env: dict[str, str], queue_name: str, *, processes: int = 1, threads: int = 4,
@@ -28,7 +36,8 @@ def spawn_worker(env: dict[str, str], queue_name: str, *, processes: int = 1, th
     return subprocess.Popen(
         [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes), "--threads",
          str(threads), "--queues", queue_name],
-        env=env, cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+        env=worker_environment(env), cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 

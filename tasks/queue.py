@@ -81,6 +81,7 @@ class Popped:
     job_id: str | None = None
     attempt: int = 0
     pause_ms: int = 0
+    job: Job | None = None
 
 
 def size_class(width: int, height: int) -> str:
@@ -247,7 +248,9 @@ class JobQueue:
         )
         kind = _text(result[0])
         if kind == "job":
-            return Popped(kind, _text(result[1]), int(result[2]))
+            job_id, fields = _text(result[1]), result[3:]
+            job = job_from_hash(job_id, dict(zip(fields[::2], fields[1::2], strict=True)))
+            return Popped(kind, job_id, int(result[2]), job=job)
         if kind == "paused":
             return Popped(kind, pause_ms=int(result[1]))
         return Popped(kind, _text(result[1]) if len(result) > 1 else None)
@@ -261,18 +264,20 @@ class JobQueue:
             args=[job_id, owner, int(time.time() * 1000) + lease_ms, lease_ms],
         ))
 
-    async def _finish(self, job: Job, state: JobState, field: str, payload: str) -> bool:
+    async def _finish(self, job: Job, state: JobState, field: str, payload: str, seconds: float | None = None
+                      ) -> bool:
         k = self.keys
+        duration = duration_field(job.request.model, job.request.width, job.request.height) if seconds else ""
         return bool(await self._scripts.finish(
-            keys=[k.job(job.id), k.running, k.events, k.lane(job.account)],
+            keys=[k.job(job.id), k.running, k.events, k.lane(job.account), k.durations],
             args=[job.id, state.value, field, payload, repr(time.time()), self.settings.retention_seconds,
-                  self.settings.events_max_length, k.prefix, job.account],
+                  self.settings.events_max_length, k.prefix, job.account, duration, seconds or 0, DURATION_WEIGHT],
         ))
 
-    async def complete(self, job: Job, images: list[ImageResult]) -> bool:
-        """Record the result; False if some attempt already recorded one (announce nothing)."""
+    async def complete(self, job: Job, images: list[ImageResult], *, seconds: float | None = None) -> bool:
+        """Record the result (and, once, its generation time); False if some attempt already had."""
         payload = json.dumps([image.model_dump(mode="json") for image in images], separators=(",", ":"))
-        return await self._finish(job, JobState.DONE, "result", payload)
+        return await self._finish(job, JobState.DONE, "result", payload, seconds)
 
     async def fail(self, job: Job, error: JobError) -> bool:
         return await self._finish(job, JobState.FAILED, "error", error.model_dump_json())

@@ -18,7 +18,9 @@ NAMES = ("submit", "pop", "finish", "retry", "recover", "cancel", "renew", "rele
 
 @cache
 def source(name: str) -> str:
-    return (_DIR / f"{name}.lua").read_text(encoding="utf-8")
+    """The script with the shared helpers of lib.lua in front (Redis scripts cannot include)."""
+    lib = (_DIR / "lib.lua").read_text(encoding="utf-8")
+    return lib + "\n" + (_DIR / f"{name}.lua").read_text(encoding="utf-8")
 
 
 class Scripts:

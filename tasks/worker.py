@@ -78,10 +78,13 @@ async def drain_lane(ctx: WorkerContext, account: str) -> int:
     while True:
         popped = await ctx.queue.pop(account, owner)
         if popped.kind == "job":
-            await run_job(ctx, account, popped.job_id, owner)  # type: ignore[arg-type]
+            await run_job(ctx, popped.job, owner)  # type: ignore[arg-type]
             ran += 1
             if ran >= ctx.settings.queue.slice_jobs:
-                # Let other lanes have this thread; come back through the Dramatiq queue.
+                if not [lane for lane in await ctx.queue.idle_lanes() if lane != account]:
+                    ran = 0  # nobody else is waiting for a thread: keep going without a hand-over gap
+                    continue
+                # Let the waiting lanes have this thread; come back through the Dramatiq queue.
                 if await ctx.queue.release_lane(account, owner, force=True) == 1:
                     await ctx.waker.wake(account)
                 return ran
@@ -146,10 +149,7 @@ async def _generate_and_store(ctx: WorkerContext, job: Job) -> tuple[list[ImageR
     return results, seconds
 
 
-async def run_job(ctx: WorkerContext, account: str, job_id: str, owner: str) -> None:
-    job = await ctx.queue.get(job_id)
-    if job is None:
-        return
+async def run_job(ctx: WorkerContext, job: Job, owner: str) -> None:
     work = asyncio.create_task(_generate_and_store(ctx, job))
     keeper = asyncio.create_task(_keep_lease(ctx, job, owner, work))
     try:
@@ -177,9 +177,7 @@ async def run_job(ctx: WorkerContext, account: str, job_id: str, owner: str) -> 
         return
     finally:
         keeper.cancel()
-    if await ctx.queue.complete(job, results):
-        await ctx.queue.record_duration(job, seconds)
-    else:
+    if not await ctx.queue.complete(job, results, seconds=seconds):
         log.info("job %s already had a result; this attempt's is dropped", job.id)
 
 

@@ -1,7 +1,7 @@
 -- Record a job's outcome exactly once, whichever attempt gets here first.
--- KEYS: job, running, events, lane
+-- KEYS: job, running, events, lane, durations
 -- ARGV: id, state ('done'|'failed'), field ('result'|'error'), payload_json, now_s, retention_s,
---       events_maxlen, prefix, account
+--       events_maxlen, prefix, account, duration_class ('' = none), seconds, weight
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'done' or state == 'failed' or state == 'canceled' then return 0 end
 if state == 'queued' then
@@ -14,6 +14,7 @@ redis.call('HSET', KEYS[1], 'state', ARGV[2], ARGV[3], ARGV[4], 'finished_at', A
 redis.call('HDEL', KEYS[1], 'owner')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
+if ARGV[10] ~= '' then fold_duration(KEYS[5], ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])) end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'type', ARGV[2], 'job', ARGV[1],
   'account', ARGV[9])
 return 1

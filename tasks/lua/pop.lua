@@ -36,4 +36,5 @@ redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'type', 'started', 'job
   'account', ARGV[6], 'attempt', attempts)
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'type', 'positions', 'account', ARGV[6],
   'total', total)
-return {'job', id, attempts}
+-- The job itself comes back too, so the worker needs no second round trip to read it.
+return {'job', id, attempts, unpack(redis.call('HGETALL', job))}
