@@ -38,6 +38,8 @@ GENERATE_ALIASES = ("generate", "gen", "g")
 # The command menu: (command, i18n key of its one-line description).
 MENU = (("generate", "menu.generate"), ("queue", "menu.queue"), ("status", "menu.status"),
         ("cancel", "menu.cancel"), ("settings", "menu.settings"), ("help", "menu.help"))
+# Updates handled at once; more wait their turn (each may hold a Redis connection meanwhile).
+CONCURRENT_UPDATES = 32
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 
 
@@ -71,7 +73,7 @@ class TelegramBot:
         api = settings.telegram.api_url
         self.application = (
             Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-            .concurrent_updates(True).post_init(self._started).post_shutdown(self._stopped).build()
+            .concurrent_updates(CONCURRENT_UPDATES).post_init(self._started).post_shutdown(self._stopped).build()
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.commands: CommandService | None = None

@@ -31,7 +31,12 @@ def _options(settings: RedisSettings) -> dict[str, object]:
 
 
 def async_redis(settings: RedisSettings) -> aioredis.Redis:
-    return aioredis.Redis.from_url(settings.url, retry=AsyncRetry(_BACKOFF, _RETRIES), **_options(settings))
+    """A client whose pool waits for a free connection (up to the socket timeout) when all are in
+    use, instead of failing: a burst of chat updates must queue up, not error out."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.url, max_connections=settings.max_connections, timeout=settings.socket_timeout,
+        retry=AsyncRetry(_BACKOFF, _RETRIES), **_options(settings))
+    return aioredis.Redis.from_pool(pool)
 
 
 def sync_redis(settings: RedisSettings) -> redis.Redis:

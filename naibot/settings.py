@@ -38,6 +38,8 @@ class RedisSettings(_Section):
     # Fail fast when Redis is away instead of hanging a chat handler.
     socket_timeout: float = Field(5.0, gt=0)
     connect_timeout: float = Field(2.0, gt=0)
+    # Connections per process; more callers than this wait for one (up to socket_timeout).
+    max_connections: int = Field(64, ge=2, le=10_000)
 
     @field_validator("url")
     @classmethod

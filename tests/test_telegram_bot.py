@@ -3,8 +3,11 @@ the NovelAI stand-in and Redis."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from sandbox.telegram import FloodLimits, SandboxUser
 from tasks.job import JobState
 from tests.deployment import wait_until_finished
 from tests.telegram_world import ANN, BOB, CAT, GROUP, LI, TelegramWorld, positions
@@ -172,3 +175,38 @@ async def test_restarted_bot_delivers_what_finished_while_it_was_down(telegram_w
         await world.wait(lambda s=status: "Done" in (world.current(s.chat_id, s.message_id).text or ""))
     photos = [m for u in (ANN, BOB) for m in world.telegram.bot_messages(u.id) if m.photo]
     assert len(photos) == 2, "each result delivered exactly once"
+
+
+async def test_two_hundred_queued_jobs_in_one_group_never_trip_the_flood_limit(telegram_world: TelegramWorld
+                                                                                ) -> None:
+    world = telegram_world
+    users = [SandboxUser(10_000 + i, f"user{i}", None, "en") for i in range(200)]
+    # Setup, not under test: 200 people queue a job each (limits off so this takes a moment).
+    world.telegram.limits = FloodLimits(enabled=False)
+    await hold_lane(world)
+    unlimited = {"NAIBOT_TELEGRAM__PRIVATE_PER_SECOND": "10000", "NAIBOT_TELEGRAM__GROUP_PER_MINUTE": "1000000",
+                 "NAIBOT_TELEGRAM__GLOBAL_PER_SECOND": "100000"}
+    setup_bot = await world.start_bot(**unlimited)
+    for user in users:
+        world.say(user, f"/generate@naibot_test_bot a cat {SMALL}", chat_id=GROUP)
+    services = world.deployment.services()
+    try:
+        await world.wait(lambda: len(world.telegram.bot_messages(GROUP)) == 200, timeout=60)
+        assert (await services.queue.lane_depths()).get("default") == 200
+        await world.stop_bot(setup_bot)
+
+        # Under test: Telegram's real limits, a bot paced for them, and the whole queue moving.
+        world.telegram.limits = FloodLimits()
+        calls_before = len(world.telegram.calls(chat_id=GROUP))
+        bot = await world.start_bot(NAIBOT_TELEGRAM__PRIVATE_PER_SECOND="1", NAIBOT_TELEGRAM__GROUP_PER_MINUTE="20",
+                                    NAIBOT_TELEGRAM__GLOBAL_PER_SECOND="30")
+        await world.deployment.start_worker()
+        await release_lane(world)
+        await asyncio.sleep(8)  # ~200 pops, each moving 200 positions: 40,000 position changes
+        assert (await services.queue.lane_depths()).get("default", 0) < 200, "the queue moved"
+    finally:
+        await services.aclose()
+    made = [c for c in world.telegram.calls(chat_id=GROUP)[calls_before:] if c.method != "answerCallbackQuery"]
+    assert world.telegram.stats.too_many_requests == 0
+    assert 0 < len(made) <= 20, f"{len(made)} calls in under a minute in one group"
+    assert bot.pacer.pending() <= 2 * 200, "pending work is bounded by messages, not by events"
