@@ -16,6 +16,27 @@ def _novelai(args: argparse.Namespace, settings: Settings) -> int:
     return run_async(lambda: serve_forever(args.port, accounts, args.step_latency))
 
 
+async def _serve_telegram(port: int, token: str) -> int:
+    import asyncio
+
+    from sandbox.telegram import TelegramSandbox
+
+    sandbox = TelegramSandbox(token)
+    url = await sandbox.start(port=port)
+    print(f"Telegram Bot API stand-in on {url} (TELEGRAM_API_URL={url}, TELEGRAM_TOKEN={token})", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await sandbox.stop()
+    return 0
+
+
+def _telegram(args: argparse.Namespace, settings: Settings) -> int:
+    from sandbox.telegram import DEFAULT_TOKEN
+
+    return run_async(lambda: _serve_telegram(args.port, args.token or DEFAULT_TOKEN))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sandbox", help="offline stand-ins for NovelAI, Telegram and Discord")
     ssub = p.add_subparsers(dest="service", required=True)
@@ -27,3 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="a persistent-token account (repeatable)")
     nai.add_argument("--step-latency", type=float, default=0.0, help="seconds per sampling step")
     nai.set_defaults(handler=_novelai)
+    tg = ssub.add_parser("telegram", help="a Telegram Bot API server on 127.0.0.1 (with a control API)")
+    tg.add_argument("--port", type=int, default=8766)
+    tg.add_argument("--token", help="the bot token it accepts (default: the sandbox token)")
+    tg.set_defaults(handler=_telegram)

@@ -210,3 +210,52 @@ async def test_two_hundred_queued_jobs_in_one_group_never_trip_the_flood_limit(t
     assert world.telegram.stats.too_many_requests == 0
     assert 0 < len(made) <= 20, f"{len(made)} calls in under a minute in one group"
     assert bot.pacer.pending() <= 2 * 200, "pending work is bounded by messages, not by events"
+
+
+async def test_again_and_original_png_buttons_work(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    world.say(ANN, f"/generate a heron {SMALL} --seed 11")
+    await world.wait(lambda: any(m.photo for m in world.telegram.bot_messages(ANN.id)))
+    photo = next(m for m in world.telegram.bot_messages(ANN.id) if m.photo)
+    buttons = {b["callback_data"].split(":")[0]: b["callback_data"] for b in photo.reply_markup["inline_keyboard"][0]}
+    world.telegram.press_button(ANN.id, photo.message_id, ANN, buttons["png"])
+    await world.wait(lambda: any(m.document for m in world.telegram.bot_messages(ANN.id)))
+    document = next(m for m in world.telegram.bot_messages(ANN.id) if m.document)
+    original = world.telegram.file_bytes(document.document["file_id"])
+    assert original.startswith(b"\x89PNG") and b"NovelAI" in original, "the original PNG, metadata intact"
+    world.telegram.press_button(ANN.id, photo.message_id, ANN, buttons["again"])
+    await world.wait(lambda: len([m for m in world.telegram.bot_messages(ANN.id) if m.photo]) == 2)
+    again = [m for m in world.telegram.bot_messages(ANN.id) if m.photo][1]
+    assert "seed 11" not in again.caption, "again means a new seed"
+
+
+async def test_deleted_status_message_still_gets_its_results(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    await hold_lane(world)
+    await world.start_bot()
+    command = world.say(ANN, f"/generate a lynx {SMALL}")
+    status = await world.status_message(ANN.id, command)
+    await world.wait(lambda: "Job " in (world.current(ANN.id, status.message_id).text or ""))
+    world.telegram.delete_message(ANN.id, status.message_id)
+    await world.deployment.start_worker()
+    await release_lane(world)
+    await world.wait(lambda: any(m.photo for m in world.telegram.bot_messages(ANN.id)))
+
+
+async def test_a_chat_that_blocked_the_bot_is_given_up_without_crashing(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    await hold_lane(world)
+    bot = await world.start_bot()
+    blocked = world.say(ANN, f"/generate a wolf {SMALL}")
+    await world.status_message(ANN.id, blocked)
+    world.telegram.block(ANN.id)
+    await world.deployment.start_worker()
+    await release_lane(world)
+    other = world.say(BOB, f"/generate a bear {SMALL}")
+    await world.status_message(BOB.id, other)
+    await world.wait(lambda: any(m.photo for m in world.telegram.bot_messages(BOB.id)), timeout=30)
+    await bot.pacer.idle()
+    refused = [c for c in world.telegram.calls(chat_id=ANN.id) if c.status == 403]
+    assert 1 <= len(refused) <= 2, "a blocked chat is given up, not retried forever"
