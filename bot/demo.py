@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import uuid
@@ -121,6 +122,7 @@ async def show_until_done(services: QueueServices, jobs: list[Job], after: str) 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from sandbox.novelai import NovelAISandbox
 
+    logging.getLogger().setLevel(logging.WARNING)  # the demo speaks for itself; warnings still show
     out = Path(args.out)
     images = out / "images"
     sandbox = NovelAISandbox(step_latency=args.step_latency)
@@ -154,12 +156,43 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             await services.redis.delete(pause)
             await services.submitter.waker.wake("default")
             finished = await show_until_done(services, jobs, after)
+            await telegram_conversation(env)
         finally:
             stop_worker(worker)
             await _cleanup(services.redis, prefix)
             await services.aclose()
             await sandbox.stop()
     return _report(finished, demo_settings)
+
+
+async def telegram_conversation(env: dict[str, str]) -> None:
+    """The same pipeline from a chat: the real Telegram bot against the Bot API stand-in."""
+    from bot.telegram_bot import TelegramBot
+    from sandbox.telegram import SandboxUser, TelegramSandbox
+
+    telegram = TelegramSandbox()
+    await telegram.start()
+    bot = TelegramBot(load_settings(Path("/nonexistent-demo-settings.yaml"), env={
+        **env, "TELEGRAM_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url}))
+    await bot.start()
+    print(f"Telegram: the real bot (python-telegram-bot) against the Bot API stand-in at {telegram.url}\n")
+    ann = SandboxUser(4242, "Ann", "ann", "en")
+    try:
+        for text in ("/generate a cat in a hat, night --size portrait --seed 42", "/queue"):
+            command = telegram.user_message(ann.id, ann, text)
+            print(f"  Ann: {text}")
+            await telegram.wait_for(lambda c=command: any(m.reply_to_message_id == c["message_id"]
+                                                         for m in telegram.bot_messages(ann.id)), 15)
+        await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), 30)
+        await telegram.wait_for(lambda: any("Done" in (m.text or "") for m in telegram.bot_messages(ann.id)), 15)
+        for message in telegram.bot_messages(ann.id):
+            shown = (f"[photo] {message.caption}" if message.photo else message.text or "").replace("\n", "\n       ")
+            edits = f"  (edited {message.edits}x)" if message.edits else ""
+            print(f"  Bot: {shown}{edits}")
+        print()
+    finally:
+        await bot.stop()
+        await telegram.stop()
 
 
 async def _cleanup(redis: aioredis.Redis, prefix: str) -> None:
