@@ -28,6 +28,7 @@ demo: venv
 bench: venv
 	$(BIN)/python bench/novelai_client.py
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/telegram.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-output
