@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from bot.chat import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, ChatRef, ChatSender, Picture, Reply
+from bot.chat import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, Button, ChatRef, ChatSender, Picture, Reply
 from bot.delivery import Delivery
 from bot.i18n import pick_language, t
-from bot.options import OptionError, parse_generate
+from bot.options import GenerateOptions, OptionError, parse_generate
 from bot.pacer import PRIORITY_ANSWER, Pacer
 from bot.presenter import (
     cancel_text,
@@ -51,16 +52,45 @@ RECENT_JOBS = 20
 _REFUSALS = (OptionError, InvalidRequest, QueueFull, QueueUnavailable, SpendRefused, UnknownAccount)
 
 
+class Answerer(Protocol):
+    """How a command answers on its platform: a reply to the command message on Telegram, the
+    interaction response (then follow-ups) on Discord. ``private``: only the asker sees it where
+    the platform can do that."""
+
+    async def reply(self, text: str, buttons: list[list[Button]] | None = None, *, private: bool = False) -> str:
+        """Send an answer; returns its message id."""
+        ...
+
+    async def edit(self, message_id: str, text: str) -> None: ...
+
+
+@dataclass
+class PacedAnswerer:
+    """Answers as ordinary chat messages, paced like everything else the bot sends."""
+
+    pacer: Pacer
+    sender: ChatSender
+    chat: ChatRef
+    reply_to: str | None = None
+
+    async def reply(self, text: str, buttons: list[list[Button]] | None = None, *, private: bool = False) -> str:
+        return await self.pacer.call(self.chat, lambda: self.sender.send_text(self.chat, text, buttons,
+                                                                              reply_to=self.reply_to))
+
+    async def edit(self, message_id: str, text: str) -> None:
+        await self.pacer.call(self.chat, lambda: self.sender.edit_text(self.chat, message_id, text))
+
+
 @dataclass(frozen=True)
 class ChatContext:
-    """Who wrote, where, in which language; ``message_id`` is the command message (to reply to)."""
+    """Who wrote, where, in which language, and how to answer them."""
 
     platform: str
     user_id: str
     display_name: str
     chat: ChatRef
+    answerer: Answerer = field(compare=False, repr=False)
     language_code: str | None = None
-    message_id: str | None = None
 
     @property
     def user_key(self) -> str:
@@ -96,9 +126,7 @@ class CommandService:
         return pick_language(saved, ctx.language_code, self.settings.bot.default_language)
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> str:
-        """Send a reply to the command message, paced like everything else."""
-        return await self.pacer.call(ctx.chat, lambda: self.sender.send_text(
-            ctx.chat, reply.text, reply.buttons or None, reply_to=ctx.message_id), priority=PRIORITY_ANSWER)
+        return await ctx.answerer.reply(reply.text, reply.buttons or None, private=reply.private)
 
     def _recent_key(self, user_key: str) -> str:
         return f"{self.queue.keys.prefix}:bot:user:{user_key}:recent"
@@ -127,9 +155,8 @@ class CommandService:
 
     # -- /generate ---------------------------------------------------------------------------
 
-    async def build_request(self, ctx: ChatContext, text: str) -> tuple[GenerationRequest, int]:
-        """Parse, apply the user's saved defaults under the given options, validate. Raises refusals."""
-        options = parse_generate(text)
+    async def build_request(self, ctx: ChatContext, options: GenerateOptions) -> tuple[GenerationRequest, int]:
+        """Apply the user's saved defaults under the given options, validate. Raises refusals."""
         defaults = await self.user_settings.get(ctx.user_key)
         fields, priority = apply_defaults(defaults, options)
         request = GenerationRequest(prompt=options.prompt, **fields).resolved()
@@ -139,12 +166,21 @@ class CommandService:
         return request, priority
 
     async def generate(self, ctx: ChatContext, text: str) -> Job | None:
+        """`/generate` typed as text (Telegram): parse the options, then as ``generate_options``."""
+        try:
+            options = parse_generate(text)
+        except OptionError as exc:
+            await self.answer(ctx, Reply(error_text(exc, await self.language(ctx)), private=True))
+            return None
+        return await self.generate_options(ctx, options)
+
+    async def generate_options(self, ctx: ChatContext, options: GenerateOptions) -> Job | None:
         """Answer at once with the status message, then queue; the delivery loop edits it from there."""
         lang = await self.language(ctx)
         try:
-            request, priority = await self.build_request(ctx, text)
+            request, priority = await self.build_request(ctx, options)
         except _REFUSALS as exc:
-            await self.answer(ctx, Reply(error_text(exc, lang)))
+            await self.answer(ctx, Reply(error_text(exc, lang), private=True))
             return None
         return await self.submit(ctx, request, priority, lang)
 
@@ -163,8 +199,7 @@ class CommandService:
                                                        job_id=job_id)
         except _REFUSALS as exc:
             await self.registry.forget(job_id)
-            refusal = error_text(exc, lang)
-            await self.pacer.call(ctx.chat, lambda: self.sender.edit_text(ctx.chat, message_id, refusal))
+            await ctx.answerer.edit(message_id, error_text(exc, lang))
             return None
         await self.registry.update(entry, first_position=job.position)
         await self._remember(ctx.user_key, job.id)

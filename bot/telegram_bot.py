@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.chat import ChatRef, parse_button_data
-from bot.commands import ChatContext, CommandService
+from bot.commands import ChatContext, CommandService, PacedAnswerer
 from bot.delivery import Delivery
 from bot.i18n import LANGUAGES, t
 from bot.pacer import Pacer, telegram_limits
@@ -50,14 +50,15 @@ def command_text(update: Update) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def context_of(update: Update, *, reply_to_command: bool = True) -> ChatContext:
+def context_of(update: Update, pacer: Pacer, sender: TelegramSender) -> ChatContext:
+    """The platform-free context of an update; answers reply to the message that asked."""
     user, chat, message = update.effective_user, update.effective_chat, update.effective_message
     assert user is not None and chat is not None
+    ref = ChatRef(str(chat.id), chat.type in (ChatType.GROUP, ChatType.SUPERGROUP))
+    reply_to = str(message.message_id) if message is not None else None
     return ChatContext(
         platform=PLATFORM, user_id=str(user.id), display_name=user.full_name or user.username or str(user.id),
-        chat=ChatRef(str(chat.id), chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)),
-        language_code=user.language_code,
-        message_id=str(message.message_id) if message is not None and reply_to_command else None,
+        chat=ref, answerer=PacedAnswerer(pacer, sender, ref, reply_to), language_code=user.language_code,
     )
 
 
@@ -86,7 +87,7 @@ class TelegramBot:
         self.services = QueueServices.from_settings(settings)
         tg = settings.telegram
         self.pacer = Pacer(telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second))
-        sender = TelegramSender(application.bot)
+        sender = self.sender = TelegramSender(application.bot)
         registry = StatusRegistry(self.services.redis, settings.redis.prefix, PLATFORM,
                                   settings.queue.retention_seconds)
         storage = storage_from_settings(settings)
@@ -164,6 +165,9 @@ class TelegramBot:
         app.add_handler(CallbackQueryHandler(self._button))
         app.add_error_handler(self._error)
 
+    def _context(self, update: Update) -> ChatContext:
+        return context_of(update, self.pacer, self.sender)
+
     def _admin_check(self, update: Update):  # type: ignore[no-untyped-def]
         async def check() -> bool:
             chat, user = update.effective_chat, update.effective_user
@@ -178,28 +182,28 @@ class TelegramBot:
 
     async def _generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.generate(context_of(update), command_text(update))
+        await self.commands.generate(self._context(update), command_text(update))
 
     async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.help(context_of(update))
+        await self.commands.help(self._context(update))
 
     async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.show_queue(context_of(update))
+        await self.commands.show_queue(self._context(update))
 
     async def _status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.status(context_of(update), command_text(update).strip() or None)
+        await self.commands.status(self._context(update), command_text(update).strip() or None)
 
     async def _cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.cancel(context_of(update), command_text(update).strip() or None,
+        await self.commands.cancel(self._context(update), command_text(update).strip() or None,
                                    self._admin_check(update))
 
     async def _settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.settings_command(context_of(update), command_text(update))
+        await self.commands.settings_command(self._context(update), command_text(update))
 
     async def _button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
@@ -211,7 +215,7 @@ class TelegramBot:
             await query.answer()
             return
         action, job_id = parsed
-        notice, alert = await self.commands.button(context_of(update, reply_to_command=True), action, job_id,
+        notice, alert = await self.commands.button(self._context(update), action, job_id,
                                                    self._admin_check(update))
         await query.answer(notice, show_alert=alert)
 
