@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from bot.chat import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, Button, ChatRef, ChatSender, Picture, Reply
 from bot.delivery import Delivery
 from bot.i18n import pick_language, t
+from bot.nsfw import NsfwRule, apply_nsfw_rule
 from bot.options import GenerateOptions, OptionError, parse_generate
 from bot.pacer import PRIORITY_ANSWER, Pacer
 from bot.presenter import (
@@ -91,6 +92,8 @@ class ChatContext:
     chat: ChatRef
     answerer: Answerer = field(compare=False, repr=False)
     language_code: str | None = None
+    # Whether the channel is age-restricted, where the platform knows (Discord); None elsewhere.
+    age_restricted: bool | None = None
 
     @property
     def user_key(self) -> str:
@@ -103,7 +106,7 @@ AdminCheck = Callable[[], Awaitable[bool]]
 class CommandService:
     def __init__(self, *, platform: str, settings: Settings, services: QueueServices, user_settings: UserSettings,
                  registry: StatusRegistry, sender: ChatSender, pacer: Pacer, delivery: Delivery,
-                 storage: Storage, bot_username: str | None = None) -> None:
+                 storage: Storage, bot_username: str | None = None, nsfw_rule: NsfwRule = "allow") -> None:
         self.platform = platform
         self.settings = settings
         self.services = services
@@ -115,6 +118,7 @@ class CommandService:
         self.delivery = delivery
         self.storage = storage
         self.bot_username = bot_username
+        self.nsfw_rule = nsfw_rule
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class CommandService:
         defaults = await self.user_settings.get(ctx.user_key)
         fields, priority = apply_defaults(defaults, options)
         request = GenerationRequest(prompt=options.prompt, **fields).resolved()
+        request = apply_nsfw_rule(request, self.nsfw_rule, ctx.age_restricted)
         priority = self.settings.bot.default_priority if priority is None else priority
         if priority > self._max_priority(ctx):
             raise OptionError("option.bad_priority", value=priority, low=0, high=self._max_priority(ctx))

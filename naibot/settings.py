@@ -140,6 +140,20 @@ class DiscordSettings(_Section):
     token: SecretStr | None = None
     api_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
+    # Sync slash commands to these guilds only (instant, for trying things out); empty = globally.
+    guilds: list[int] = Field(default_factory=list)
+    # Outside age-restricted channels: allow | sfw_only (refuse adult prompts) | nsfw_channels_only.
+    nsfw_rule: Literal["allow", "sfw_only", "nsfw_channels_only"] = "sfw_only"
+    # Discord allows about 5 messages or edits per 5 s in a channel, 50 requests a second overall.
+    channel_per_5s: int = Field(5, ge=1)
+    global_per_second: int = Field(50, ge=1)
+    # Role ids (besides Manage Server / Administrator) that count as group admins.
+    admin_roles: list[int] = Field(default_factory=list)
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 
 class QueueSettings(_Section):
