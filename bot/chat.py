@@ -91,8 +91,9 @@ class ChatSender(Protocol):
                         buttons: list[list[Button]] | None = None) -> None: ...
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
-                            reply_to: str | None = None) -> None:
-        """One picture (with buttons, if the platform allows) or an album of several."""
+                            reply_to: str | None = None, summary: str | None = None) -> None:
+        """One picture (with buttons, if the platform allows) or an album of several; ``summary``
+        describes them all, for platforms that caption a whole message rather than each picture."""
         ...
 
     async def send_files(self, chat: ChatRef, pictures: list[Picture], reply_to: str | None = None) -> None:

@@ -158,10 +158,11 @@ class Delivery:
         ]
         buttons = status_buttons(job, entry.language)
         reply_to = None if entry.message_gone else entry.message_id
+        summary = caption(job, entry.language)
         try:
-            await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to)
+            await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to, summary=summary)
         except MessageGone:  # the message we replied to is gone: post without replying
-            await self.sender.send_pictures(entry.chat, pictures, buttons)
+            await self.sender.send_pictures(entry.chat, pictures, buttons, summary=summary)
         except ChatUnavailable:
             await self.registry.forget_chat(entry.chat.chat_id)
             raise

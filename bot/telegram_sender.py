@@ -72,7 +72,7 @@ class TelegramSender:
                                                  reply_markup=keyboard(buttons)))
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
-                            reply_to: str | None = None) -> None:
+                            reply_to: str | None = None, summary: str | None = None) -> None:
         if len(pictures) == 1:
             (picture,) = pictures
             await _mapped(self.bot.send_photo(int(chat.chat_id), picture.png, caption=picture.caption[:CAPTION_LIMIT],
