@@ -10,14 +10,17 @@ runs on the ``default`` account: one lane, drained one job at a time (the extra 
 hand-overs). Every command asks for ``--n 2`` (an album) at 512x512, 8 steps.
 
 (1) done -> album: from a job's ``done`` event (the stream entry id, ms) to the stand-in accepting the
-    job's ``sendMediaGroup`` (the call's recorded time, status 200), for 50 jobs in 50 private chats
-    (one each) and 50 jobs in 25 groups (two each). A single group allows 20 messages a minute, so a 50-job
-    burst there would take many minutes: it is reported as a ceiling throughput derived from the
-    messages a job cost in the 25-group run. A breakdown (when the delivery loop read the event, when the
-    upload started, the gap to the chat's previous call) comes from wrapping two methods of the bot's
-    ``Delivery`` instance with timestamping shims (behaviour unchanged).
+    job's ``sendMediaGroup`` (the call's recorded time, status 200): first for single jobs on an idle bot
+    (3 in private chats, 3 in groups, one at a time), then for a burst of 50 jobs in 50 private chats (one
+    each) and a burst of 50 jobs in 25 groups (two each). A single group allows 20 messages a minute, so
+    a 50-job burst there would take many minutes: it is reported as a ceiling throughput derived from
+    the messages a job cost in the 25-group run. The breakdown (when the delivery loop handled the event,
+    when the upload started, the gap to the chat's previous call) and the count of pacer priority
+    inversions come from shims on the bot's ``Delivery`` and ``Pacer`` instances (see ``Trace``; they
+    only take notes, the behaviour is unchanged).
 (2) Bot API calls per job in each burst, by method, from the first command to the last album and until
-    the bot is idle (every status message final), and 429 answers.
+    the bot is idle (every status message final); messages charged by Telegram's rules (an album counts
+    one per picture) and the throughput that allows at 30/s; 429 answers. getUpdates is not counted.
 
 The worker and the NovelAI stand-in run in their own process groups, always killed at the end. Every
 Redis key lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
@@ -45,7 +48,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,7 @@ WORKER_THREADS = 4
 PRIVATE_JOBS = 50
 GROUPS = 25
 JOBS_PER_GROUP = 2
+ISOLATED = 3
 OPTIONS = f"--size 512x512 --steps {STEPS} --n 2"
 BOT_USERNAME = "naibot_test_bot"
 BURST_TIMEOUT = 120.0
@@ -105,6 +108,9 @@ def describe(values: list[float]) -> str:
 
 
 def units(call: Call) -> int:
+    """Messages a call was charged (the stand-in charges an edit before finding it unchanged)."""
+    if call.status != 200 and "not modified" not in (call.description or ""):
+        return 0
     if call.method == "sendMediaGroup":
         return len(call.params.get("media") or [])
     return CHARGED.get(call.method, 0)
@@ -198,14 +204,39 @@ def environment(prefix: str, tmp: Path, novelai_url: str, telegram: TelegramSand
 
 @dataclass
 class Trace:
-    """Timestamps taken inside the bot (time.time()) by shims around its Delivery instance."""
+    """Observations taken inside the bot by shims on its instances (behaviour unchanged): when the
+    delivery loop handled a ``done`` event and when the upload started (time.time()), and, at every pacer
+    dispatch, whether an album (``result:`` work) that its own chat's window allowed was waiting only on
+    the overall window while lower-priority work went out instead."""
 
     done_handled: dict[str, float] = field(default_factory=dict)
     deliver_started: dict[str, float] = field(default_factory=dict)
+    inversions: int = 0
+    inversion_units: int = 0
+
+    def clear(self) -> None:
+        self.done_handled.clear()
+        self.deliver_started.clear()
+        self.inversions = self.inversion_units = 0
 
     def install(self, bot: TelegramBot) -> None:
-        delivery = bot.delivery
-        handle, deliver = delivery.handle, delivery.deliver
+        delivery, pacer = bot.delivery, bot.pacer
+        handle, deliver, execute = delivery.handle, delivery.deliver, pacer._execute
+
+        def traced_execute(chat: Any, work: Any, entries: Any) -> Any:
+            # Runs synchronously when the pacer dispatches (the work is already out of ``pending``).
+            now = pacer.clock()
+            for other in pacer._chats.values():
+                if other is chat or other.busy:
+                    continue
+                for held in other.pending.values():
+                    if (held.key.startswith("result:") and held.priority < work.priority
+                            and other.limit.ready_at(now, held.weight) <= now
+                            < pacer.overall.ready_at(now, held.weight)):
+                        self.inversions += 1
+                        self.inversion_units += work.weight
+                        return execute(chat, work, entries)
+            return execute(chat, work, entries)
 
         async def traced_handle(event: Event) -> None:
             if event.type == "done" and event.job:
@@ -218,6 +249,7 @@ class Trace:
 
         delivery.handle = traced_handle  # type: ignore[method-assign]
         delivery.deliver = traced_deliver  # type: ignore[method-assign]
+        pacer._execute = traced_execute  # type: ignore[method-assign]
 
 
 @dataclass
@@ -292,6 +324,10 @@ class Burst:
     read_to_upload: list[float]
     upload_to_accepted: list[float]
     prior_gap: list[float]
+    # Pacer dispatches of lower-priority work while an album ready in its own chat was held by the
+    # overall window alone (see Trace.install); and the message slots those dispatches reserved.
+    inversions: int
+    inversion_units: int
     window: list[Call]  # first command .. last album
     until_idle: list[Call]  # first command .. idle
     failed: int
@@ -307,8 +343,7 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
     after = await queue.last_event_id()
     calls_before = len(await asyncio.to_thread(telegram.calls))
     albums_before = telegram.stats.calls_by_method["sendMediaGroup"]
-    world.trace.done_handled.clear()
-    world.trace.deliver_started.clear()
+    world.trace.clear()
 
     began = time.time()
     for n, command in enumerate(commands):
@@ -337,15 +372,20 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
             reply = (call.params.get("reply_parameters") or {}).get("message_id")
             album_of.setdefault((call.chat_id, int(reply or 0)), call)
 
+    jobs = {job_id: await queue.get(job_id) for job_id in done}
+
+    def album_for(job_id: str) -> Call | None:
+        job = jobs.get(job_id)
+        if job is None or job.requester.chat_id is None:
+            return None
+        return album_of.get((int(job.requester.chat_id), int(job.requester.reply.get("message_id", 0))))
+
     latencies, read, upload, accepted, prior = [], [], [], [], []
     for job_id, done_at in done.items():
-        job = await queue.get(job_id)
-        if job is None or job.requester.chat_id is None:
+        album = album_for(job_id)
+        if album is None or album.chat_id is None:
             continue
-        chat_id = int(job.requester.chat_id)
-        album = album_of.get((chat_id, int(job.requester.reply.get("message_id", 0))))
-        if album is None:
-            continue
+        chat_id = album.chat_id
         latencies.append(album.time - done_at)
         handled = world.trace.done_handled.get(job_id)
         started = world.trace.deliver_started.get(job_id)
@@ -362,7 +402,9 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
     bot_calls = [c for c in calls if c.method != "getUpdates" and c.time >= began]
     return Burst(
         label=label, jobs=len(commands), latencies=latencies, done_to_read=read, read_to_upload=upload,
-        upload_to_accepted=accepted, prior_gap=prior, window=[c for c in bot_calls if c.time <= last_album],
+        upload_to_accepted=accepted, prior_gap=prior, inversions=world.trace.inversions,
+        inversion_units=world.trace.inversion_units,
+        window=[c for c in bot_calls if c.time <= last_album],
         until_idle=bot_calls, failed=failed, commands_seconds=sent - began,
         drain_seconds=(max(done.values()) - min(done.values())) if done else 0.0,
         last_album_seconds=last_album - began, idle_seconds=idle_at - began)
@@ -385,10 +427,17 @@ def report(burst: Burst, tag: str, scenario: str) -> None:
           f"median {statistics.median(burst.prior_gap) * 1000:.0f} ms, min {min(burst.prior_gap) * 1000:.0f} ms")
     status = Counter(c.status for c in burst.until_idle)
     errors = ", ".join(f"{code}: {n}" for code, n in sorted(status.items()) if code != 200) or "none"
+    charged = sum(units(c) for c in burst.until_idle) / jobs
     print(f"({tag}2) Bot API calls per job, {scenario}, first command -> last album: "
           f"{len(burst.window) / jobs:.2f} ({len(burst.window)} calls: {by_method(burst.window)}); "
           f"until idle (final status edits included): {len(burst.until_idle) / jobs:.2f} "
           f"({by_method(burst.until_idle)}); 429 answers: {status.get(429, 0)}; other non-200: {errors}")
+    rate = (jobs - 1) / burst.drain_seconds if burst.drain_seconds else float("inf")
+    print(f"     messages charged by Telegram's rules per job: {charged:.2f} (an album counts 2) -> at "
+          f"{LIMITS.global_per_second}/s overall the bot can deliver at most {LIMITS.global_per_second / charged:.1f} "
+          f"jobs/s; the lane finished {rate:.1f} jobs/s. The pacer dispatched lower-priority work {burst.inversions} "
+          f"times ({burst.inversion_units} message slots) while an album whose own chat was ready waited on the "
+          f"overall window")
     print(f"     timeline: {jobs} commands sent in {burst.commands_seconds:.2f} s; first -> last done "
           f"{burst.drain_seconds:.1f} s; last album {burst.last_album_seconds:.1f} s and idle "
           f"{burst.idle_seconds:.1f} s after the first command; getUpdates (long polling) calls not counted")
@@ -399,12 +448,12 @@ def group_ceiling(burst: Burst) -> None:
     charged = sum(units(c) for c in burst.until_idle)
     per_job = charged / burst.jobs
     ceiling = LIMITS.group_per_minute / per_job
-    minimum = 1 + 2 + 1  # the status message, the album (2 pictures), the final "done" edit
-    print(f"(1c) ONE group (not run: {LIMITS.group_per_minute} messages/min per group): ceiling ~ {ceiling:.1f} "
-          f"jobs/min = {LIMITS.group_per_minute} / {per_job:.1f} messages a job cost in the 25-group run (albums "
-          f"count 2); a 50-job burst there would take ~ {PRIVATE_JOBS / ceiling:.0f} min; at the unavoidable "
-          f"minimum of {minimum} messages a job (status message, 2-picture album, final edit): "
-          f"{LIMITS.group_per_minute / minimum:.0f} jobs/min")
+    floor = 1 + 2 + 1  # the status message, the album (2 pictures), the final "done" edit
+    print(f"(1c) ONE group, as a throughput (not run: {LIMITS.group_per_minute} messages/min per group, a 50-job "
+          f"burst would take minutes): ceiling ~ {ceiling:.1f} jobs/min = {LIMITS.group_per_minute} / {per_job:.2f} "
+          f"messages a job cost in the 25-group run (albums count 2) -> 50 jobs in ~ {PRIVATE_JOBS / ceiling:.0f} "
+          f"min; even at this bot's floor of {floor} messages a job (status message, 2-picture album, final edit; "
+          f"every other edit coalesced away) {LIMITS.group_per_minute / floor:.0f} jobs/min")
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -429,8 +478,23 @@ async def warm_up(world: World) -> None:
     await asyncio.sleep(1.1)
 
 
+async def one_at_a_time(world: World) -> None:
+    """Single jobs on an idle bot: the latency no queue of other chats' calls explains."""
+    private, group = [], []
+    for k in range(ISOLATED):
+        user = SandboxUser(30_000 + k, f"alone{k}", f"alone{k}", "en")
+        private += (await run_burst(world, "alone", [Command(user.id, user, group=False)])).latencies
+        await asyncio.sleep(1.1)
+        group += (await run_burst(world, "alone-group", [Command(-1_003_000_000_000 - k, user, group=True)])
+                  ).latencies
+        await asyncio.sleep(1.1)
+    print(f"(1 idle) one job at a time on an idle bot ({ISOLATED} each), done -> album accepted: private chat "
+          f"{describe(private)}; group {describe(group)}")
+
+
 async def benchmark(world: World) -> None:
     await warm_up(world)
+    await one_at_a_time(world)
     private = [SandboxUser(10_000 + i, f"user{i}", f"user{i}", "en") for i in range(PRIVATE_JOBS)]
     burst = await run_burst(world, "private", [Command(u.id, u, group=False) for u in private])
     report(burst, "a", f"{PRIVATE_JOBS} private chats x 1 job")

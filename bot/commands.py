@@ -22,7 +22,7 @@ from bot.delivery import Delivery
 from bot.i18n import pick_language, t
 from bot.nsfw import NsfwRule, apply_nsfw_rule
 from bot.options import GenerateOptions, OptionError, parse_generate
-from bot.pacer import PRIORITY_ANSWER, Pacer
+from bot.pacer import PRIORITY_ANSWER, PRIORITY_STATE, Pacer
 from bot.presenter import (
     cancel_text,
     caption,
@@ -208,7 +208,7 @@ class CommandService:
             return None
         await self.registry.update(entry, first_position=job.position)
         await self._remember(ctx.user_key, job.id)
-        await self.delivery.schedule(job.id, PRIORITY_ANSWER)
+        await self.delivery.schedule(job.id, PRIORITY_STATE)
         return job
 
     # -- /queue, /status, /cancel ------------------------------------------------------------

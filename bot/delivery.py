@@ -111,9 +111,9 @@ class Delivery:
 
     async def refresh(self, job_id: str) -> int:
         entry = await self.registry.get(job_id)
+        if entry is None or entry.retired:
+            return 0  # finished while this refresh waited its turn
         job = await self.queue.get(job_id)
-        if entry is None:
-            return 0
         if job is None:
             await self.registry.forget(job_id)
             return 0
@@ -149,7 +149,7 @@ class Delivery:
         """Upload the results once, then let the status message say "done"."""
         entry = await self.registry.get(job_id)
         job = await self.queue.get(job_id)
-        if entry is None or job is None or entry.delivered:
+        if entry is None or job is None or entry.delivered or entry.retired:
             return 0
         pictures = [
             Picture(png=await asyncio.to_thread(self.storage.get, image.key),

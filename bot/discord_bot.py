@@ -27,7 +27,7 @@ from bot.delivery import Delivery
 from bot.discord_sender import JOB_BUTTON_TEMPLATE, DiscordSender, InteractionTokens, job_view, mapped
 from bot.i18n import t
 from bot.options import GenerateOptions, OptionError, parse_value, request_fields
-from bot.pacer import Limits, Pacer, Window
+from bot.pacer import WINDOW_SLACK, Limits, Pacer, Window
 from bot.presenter import error_text
 from bot.status_registry import StatusRegistry
 from bot.user_settings import UserSettings
@@ -44,8 +44,8 @@ MODEL_CHOICES = [app_commands.Choice(name=info.label, value=model_id) for model_
 
 
 def discord_limits(channel_per_5s: int, global_per_second: int) -> Limits:
-    per_channel = [Window(channel_per_5s, 5.0)]
-    return Limits(private=per_channel, group=per_channel, overall=[Window(global_per_second, 1.0)])
+    per_channel = [Window(channel_per_5s, 5.0 * WINDOW_SLACK)]
+    return Limits(private=per_channel, group=per_channel, overall=[Window(global_per_second, WINDOW_SLACK)])
 
 
 def point_at(settings: Settings) -> None:

@@ -59,13 +59,16 @@ class SlidingLimit:
         self._trim(now)
         ready = max(now, self.blocked_until)
         for window in self.windows:
+            # Work heavier than a whole window (an album in a 1-per-second chat) needs the window
+            # empty, not more room than it can ever have.
+            need = min(weight, window.calls)
             used = 0.0
-            # Walk back from the newest entry until the window would have room for ``weight``.
+            # Walk back from the newest entry until the window would have room for ``need``.
             for stamp, w in reversed(self.history):
                 if stamp <= now - window.seconds:
                     break
                 used += w
-                if used + weight > window.calls:
+                if w and used + need > window.calls:
                     ready = max(ready, stamp + window.seconds)
                     break
         return ready
@@ -162,16 +165,24 @@ class Pacer:
         best: tuple[int, int] | None = None
         chosen: _Chat | None = None
         soonest = float("inf")
+        # The most urgent work held back only by the overall limit: nothing less urgent may take
+        # the overall room it is waiting for (else a stream of edits starves a waiting album).
+        starved: int | None = None
         for chat in self._chats.values():
             work = chat.head()
             if work is None or chat.busy:
                 continue
-            ready = max(chat.limit.ready_at(now, work.weight), self.overall.ready_at(now, work.weight))
+            chat_ready = chat.limit.ready_at(now, work.weight)
+            ready = max(chat_ready, self.overall.ready_at(now, work.weight))
             if ready > now:
                 soonest = min(soonest, ready)
+                if chat_ready <= now:
+                    starved = work.priority if starved is None else min(starved, work.priority)
                 continue
             if best is None or (work.priority, work.seq) < best:
                 best, chosen = (work.priority, work.seq), chat
+        if chosen is not None and starved is not None and best is not None and starved < best[0]:
+            return None, soonest
         return chosen, soonest
 
     async def run(self) -> None:
@@ -231,8 +242,13 @@ class Pacer:
             await asyncio.sleep(0.01)
 
 
+# Windows are stamped when a call is sent, but the platform counts it when it arrives, up to a
+# round trip later; a little slack keeps the next burst from overlapping the previous one.
+WINDOW_SLACK = 1.15
+
+
 def telegram_limits(private_per_second: float, group_per_minute: int, global_per_second: int) -> Limits:
-    per_chat = Window(1, 1.0 / private_per_second)
-    return Limits(private=[per_chat], group=[per_chat, Window(group_per_minute, 60.0)],
-                  overall=[Window(global_per_second, 1.0)])
+    per_chat = Window(1, WINDOW_SLACK / private_per_second)
+    return Limits(private=[per_chat], group=[per_chat, Window(group_per_minute, 60.0 * WINDOW_SLACK)],
+                  overall=[Window(global_per_second, WINDOW_SLACK)])
 

@@ -30,6 +30,9 @@ def novelai_sandbox_url(novelai_sandbox: NovelAISandbox) -> str:
 # Redis fixtures (a key prefix per test on the shared server) live in their own module.
 # A small real deployment (stand-in + Dramatiq worker processes) for end-to-end queue tests.
 from tests.deployment import deployment  # noqa: E402, F401
+
+# The Discord stand-in and the real bot on top of that deployment.
+from tests.discord_world import discord_world  # noqa: E402, F401
 from tests.redis_fixtures import aredis, redis_prefix  # noqa: E402, F401
 
 # The Telegram stand-in and the real bot on top of that deployment.

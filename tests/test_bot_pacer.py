@@ -157,3 +157,42 @@ async def test_call_returns_the_result_and_raises_the_error(pacer_factory) -> No
     assert await pacer.call(PRIVATE, answer) == "message-7"
     with pytest.raises(ValueError, match="nope"):
         await pacer.call(PRIVATE, broken)
+
+
+async def test_work_heavier_than_a_window_waits_only_for_an_empty_window(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(1, 0.3)], group=[], overall=[Window(100, 1)]))
+    stamps: list[float] = []
+
+    async def album() -> int:
+        stamps.append(time.monotonic())
+        return 4
+
+    async def nothing() -> int:
+        stamps.append(time.monotonic())
+        return 0
+
+    pacer.submit(PRIVATE, "hand-over", nothing, priority=PRIORITY_POSITION)
+    await asyncio.sleep(0.01)
+    pacer.submit(PRIVATE, "album", album, priority=PRIORITY_RESULT, weight=4)
+    await pacer.idle()
+    assert stamps[1] - stamps[0] < 0.1, "a call that sent nothing does not hold the album back"
+
+
+async def test_less_urgent_work_does_not_take_the_room_a_result_waits_for(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[Window(10, 1)], group=[], overall=[Window(2, 0.3)]))
+    order: list[str] = []
+
+    def op_named(name: str, made: int = 1):
+        async def op() -> int:
+            order.append(name)
+            return made
+        return op
+
+    pacer.submit(PRIVATE, "first", op_named("first"), priority=PRIORITY_POSITION)
+    await asyncio.sleep(0.01)
+    other = ChatRef("43", group=False)
+    pacer.submit(PRIVATE, "album", op_named("album", 2), priority=PRIORITY_RESULT, weight=2)
+    for n in range(3):
+        pacer.submit(other, f"edit{n}", op_named(f"edit{n}"), priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert order.index("album") == 1, f"the album went first once the overall room was back: {order}"
