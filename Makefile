@@ -29,6 +29,7 @@ bench: venv
 	$(BIN)/python bench/novelai_client.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/telegram.py
+	$(BIN)/python bench/discord.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-output
