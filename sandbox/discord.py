@@ -14,11 +14,9 @@ Everything runs on the sandbox's event loop. The Python methods may also be call
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import mimetypes
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -44,6 +42,7 @@ from sandbox.discord_state import (
     StoredMessage,
 )
 from sandbox.discord_world import World
+from sandbox.observed import ObservedServer, run_in_thread
 
 __all__ = ["DEFAULT_TOKEN", "Call", "DiscordSandbox", "DiscordStats", "DiscordUser", "RateLimits",
            "StoredInteraction", "StoredMessage", "point_discord_py_at", "running_discord"]
@@ -56,19 +55,19 @@ MAX_REQUEST_BYTES = 600 * 1024 * 1024
 DEFAULT_OWNER = DiscordUser(1000, "sandbox_owner", "Sandbox Owner")
 
 
-class DiscordSandbox:
+class DiscordSandbox(ObservedServer):
     """Discord for one application and its bot, with guilds and users driven by the test."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, application_id: int = 1100, bot_user_id: int = 1200,
                  limits: RateLimits | None = None, interaction_token_ttl: float = 900.0,
                  heartbeat_interval_ms: int = 41250, interaction_answer_deadline: float = 3.0,
                  owner: DiscordUser = DEFAULT_OWNER) -> None:
+        super().__init__()
         self.token = token
         self.application_id = application_id
         self.bot_user_id = bot_user_id
         self.limits = limits or RateLimits()
         self.stats = DiscordStats()
-        self.url = ""
         self._world = World(application_id=application_id, bot_user_id=bot_user_id, owner=owner)
         self._composer = Composer(self._world, lambda: self.url, lambda: self._interactions.attachment_size_limit)
         self._interactions = Interactions(self._world, self._composer,
@@ -81,13 +80,6 @@ class DiscordSandbox:
                              limits=lambda: self.limits, token=lambda: self.token,
                              gateway_url=lambda: self.gateway_url, record=self._record)
         self._calls: deque[Call] = deque(maxlen=KEEP_CALLS)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread_id: int | None = None
-        self._changed_condition: asyncio.Condition | None = None
-        self._notify_pending = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closing = False
-        self._runner: web.AppRunner | None = None
 
     @property
     def api_url(self) -> str:
@@ -128,10 +120,6 @@ class DiscordSandbox:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._loop = asyncio.get_running_loop()
-        self._thread_id = threading.get_ident()
-        self._changed_condition = asyncio.Condition()
-        self._closing = False
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.add_routes([
             web.get("/gateway", self._gateway.handle),
@@ -139,22 +127,13 @@ class DiscordSandbox:
             *ControlAPI(self).routes(),
             web.route("*", API_PREFIX + "/{tail:.*}", self._rest.handle),
         ])
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.url = f"http://{host}:{self._runner.addresses[0][1]}"
-        return self.url
+        return await self._serve(app, host, port)
 
     async def stop(self) -> None:
         """Close gateway connections (1001, so a still-running bot would try to resume), then the server."""
-        self._closing = True
-        await self._notify()
+        await self._begin_shutdown()
         await self._gateway.close_all()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        for task in list(self._tasks):
-            await task
+        await self._finish_shutdown()
 
     # -- shaping the world -----------------------------------------------------------------
 
@@ -306,66 +285,6 @@ class DiscordSandbox:
         """Whether a bot is identified (or resumed) on a live gateway connection."""
         return self._read(self._gateway.connected)
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Return once ``predicate()`` holds; it is re-checked after every REST call, gateway change and
-        change made through this object. Raises TimeoutError. Works from the sandbox's loop or any other."""
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the sandbox is not started")
-        waiting = self._wait_until(predicate, timeout)
-        if asyncio.get_running_loop() is loop:
-            met = await waiting
-        else:
-            met = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(waiting, loop))
-        if not met:
-            raise TimeoutError(f"sandbox condition not met within {timeout} s")
-
-    # -- change notification and thread hopping ---------------------------------------------
-
-    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        condition = self._changed_condition
-        assert condition is not None, "started sandboxes have a condition"
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout), condition:
-                await condition.wait_for(lambda: self._closing or predicate())
-        return predicate()
-
-    def _changed(self) -> None:
-        """Wake every waiter soon. Called from sync code on the loop, so the notify is a task; pending
-        ones are coalesced because each waiter re-checks its predicate anyway."""
-        if self._loop is None or self._notify_pending:
-            return
-        self._notify_pending = True
-        task = self._loop.create_task(self._notify())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _notify(self) -> None:
-        self._notify_pending = False
-        if self._changed_condition is not None:
-            async with self._changed_condition:
-                self._changed_condition.notify_all()
-
-    def _read(self, action: Callable[[], T]) -> T:
-        """Run ``action`` on the sandbox's loop: directly when already there (or not serving), else by
-        hopping over from the caller's thread and waiting, so handlers never see half-made changes."""
-        loop = self._loop
-        if loop is None or threading.get_ident() == self._thread_id or not loop.is_running():
-            return action()
-
-        async def hop() -> T:
-            return action()
-
-        return asyncio.run_coroutine_threadsafe(hop(), loop).result()
-
-    def _mutate(self, action: Callable[[], T]) -> T:
-        def then_notify() -> T:
-            result = action()
-            self._changed()
-            return result
-
-        return self._read(then_notify)
-
     # -- HTTP ------------------------------------------------------------------------------
 
     def _record(self, call: Call) -> None:
@@ -409,22 +328,10 @@ def point_discord_py_at(sandbox: DiscordSandbox) -> Callable[[], None]:
 def running_discord(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterator[DiscordSandbox]:
     """Run the sandbox in a background thread with its own event loop (for sync code, benchmarks, the demo,
     subprocess tests). ``kwargs`` go to :class:`DiscordSandbox`."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="discord-sandbox", daemon=True)
-    thread.start()
-
     async def create() -> DiscordSandbox:
         sandbox = DiscordSandbox(**kwargs)
         await sandbox.start(host, port)
         return sandbox
 
-    try:
-        sandbox = asyncio.run_coroutine_threadsafe(create(), loop).result()
-        try:
-            yield sandbox
-        finally:
-            asyncio.run_coroutine_threadsafe(sandbox.stop(), loop).result()
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+    with run_in_thread(create, "discord-sandbox") as sandbox:
+        yield sandbox

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import random
-import threading
 import time
 import uuid
 from collections import Counter
@@ -50,6 +49,7 @@ from sandbox.novelai_images import render_png, render_preview, zip_images
 from sandbox.novelai_state import Faults, Refusal, SandboxStats, abbreviate
 from sandbox.novelai_stream import EventWriter, sigma
 from sandbox.novelai_validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
+from sandbox.observed import run_in_thread
 
 __all__ = [
     "DEFAULT_ACCOUNTS", "OPUS_EMAIL", "OPUS_PASSWORD", "OPUS_TOKEN", "PAPER_EMAIL", "PAPER_PASSWORD",
@@ -362,25 +362,13 @@ class NovelAISandbox:
 def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterator[NovelAISandbox]:
     """Run the sandbox in a background thread with its own event loop (for sync code, benchmarks, the demo,
     subprocess tests). ``kwargs`` go to :class:`NovelAISandbox`."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="novelai-sandbox", daemon=True)
-    thread.start()
-
     async def create() -> NovelAISandbox:
         sandbox = NovelAISandbox(**kwargs)
         await sandbox.start(host, port)
         return sandbox
 
-    try:
-        sandbox = asyncio.run_coroutine_threadsafe(create(), loop).result()
-        try:
-            yield sandbox
-        finally:
-            asyncio.run_coroutine_threadsafe(sandbox.stop(), loop).result()
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+    with run_in_thread(create, "novelai-sandbox") as sandbox:
+        yield sandbox
 
 
 async def serve_forever(port: int, accounts: list[SandboxAccount], step_latency: float, *,

@@ -13,10 +13,8 @@ Everything runs on the sandbox's event loop. The Python methods may also be call
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -24,6 +22,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from sandbox.observed import ObservedServer, run_in_thread
 from sandbox.telegram_control import ControlAPI
 from sandbox.telegram_flood import FloodControl
 from sandbox.telegram_methods import BotAPI
@@ -50,7 +49,7 @@ KEEP_CALLS = 100_000
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
-class TelegramSandbox:
+class TelegramSandbox(ObservedServer):
     """Telegram's Bot API for one bot on a local port, with users and chats driven by the test."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, bot_username: str = "naibot_test_bot",
@@ -58,10 +57,10 @@ class TelegramSandbox:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
             raise ValueError("a bot token starts with the bot's numeric id, e.g. '123456:ABC…'")
+        super().__init__()
         self.token = token
         self.limits = limits or FloodLimits()
         self.stats = TelegramStats()
-        self.url = ""
         self.base_url = ""
         self.base_file_url = ""
         self._world = World({
@@ -72,46 +71,26 @@ class TelegramSandbox:
         self._flood = FloodControl()
         self._api = BotAPI(self._world, lambda: self.limits, self._flood, self._poll_wait)
         self._calls: deque[Call] = deque(maxlen=KEEP_CALLS)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread_id: int | None = None
-        self._changed_condition: asyncio.Condition | None = None
-        self._notify_pending = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closing = False
         self._long_polls = 0
-        self._runner: web.AppRunner | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._loop = asyncio.get_running_loop()
-        self._thread_id = threading.get_ident()
-        self._changed_condition = asyncio.Condition()
-        self._closing = False
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.add_routes([
             web.route("*", "/bot{token}/{method}", self._bot_call),
             web.get("/file/bot{token}/{file_path:.+}", self._download),
             *ControlAPI(self).routes(),
         ])
-        # A short shutdown timeout: stop() releases long polls itself, nothing else lingers.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.url = f"http://{host}:{self._runner.addresses[0][1]}"
+        await self._serve(app, host, port)
         self.base_url = f"{self.url}/bot"
         self.base_file_url = f"{self.url}/file/bot"
         return self.url
 
     async def stop(self) -> None:
         """Answer pending long polls at once (empty), then close the server."""
-        self._closing = True
-        await self._notify()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        for task in list(self._tasks):
-            await task
+        await self._begin_shutdown()
+        await self._finish_shutdown()
 
     # -- acting as users -------------------------------------------------------------------
 
@@ -220,29 +199,7 @@ class TelegramSandbox:
         """getUpdates requests waiting right now: await ``long_polls > 0`` to know the bot is polling."""
         return self._long_polls
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Return once ``predicate()`` holds; it is re-checked after every Bot API call and every change
-        made through this object. Raises TimeoutError. Works from the sandbox's loop or any other."""
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the sandbox is not started")
-        waiting = self._wait_until(predicate, timeout)
-        if asyncio.get_running_loop() is loop:
-            met = await waiting
-        else:
-            met = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(waiting, loop))
-        if not met:
-            raise TimeoutError(f"sandbox condition not met within {timeout} s")
-
     # -- change notification and thread hopping ---------------------------------------------
-
-    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        condition = self._changed_condition
-        assert condition is not None, "started sandboxes have a condition"
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout), condition:
-                await condition.wait_for(lambda: self._closing or predicate())
-        return predicate()
 
     async def _poll_wait(self, predicate: Callable[[], bool], timeout: float) -> bool:
         self._long_polls += 1
@@ -252,42 +209,6 @@ class TelegramSandbox:
         finally:
             self._long_polls -= 1
             self._changed()
-
-    def _changed(self) -> None:
-        """Wake every waiter soon. Called from sync code on the loop, so the notify is a task; pending
-        ones are coalesced because each waiter re-checks its predicate anyway."""
-        if self._loop is None or self._notify_pending:
-            return
-        self._notify_pending = True
-        task = self._loop.create_task(self._notify())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _notify(self) -> None:
-        self._notify_pending = False
-        if self._changed_condition is not None:
-            async with self._changed_condition:
-                self._changed_condition.notify_all()
-
-    def _read(self, action: Callable[[], T]) -> T:
-        """Run ``action`` on the sandbox's loop: directly when already there (or not serving), else by
-        hopping over from the caller's thread and waiting, so handlers never see half-made changes."""
-        loop = self._loop
-        if loop is None or threading.get_ident() == self._thread_id or not loop.is_running():
-            return action()
-
-        async def hop() -> T:
-            return action()
-
-        return asyncio.run_coroutine_threadsafe(hop(), loop).result()
-
-    def _mutate(self, action: Callable[[], T]) -> T:
-        def then_notify() -> T:
-            result = action()
-            self._changed()
-            return result
-
-        return self._read(then_notify)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -335,22 +256,10 @@ class TelegramSandbox:
 def running_telegram(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterator[TelegramSandbox]:
     """Run the sandbox in a background thread with its own event loop (for sync code, benchmarks, the demo,
     subprocess tests). ``kwargs`` go to :class:`TelegramSandbox`."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="telegram-sandbox", daemon=True)
-    thread.start()
-
     async def create() -> TelegramSandbox:
         sandbox = TelegramSandbox(**kwargs)
         await sandbox.start(host, port)
         return sandbox
 
-    try:
-        sandbox = asyncio.run_coroutine_threadsafe(create(), loop).result()
-        try:
-            yield sandbox
-        finally:
-            asyncio.run_coroutine_threadsafe(sandbox.stop(), loop).result()
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+    with run_in_thread(create, "telegram-sandbox") as sandbox:
+        yield sandbox

@@ -93,6 +93,18 @@ class Deployment:
             await services.aclose()
         return process
 
+    async def hold_lane(self, account: str = "default") -> None:
+        """Pause the lane so jobs queue up (deterministic positions) until ``release_lane``."""
+        services = self.services()
+        await services.redis.set(services.queue.keys.lane_pause(account), "test", px=120_000)
+        await services.aclose()
+
+    async def release_lane(self, account: str = "default") -> None:
+        services = self.services()
+        await services.redis.delete(services.queue.keys.lane_pause(account))
+        await services.submitter.waker.wake(account)
+        await services.aclose()
+
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """kill -9 the worker and all its processes, as a crash or a pulled plug would."""
         stop_worker(process, kill=True)

@@ -16,19 +16,6 @@ pytestmark = pytest.mark.xdist_group("workers")
 SMALL = {"size": "512x512", "steps": 8}
 
 
-async def hold_lane(world: DiscordWorld) -> None:
-    services = world.deployment.services()
-    await services.redis.set(services.queue.keys.lane_pause("default"), "test", px=120_000)
-    await services.aclose()
-
-
-async def release_lane(world: DiscordWorld) -> None:
-    services = world.deployment.services()
-    await services.redis.delete(services.queue.keys.lane_pause("default"))
-    await services.submitter.waker.wake("default")
-    await services.aclose()
-
-
 def job_of(message) -> str:  # type: ignore[no-untyped-def]
     return message.content.split("Job ")[1].split()[0].strip(" ·")
 
@@ -50,7 +37,7 @@ async def test_generate_counts_down_and_ends_with_attachments(discord_world: Dis
     world = discord_world
     # Jobs of ~2.4 s: long enough for a position edit (about one a second per channel) between pops.
     world.deployment.sandbox.step_latency = 0.3
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     interactions = [world.generate(user, f"a {user.username} cat", **SMALL, n=2) for user in (ANN, BOB, CAT)]
     responses = [await world.response(i) for i in interactions]
@@ -58,7 +45,7 @@ async def test_generate_counts_down_and_ends_with_attachments(discord_world: Dis
     firsts = {r.id: positions(world.texts_of(r.id))[0] for r in responses}
     assert sorted(firsts.values()) == [1, 2, 3]
     await world.deployment.start_worker(threads=1)
-    await release_lane(world)
+    await world.deployment.release_lane()
     await world.wait(lambda: len(world.results()) == 3, timeout=60)
     assert all(len(m.attachments) == 2 and m.embeds for m in world.results())
     # At 5 edits per 5 s in a channel, not every position of every message can be shown; what is
@@ -85,7 +72,7 @@ async def test_bad_options_are_answered_only_to_the_asker(discord_world: Discord
 
 async def test_nsfw_prompts_only_in_age_restricted_channels(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     refused = await world.response(world.generate(ANN, "1girl, nude, beach", **SMALL))
     assert refused.ephemeral_for == ANN.id and "nude" in refused.content
@@ -95,7 +82,7 @@ async def test_nsfw_prompts_only_in_age_restricted_channels(discord_world: Disco
 
 async def test_cancel_button_works_for_the_owner_only_and_after_a_restart(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     first = await world.start_bot()
     response = await world.response(world.generate(ANN, "a heron", **SMALL))
     await world.wait(lambda: bool(world.current(SFW, response.id).components))
@@ -118,7 +105,7 @@ async def test_cancel_button_works_for_the_owner_only_and_after_a_restart(discor
 
 async def test_server_admin_may_cancel_anyones_job(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     response = await world.response(world.generate(ANN, "a fox", **SMALL))
     await world.wait(lambda: "Job " in world.current(SFW, response.id).content)
@@ -130,7 +117,7 @@ async def test_server_admin_may_cancel_anyones_job(discord_world: DiscordWorld) 
 
 async def test_a_job_that_outlives_its_interaction_token_still_lands(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     interaction = world.generate(ANN, "a slow snail", **SMALL)
     response = await world.response(interaction)
@@ -140,7 +127,7 @@ async def test_a_job_that_outlives_its_interaction_token_still_lands(discord_wor
     await services.redis.delete(f"{services.queue.keys.prefix}:bot:discord:itoken:{response.id}")
     await services.aclose()
     await world.deployment.start_worker()
-    await release_lane(world)
+    await world.deployment.release_lane()
     await world.wait(lambda: len(world.results()) == 1)
     await world.wait(lambda: "Done" in world.current(SFW, response.id).content)
     channel_edits = world.discord.calls("PATCH", f"/channels/{SFW}/messages/{response.id}")
@@ -149,7 +136,7 @@ async def test_a_job_that_outlives_its_interaction_token_still_lands(discord_wor
 
 async def test_chinese_client_gets_chinese_answers(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     response = await world.response(world.generate(LI, "一只猫", **SMALL))
     await world.wait(lambda: "排队" in world.current(SFW, response.id).content)
@@ -157,7 +144,7 @@ async def test_chinese_client_gets_chinese_answers(discord_world: DiscordWorld) 
 
 async def test_hundred_queued_jobs_in_one_channel_never_trip_the_rate_limit(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     users = [type(ANN)(3000 + i, f"user{i}") for i in range(100)]
     for user in users:
@@ -170,7 +157,7 @@ async def test_hundred_queued_jobs_in_one_channel_never_trip_the_rate_limit(disc
         await world.wait(lambda: True)
         assert (await services.queue.lane_depths()).get("default") == 100
         await world.deployment.start_worker()
-        await release_lane(world)
+        await world.deployment.release_lane()
         await asyncio.sleep(8)
         assert (await services.queue.lane_depths()).get("default", 0) < 100, "the queue moved"
     finally:

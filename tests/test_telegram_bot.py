@@ -17,19 +17,6 @@ pytestmark = pytest.mark.xdist_group("workers")
 SMALL = "--size 512x512 --steps 8"
 
 
-async def hold_lane(world: TelegramWorld) -> None:
-    services = world.deployment.services()
-    await services.redis.set(services.queue.keys.lane_pause("default"), "test", px=120_000)
-    await services.aclose()
-
-
-async def release_lane(world: TelegramWorld) -> None:
-    services = world.deployment.services()
-    await services.redis.delete(services.queue.keys.lane_pause("default"))
-    await services.submitter.waker.wake("default")
-    await services.aclose()
-
-
 def job_id_in(text: str) -> str:
     return text.split("Job ")[1].split()[0].strip(" ·")
 
@@ -50,7 +37,7 @@ async def test_private_chat_generate_ends_with_the_picture(telegram_world: Teleg
 async def test_group_users_see_positions_count_down_and_get_albums(telegram_world: TelegramWorld) -> None:
     world = telegram_world
     world.deployment.sandbox.step_latency = 0.1  # jobs of ~0.8 s, so positions visibly move
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     commands = [world.say(user, f"/generate@naibot_test_bot a {user.first_name} cat {SMALL} --n 2",
                           chat_id=GROUP) for user in (ANN, BOB, CAT)]
@@ -61,7 +48,7 @@ async def test_group_users_see_positions_count_down_and_get_albums(telegram_worl
     assert sorted(firsts.values()) == [1, 2, 3]
     third = next(message_id for message_id, first in firsts.items() if first == 3)
     await world.deployment.start_worker(threads=1)
-    await release_lane(world)
+    await world.deployment.release_lane()
     await world.wait(lambda: len([c for c in world.telegram.calls("sendMediaGroup", GROUP) if c.status == 200]) == 3,
                      timeout=60)
     last = positions(world.texts_of(GROUP, third))
@@ -73,7 +60,7 @@ async def test_group_users_see_positions_count_down_and_get_albums(telegram_worl
 
 async def test_cancel_by_button_and_refusal_for_others(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     command = world.say(ANN, f"/generate@naibot_test_bot a dog {SMALL}", chat_id=GROUP)
     status = await world.status_message(GROUP, command)
@@ -95,7 +82,7 @@ async def test_cancel_by_button_and_refusal_for_others(telegram_world: TelegramW
 
 async def test_group_admin_may_cancel_anyones_job_by_command(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     command = world.say(ANN, f"/generate@naibot_test_bot a fox {SMALL}", chat_id=GROUP)
     world.telegram.set_member(GROUP, CAT.id, "administrator")
@@ -127,7 +114,7 @@ async def test_bad_options_are_answered_and_nothing_is_queued(telegram_world: Te
 
 async def test_chinese_user_is_answered_in_chinese(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     command = world.say(LI, f"/generate 一只猫 {SMALL}")
     status = await world.status_message(LI.id, command)
@@ -152,7 +139,7 @@ async def test_settings_defaults_apply_to_later_commands(telegram_world: Telegra
 
 async def test_restarted_bot_delivers_what_finished_while_it_was_down(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     first = await world.start_bot()
     commands = [world.say(user, f"/generate a {user.first_name} bird {SMALL}") for user in (ANN, BOB)]
     statuses = [await world.status_message(c["chat"]["id"], c) for c in commands]
@@ -161,7 +148,7 @@ async def test_restarted_bot_delivers_what_finished_while_it_was_down(telegram_w
     job_ids = [job_id_in(world.current(s.chat_id, s.message_id).text or "") for s in statuses]
     await world.stop_bot(first)  # the bot goes down with both jobs waiting
     await world.deployment.start_worker()
-    await release_lane(world)
+    await world.deployment.release_lane()
     services = world.deployment.services()
     try:
         finished = await wait_until_finished(services, job_ids)
@@ -183,7 +170,7 @@ async def test_two_hundred_queued_jobs_in_one_group_never_trip_the_flood_limit(t
     users = [SandboxUser(10_000 + i, f"user{i}", None, "en") for i in range(200)]
     # Setup, not under test: 200 people queue a job each (limits off so this takes a moment).
     world.telegram.limits = FloodLimits(enabled=False)
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     unlimited = {"NAIBOT_TELEGRAM__PRIVATE_PER_SECOND": "10000", "NAIBOT_TELEGRAM__GROUP_PER_MINUTE": "1000000",
                  "NAIBOT_TELEGRAM__GLOBAL_PER_SECOND": "100000"}
     setup_bot = await world.start_bot(**unlimited)
@@ -201,7 +188,7 @@ async def test_two_hundred_queued_jobs_in_one_group_never_trip_the_flood_limit(t
         bot = await world.start_bot(NAIBOT_TELEGRAM__PRIVATE_PER_SECOND="1", NAIBOT_TELEGRAM__GROUP_PER_MINUTE="20",
                                     NAIBOT_TELEGRAM__GLOBAL_PER_SECOND="30")
         await world.deployment.start_worker()
-        await release_lane(world)
+        await world.deployment.release_lane()
         await asyncio.sleep(8)  # ~200 pops, each moving 200 positions: 40,000 position changes
         assert (await services.queue.lane_depths()).get("default", 0) < 200, "the queue moved"
     finally:
@@ -233,26 +220,26 @@ async def test_again_and_original_png_buttons_work(telegram_world: TelegramWorld
 
 async def test_deleted_status_message_still_gets_its_results(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     await world.start_bot()
     command = world.say(ANN, f"/generate a lynx {SMALL}")
     status = await world.status_message(ANN.id, command)
     await world.wait(lambda: "Job " in (world.current(ANN.id, status.message_id).text or ""))
     world.telegram.delete_message(ANN.id, status.message_id)
     await world.deployment.start_worker()
-    await release_lane(world)
+    await world.deployment.release_lane()
     await world.wait(lambda: any(m.photo for m in world.telegram.bot_messages(ANN.id)))
 
 
 async def test_a_chat_that_blocked_the_bot_is_given_up_without_crashing(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    await hold_lane(world)
+    await world.deployment.hold_lane()
     bot = await world.start_bot()
     blocked = world.say(ANN, f"/generate a wolf {SMALL}")
     await world.status_message(ANN.id, blocked)
     world.telegram.block(ANN.id)
     await world.deployment.start_worker()
-    await release_lane(world)
+    await world.deployment.release_lane()
     other = world.say(BOB, f"/generate a bear {SMALL}")
     await world.status_message(BOB.id, other)
     await world.wait(lambda: any(m.photo for m in world.telegram.bot_messages(BOB.id)), timeout=30)
