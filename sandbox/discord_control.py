@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
+from sandbox.control import json_body, json_response, refusal
 from sandbox.discord_state import ApiError, DiscordUser, RateLimits
 
 if TYPE_CHECKING:
@@ -54,65 +54,65 @@ class ControlAPI:
 
     async def add_guild(self, request: web.Request) -> web.Response:
         """``{guild_id, name, owner, channels: {channel_id: nsfw}, locale?}``"""
-        body = await _body(request)
+        body = await json_body(request)
         _act(lambda: self._sandbox.add_guild(
             int(body["guild_id"]), str(body["name"]), owner=_user(body["owner"]),
             channels={int(channel): bool(nsfw) for channel, nsfw in dict(body["channels"]).items()},
             locale=str(body.get("locale", "en-US"))))
-        return _json({"guild_id": str(body["guild_id"])}, status=201)
+        return json_response({"guild_id": str(body["guild_id"])}, status=201)
 
     async def add_member(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         _act(lambda: self._sandbox.add_member(_int(request, "guild_id"), _user(body["user"]),
                                               admin=bool(body.get("admin", False))))
-        return _json({"user_id": str(body["user"]["id"])}, status=201)
+        return json_response({"user_id": str(body["user"]["id"])}, status=201)
 
     async def bot_permissions(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         _act(lambda: self._sandbox.set_bot_permissions(_int(request, "guild_id"), int(body["permissions"])))
-        return _json({"permissions": str(body["permissions"])})
+        return json_response({"permissions": str(body["permissions"])})
 
     async def commands(self, request: web.Request) -> web.Response:
         guild_id = request.query.get("guild_id")
-        return _json(self._sandbox.commands(int(guild_id) if guild_id else None))
+        return json_response(self._sandbox.commands(int(guild_id) if guild_id else None))
 
     # -- acting as users -------------------------------------------------------------------
 
     async def slash(self, request: web.Request) -> web.Response:
         """``{guild_id, channel_id, user, name, options: {name: value}}``; an attachment option's value is
         ``{"filename", "base64"}``."""
-        body = await _body(request)
+        body = await json_body(request)
         interaction_id = _act(lambda: self._sandbox.slash_command(
             int(body["guild_id"]), int(body["channel_id"]), _user(body["user"]), str(body["name"]),
             _options(body.get("options") or {})))
-        return _json({"interaction_id": interaction_id}, status=201)
+        return json_response({"interaction_id": interaction_id}, status=201)
 
     async def autocomplete(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         interaction_id = _act(lambda: self._sandbox.autocomplete(
             int(body["guild_id"]), int(body["channel_id"]), _user(body["user"]), str(body["name"]),
             _options(body.get("options") or {}), str(body["focused"])))
-        return _json({"interaction_id": interaction_id}, status=201)
+        return json_response({"interaction_id": interaction_id}, status=201)
 
     async def button(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         interaction_id = _act(lambda: self._sandbox.click_button(
             int(body["guild_id"]), int(body["channel_id"]), _user(body["user"]), int(body["message_id"]),
             str(body["custom_id"])))
-        return _json({"interaction_id": interaction_id}, status=201)
+        return json_response({"interaction_id": interaction_id}, status=201)
 
     async def modal(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         interaction_id = _act(lambda: self._sandbox.submit_modal(
             int(body["guild_id"]), int(body["channel_id"]), _user(body["user"]), str(body["custom_id"]),
             {str(key): str(value) for key, value in dict(body.get("values") or {}).items()}))
-        return _json({"interaction_id": interaction_id}, status=201)
+        return json_response({"interaction_id": interaction_id}, status=201)
 
     async def post_message(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         message_id = _act(lambda: self._sandbox.post_message(_int(request, "channel_id"), _user(body["user"]),
                                                              str(body["content"])))
-        return _json({"message_id": str(message_id)}, status=201)
+        return json_response({"message_id": str(message_id)}, status=201)
 
     # -- observing -------------------------------------------------------------------------
 
@@ -121,58 +121,58 @@ class ControlAPI:
         interaction_id = request.match_info["interaction_id"]
         record = _act(lambda: self._sandbox.interaction(interaction_id))
         response = self._sandbox.interaction_response(interaction_id)
-        return _json({**record.to_json(), "response": None if response is None else response.to_json()})
+        return json_response({**record.to_json(), "response": None if response is None else response.to_json()})
 
     async def expire(self, request: web.Request) -> web.Response:
         interaction_id = request.match_info["interaction_id"]
         _act(lambda: self._sandbox.expire_token(interaction_id))
-        return _json({"expired": True})
+        return json_response({"expired": True})
 
     async def messages(self, request: web.Request) -> web.Response:
-        return _json([message.to_json() for message in self._sandbox.messages(_int(request, "channel_id"))])
+        return json_response([message.to_json() for message in self._sandbox.messages(_int(request, "channel_id"))])
 
     async def calls(self, request: web.Request) -> web.Response:
         calls = self._sandbox.calls(request.query.get("method") or None, request.query.get("path_contains") or None)
-        return _json([call.to_json() for call in calls])
+        return json_response([call.to_json() for call in calls])
 
     async def stats(self, request: web.Request) -> web.Response:
-        return _json(self._sandbox.stats.to_json())
+        return json_response(self._sandbox.stats.to_json())
 
     async def get_limits(self, request: web.Request) -> web.Response:
-        return _json(asdict(self._sandbox.limits))
+        return json_response(asdict(self._sandbox.limits))
 
     async def set_limits(self, request: web.Request) -> web.Response:
         """Set any RateLimits fields (the others keep their value); answers the limits now in force."""
-        body = await _body(request)
+        body = await json_body(request)
         unknown = set(body) - _LIMIT_FIELDS
         if unknown:
-            raise _refusal(ValueError(f"unknown limit fields: {sorted(unknown)}"))
+            raise refusal(ValueError(f"unknown limit fields: {sorted(unknown)}"))
         current = asdict(self._sandbox.limits)
         self._sandbox.limits = _act(lambda: RateLimits(**{
             name: type(current[name])(body.get(name, current[name])) for name in current}))
-        return _json(asdict(self._sandbox.limits))
+        return json_response(asdict(self._sandbox.limits))
 
     async def gateway(self, request: web.Request) -> web.Response:
         stats = self._sandbox.stats
-        return _json({"connected": self._sandbox.connected(), "identifies": stats.identifies,
+        return json_response({"connected": self._sandbox.connected(), "identifies": stats.identifies,
                       "resumes": stats.resumes})
 
     async def reconnect(self, request: web.Request) -> web.Response:
-        body = await _body(request, optional=True)
+        body = await json_body(request, optional=True)
         resume = bool(body.get("resume", True))
         self._sandbox.reconnect_gateway(resume=resume)
-        return _json({"resume": resume})
+        return json_response({"resume": resume})
 
     async def reset(self, request: web.Request) -> web.Response:
         self._sandbox.reset()
-        return _json({"reset": True})
+        return json_response({"reset": True})
 
 
 def _act(action: Callable[[], T]) -> T:
     try:
         return action()
     except (KeyError, TypeError, ValueError, ApiError) as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
 
 
 def _user(value: Any) -> DiscordUser:
@@ -191,7 +191,7 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
                 typed[name] = (str(value.get("filename", "upload.bin")), base64.b64decode(value["base64"],
                                                                                            validate=True))
             except (binascii.Error, TypeError) as exc:
-                raise _refusal(ValueError(f"option {name}: base64 is invalid")) from exc
+                raise refusal(ValueError(f"option {name}: base64 is invalid")) from exc
         else:
             typed[name] = value
     return typed
@@ -201,30 +201,4 @@ def _int(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError as exc:
-        raise _refusal(exc) from exc
-
-
-def _refusal(exc: Exception) -> web.HTTPBadRequest:
-    if isinstance(exc, KeyError):
-        reason = f"missing field {exc}"
-    elif isinstance(exc, ApiError):
-        reason = exc.message
-    else:
-        reason = str(exc)
-    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
-
-
-async def _body(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    if optional and not await request.read():
-        return {}
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise _refusal(ValueError("the body is not valid JSON")) from exc
-    if not isinstance(body, dict):
-        raise _refusal(ValueError("the control API takes a JSON object"))
-    return body
-
-
-def _json(value: Any, *, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(value).encode(), headers={"Content-Type": "application/json"})
+        raise refusal(exc) from exc

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sandbox.control import json_body, json_response, refusal
 from sandbox.telegram_state import FloodLimits, SandboxUser
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class ControlAPI:
     async def message(self, request: web.Request) -> web.Response:
         """``{chat_id, user, text, chat_type?, chat_title?, reply_to_message_id?, photo_base64?,
         document_base64?, file_name?}`` → the Message, as the bot will receive it."""
-        body = await _body(request)
+        body = await json_body(request)
         try:
             message = self._sandbox.user_message(
                 int(body["chat_id"]), _user(body), str(body.get("text", "")),
@@ -53,45 +54,45 @@ class ControlAPI:
                 reply_to=body.get("reply_to_message_id"), photo=_bytes(body, "photo_base64"),
                 document=_bytes(body, "document_base64"), file_name=body.get("file_name"))
         except (KeyError, TypeError, ValueError) as exc:
-            raise _refusal(exc) from exc
-        return _json(message, status=201)
+            raise refusal(exc) from exc
+        return json_response(message, status=201)
 
     async def callback(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         try:
             query_id = self._sandbox.press_button(int(body["chat_id"]), int(body["message_id"]), _user(body),
                                                   str(body["data"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise _refusal(exc) from exc
-        return _json({"callback_query_id": query_id}, status=201)
+            raise refusal(exc) from exc
+        return json_response({"callback_query_id": query_id}, status=201)
 
     async def calls(self, request: web.Request) -> web.Response:
         chat_id = request.query.get("chat_id")
         calls = self._sandbox.calls(request.query.get("method") or None, int(chat_id) if chat_id else None)
-        return _json([call.to_json() for call in calls])
+        return json_response([call.to_json() for call in calls])
 
     async def messages(self, request: web.Request) -> web.Response:
-        return _json([message.to_json() for message in self._sandbox.messages(_chat_id(request))])
+        return json_response([message.to_json() for message in self._sandbox.messages(_chat_id(request))])
 
     async def block(self, request: web.Request) -> web.Response:
-        body = await _body(request, optional=True)
+        body = await json_body(request, optional=True)
         _act(lambda: self._sandbox.block(_chat_id(request), bool(body.get("blocked", True))))
-        return _json({"blocked": bool(body.get("blocked", True))})
+        return json_response({"blocked": bool(body.get("blocked", True))})
 
     async def kick(self, request: web.Request) -> web.Response:
         _act(lambda: self._sandbox.kick(_chat_id(request)))
-        return _json({"kicked": True})
+        return json_response({"kicked": True})
 
     async def delete_message(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         _act(lambda: self._sandbox.delete_message(_chat_id(request), int(body["message_id"])))
-        return _json({"deleted": True})
+        return json_response({"deleted": True})
 
     async def members(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         _act(lambda: self._sandbox.set_member(_chat_id(request), int(body["user_id"]),
                                                          str(body["status"])))
-        return _json({"user_id": body["user_id"], "status": body["status"]})
+        return json_response({"user_id": body["user_id"], "status": body["status"]})
 
     async def file(self, request: web.Request) -> web.Response:
         try:
@@ -103,24 +104,24 @@ class ControlAPI:
 
     async def limits(self, request: web.Request) -> web.Response:
         """Set any FloodLimits fields (the others keep their value); answers the limits now in force."""
-        body = await _body(request)
+        body = await json_body(request)
         unknown = set(body) - _LIMIT_FIELDS
         if unknown:
-            raise _refusal(ValueError(f"unknown limit fields: {sorted(unknown)}"))
+            raise refusal(ValueError(f"unknown limit fields: {sorted(unknown)}"))
         current = asdict(self._sandbox.limits)
         try:
             self._sandbox.limits = FloodLimits(**{
                 name: type(current[name])(body.get(name, current[name])) for name in current})
         except (TypeError, ValueError) as exc:
-            raise _refusal(exc) from exc
-        return _json(asdict(self._sandbox.limits))
+            raise refusal(exc) from exc
+        return json_response(asdict(self._sandbox.limits))
 
     async def stats(self, request: web.Request) -> web.Response:
-        return _json(self._sandbox.stats.to_json())
+        return json_response(self._sandbox.stats.to_json())
 
     async def reset(self, request: web.Request) -> web.Response:
         self._sandbox.reset()
-        return _json({"reset": True})
+        return json_response({"reset": True})
 
 
 
@@ -128,7 +129,7 @@ def _act(action: Callable[[], None]) -> None:
     try:
         action()
     except (KeyError, TypeError, ValueError) as exc:
-        raise _refusal(exc) from exc
+        raise refusal(exc) from exc
 
 
 def _user(body: dict[str, Any]) -> SandboxUser:
@@ -153,25 +154,4 @@ def _chat_id(request: web.Request) -> int:
     try:
         return int(request.match_info["chat_id"])
     except ValueError as exc:
-        raise _refusal(exc) from exc
-
-
-def _refusal(exc: Exception) -> web.HTTPBadRequest:
-    reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
-
-
-async def _body(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    if optional and not await request.read():
-        return {}
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise _refusal(ValueError("the body is not valid JSON")) from exc
-    if not isinstance(body, dict):
-        raise _refusal(ValueError("the control API takes a JSON object"))
-    return body
-
-
-def _json(value: Any, *, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(value).encode(), headers={"Content-Type": "application/json"})
+        raise refusal(exc) from exc
