@@ -23,18 +23,15 @@ from discord import app_commands
 
 from bot.chat import Button, ChatRef, parse_button_data
 from bot.commands import ChatContext, CommandService
-from bot.delivery import Delivery
 from bot.discord_sender import JOB_BUTTON_TEMPLATE, DiscordSender, InteractionTokens, job_view, mapped
 from bot.i18n import t
 from bot.options import GenerateOptions, OptionError, parse_value, request_fields
-from bot.pacer import WINDOW_SLACK, Limits, Pacer, Window
+from bot.pacer import WINDOW_SLACK, Limits, Window
 from bot.presenter import error_text
-from bot.status_registry import StatusRegistry
-from bot.user_settings import UserSettings
+from bot.runtime import ChatRuntime
 from naibot.logs import register_secret
 from naibot.settings import Settings, secret
 from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS
-from storage.factory import storage_from_settings
 from tasks.services import QueueServices
 
 log = logging.getLogger(__name__)
@@ -139,7 +136,7 @@ class DiscordBot:
         self.client.setup_hook = self._setup  # type: ignore[method-assign]
         self.tree = app_commands.CommandTree(self.client)
         self.commands: CommandService | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self.runtime: ChatRuntime | None = None
         self._runner: asyncio.Task[None] | None = None
         self._install_commands()
         JobButton.bot = self
@@ -148,26 +145,18 @@ class DiscordBot:
 
     async def _setup(self) -> None:
         settings = self.settings
-        self.services = QueueServices.from_settings(settings)
-        self.tokens = InteractionTokens(self.services.redis, settings.redis.prefix)
-        self.pacer = Pacer(discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second))
-        sender = DiscordSender(self.client, self.tokens)
-        registry = StatusRegistry(self.services.redis, settings.redis.prefix, PLATFORM,
-                                  settings.queue.retention_seconds)
-        storage = storage_from_settings(settings)
-        self.delivery = Delivery(platform=PLATFORM, queue=self.services.queue, registry=registry, sender=sender,
-                                 pacer=self.pacer, storage=storage, consumer=f"{PLATFORM}-1")
-        self.commands = CommandService(
-            platform=PLATFORM, settings=settings, services=self.services,
-            user_settings=UserSettings(self.services.redis, settings.redis.prefix), registry=registry,
-            sender=sender, pacer=self.pacer, delivery=self.delivery, storage=storage,
-            nsfw_rule=settings.discord.nsfw_rule,
-        )
+
+        def sender(services: QueueServices) -> DiscordSender:
+            self.tokens = InteractionTokens(services.redis, settings.redis.prefix)
+            return DiscordSender(self.client, self.tokens)
+
+        self.runtime = ChatRuntime.start(
+            platform=PLATFORM, settings=settings, make_sender=sender, nsfw_rule=settings.discord.nsfw_rule,
+            limits=discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second))
+        self.commands = self.runtime.commands
         self.client.add_dynamic_items(JobButton)
         await self.tree.set_translator(Translator())
         await self._sync()
-        self._tasks = [asyncio.create_task(self.pacer.run(), name="discord-pacer"),
-                       asyncio.create_task(self.delivery.run(), name="discord-delivery")]
         log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
                  os.getpid(), settings.discord.api_url, settings.discord.gateway_url,
                  settings.redis.url.split("@")[-1], settings.redis.prefix,
@@ -183,13 +172,9 @@ class DiscordBot:
             await self.tree.sync()
 
     async def _teardown(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
-        if hasattr(self, "services"):
-            await self.services.aclose()
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
 
     async def start(self) -> None:
         """Log in and connect inside a running loop (tests, the demo); returns once ready."""

@@ -8,11 +8,8 @@ Bot API server or the offline stand-in.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import socket
-from contextlib import suppress
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -21,16 +18,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.chat import ChatRef, parse_button_data
 from bot.commands import ChatContext, CommandService, PacedAnswerer
-from bot.delivery import Delivery
 from bot.i18n import LANGUAGES, t
 from bot.pacer import Pacer, telegram_limits
-from bot.status_registry import StatusRegistry
+from bot.runtime import ChatRuntime
 from bot.telegram_sender import TelegramSender
-from bot.user_settings import UserSettings
 from naibot.logs import register_secret
 from naibot.settings import Settings, secret
-from storage.factory import storage_from_settings
-from tasks.services import QueueServices
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -76,7 +69,7 @@ class TelegramBot:
             Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES).post_init(self._started).post_shutdown(self._stopped).build()
         )
-        self._tasks: list[asyncio.Task[None]] = []
+        self.runtime: ChatRuntime | None = None
         self.commands: CommandService | None = None
         self._install_handlers()
 
@@ -84,23 +77,12 @@ class TelegramBot:
 
     async def _started(self, application: Application) -> None:
         settings = self.settings
-        self.services = QueueServices.from_settings(settings)
         tg = settings.telegram
-        self.pacer = Pacer(telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second))
-        sender = self.sender = TelegramSender(application.bot)
-        registry = StatusRegistry(self.services.redis, settings.redis.prefix, PLATFORM,
-                                  settings.queue.retention_seconds)
-        storage = storage_from_settings(settings)
-        self.delivery = Delivery(platform=PLATFORM, queue=self.services.queue, registry=registry, sender=sender,
-                                 pacer=self.pacer, storage=storage, consumer=f"{PLATFORM}-{socket.gethostname()}")
-        self.commands = CommandService(
-            platform=PLATFORM, settings=settings, services=self.services,
-            user_settings=UserSettings(self.services.redis, settings.redis.prefix), registry=registry,
-            sender=sender, pacer=self.pacer, delivery=self.delivery, storage=storage,
-            bot_username=application.bot.username,
-        )
-        self._tasks = [asyncio.create_task(self.pacer.run(), name="telegram-pacer"),
-                       asyncio.create_task(self.delivery.run(), name="telegram-delivery")]
+        self.runtime = ChatRuntime.start(
+            platform=PLATFORM, settings=settings,
+            limits=telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second),
+            make_sender=lambda services: TelegramSender(application.bot), bot_username=application.bot.username)
+        self.pacer, self.sender, self.commands = self.runtime.pacer, self.runtime.sender, self.runtime.commands
         await self._register_menu(application)
         log.info("Telegram bot @%s (pid %d) up: Bot API %s, Redis %s, prefix %s, %s mode",
                  application.bot.username, os.getpid(), settings.telegram.api_url,
@@ -115,12 +97,9 @@ class TelegramBot:
                 log.warning("could not register the %s command menu: %s", language, exc)
 
     async def _stopped(self, application: Application) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
-        await self.services.aclose()
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
 
     async def start(self) -> None:
         """Start polling inside an already running event loop (tests, the demo)."""

@@ -1,0 +1,64 @@
+"""The parts every chat bot process runs the same way, whatever its platform: queue services,
+the pacer, the delivery loop and the command layer, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from bot.chat import ChatSender
+from bot.commands import CommandService
+from bot.delivery import Delivery
+from bot.nsfw import NsfwRule
+from bot.pacer import Limits, Pacer
+from bot.status_registry import StatusRegistry
+from bot.user_settings import UserSettings
+from naibot.settings import Settings
+from storage.factory import storage_from_settings
+from tasks.services import QueueServices
+
+
+@dataclass
+class ChatRuntime:
+    services: QueueServices
+    pacer: Pacer
+    sender: ChatSender
+    delivery: Delivery
+    commands: CommandService
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, *, platform: str, settings: Settings, limits: Limits,
+              make_sender: Callable[[QueueServices], ChatSender], bot_username: str | None = None,
+              nsfw_rule: NsfwRule = "allow") -> ChatRuntime:
+        """Build everything and start the pacer and the delivery loop (on the running loop)."""
+        services = QueueServices.from_settings(settings)
+        pacer = Pacer(limits)
+        sender = make_sender(services)
+        prefix = settings.redis.prefix
+        registry = StatusRegistry(services.redis, prefix, platform, settings.queue.retention_seconds)
+        storage = storage_from_settings(settings)
+        # One delivery consumer per platform and host: a restart on the same host takes over
+        # whatever its predecessor had read but not acknowledged.
+        delivery = Delivery(platform=platform, queue=services.queue, registry=registry, sender=sender, pacer=pacer,
+                            storage=storage, consumer=f"{platform}-{socket.gethostname()}")
+        commands = CommandService(
+            platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, prefix),
+            registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage,
+            bot_username=bot_username, nsfw_rule=nsfw_rule,
+        )
+        runtime = cls(services, pacer, sender, delivery, commands)
+        runtime.tasks = [asyncio.create_task(pacer.run(), name=f"{platform}-pacer"),
+                         asyncio.create_task(delivery.run(), name=f"{platform}-delivery")]
+        return runtime
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.services.aclose()
