@@ -246,3 +246,14 @@ async def test_a_chat_that_blocked_the_bot_is_given_up_without_crashing(telegram
     await bot.pacer.idle()
     refused = [c for c in world.telegram.calls(chat_id=ANN.id) if c.status == 403]
     assert 1 <= len(refused) <= 2, "a blocked chat is given up, not retried forever"
+
+
+async def test_command_menu_is_registered_in_english_and_chinese(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    await world.start_bot()
+    menus = {c.params.get("language_code"): c.params["commands"] for c in world.telegram.calls("setMyCommands")
+             if c.status == 200}
+    assert set(menus) == {None, "zh"}
+    names = {command["command"] for command in menus[None]}
+    assert names == {"generate", "queue", "status", "cancel", "settings", "help"}
+    assert any("生成" in command["description"] for command in menus["zh"])
