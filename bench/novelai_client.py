@@ -10,14 +10,21 @@ The stand-in runs as a separate process (``naibot sandbox novelai``) so it does 
 benchmark's CPU time slice. Run: ``.venv/bin/python bench/novelai_client.py``.
 """
 
+# ruff: noqa: E402 - the path fix below has to run before any import.
 from __future__ import annotations
 
-import asyncio
 import os
+import sys
+
+# Run as a script, this folder is sys.path[0], and its queue.py / telegram.py / discord.py would
+# shadow the standard library's ``queue`` and the ``telegram`` and ``discord`` packages.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import asyncio
 import socket
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
