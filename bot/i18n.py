@@ -21,6 +21,11 @@ _LANGUAGE_NAMES: dict[str, str] = {
     "zh-hans": "zh", "zh-sg": "zh", "zh-hant": "zh", "zh-tw": "zh", "zh-hk": "zh", "cn": "zh",
 }
 
+# The position advice several validation problems end with (novelai.request.POSITION_HELP).
+_POSITION_HELP_EN = ("use a grid cell A1–E5 (letter = x from left, digit = y from top; C3 = center) "
+                     "or x,y between 0 and 1")
+_POSITION_HELP_ZH = "请用 A1–E5 的格子（字母是从左往右的 x，数字是从上往下的 y，C3 为正中），或 0 到 1 之间的 x,y"
+
 _EN: dict[str, str] = {
     # How two sentences are put side by side (Chinese needs no space after "。").
     "join.sentence": " ",
@@ -180,6 +185,53 @@ _EN: dict[str, str] = {
     "option.bad_settings_command": (
         "I didn't understand “/settings {command}”. Use /settings, /settings set steps 28, "
         "/settings reset or /settings language zh."),
+    # --- validation problems (novelai.errors.Problem.code; params as the Problem carries them) -
+    "problem.bad_position": "'{value}' is not a position; " + _POSITION_HELP_EN,
+    "problem.position_outside": "position {value} is outside the image; " + _POSITION_HELP_EN,
+    "problem.empty_prompt": "the prompt is empty; describe the picture, e.g. `1girl, red hair, beach`",
+    "problem.prompt_too_long": "the prompt is too long ({length} characters, the limit is {limit}); shorten it",
+    "problem.negative_too_long": (
+        "the negative prompt is too long ({length} characters, the limit is {limit}); shorten it"),
+    "problem.side_range": "{side} must be between {min} and {max} pixels (got {value})",
+    "problem.size_multiple": "{side} must be a multiple of {step} (got {value}; try {lower} or {upper})",
+    "problem.area_too_large": (
+        "{width}×{height} is {area} pixels, more than NovelAI's {max_area} (1024×3072); "
+        "use a smaller size such as 1472x1472 or 1024x1536"),
+    "problem.n_samples_range": "n_samples must be between {min} and {max} (got {value})",
+    "problem.n_samples_for_area": (
+        "at {width}×{height} NovelAI makes at most {max} image(s) per request (got {value}); "
+        "ask for fewer or use a smaller size"),
+    "problem.steps_range": "steps must be between {min} and {max} (got {value})",
+    "problem.scale_range": "scale (prompt guidance) must be between {min} and {max} (got {value})",
+    "problem.cfg_rescale_range": "cfg_rescale must be between {min} and {max} (got {value})",
+    "problem.seed_range": "seed must be between {min} and {max} (got {value})",
+    "problem.unknown_model": (
+        "unknown model '{value}'; use one of {choices} (or a full id such as nai-diffusion-4-5-full)"),
+    "problem.legacy_model": "'{value}' is a legacy V1/V2 model this bot does not support; use v3 or newer",
+    "problem.inpainting_model": (
+        "'{value}' is an inpainting model; for text-to-image use the same model without '{suffix}'"),
+    "problem.unknown_sampler": (
+        "unknown sampler '{value}'; use one of {choices} (short forms such as euler_a or dpm++2m work too)"),
+    "problem.smea_sampler_v3_only": "SMEA samplers only work on V3 models, not {model}; use {sampler}",
+    "problem.bad_size": (
+        "'{value}' is not a size; write it as WIDTHxHEIGHT (e.g. 832x1216) or use a preset: {choices}"),
+    "problem.unknown_noise_schedule": "unknown noise schedule '{value}'; use one of {choices}",
+    "problem.native_schedule_v4": (
+        "the native noise schedule does not work on {model}; use karras, exponential or polyexponential"),
+    "problem.k_dpm_2_schedule": "the k_dpm_2 sampler only works with exponential or polyexponential (got {value})",
+    "problem.smea_v3_only": "SMEA only exists on V3 models, not on {model}; turn it off",
+    "problem.smea_dyn_needs_smea": "SMEA DYN is a variant of SMEA; turn SMEA on as well, or turn SMEA DYN off",
+    "problem.characters_v4_only": (
+        "{model} does not support character prompts; use a V4 or newer model (e.g. v4.5) "
+        "or describe everyone in the main prompt"),
+    "problem.too_many_characters": "{model} takes at most {max} characters (got {value})",
+    "problem.character_empty_prompt": "character {number} has an empty prompt; write it like `girl, red hair@B3`",
+    "problem.character_too_long": "character {number}'s text is longer than {limit} characters; shorten it",
+    "problem.character_outside": "character {number}'s position {x},{y} is outside the image; " + _POSITION_HELP_EN,
+    "problem.uc_preset_range": "uc_preset must be one of {choices} for {model} (got {value})",
+    "problem.too_expensive": (
+        "{width}×{height} at {steps} steps would cost {price} Anlas per image; NovelAI refuses more than {max}, "
+        "so use a smaller size or fewer steps"),
     # --- errors ---------------------------------------------------------------------------
     "error.invalid_header": "I couldn't queue that:",
     "error.problem": "• {field}: {message}",
@@ -376,6 +428,46 @@ _ZH: dict[str, str] = {
     "option.bad_settings_command": (
         "看不懂“/settings {command}”。可以用 /settings、/settings set steps 28、"
         "/settings reset 或 /settings language en。"),
+    "problem.bad_position": "“{value}”不是有效的位置。" + _POSITION_HELP_ZH,
+    "problem.position_outside": "位置 {value} 超出了画面范围。" + _POSITION_HELP_ZH,
+    "problem.empty_prompt": "提示词是空的，请描述你想画的画面，例如 `1girl, red hair, beach`",
+    "problem.prompt_too_long": "提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
+    "problem.negative_too_long": "负面提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
+    "problem.side_range": "必须在 {min} 到 {max} 像素之间（你写的是 {value}）",
+    "problem.size_multiple": "必须是 {step} 的倍数（你写的是 {value}，可以改成 {lower} 或 {upper}）",
+    "problem.area_too_large": (
+        "{width}×{height} 共 {area} 像素，超过了 NovelAI 的上限 {max_area}（1024×3072）。"
+        "请换小一点的尺寸，例如 1472x1472 或 1024x1536"),
+    "problem.n_samples_range": "图片张数必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.n_samples_for_area": (
+        "{width}×{height} 的尺寸下，NovelAI 一次最多只能生成 {max} 张图（你要了 {value} 张）。"
+        "请少要几张，或者换小一点的尺寸"),
+    "problem.steps_range": "步数必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.scale_range": "提示词引导（scale）必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.cfg_rescale_range": "引导重缩放（cfg_rescale）必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.seed_range": "种子必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.unknown_model": (
+        "没有“{value}”这个模型。请从 {choices} 中选一个（也可以写完整的模型 ID，如 nai-diffusion-4-5-full）"),
+    "problem.legacy_model": "“{value}”是旧版 V1/V2 模型，本机器人不支持，请用 v3 或更新的模型",
+    "problem.inpainting_model": "“{value}”是局部重绘模型。文生图请用去掉“{suffix}”后缀的同一个模型",
+    "problem.unknown_sampler": "没有“{value}”这个采样器。请从 {choices} 中选一个（euler_a、dpm++2m 这样的简写也可以）",
+    "problem.smea_sampler_v3_only": "SMEA 采样器只能用在 V3 模型上，{model} 用不了，请改用 {sampler}",
+    "problem.bad_size": "“{value}”不是有效的尺寸。请写成 宽x高（如 832x1216），或使用预设：{choices}",
+    "problem.unknown_noise_schedule": "没有“{value}”这种噪声调度，请从 {choices} 中选一个",
+    "problem.native_schedule_v4": "{model} 不能用 native 噪声调度，请改用 karras、exponential 或 polyexponential",
+    "problem.k_dpm_2_schedule": "k_dpm_2 采样器只能搭配 exponential 或 polyexponential 噪声调度（你写的是 {value}）",
+    "problem.smea_v3_only": "只有 V3 模型才有 SMEA，{model} 没有，请把它关掉",
+    "problem.smea_dyn_needs_smea": "SMEA DYN 是 SMEA 的变体，请同时打开 SMEA，或者关掉 SMEA DYN",
+    "problem.characters_v4_only": (
+        "{model} 不支持角色提示词。请换用 V4 或更新的模型（如 v4.5），或者把所有人物都写进主提示词"),
+    "problem.too_many_characters": "{model} 最多只能有 {max} 个角色（你写了 {value} 个）",
+    "problem.character_empty_prompt": "角色 {number} 的提示词是空的，请照这个格式写：`girl, red hair@B3`",
+    "problem.character_too_long": "角色 {number} 的文字超过了 {limit} 个字符，请删减一些",
+    "problem.character_outside": "角色 {number} 的位置 {x},{y} 超出了画面范围。" + _POSITION_HELP_ZH,
+    "problem.uc_preset_range": "{model} 的负面预设只能是 {choices} 中的一个（你写的是 {value}）",
+    "problem.too_expensive": (
+        "{width}×{height}、{steps} 步时每张图要花 {price} Anlas，NovelAI 不接受单张超过 {max} Anlas 的请求，"
+        "请缩小尺寸或减少步数"),
     "error.invalid_header": "这个请求没法加入队列：",
     "error.problem": "• {field}：{message}",
     "error.invalid": "请求在发送给 NovelAI 之前就被拒绝了：{detail}",

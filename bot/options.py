@@ -17,6 +17,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from novelai.errors import InvalidRequest
@@ -48,12 +49,15 @@ class FieldProblem:
     """One validation problem, with its field reduced to a name the presenter can put into words.
 
     ``field`` is ``character`` (with ``number``, 1-based) for ``characters[i]``; otherwise the
-    request field as ``novelai.request`` names it.
+    request field as ``novelai.request`` names it. ``code`` and ``params`` are the Problem's own, so
+    the presenter can say it with the ``problem.<code>`` text; ``message`` is the English fallback.
     """
 
     field: str
     message: str
     number: int | None = None
+    code: str = ""
+    params: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
 
 
 # Short names shown when a model is not understood (the full ids work too).
@@ -375,7 +379,9 @@ def request_problems(error: InvalidRequest) -> list[FieldProblem]:
     for problem in error.problems:
         match = re.fullmatch(r"characters\[(\d+)\]", problem.field)
         if match:
-            problems.append(FieldProblem("character", problem.message, int(match[1]) + 1))
+            problems.append(FieldProblem("character", problem.message, int(match[1]) + 1, code=problem.code,
+                                         params=dict(problem.params)))
         else:
-            problems.append(FieldProblem(problem.field, problem.message))
+            problems.append(FieldProblem(problem.field, problem.message, code=problem.code,
+                                         params=dict(problem.params)))
     return problems

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from bot.i18n import LANGUAGES, TEXTS, t
-from bot.options import OptionError, request_problems
+from bot.options import FieldProblem, OptionError, request_problems
 from novelai.cost import request_cost
 from novelai.errors import InvalidRequest, NovelAIError
 from novelai.models import resolve_model
@@ -68,6 +68,8 @@ _PLAIN_KINDS = frozenset({"auth", "account", *_RETRIED_KINDS})
 # Setting name → the field label key that says it in words.
 _SETTING_FIELDS: dict[str, str] = {"n": "n_samples", "quality": "quality_tags"}
 _SWITCH_SETTINGS = frozenset({"quality", "variety"})
+# Problem params written with thousands separators, as the English messages write them.
+_GROUPED_PARAMS = frozenset({"area", "max_area"})
 
 
 def duration_text(seconds: float | None, lang: str) -> str:
@@ -262,11 +264,41 @@ def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int 
     return text
 
 
+def _param_text(name: str, value: Any) -> Any:
+    """A Problem param as its message writes it: 10 not 10.0, choices as one list, areas grouped."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and name in _GROUPED_PARAMS:
+        return f"{value:,}"
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return ", ".join(str(item) for item in value)
+    return value
+
+
+def problem_text(problem: FieldProblem, lang: str) -> str:
+    """A validation problem in the user's language, from its ``problem.<code>`` text.
+
+    A Problem without a code, with a code nobody has written a text for, or with params its text
+    does not get, reads as its English message, as before: a missing translation must not lose the
+    explanation.
+    """
+    key = f"problem.{problem.code}"
+    if not problem.code or key not in TEXTS["en"]:
+        return problem.message
+    params = {name: _param_text(name, value) for name, value in problem.params.items()}
+    try:
+        return t(lang, key, **params)
+    except (KeyError, IndexError, ValueError):
+        return problem.message
+
+
 def _invalid_text(error: InvalidRequest, lang: str) -> str:
     lines = [t(lang, "error.invalid_header")]
     for problem in request_problems(error):
         lines.append(t(lang, "error.problem", field=field_label(problem.field, lang, problem.number),
-                       message=problem.message))
+                       message=problem_text(problem, lang)))
     return "\n".join(lines)
 
 

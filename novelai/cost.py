@@ -45,7 +45,9 @@ def anlas_per_image(width: int, height: int, steps: int, *, smea: bool = False,
     if price > MAX_ANLAS_PER_IMAGE:
         raise InvalidRequest(Problem(
             "size", f"{width}×{height} at {steps} steps would cost {price} Anlas per image; NovelAI refuses "
-                    f"more than {MAX_ANLAS_PER_IMAGE}, so use a smaller size or fewer steps"))
+                    f"more than {MAX_ANLAS_PER_IMAGE}, so use a smaller size or fewer steps",
+            code="too_expensive",
+            params={"width": width, "height": height, "steps": steps, "price": price, "max": MAX_ANLAS_PER_IMAGE}))
     return price
 
 

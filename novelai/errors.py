@@ -9,6 +9,8 @@ help (``retryable``), and whether the account is still busy with an abandoned ge
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
 
 
 class NovelAIError(Exception):
@@ -26,10 +28,18 @@ class NovelAIError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a request: which field, and what to do about it."""
+    """One thing wrong with a request: which field, and what to do about it.
+
+    ``message`` is the English sentence (CLI, logs). ``code`` names the problem for programs and
+    translations (the bot's ``problem.<code>`` texts), and ``params`` holds the values its sentence
+    mentions (the value given, the limits, the valid choices), raw: numbers stay numbers and choices
+    stay tuples. ``params`` takes no part in equality or hashing; ``message`` already says them.
+    """
 
     field: str
     message: str
+    code: str = ""
+    params: dict[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"

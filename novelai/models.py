@@ -250,7 +250,8 @@ _TEMPLATES: dict[tuple[Family, str], str] = {
 def _unknown_model(name: str) -> InvalidRequest:
     known = ", ".join(_SUGGESTED_MODEL_NAMES)
     return InvalidRequest(Problem(
-        "model", f"unknown model '{name}'; use one of {known} (or a full id such as nai-diffusion-4-5-full)"))
+        "model", f"unknown model '{name}'; use one of {known} (or a full id such as nai-diffusion-4-5-full)",
+        code="unknown_model", params={"value": name, "choices": _SUGGESTED_MODEL_NAMES}))
 
 
 def family_of(model_id: str) -> Family:
@@ -265,7 +266,8 @@ def family_of(model_id: str) -> Family:
     major = int(match["major"])
     if major < _FIRST_SUPPORTED_MAJOR:
         raise InvalidRequest(Problem(
-            "model", f"'{model_id}' is a legacy V1/V2 model this bot does not support; use v3 or newer"))
+            "model", f"'{model_id}' is a legacy V1/V2 model this bot does not support; use v3 or newer",
+            code="legacy_model", params={"value": model_id}))
     if major == 3:
         return Family.V3
     if major == 4:
@@ -300,7 +302,8 @@ def resolve_model(name: str) -> ModelInfo:
     if key.endswith(_INPAINTING_SUFFIX):
         raise InvalidRequest(Problem(
             "model", f"'{name}' is an inpainting model; for text-to-image use the same model without "
-                     f"'{_INPAINTING_SUFFIX}'"))
+                     f"'{_INPAINTING_SUFFIX}'",
+            code="inpainting_model", params={"value": name, "suffix": _INPAINTING_SUFFIX}))
     return _derived_model(key, family)
 
 
@@ -358,7 +361,8 @@ def _canonical_sampler(name: str) -> str:
     if real is None:
         raise InvalidRequest(Problem(
             "sampler", f"unknown sampler '{name}'; use one of {', '.join(SAMPLERS)} (short forms such as "
-                       "euler_a or dpm++2m work too)"))
+                       "euler_a or dpm++2m work too)",
+            code="unknown_sampler", params={"value": name, "choices": SAMPLERS}))
     return real
 
 
@@ -373,7 +377,8 @@ def resolve_sampler(name: str, model: ModelInfo) -> str:
     if real in SMEA_SAMPLERS:
         if not model.supports_smea:
             raise InvalidRequest(Problem(
-                "sampler", f"SMEA samplers only work on V3 models, not {model.label}; use k_euler_ancestral"))
+                "sampler", f"SMEA samplers only work on V3 models, not {model.label}; use k_euler_ancestral",
+                code="smea_sampler_v3_only", params={"model": model.label, "sampler": SMEA_BASE_SAMPLER}))
         return SMEA_BASE_SAMPLER
     return real
 
@@ -426,5 +431,6 @@ def parse_size(text: str) -> tuple[int, int]:
         presets = ", ".join(SIZE_PRESETS)
         raise InvalidRequest(Problem(
             "size", f"'{text}' is not a size; write it as WIDTHxHEIGHT (e.g. 832x1216) or use a preset: "
-                    f"{presets}"))
+                    f"{presets}",
+            code="bad_size", params={"value": text, "choices": tuple(SIZE_PRESETS)}))
     return int(match[1]), int(match[2])

@@ -86,10 +86,12 @@ def parse_position(text: str) -> tuple[float, float]:
         return GRID_COORDS[GRID_COLUMNS.index(cell[1].upper())], GRID_COORDS[int(cell[2]) - 1]
     pair = _COORDINATES.match(spec)
     if pair is None:
-        raise InvalidRequest(Problem("position", f"'{text}' is not a position; {POSITION_HELP}"))
+        raise InvalidRequest(Problem("position", f"'{text}' is not a position; {POSITION_HELP}",
+                                     code="bad_position", params={"value": text}))
     center = float(pair[1]), float(pair[2])
     if not _center_in_image(center):
-        raise InvalidRequest(Problem("position", f"position {spec} is outside the image; {POSITION_HELP}"))
+        raise InvalidRequest(Problem("position", f"position {spec} is outside the image; {POSITION_HELP}",
+                                     code="position_outside", params={"value": spec}))
     return clamp_center(*center)
 
 
@@ -193,23 +195,31 @@ def _text_problems(req: GenerationRequest) -> list[Problem]:
     problems = []
     if not req.prompt.strip():
         problems.append(Problem("prompt", "the prompt is empty; describe the picture, e.g. "
-                                          "`1girl, red hair, beach`"))
-    texts = (("prompt", "prompt", req.prompt), ("negative", "negative prompt", req.negative))
-    for field, label, text in texts:
-        if len(text.strip()) > MAX_PROMPT_CHARS:
-            problems.append(Problem(
-                field, f"the {label} is too long ({len(text.strip())} characters, the limit is "
-                       f"{MAX_PROMPT_CHARS}); shorten it"))
-    return problems
+                                          "`1girl, red hair, beach`", code="empty_prompt"))
+    too_long = (_length_problem("prompt", "prompt", req.prompt, code="prompt_too_long"),
+                _length_problem("negative", "negative prompt", req.negative, code="negative_too_long"))
+    return problems + [p for p in too_long if p]
+
+
+def _length_problem(field: str, label: str, text: str, *, code: str) -> Problem | None:
+    if len(text.strip()) <= MAX_PROMPT_CHARS:
+        return None
+    return Problem(field, f"the {label} is too long ({len(text.strip())} characters, the limit is "
+                          f"{MAX_PROMPT_CHARS}); shorten it",
+                   code=code, params={"length": len(text.strip()), "limit": MAX_PROMPT_CHARS})
 
 
 def _side_problem(field: str, value: int) -> Problem | None:
     if value < MIN_SIDE or value > MAX_SIDE:
-        return Problem(field, f"{field} must be between {MIN_SIDE} and {MAX_SIDE} pixels (got {value})")
+        return Problem(field, f"{field} must be between {MIN_SIDE} and {MAX_SIDE} pixels (got {value})",
+                       code="side_range", params={"side": field, "min": MIN_SIDE, "max": MAX_SIDE, "value": value})
     if value % SIZE_STEP:
         lower = value // SIZE_STEP * SIZE_STEP
         return Problem(field, f"{field} must be a multiple of {SIZE_STEP} (got {value}; try {lower} or "
-                              f"{lower + SIZE_STEP})")
+                              f"{lower + SIZE_STEP})",
+                       code="size_multiple",
+                       params={"side": field, "step": SIZE_STEP, "value": value, "lower": lower,
+                               "upper": lower + SIZE_STEP})
     return None
 
 
@@ -219,14 +229,18 @@ def _size_problems(width: int, height: int, n_samples: int) -> list[Problem]:
     if area > MAX_AREA:
         problems.append(Problem(
             "size", f"{width}×{height} is {area:,} pixels, more than NovelAI's {MAX_AREA:,} (1024×3072); "
-                    "use a smaller size such as 1472x1472 or 1024x1536"))
+                    "use a smaller size such as 1472x1472 or 1024x1536",
+            code="area_too_large", params={"width": width, "height": height, "area": area, "max_area": MAX_AREA}))
     if not MAX_N_SAMPLES >= n_samples >= 1:
         problems.append(Problem(
-            "n_samples", f"n_samples must be between 1 and {MAX_N_SAMPLES} (got {n_samples})"))
+            "n_samples", f"n_samples must be between 1 and {MAX_N_SAMPLES} (got {n_samples})",
+            code="n_samples_range", params={"min": 1, "max": MAX_N_SAMPLES, "value": n_samples}))
     elif area > 0 and n_samples > max_samples_for_area(area):
         problems.append(Problem(
             "n_samples", f"at {width}×{height} NovelAI makes at most {max_samples_for_area(area)} image(s) "
-                         f"per request (got {n_samples}); ask for fewer or use a smaller size"))
+                         f"per request (got {n_samples}); ask for fewer or use a smaller size",
+            code="n_samples_for_area",
+            params={"width": width, "height": height, "max": max_samples_for_area(area), "value": n_samples}))
     return problems
 
 
@@ -234,17 +248,22 @@ def _range_problems(req: GenerationRequest) -> list[Problem]:
     problems = []
     if req.steps is not None and not MIN_STEPS <= req.steps <= MAX_STEPS:
         problems.append(Problem(
-            "steps", f"steps must be between {MIN_STEPS} and {MAX_STEPS} (got {req.steps})"))
+            "steps", f"steps must be between {MIN_STEPS} and {MAX_STEPS} (got {req.steps})",
+            code="steps_range", params={"min": MIN_STEPS, "max": MAX_STEPS, "value": req.steps}))
     if req.scale is not None and not MIN_SCALE <= req.scale <= MAX_SCALE:
         problems.append(Problem(
             "scale", f"scale (prompt guidance) must be between {MIN_SCALE:g} and {MAX_SCALE:g} "
-                     f"(got {req.scale:g})"))
+                     f"(got {req.scale:g})",
+            code="scale_range", params={"min": MIN_SCALE, "max": MAX_SCALE, "value": req.scale}))
     if not MIN_CFG_RESCALE <= req.cfg_rescale <= MAX_CFG_RESCALE:
         problems.append(Problem(
             "cfg_rescale", f"cfg_rescale must be between {MIN_CFG_RESCALE:g} and {MAX_CFG_RESCALE:g} "
-                           f"(got {req.cfg_rescale:g})"))
+                           f"(got {req.cfg_rescale:g})",
+            code="cfg_rescale_range",
+            params={"min": MIN_CFG_RESCALE, "max": MAX_CFG_RESCALE, "value": req.cfg_rescale}))
     if req.seed is not None and not 0 <= req.seed <= MAX_SEED:
-        problems.append(Problem("seed", f"seed must be between 0 and {MAX_SEED} (got {req.seed})"))
+        problems.append(Problem("seed", f"seed must be between 0 and {MAX_SEED} (got {req.seed})",
+                                code="seed_range", params={"min": 0, "max": MAX_SEED, "value": req.seed}))
     return problems
 
 
@@ -285,24 +304,30 @@ def _schedule_problems(schedule: str | None, *, explicit: bool, sampler: str | N
         return []
     if schedule not in NOISE_SCHEDULES:
         return [Problem("noise_schedule",
-                        f"unknown noise schedule '{schedule}'; use one of {', '.join(NOISE_SCHEDULES)}")]
+                        f"unknown noise schedule '{schedule}'; use one of {', '.join(NOISE_SCHEDULES)}",
+                        code="unknown_noise_schedule", params={"value": schedule, "choices": NOISE_SCHEDULES})]
     if explicit and schedule == "native" and model.uses_v4_prompt:
         return [Problem("noise_schedule",
                         f"the native noise schedule does not work on {model.label}; use karras, exponential "
-                        "or polyexponential")]
+                        "or polyexponential",
+                        code="native_schedule_v4",
+                        params={"model": model.label, "choices": tuple(s for s in NOISE_SCHEDULES if s != "native")})]
     if sampler == "k_dpm_2" and schedule not in K_DPM_2_SCHEDULES:
         return [Problem("noise_schedule",
                         f"the k_dpm_2 sampler only works with {' or '.join(K_DPM_2_SCHEDULES)} "
-                        f"(got {schedule})")]
+                        f"(got {schedule})",
+                        code="k_dpm_2_schedule", params={"value": schedule, "choices": K_DPM_2_SCHEDULES})]
     return []
 
 
 def _smea_problems(smea: bool, smea_dyn: bool, model: ModelInfo) -> list[Problem]:
     if (smea or smea_dyn) and not model.supports_smea:
-        return [Problem("smea", f"SMEA only exists on V3 models, not on {model.label}; turn it off")]
+        return [Problem("smea", f"SMEA only exists on V3 models, not on {model.label}; turn it off",
+                        code="smea_v3_only", params={"model": model.label})]
     if smea_dyn and not smea:
         return [Problem("smea_dyn",
-                        "SMEA DYN is a variant of SMEA; turn SMEA on as well, or turn SMEA DYN off")]
+                        "SMEA DYN is a variant of SMEA; turn SMEA on as well, or turn SMEA DYN off",
+                        code="smea_dyn_needs_smea")]
     return []
 
 
@@ -311,11 +336,14 @@ def _character_problems(characters: tuple[CharacterPrompt, ...], model: ModelInf
         return []
     if not model.uses_v4_prompt:
         return [Problem("characters", f"{model.label} does not support character prompts; use a V4 or newer "
-                                      "model (e.g. v4.5) or describe everyone in the main prompt")]
+                                      "model (e.g. v4.5) or describe everyone in the main prompt",
+                        code="characters_v4_only", params={"model": model.label})]
     problems = []
     if len(characters) > model.max_characters:
         problems.append(Problem("characters", f"{model.label} takes at most {model.max_characters} "
-                                              f"characters (got {len(characters)})"))
+                                              f"characters (got {len(characters)})",
+                                code="too_many_characters",
+                                params={"model": model.label, "max": model.max_characters, "value": len(characters)}))
     for index, character in enumerate(characters):
         problems += _one_character_problems(index, character)
     return problems
@@ -326,22 +354,25 @@ def _one_character_problems(index: int, character: CharacterPrompt) -> list[Prob
     problems = []
     if not character.prompt.strip():
         problems.append(Problem(field, f"character {number} has an empty prompt; write it like "
-                                       "`girl, red hair@B3`"))
+                                       "`girl, red hair@B3`", code="character_empty_prompt", params={"number": number}))
     if max(len(character.prompt.strip()), len(character.negative.strip())) > MAX_PROMPT_CHARS:
         problems.append(Problem(field, f"character {number}'s text is longer than {MAX_PROMPT_CHARS} "
-                                       "characters; shorten it"))
+                                       "characters; shorten it",
+                                code="character_too_long", params={"number": number, "limit": MAX_PROMPT_CHARS}))
     if character.center is not None and not _center_in_image(character.center):
         x, y = character.center
         problems.append(Problem(field, f"character {number}'s position {x:g},{y:g} is outside the image; "
-                                       f"{POSITION_HELP}"))
+                                       f"{POSITION_HELP}",
+                                code="character_outside", params={"number": number, "x": x, "y": y}))
     return problems
 
 
 def _uc_preset_problems(index: int, model: ModelInfo) -> list[Problem]:
     if 0 <= index < len(model.uc_presets):
         return []
-    names = ", ".join(f"{i} {name}" for i, (name, _) in enumerate(model.uc_presets))
-    return [Problem("uc_preset", f"uc_preset must be one of {names} for {model.label} (got {index})")]
+    choices = tuple(f"{i} {name}" for i, (name, _) in enumerate(model.uc_presets))
+    return [Problem("uc_preset", f"uc_preset must be one of {', '.join(choices)} for {model.label} (got {index})",
+                    code="uc_preset_range", params={"model": model.label, "choices": choices, "value": index})]
 
 
 def _resolved_character(character: CharacterPrompt) -> CharacterPrompt:

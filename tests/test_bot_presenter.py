@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 import string
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +31,39 @@ from bot.presenter import (
     status_text,
 )
 from bot.user_settings import parse_settings_command
-from novelai.cost import request_cost
+from novelai.cost import anlas_per_image, request_cost
 from novelai.errors import AuthError, InvalidRequest, Problem
-from novelai.request import GenerationRequest
+from novelai.models import parse_size, resolve_model
+from novelai.request import MAX_PROMPT_CHARS, CharacterPrompt, GenerationRequest, parse_position
 from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.queue import QueueFull, QueueUnavailable
 from tasks.spending import SpendRefused
 from tasks.submit import UnknownAccount
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
+NOVELAI = BOT.parent / "novelai"
 FIELDS = ("prompt", "negative", "model", "sampler", "steps", "scale", "size", "width", "height", "n_samples", "seed",
           "characters", "character", "position", "cfg_rescale", "noise_schedule", "uc_preset", "smea", "smea_dyn",
           "quality_tags", "variety", "language", "priority")
 ITEM = {"id", "name", "position", "total", "wait", "prompt"}
+RANGE = {"min", "max", "value"}
+# Every validation problem code novelai/ raises, with the params its Problem carries.
+PROBLEM_PARAMS: dict[str, set[str]] = {
+    "bad_position": {"value"}, "position_outside": {"value"}, "empty_prompt": set(),
+    "prompt_too_long": {"length", "limit"}, "negative_too_long": {"length", "limit"},
+    "side_range": {"side", *RANGE}, "size_multiple": {"side", "step", "value", "lower", "upper"},
+    "area_too_large": {"width", "height", "area", "max_area"}, "n_samples_range": RANGE,
+    "n_samples_for_area": {"width", "height", "max", "value"}, "steps_range": RANGE, "scale_range": RANGE,
+    "cfg_rescale_range": RANGE, "seed_range": RANGE, "unknown_model": {"value", "choices"},
+    "legacy_model": {"value"}, "inpainting_model": {"value", "suffix"}, "unknown_sampler": {"value", "choices"},
+    "smea_sampler_v3_only": {"model", "sampler"}, "bad_size": {"value", "choices"},
+    "unknown_noise_schedule": {"value", "choices"}, "native_schedule_v4": {"model", "choices"},
+    "k_dpm_2_schedule": {"value", "choices"}, "smea_v3_only": {"model"}, "smea_dyn_needs_smea": set(),
+    "characters_v4_only": {"model"}, "too_many_characters": {"model", "max", "value"},
+    "character_empty_prompt": {"number"}, "character_too_long": {"number", "limit"},
+    "character_outside": {"number", "x", "y"}, "uc_preset_range": {"model", "choices", "value"},
+    "too_expensive": {"width", "height", "steps", "price", "max"},
+}
 # The parameters each key's callers pass; every key must be listed, so a new text needs a thought here.
 CALLER_PARAMS: dict[str, set[str]] = {
     "join.sentence": set(), "help.text": set(), "help.group_hint": {"bot"},
@@ -87,6 +109,7 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "button.cancel": set(), "button.again": set(), "button.original": set(),
     "caption.for": {"name"}, "caption.seed": {"seed"}, "caption.seeds": {"seeds"}, "caption.steps": {"steps"},
     "caption.paid_by": {"name"},
+    **{f"problem.{code}": params for code, params in PROBLEM_PARAMS.items()},
 }
 JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_locked", "rate_limited", "server",
                    "timeout", "network", "storage", "account", "internal")
@@ -366,6 +389,145 @@ def test_invalid_request_from_real_validation() -> None:
     lines = error_text(caught.value, "en").splitlines()
     assert len(lines) == 1 + len(caught.value.problems)
     assert any(line.startswith("• prompt:") for line in lines)
+
+
+def _request(**fields: Any) -> Callable[[], object]:
+    return lambda: GenerationRequest(**{"prompt": "cat", **fields}).resolved()
+
+
+# One way to make each problem code happen, through the same functions the bot calls.
+PROBLEM_TRIGGERS: dict[str, Callable[[], object]] = {
+    "bad_position": lambda: parse_position("middle"),
+    "position_outside": lambda: parse_position("1.5,0.5"),
+    "empty_prompt": _request(prompt="  "),
+    "prompt_too_long": _request(prompt="a" * (MAX_PROMPT_CHARS + 1)),
+    "negative_too_long": _request(negative="a" * (MAX_PROMPT_CHARS + 1)),
+    "side_range": _request(width=64, height=8192),
+    "size_multiple": _request(width=800),
+    "area_too_large": _request(width=2048, height=2048),
+    "n_samples_range": _request(n_samples=9, width=512, height=512),
+    "n_samples_for_area": _request(n_samples=4, width=1024, height=1536),
+    "steps_range": _request(steps=80),
+    "scale_range": _request(scale=10.5),
+    "cfg_rescale_range": _request(cfg_rescale=1.5),
+    "seed_range": _request(seed=-1),
+    "unknown_model": _request(model="dall-e"),
+    "legacy_model": lambda: resolve_model("nai-diffusion-2"),
+    "inpainting_model": lambda: resolve_model("nai-diffusion-4-5-full-inpainting"),
+    "unknown_sampler": _request(sampler="turbo"),
+    "smea_sampler_v3_only": _request(sampler="nai_smea"),
+    "bad_size": lambda: parse_size("huge"),
+    "unknown_noise_schedule": _request(noise_schedule="linear"),
+    "native_schedule_v4": _request(model="v4", noise_schedule="native"),
+    "k_dpm_2_schedule": _request(sampler="k_dpm_2", noise_schedule="karras"),
+    "smea_v3_only": _request(smea=True),
+    "smea_dyn_needs_smea": _request(model="v3", smea_dyn=True),
+    "characters_v4_only": _request(model="v3", characters=(CharacterPrompt(prompt="girl"),)),
+    "too_many_characters": _request(characters=tuple(CharacterPrompt(prompt=f"c{i}") for i in range(7))),
+    "character_empty_prompt": _request(characters=(CharacterPrompt(prompt=" "),)),
+    "character_too_long": _request(characters=(CharacterPrompt(prompt="a" * (MAX_PROMPT_CHARS + 1)),)),
+    "character_outside": _request(characters=(CharacterPrompt(prompt="a"), CharacterPrompt(prompt="b",
+                                                                                            center=(1.2, 0.5)))),
+    "uc_preset_range": _request(uc_preset=5),
+    "too_expensive": lambda: anlas_per_image(4096, 4096, 50),
+}
+# Names that stay as they are in Chinese: NovelAI's own words for its settings and units, and the
+# option a text names in brackets so the user knows what to change.
+IDENTIFIERS = {"native", "karras", "exponential", "polyexponential", "smea", "dyn", "anlas", "novelai", "scale"}
+# What a text may quote as typed: `examples`, and ids such as k_dpm_2, nai-diffusion-4-5-full or 832x1216.
+QUOTED = re.compile(r"`[^`]*`|[A-Za-z0-9_.+@-]*[_\d-][A-Za-z0-9_.+@-]*")
+
+
+def _raise(trigger: Callable[[], object]) -> InvalidRequest:
+    with pytest.raises(InvalidRequest) as caught:
+        trigger()
+    return caught.value
+
+
+def _problem(code: str) -> Problem:
+    [problem] = [p for p in _raise(PROBLEM_TRIGGERS[code]).problems if p.code == code]
+    return problem
+
+
+def _source_problem_codes() -> set[str]:
+    """Every ``code="..."`` in novelai/, after checking that each ``Problem(...)`` there passes a code."""
+    codes: set[str] = set()
+    for path in sorted(NOVELAI.glob("*.py")):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Problem":
+                assert "code" in {k.arg for k in node.keywords}, f"{path.name}:{node.lineno} Problem without code"
+        codes |= set(re.findall(r'\bcode="(\w+)"', source))
+    return codes
+
+
+def _english_left(text: str, problem: Problem) -> set[str]:
+    """The words of the English message still in ``text``, not counting the values the message quotes."""
+    values = [str(part) for value in problem.params.values()
+              for part in (value if isinstance(value, tuple) else (value,))]
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, " ")
+    text = QUOTED.sub(" ", text)
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", problem.message)} - IDENTIFIERS
+    return words & {w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)}
+
+
+def test_every_problem_code_in_novelai_has_a_text_in_both_languages() -> None:
+    codes = _source_problem_codes()
+    assert codes == set(PROBLEM_PARAMS) == set(PROBLEM_TRIGGERS)
+    for lang in LANGUAGES:
+        assert {f"problem.{code}" for code in codes} <= set(TEXTS[lang]), lang
+
+
+@pytest.mark.parametrize("code", sorted(PROBLEM_TRIGGERS))
+def test_each_problem_code_is_raised_with_its_params_and_reads_in_both_languages(code: str) -> None:
+    problem = _problem(code)
+    assert set(problem.params) == PROBLEM_PARAMS[code]
+    error = InvalidRequest(problem)
+    english, chinese = error_text(error, "en").splitlines()[1], error_text(error, "zh").splitlines()[1]
+    # The English text says exactly what the message says, so English users see no change.
+    assert english.endswith(f": {problem.message}")
+    assert not LEFTOVER.search(chinese) and problem.message not in chinese
+    assert not _english_left(chinese, problem), chinese
+
+
+@pytest.mark.parametrize(("fields", "numbers"), [
+    ({"steps": 80}, ["1", "50", "80"]),
+    ({"width": 800}, ["64", "800", "768", "832"]),
+    ({"width": 8192, "height": 64}, ["64", "4096", "8192"]),
+    ({"width": 2048, "height": 2048}, ["2048×2048", "4,194,304", "3,145,728"]),
+    ({"width": 1024, "height": 1536, "n_samples": 4}, ["1024×1536", "2", "4"]),
+    ({"model": "v4", "noise_schedule": "native"}, ["V4"]),
+    ({"model": "v3", "characters": (CharacterPrompt(prompt="girl@B3"),)}, ["V3", "V4", "v4.5"]),
+    ({"scale": 12.5, "seed": 2**32}, ["10", "12.5", "4294967295", "4294967296"]),
+])
+def test_a_chinese_user_reads_invalid_requests_entirely_in_chinese(fields: dict[str, Any],
+                                                                     numbers: list[str]) -> None:
+    error = _raise(_request(**fields))
+    text = error_text(error, "zh")
+    lines = text.splitlines()
+    assert lines[0] == TEXTS["zh"]["error.invalid_header"] and len(lines) == 1 + len(error.problems)
+    for problem in error.problems:
+        assert problem.code and problem.message not in text
+        assert not _english_left(text, problem), text
+    for number in numbers:
+        assert number in text, (number, text)
+
+
+def test_chinese_steps_problem_reads_naturally() -> None:
+    assert error_text(_raise(_request(steps=80)), "zh").splitlines()[1] == \
+        "• 步数：步数必须在 1 到 50 之间（你写的是 80）"
+
+
+def test_chinese_character_problem_keeps_the_character_number() -> None:
+    error = _raise(_request(characters=(CharacterPrompt(prompt="a"), CharacterPrompt(prompt=" "))))
+    assert error_text(error, "zh").splitlines()[1].startswith("• 角色 2：角色 2 的提示词是空的")
+
+
+def test_problem_without_a_usable_text_falls_back_to_its_english_message() -> None:
+    error = InvalidRequest([Problem("steps", "no text for this", code="no_such_code"),
+                            Problem("steps", "params do not fit", code="steps_range", params={"min": 1})])
+    assert error_text(error, "zh").splitlines()[1:] == ["• 步数：no text for this", "• 步数：params do not fit"]
 
 
 def test_novelai_error_raised_directly_reads_like_its_kind() -> None:

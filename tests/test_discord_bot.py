@@ -35,8 +35,10 @@ async def test_commands_are_registered_with_typed_options_and_chinese_descriptio
 
 async def test_generate_counts_down_and_ends_with_attachments(discord_world: DiscordWorld) -> None:
     world = discord_world
-    # Jobs of ~2.4 s: long enough for a position edit (about one a second per channel) between pops.
+    # Jobs of ~2.4 s, and room for 20 edits per 5 s in the channel (enforced by the stand-in), so
+    # every position change can be shown; the 100-job test below covers Discord's own 5 per 5 s.
     world.deployment.sandbox.step_latency = 0.3
+    world.discord.limits.channel_per_5s = 20
     await world.deployment.hold_lane()
     await world.start_bot()
     interactions = [world.generate(user, f"a {user.username} cat", **SMALL, n=2) for user in (ANN, BOB, CAT)]

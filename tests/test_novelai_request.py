@@ -8,7 +8,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from novelai.errors import InvalidRequest
+from novelai.errors import InvalidRequest, Problem
 from novelai.request import (
     MAX_DRAWN_SEED,
     MAX_PROMPT_CHARS,
@@ -229,6 +229,73 @@ def test_each_validation_problem_names_the_field_and_says_how_to_fix_it(
     problems = _problems(**fields)
     assert field in problems, problems
     assert fragment in problems[field]
+
+
+@pytest.mark.parametrize(("fields", "field", "code", "params"), [
+    ({"prompt": "   "}, "prompt", "empty_prompt", {}),
+    ({"prompt": "a" * (MAX_PROMPT_CHARS + 1)}, "prompt", "prompt_too_long",
+     {"length": MAX_PROMPT_CHARS + 1, "limit": MAX_PROMPT_CHARS}),
+    ({"negative": "a" * (MAX_PROMPT_CHARS + 1)}, "negative", "negative_too_long",
+     {"length": MAX_PROMPT_CHARS + 1, "limit": MAX_PROMPT_CHARS}),
+    ({"model": "dall-e"}, "model", "unknown_model", {"value": "dall-e"}),
+    ({"model": "nai-diffusion-2"}, "model", "legacy_model", {"value": "nai-diffusion-2"}),
+    ({"model": "nai-diffusion-4-5-full-inpainting"}, "model", "inpainting_model", {"suffix": "-inpainting"}),
+    ({"width": 800}, "width", "size_multiple", {"side": "width", "step": 64, "value": 800, "lower": 768,
+                                                "upper": 832}),
+    ({"width": 64, "height": 8192}, "height", "side_range", {"side": "height", "min": 64, "max": 4096,
+                                                             "value": 8192}),
+    ({"width": 2048, "height": 2048}, "size", "area_too_large", {"area": 2048 * 2048, "max_area": 3_145_728}),
+    ({"steps": 80}, "steps", "steps_range", {"min": 1, "max": 50, "value": 80}),
+    ({"n_samples": 0}, "n_samples", "n_samples_range", {"min": 1, "max": 8, "value": 0}),
+    ({"n_samples": 5}, "n_samples", "n_samples_for_area", {"width": 832, "height": 1216, "max": 4, "value": 5}),
+    ({"scale": 10.5}, "scale", "scale_range", {"min": 0.0, "max": 10.0, "value": 10.5}),
+    ({"cfg_rescale": 1.5}, "cfg_rescale", "cfg_rescale_range", {"min": 0.0, "max": 1.0, "value": 1.5}),
+    ({"seed": -1}, "seed", "seed_range", {"min": 0, "max": 2**32 - 1, "value": -1}),
+    ({"sampler": "turbo"}, "sampler", "unknown_sampler", {"value": "turbo"}),
+    ({"sampler": "nai_smea"}, "sampler", "smea_sampler_v3_only", {"sampler": "k_euler_ancestral"}),
+    ({"noise_schedule": "linear"}, "noise_schedule", "unknown_noise_schedule", {"value": "linear"}),
+    ({"model": "v4", "noise_schedule": "native"}, "noise_schedule", "native_schedule_v4",
+     {"model": "NAI Diffusion V4 Full", "choices": ("karras", "exponential", "polyexponential")}),
+    ({"sampler": "k_dpm_2", "noise_schedule": "karras"}, "noise_schedule", "k_dpm_2_schedule",
+     {"value": "karras", "choices": ("exponential", "polyexponential")}),
+    ({"smea": True}, "smea", "smea_v3_only", {"model": "NAI Diffusion V4.5 Full"}),
+    ({"model": "v3", "smea_dyn": True}, "smea_dyn", "smea_dyn_needs_smea", {}),
+    ({"model": "v3", "characters": (CharacterPrompt(prompt="girl"),)}, "characters", "characters_v4_only",
+     {"model": "NAI Diffusion V3"}),
+    ({"characters": tuple(CharacterPrompt(prompt=f"c{i}") for i in range(7))}, "characters",
+     "too_many_characters", {"max": 6, "value": 7}),
+    ({"characters": (CharacterPrompt(prompt=" "),)}, "characters[0]", "character_empty_prompt", {"number": 1}),
+    ({"characters": (CharacterPrompt(prompt="a", negative="n" * (MAX_PROMPT_CHARS + 1)),)}, "characters[0]",
+     "character_too_long", {"number": 1, "limit": MAX_PROMPT_CHARS}),
+    ({"characters": (CharacterPrompt(prompt="a"), CharacterPrompt(prompt="b", center=(1.2, 0.5)))},
+     "characters[1]", "character_outside", {"number": 2, "x": 1.2, "y": 0.5}),
+    ({"uc_preset": 5}, "uc_preset", "uc_preset_range",
+     {"value": 5, "choices": ("0 Heavy", "1 Light", "2 Furry Focus", "3 Human Focus", "4 None")}),
+])
+def test_each_validation_problem_has_a_stable_code_and_its_params(
+        fields: dict[str, Any], field: str, code: str, params: dict[str, Any]) -> None:
+    fields.setdefault("prompt", "1girl")
+    with pytest.raises(InvalidRequest) as error:
+        GenerationRequest(**fields).resolved()
+    [problem] = [p for p in error.value.problems if p.field == field]
+    assert problem.code == code
+    assert {name: problem.params.get(name) for name in params} == params
+
+
+@pytest.mark.parametrize(("text", "code"), [("middle", "bad_position"), ("1.5,0.5", "position_outside")])
+def test_position_problems_have_codes(text: str, code: str) -> None:
+    with pytest.raises(InvalidRequest) as error:
+        parse_position(text)
+    [problem] = error.value.problems
+    assert (problem.code, problem.params) == (code, {"value": text})
+
+
+def test_problem_params_take_no_part_in_equality_or_hashing() -> None:
+    first = Problem("steps", "too many", code="steps_range", params={"value": 80})
+    second = Problem("steps", "too many", code="steps_range", params={"value": 81})
+    assert first == second and hash(first) == hash(second)
+    assert str(first) == "steps: too many"
+    assert Problem("steps", "too many").code == "" and Problem("steps", "too many").params == {}
 
 
 def test_all_problems_are_reported_at_once() -> None:
