@@ -88,7 +88,10 @@ class ChatSender(Protocol):
         ...
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str,
-                        buttons: list[list[Button]] | None = None) -> None: ...
+                        buttons: list[list[Button]] | None = None) -> int:
+        """Edit a message; returns what the edit cost against the chat's rate limit (0 where the
+        platform limits it elsewhere, like Discord's interaction webhooks)."""
+        ...
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
                             reply_to: str | None = None, summary: str | None = None) -> None:
@@ -98,4 +101,9 @@ class ChatSender(Protocol):
 
     async def send_files(self, chat: ChatRef, pictures: list[Picture], reply_to: str | None = None) -> None:
         """The original files as documents (metadata intact)."""
+        ...
+
+    def pictures_cost(self, count: int) -> int:
+        """What sending ``count`` pictures costs against the chat's rate limit (Telegram counts an
+        album as one message per picture; Discord one message per ten attachments)."""
         ...

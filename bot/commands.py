@@ -318,8 +318,8 @@ class CommandService:
         if pictures:
             self.pacer.submit(ctx.chat, f"png:{job.id}:{ctx.user_id}",
                               lambda: self._files(ctx.chat, pictures), priority=PRIORITY_ANSWER,
-                              weight=len(pictures))
+                              weight=self.sender.pictures_cost(len(pictures)))
 
     async def _files(self, chat: ChatRef, pictures: list[Picture]) -> int:
         await self.sender.send_files(chat, pictures)
-        return len(pictures)
+        return self.sender.pictures_cost(len(pictures))

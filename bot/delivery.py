@@ -43,6 +43,9 @@ _PRIORITY_BY_EVENT = {
 # How long an idle delivery loop blocks on the stream before looking again.
 _BLOCK_MS = 1000
 _RECONNECT_SECONDS = 1.0
+# A status message is edited at most this often, even where edits do not count against the chat
+# (Discord's interaction webhooks): nobody reads faster, and each token has a limit of its own.
+STATUS_MIN_INTERVAL = 0.5
 
 
 def status_buttons(job: Job, language: str) -> list[list[Button]]:
@@ -105,7 +108,8 @@ class Delivery:
         entry = await self.registry.get(job_id)
         if entry is None or entry.retired:
             return  # not ours (another platform's job, or the CLI's), or already complete
-        self.pacer.submit(entry.chat, f"status:{job_id}", lambda: self.refresh(job_id), priority=priority)
+        self.pacer.submit(entry.chat, f"status:{job_id}", lambda: self.refresh(job_id), priority=priority,
+                          min_interval=STATUS_MIN_INTERVAL)
 
     # -- the paced work ----------------------------------------------------------------------
 
@@ -119,7 +123,7 @@ class Delivery:
             return 0
         if job.state is JobState.DONE and not entry.delivered:
             self.pacer.submit(entry.chat, f"result:{job_id}", lambda: self.deliver(job_id),
-                              priority=PRIORITY_RESULT, weight=max(1, len(job.images)))
+                              priority=PRIORITY_RESULT, weight=max(1, self.sender.pictures_cost(len(job.images))))
             return 0  # the status edit follows the upload
         eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
         progress = self.progress.get(job_id) if job.state is JobState.RUNNING else None
@@ -133,8 +137,9 @@ class Delivery:
         return calls
 
     async def _edit(self, entry: StatusEntry, text: str, buttons: list[list[Button]]) -> int:
+        cost = 1
         try:
-            await self.sender.edit_text(entry.chat, entry.message_id, text, buttons)
+            cost = await self.sender.edit_text(entry.chat, entry.message_id, text, buttons)
         except NotModified:
             pass
         except MessageGone:
@@ -143,7 +148,7 @@ class Delivery:
             await self.registry.forget_chat(entry.chat.chat_id)
             raise
         entry.last_text = text
-        return 1
+        return cost
 
     async def deliver(self, job_id: str) -> int:
         """Upload the results once, then let the status message say "done"."""
@@ -168,4 +173,4 @@ class Delivery:
             raise
         await self.registry.update(entry, delivered=True)
         await self.schedule(job_id, PRIORITY_STATE)
-        return len(pictures)
+        return self.sender.pictures_cost(len(pictures))

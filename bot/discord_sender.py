@@ -116,7 +116,7 @@ class DiscordSender:
         return str(message.id)
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str,
-                        buttons: list[list[Button]] | None = None) -> None:
+                        buttons: list[list[Button]] | None = None) -> int:
         view = job_view(buttons)
         token = await self.tokens.get(message_id)
         if token is not None:
@@ -124,11 +124,15 @@ class DiscordSender:
             webhook = discord.Webhook.partial(application_id, secret, client=self.client)
             try:
                 await mapped(webhook.edit_message(int(message_id), content=text[:CONTENT_LIMIT], view=view))
-                return
+                return 0  # interaction webhooks have their own bucket, not the channel's
             except (ChatUnavailable, discord.HTTPException):
                 await self.tokens.forget(message_id)  # expired early: the channel route still works
         message = self._channel(chat).get_partial_message(int(message_id))
         await mapped(message.edit(content=text[:CONTENT_LIMIT], view=view))
+        return 1
+
+    def pictures_cost(self, count: int) -> int:
+        return -(-count // MAX_ATTACHMENTS)
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
                             reply_to: str | None = None, summary: str | None = None) -> None:

@@ -86,6 +86,11 @@ class _Work:
     priority: int
     seq: int
     weight: int
+    not_before: float = 0.0
+
+
+# Keys run this recently are remembered for their minimum interval; beyond this many, old ones go.
+_REMEMBERED_RUNS = 1000
 
 
 @dataclass
@@ -94,9 +99,21 @@ class _Chat:
     limit: SlidingLimit
     pending: dict[str, _Work] = field(default_factory=dict)
     busy: bool = False
+    last_run: dict[str, float] = field(default_factory=dict)
 
-    def head(self) -> _Work | None:
-        return min(self.pending.values(), key=lambda w: (w.priority, w.seq), default=None)
+    def head(self, now: float) -> _Work | None:
+        """The most urgent work whose key may run again now."""
+        ready = (w for w in self.pending.values() if w.not_before <= now)
+        return min(ready, key=lambda w: (w.priority, w.seq), default=None)
+
+    def next_not_before(self, now: float) -> float:
+        return min((w.not_before for w in self.pending.values() if w.not_before > now), default=float("inf"))
+
+    def ran(self, key: str, when: float) -> None:
+        self.last_run[key] = when
+        if len(self.last_run) > _REMEMBERED_RUNS:
+            for old in sorted(self.last_run, key=self.last_run.__getitem__)[: _REMEMBERED_RUNS // 2]:
+                del self.last_run[old]
 
 
 @dataclass(frozen=True)
@@ -126,8 +143,11 @@ class Pacer:
             self._chats[ref.chat_id] = chat
         return chat
 
-    def submit(self, chat: ChatRef, key: str, op: PacedOp, *, priority: int, weight: int = 1) -> None:
-        """Queue work for a chat; the same key again replaces the pending work (latest wins)."""
+    def submit(self, chat: ChatRef, key: str, op: PacedOp, *, priority: int, weight: int = 1,
+               min_interval: float = 0.0) -> None:
+        """Queue work for a chat; the same key again replaces the pending work (latest wins).
+        ``min_interval``: run this key at most that often, even where the platform would allow more
+        (edits that do not count against the chat still have limits of their own)."""
         state = self._chat(chat)
         existing = state.pending.get(key)
         if existing is not None:
@@ -135,7 +155,9 @@ class Pacer:
             existing.priority = min(existing.priority, priority)
             existing.weight = max(existing.weight, weight)
         else:
-            state.pending[key] = _Work(key, op, priority, next(self._seq), weight)
+            last = state.last_run.get(key)
+            not_before = last + min_interval if last is not None and min_interval else 0.0
+            state.pending[key] = _Work(key, op, priority, next(self._seq), weight, not_before)
         self._wake.set()
 
     async def call(self, chat: ChatRef, fn: Callable[[], Awaitable[T]], *, priority: int = PRIORITY_ANSWER,
@@ -169,8 +191,11 @@ class Pacer:
         # the overall room it is waiting for (else a stream of edits starves a waiting album).
         starved: int | None = None
         for chat in self._chats.values():
-            work = chat.head()
-            if work is None or chat.busy:
+            if chat.busy:
+                continue
+            work = chat.head(now)
+            soonest = min(soonest, chat.next_not_before(now))
+            if work is None:
                 continue
             chat_ready = chat.limit.ready_at(now, work.weight)
             ready = max(chat_ready, self.overall.ready_at(now, work.weight))
@@ -198,7 +223,7 @@ class Pacer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
                 continue
-            work = chat.head()
+            work = chat.head(now)
             assert work is not None
             del chat.pending[work.key]
             chat.busy = True
@@ -229,6 +254,7 @@ class Pacer:
             for entry in entries:
                 entry[1] = float(made)  # work that sent nothing costs nothing
             self.calls_made += made
+            chat.ran(work.key, self.clock())
             chat.busy = False
             self._slots.release()
             self._wake.set()

@@ -67,9 +67,13 @@ class TelegramSender:
         return str(message.message_id)
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str,
-                        buttons: list[list[Button]] | None = None) -> None:
+                        buttons: list[list[Button]] | None = None) -> int:
         await _mapped(self.bot.edit_message_text(text, chat_id=int(chat.chat_id), message_id=int(message_id),
                                                  reply_markup=keyboard(buttons)))
+        return 1
+
+    def pictures_cost(self, count: int) -> int:
+        return count
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
                             reply_to: str | None = None, summary: str | None = None) -> None:

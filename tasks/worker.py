@@ -124,7 +124,8 @@ def _progress_reporter(ctx: WorkerContext, job: Job):  # type: ignore[no-untyped
             return
         now = time.monotonic()
         step = event.step_index + 1
-        if now - last >= interval or step == total:
+        # The last step is followed at once by "done": announcing it would only cost a chat edit.
+        if now - last >= interval and step < total:
             last = now
             await ctx.queue.emit("progress", job=job.id, account=job.account, step=step, total=total)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 
@@ -196,3 +197,37 @@ async def test_less_urgent_work_does_not_take_the_room_a_result_waits_for(pacer_
         pacer.submit(other, f"edit{n}", op_named(f"edit{n}"), priority=PRIORITY_POSITION)
     await pacer.idle()
     assert order.index("album") == 1, f"the album went first once the overall room was back: {order}"
+
+
+async def test_a_key_runs_at_most_once_per_min_interval(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[], group=[], overall=[Window(100, 1)]))
+    stamps: list[float] = []
+
+    async def free_edit() -> int:
+        stamps.append(time.monotonic())
+        return 0  # costs nothing against the chat, like an interaction-webhook edit
+
+    for _ in range(3):
+        pacer.submit(PRIVATE, "status", free_edit, priority=PRIORITY_POSITION, min_interval=0.2)
+        await asyncio.sleep(0.05)
+        await pacer.idle()
+    assert len(stamps) == 3
+    assert all(b - a >= 0.19 for a, b in itertools.pairwise(stamps)), stamps
+
+
+async def test_a_key_waiting_its_interval_does_not_hold_up_other_work(pacer_factory) -> None:
+    pacer = pacer_factory(Limits(private=[], group=[], overall=[Window(100, 1)]))
+    order: list[str] = []
+
+    def op_named(name: str):
+        async def op() -> int:
+            order.append(name)
+            return 0
+        return op
+
+    pacer.submit(PRIVATE, "status", op_named("status-1"), priority=PRIORITY_RESULT, min_interval=0.3)
+    await pacer.idle()
+    pacer.submit(PRIVATE, "status", op_named("status-2"), priority=PRIORITY_RESULT, min_interval=0.3)
+    pacer.submit(PRIVATE, "other", op_named("other"), priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert order == ["status-1", "other", "status-2"]
