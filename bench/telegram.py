@@ -220,7 +220,7 @@ class Trace:
         self.inversions = self.inversion_units = 0
 
     def install(self, bot: TelegramBot) -> None:
-        delivery, pacer = bot.delivery, bot.pacer
+        delivery, pacer = bot.runtime.delivery, bot.runtime.pacer
         handle, deliver, execute = delivery.handle, delivery.deliver, pacer._execute
 
         def traced_execute(chat: Any, work: Any, entries: Any) -> Any:
@@ -286,7 +286,7 @@ class World:
 
     async def wait_idle(self, timeout: float = 60.0) -> float:
         """Until every status message is final (registry empty) and nothing is paced; returns time.time()."""
-        registry, pacer = self.bot.delivery.registry, self.bot.pacer
+        registry, pacer = self.bot.runtime.delivery.registry, self.bot.runtime.pacer
         deadline = time.monotonic() + timeout
         quiet_since: float | None = None
         while True:
@@ -505,7 +505,7 @@ async def benchmark(world: World) -> None:
     burst = await run_burst(world, "groups", commands)
     report(burst, "b", f"{GROUPS} groups x {JOBS_PER_GROUP} jobs ({len(commands)} jobs)")
     group_ceiling(burst)
-    pacer = world.bot.pacer
+    pacer = world.bot.runtime.pacer
     print(f"totals: the stand-in answered 429 {world.telegram.stats.too_many_requests} times; the bot's pacer saw "
           f"{pacer.rate_limited} RateLimited and counted {pacer.calls_made} paced messages")
 

@@ -108,8 +108,10 @@ class Delivery:
         entry = await self.registry.get(job_id)
         if entry is None or entry.retired:
             return  # not ours (another platform's job, or the CLI's), or already complete
+        # A finished job is looked at at once; other changes wait out the message's edit interval.
+        interval = 0.0 if priority <= PRIORITY_RESULT else STATUS_MIN_INTERVAL
         self.pacer.submit(entry.chat, f"status:{job_id}", lambda: self.refresh(job_id), priority=priority,
-                          min_interval=STATUS_MIN_INTERVAL)
+                          min_interval=interval)
 
     # -- the paced work ----------------------------------------------------------------------
 

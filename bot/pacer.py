@@ -154,6 +154,8 @@ class Pacer:
             existing.op = op
             existing.priority = min(existing.priority, priority)
             existing.weight = max(existing.weight, weight)
+            if not min_interval:
+                existing.not_before = 0.0  # urgent now (a result): no interval to wait out
         else:
             last = state.last_run.get(key)
             not_before = last + min_interval if last is not None and min_interval else 0.0
