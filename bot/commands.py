@@ -218,7 +218,8 @@ class CommandService:
         try:
             account = self.settings.bot.default_account
             depths = await self.queue.lane_depths()
-            own = [job for job in await self._recent_jobs(ctx.user_key) if not job.state.terminal]
+            # Own jobs still waiting; running ones are listed with everything that runs.
+            own = [job for job in await self._recent_jobs(ctx.user_key) if job.state is JobState.QUEUED]
             running = [job for job in [await self.queue.get(i) for i in await self.queue.running_ids()] if job]
             etas = {job.id: await self.queue.estimated_wait(job) for job in own}
             average = await self.queue.average_duration()

@@ -156,6 +156,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             await services.redis.delete(pause)
             await services.submitter.waker.wake("default")
             finished = await show_until_done(services, jobs, after)
+            sandbox.step_latency = max(sandbox.step_latency, 0.1)  # a job long enough to ask /queue during it
             await telegram_conversation(env)
         finally:
             stop_worker(worker)
@@ -181,8 +182,10 @@ async def telegram_conversation(env: dict[str, str]) -> None:
         for text in ("/generate a cat in a hat, night --size portrait --seed 42", "/queue"):
             command = telegram.user_message(ann.id, ann, text)
             print(f"  Ann: {text}")
-            await telegram.wait_for(lambda c=command: any(m.reply_to_message_id == c["message_id"]
-                                                         for m in telegram.bot_messages(ann.id)), 15)
+            # Wait until the bot has answered with something more than "adding your job...".
+            await telegram.wait_for(lambda c=command: any(
+                m.reply_to_message_id == c["message_id"] and "…" not in (m.text or "")[:40]
+                for m in telegram.bot_messages(ann.id)), 15)
         await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), 30)
         await telegram.wait_for(lambda: any("Done" in (m.text or "") for m in telegram.bot_messages(ann.id)), 15)
         for message in telegram.bot_messages(ann.id):

@@ -257,3 +257,17 @@ async def test_command_menu_is_registered_in_english_and_chinese(telegram_world:
     names = {command["command"] for command in menus[None]}
     assert names == {"generate", "queue", "status", "cancel", "settings", "help"}
     assert any("生成" in command["description"] for command in menus["zh"])
+
+
+async def test_queue_command_lists_own_waiting_jobs_with_positions(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    await world.deployment.hold_lane()
+    await world.start_bot()
+    for prompt in ("a first owl", "a second owl"):
+        command = world.say(ANN, f"/generate {prompt} {SMALL}")
+        status = await world.status_message(ANN.id, command)
+        await world.wait(lambda s=status: "Job " in (world.current(ANN.id, s.message_id).text or ""))
+    answer = await world.status_message(ANN.id, world.say(ANN, "/queue"))
+    assert "2 waiting" in answer.text
+    assert "position 1 of 2" in answer.text and "position 2 of 2" in answer.text
+    assert "a second owl" in answer.text
