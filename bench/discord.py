@@ -32,43 +32,36 @@ Run: ``.venv/bin/python bench/discord.py``.
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Run as a script, this folder is sys.path[0] and this file is called discord.py: it would shadow
-# discord.py's ``discord`` package, which the bot imports.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# Run as a script, bench/ is sys.path[0] and this file, discord.py, would shadow discord.py's ``discord``
+# package, which the bot imports: the repo root takes its place (so ``bench.common`` is found).
+sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
-import contextlib
-import signal
-import socket
 import statistics
-import subprocess
-import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-import redis.asyncio as aioredis
-
-from bot.delivery import Delivery
+from bench.common import (
+    ChatWorld,
+    DeliveryTrace,
+    bench_session,
+    delivery_and_pacer,
+    deployment_env,
+    describe,
+    pct,
+    running_bot,
+    start_novelai_stand_in,
+    wait_until_idle,
+)
 from bot.discord_bot import DiscordBot
-from bot.pacer import WINDOW_SLACK, Pacer
-from naibot.settings import load_settings
+from bot.pacer import WINDOW_SLACK
 from sandbox.discord import Call, DiscordSandbox, DiscordUser, RateLimits, running_discord
-from tasks.events import Event, follow
-from tasks.launch import spawn_worker, wait_for_heartbeats
-from tasks.services import QueueServices
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-SECRET_KEY = "benchmark secret key, at least 32 chars"
 NOVELAI_EMAIL = "bench-discord@example.com"
 NOVELAI_PASSWORD = "bench-discord-password"
 STEP_LATENCY = 0.015
@@ -99,29 +92,6 @@ CHANNEL_CREATE = "POST /channels/{channel_id}/messages"
 FOLLOWUP = "POST /webhooks/{webhook_id}/{webhook_token}"
 KINDS = ["interaction callback", "webhook edit of the original", "channel message edit",
          "channel message with attachments", "channel message without attachments", "follow-up", "other"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def ms_of(entry_id: str) -> int:
-    return int(entry_id.split("-", 1)[0])
-
-
-def describe(values: list[float]) -> str:
-    """Seconds -> 'median X ms, p95 Y ms, min, max'."""
-    if not values:
-        return "no samples"
-    return (f"median {statistics.median(values) * 1000:.0f} ms, p95 {pct(values, 0.95) * 1000:.0f} ms, "
-            f"min {min(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
 
 
 def med_ms(values: list[float]) -> str:
@@ -162,99 +132,16 @@ def channel_of(call: Call) -> int | None:
     return None
 
 
-@dataclass
-class Processes:
-    """Subprocesses in their own process groups, all killed at the end whatever happens."""
-
-    logs: Path
-    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the child writes to it
-        process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        self.started.append(process)
-        return process
-
-    def adopt(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
-        self.started.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        # Dramatiq's forked children may outlive their parent: clear the whole group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-    def stop_all(self) -> None:
-        for process in self.started:
-            self.stop(process)
-
-    def tail(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
-
-
 # -- the world: stand-ins, worker, bot ----------------------------------------------------------
 
 
-async def start_novelai(procs: Processes) -> str:
-    port = free_port()
-    process = procs.start("novelai", [sys.executable, "-m", "bot.cli", "sandbox", "novelai", "--port", str(port),
-                                      "--user", f"{NOVELAI_EMAIL}:{NOVELAI_PASSWORD}:3:100000000",
-                                      "--step-latency", str(STEP_LATENCY)])
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as probe:
-        for _ in range(400):
-            if process.poll() is not None:
-                raise RuntimeError(f"the NovelAI stand-in exited:\n{procs.tail('novelai')}")
-            try:
-                await probe.get(f"{url}/_sandbox/stats")
-                return url
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"the NovelAI stand-in did not start:\n{procs.tail('novelai')}")
-
-
 def environment(prefix: str, tmp: Path, novelai_url: str, discord: DiscordSandbox) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "STORAGE_"))}
-    env.update({
-        "NAIBOT_SETTINGS": str(tmp / "absent-settings.yaml"),
-        "REDIS_URL": REDIS_URL,
-        "NAIBOT_REDIS__PREFIX": prefix,
-        "NOVELAI_API_URL": novelai_url,
-        "NOVELAI_IMAGE_URL": novelai_url,
-        "NOVELAI_EMAIL": NOVELAI_EMAIL,
-        "NOVELAI_PASSWORD": NOVELAI_PASSWORD,
-        "NAIBOT_SECRET_KEY": SECRET_KEY,
-        "STORAGE_BACKEND": "local",
-        "STORAGE_DIR": str(tmp / "images"),
-        # Two 512x512 images cost Anlas on Opus; everything else keeps production defaults, the
-        # Discord pacing included (5 per 5 s per channel, 50/s overall).
-        "NAIBOT_QUEUE__MAX_ANLAS_PER_JOB": "20",
-        "NAIBOT_LOGGING__LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        "DISCORD_TOKEN": discord.token,
-        "DISCORD_API_URL": discord.api_url,
-        "DISCORD_GATEWAY_URL": discord.gateway_url,
-        "NAIBOT_DISCORD__GUILDS": f"[{GUILD}]",
-    })
-    return env
-
-
-def parts(bot: DiscordBot) -> tuple[Delivery, Pacer]:
-    """The bot's delivery loop and pacer (held by its ``ChatRuntime`` once started; older bots held them)."""
-    holder: Any = getattr(bot, "runtime", None) or bot
-    return holder.delivery, holder.pacer
+    # Two 512x512 images cost Anlas on Opus; everything else keeps production defaults, the
+    # Discord pacing included (5 per 5 s per channel, 50/s overall).
+    return deployment_env(prefix=prefix, tmp=tmp, novelai_url=novelai_url, email=NOVELAI_EMAIL,
+                          password=NOVELAI_PASSWORD, images=tmp / "images", NAIBOT_QUEUE__MAX_ANLAS_PER_JOB="20",
+                          DISCORD_TOKEN=discord.token, DISCORD_API_URL=discord.api_url,
+                          DISCORD_GATEWAY_URL=discord.gateway_url, NAIBOT_DISCORD__GUILDS=f"[{GUILD}]")
 
 
 @dataclass
@@ -269,23 +156,20 @@ class Dispatch:
 
 
 @dataclass
-class Trace:
-    """Observations taken inside the bot by shims on its instances (behaviour unchanged): when the
-    delivery loop handled a ``done`` event and when the upload started (time.time()), and every pacer
-    dispatch with the charge it cost its channel's window."""
+class Trace(DeliveryTrace):
+    """Observations taken inside the bot by shims on its instances (behaviour unchanged): those of
+    ``DeliveryTrace`` and every pacer dispatch with the charge it cost its channel's window."""
 
-    done_handled: dict[str, float] = field(default_factory=dict)
-    deliver_started: dict[str, float] = field(default_factory=dict)
     dispatches: list[Dispatch] = field(default_factory=list)
 
     def clear(self) -> None:
-        self.done_handled.clear()
-        self.deliver_started.clear()
+        super().clear()
         self.dispatches.clear()
 
     def install(self, bot: DiscordBot) -> None:
-        delivery, pacer = parts(bot)
-        handle, deliver, execute = delivery.handle, delivery.deliver, pacer._execute
+        delivery, pacer = delivery_and_pacer(bot)
+        self.install_delivery(delivery)
+        execute = pacer._execute
 
         async def traced_execute(chat: Any, work: Any, entries: Any) -> None:
             note = Dispatch(time.time(), str(chat.ref.chat_id), work.key.split(":", 1)[0], float(work.weight))
@@ -295,33 +179,14 @@ class Trace:
             finally:
                 note.charged = float(entries[0][1])  # what _execute settled the window entry to
 
-        async def traced_handle(event: Event) -> None:
-            if event.type == "done" and event.job:
-                self.done_handled.setdefault(event.job, time.time())
-            await handle(event)
-
-        async def traced_deliver(job_id: str) -> int:
-            self.deliver_started.setdefault(job_id, time.time())
-            return await deliver(job_id)
-
-        delivery.handle = traced_handle  # type: ignore[method-assign]
-        delivery.deliver = traced_deliver  # type: ignore[method-assign]
         pacer._execute = traced_execute  # type: ignore[method-assign]
 
 
 @dataclass
-class World:
+class World(ChatWorld):
     discord: DiscordSandbox
-    services: QueueServices
     bot: DiscordBot
-    worker: subprocess.Popen[bytes]
-    procs: Processes
     trace: Trace
-    prefix: str
-
-    def check_alive(self) -> None:
-        if self.worker.poll() is not None:
-            raise RuntimeError(f"the worker exited with {self.worker.returncode}:\n{self.procs.tail('worker')}")
 
     async def calls(self) -> list[Call]:
         return await asyncio.to_thread(self.discord.calls)
@@ -341,27 +206,6 @@ class World:
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.1)
-
-    async def wait_idle(self, timeout: float = 60.0) -> float:
-        """Until every status message is final (registry empty) and nothing is paced; returns time.time()."""
-        delivery, pacer = parts(self.bot)
-        registry = delivery.registry
-        deadline = time.monotonic() + timeout
-        quiet_since: float | None = None
-        while True:
-            self.check_alive()
-            idle = not await registry.live() and pacer.pending() == 0
-            now = time.monotonic()
-            if idle:
-                quiet_since = quiet_since or now
-                if now - quiet_since >= 0.5:  # stays idle: no late event re-opened work
-                    return time.time() - 0.5
-            else:
-                quiet_since = None
-            if now > deadline:
-                raise RuntimeError(f"the bot is not idle after {timeout:.0f} s: {len(await registry.live())} live "
-                                   f"status messages, {pacer.pending()} paced calls pending")
-            await asyncio.sleep(0.05)
 
 
 # -- one burst -----------------------------------------------------------------------------------
@@ -425,16 +269,10 @@ async def run_burst(world: World, label: str, commands: list[Command], *, box: f
         got = len(await world.attachments(channels, began))
         raise RuntimeError(f"{got} of {len(commands)} attachment messages within {BURST_TIMEOUT:.0f} s; worker "
                            f"log:\n{world.procs.tail('worker')}")
-    idle_at = await world.wait_idle(timeout=90.0) if complete else None
+    idle_at = await wait_until_idle(world.bot, world.check_alive, timeout=90.0) if complete else None
     ended = idle_at if idle_at is not None else time.time()
 
-    events: list[Event] = []
-    cursor = after
-    while batch := await follow(world.services.redis, world.prefix, cursor, block_ms=1):
-        events.extend(batch)
-        cursor = batch[-1].id
-    done = {e.job: ms_of(e.id) / 1000 for e in events if e.type == "done" and e.job}
-    failed = sum(1 for e in events if e.type == "failed")
+    done, failed = await world.job_ends(after)
     calls = [c for c in await world.calls() if began <= c.time <= ended]
     attachment_of: dict[str, Call] = {}
     for call in calls:
@@ -454,9 +292,8 @@ async def run_burst(world: World, label: str, commands: list[Command], *, box: f
         if done_at is None:
             continue
         latencies.append(call.time - done_at)
-        handled = world.trace.done_handled.get(job_id)
-        started = world.trace.deliver_started.get(job_id)
-        if handled is not None and started is not None:
+        if (stages := world.trace.stages(job_id)) is not None:
+            handled, started = stages
             read.append(handled - done_at)
             upload.append(started - handled)
             accepted.append(call.time - started)
@@ -586,18 +423,6 @@ def report_one_channel(burst: Burst) -> None:
 # -- main --------------------------------------------------------------------------------------
 
 
-async def delete_prefix(redis: aioredis.Redis, base: str) -> int:
-    deleted, batch = 0, []
-    async for key in redis.scan_iter(match=f"{base}:*", count=5000):
-        batch.append(key)
-        if len(batch) >= 1000:
-            deleted += await redis.unlink(*batch)
-            batch = []
-    if batch:
-        deleted += await redis.unlink(*batch)
-    return deleted
-
-
 def users(first_id: int, count: int, name: str) -> list[DiscordUser]:
     return [DiscordUser(first_id + i, f"{name}{i}", f"{name.title()} {i}") for i in range(count)]
 
@@ -648,62 +473,35 @@ async def benchmark(world: World, people: dict[str, list[DiscordUser]]) -> None:
 
     burst = await run_burst(world, "one channel", [Command(ONE_CHANNEL, u) for u in people["one"]], box=ONE_CHANNEL_BOX)
     report_one_channel(burst)
-    pacer = parts(world.bot)[1]
+    pacer = delivery_and_pacer(world.bot)[1]
     print(f"totals: the stand-in answered 429 {world.discord.stats.rate_limited} times; the bot's pacer saw "
           f"{pacer.rate_limited} RateLimited and charged {pacer.calls_made} slots")
 
 
 async def main() -> None:
-    began = time.monotonic()
-    base = f"naibot-bench:{uuid.uuid4().hex[:8]}"
-    prefix = f"{base}:dc"
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    with tempfile.TemporaryDirectory(prefix="naibot-bench-discord-") as tmp_dir, contextlib.ExitStack() as stack:
-        tmp = Path(tmp_dir)
-        procs = Processes(tmp)
-        bot: DiscordBot | None = None
-        services: QueueServices | None = None
-        try:
-            discord = stack.enter_context(running_discord(limits=LIMITS))
+    async with bench_session("discord") as session:
+        prefix = f"{session.base}:dc"
+        with running_discord(limits=LIMITS) as discord:
             people = await asyncio.to_thread(shape_world, discord)
-            novelai_url = await start_novelai(procs)
-            env = environment(prefix, tmp, novelai_url, discord)
-            settings = load_settings(env=env)
-            services = QueueServices.from_settings(settings)
-            known = set(await services.redis.zrange(services.queue.keys.workers, 0, -1))
-            with (tmp / "worker.log").open("wb") as log:
-                worker = procs.adopt(spawn_worker(env, settings.queue.dramatiq_queue, processes=1,
-                                                  threads=WORKER_THREADS, log=log))
-            try:
-                await wait_for_heartbeats(services.redis, prefix, worker, known, 1)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{exc}:\n{procs.tail('worker')}") from None
-            bot = DiscordBot(settings)
-            await bot.start()
-            trace = Trace()
-            trace.install(bot)
-            dc = settings.discord
-            print(f"discord benchmark: {os.cpu_count()} CPUs, Redis {(await redis.info('server'))['redis_version']}, "
-                  f"keys under {base}:*; stand-in limits: {LIMITS.channel_per_5s} per {LIMITS.channel_window:g} s per "
-                  f"channel, {LIMITS.webhook_per_2s} per {LIMITS.webhook_window:g} s per interaction token, "
-                  f"{LIMITS.global_per_second}/s overall (bot token); bot pacing (defaults): {dc.channel_per_5s} per "
-                  f"{5 * WINDOW_SLACK:g} s per channel, {dc.global_per_second} per {WINDOW_SLACK:g} s overall; NovelAI "
-                  f"stand-in {STEP_LATENCY} s x {STEPS} steps, n={N_IMAGES} 512x512; 1 worker process x "
-                  f"{WORKER_THREADS} threads; every job on the 'default' account (one lane, one job at a time)")
-            world = World(discord=discord, services=services, bot=bot, worker=worker, procs=procs, trace=trace,
-                          prefix=prefix)
-            await benchmark(world, people)
-        finally:
-            if bot is not None:
-                with contextlib.suppress(Exception):
-                    await bot.stop()
-            if services is not None:
-                await services.aclose()
-            procs.stop_all()
-            stack.close()  # the Discord stand-in
-            deleted = await delete_prefix(redis, base)
-            await redis.aclose()
-            print(f"cleanup: deleted {deleted:,} keys under {base}:*; whole run {time.monotonic() - began:.0f} s")
+            novelai_url, _novelai = await start_novelai_stand_in(
+                session.procs, "novelai", [f"{NOVELAI_EMAIL}:{NOVELAI_PASSWORD}:3:100000000"], "--step-latency",
+                str(STEP_LATENCY))
+            env = environment(prefix, session.tmp, novelai_url, discord)
+            async with running_bot(DiscordBot, env, session.procs, WORKER_THREADS) as running:
+                settings, services, worker, bot = running
+                trace = Trace()
+                trace.install(bot)
+                dc = settings.discord
+                print(f"{await session.headline('discord')}; stand-in limits: {LIMITS.channel_per_5s} per "
+                      f"{LIMITS.channel_window:g} s per channel, {LIMITS.webhook_per_2s} per "
+                      f"{LIMITS.webhook_window:g} s per interaction token, {LIMITS.global_per_second}/s overall (bot "
+                      f"token); bot pacing (defaults): {dc.channel_per_5s} per {5 * WINDOW_SLACK:g} s per channel, "
+                      f"{dc.global_per_second} per {WINDOW_SLACK:g} s overall; NovelAI stand-in {STEP_LATENCY} s x "
+                      f"{STEPS} steps, n={N_IMAGES} 512x512; 1 worker process x {WORKER_THREADS} threads; every job "
+                      f"on the 'default' account (one lane, one job at a time)")
+                world = World(discord=discord, services=services, bot=bot, worker=worker, procs=session.procs,
+                              trace=trace, prefix=prefix)
+                await benchmark(world, people)
 
 
 if __name__ == "__main__":

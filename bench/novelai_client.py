@@ -13,25 +13,21 @@ benchmark's CPU time slice. Run: ``.venv/bin/python bench/novelai_client.py``.
 # ruff: noqa: E402 - the path fix below has to run before any import.
 from __future__ import annotations
 
-import os
 import sys
 
-# Run as a script, this folder is sys.path[0], and its queue.py / telegram.py / discord.py would
-# shadow the standard library's ``queue`` and the ``telegram`` and ``discord`` packages.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# Run as a script, bench/ is sys.path[0], and its queue.py / telegram.py / discord.py would shadow the standard
+# library's ``queue`` and the ``telegram`` and ``discord`` packages: the repo root takes its place (so
+# ``bench.common`` is found).
+sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
-import socket
 import statistics
-import subprocess
 import time
-import uuid
-from pathlib import Path
 
 import httpx
 import redis.asyncio as aioredis
 
+from bench.common import SECRET_KEY, bench_session, start_novelai_stand_in
 from naibot.secrets import SecretBox
 from novelai.accesskey import derive_access_key
 from novelai.accounts import Account
@@ -42,14 +38,7 @@ from novelai.tokens import CachedToken, TokenCache
 
 ACCOUNTS = 8
 PER_ACCOUNT = 40
-REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUEST = GenerationRequest(prompt="benchmark cat", model="v4.5", width=832, height=1216, steps=28, seed=1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_access_key(rounds: int = 20) -> None:
@@ -63,7 +52,7 @@ def bench_access_key(rounds: int = 20) -> None:
 
 
 async def bench_token_lookups(redis: aioredis.Redis, prefix: str, url: str, n: int = 5000) -> None:
-    cache = TokenCache(redis, SecretBox("benchmark secret key, at least 32 chars"), prefix)
+    cache = TokenCache(redis, SecretBox(SECRET_KEY), prefix)
     now = time.time()
     await cache.put("bench", CachedToken("eyJ.bench.token", now + 20 * 86400, now, now))
     started = time.perf_counter()
@@ -83,7 +72,7 @@ async def bench_token_lookups(redis: aioredis.Redis, prefix: str, url: str, n: i
 
 
 async def bench_generation(url: str, redis: aioredis.Redis, prefix: str, accounts: list[Account]) -> None:
-    cache = TokenCache(redis, SecretBox("benchmark secret key, at least 32 chars"), prefix)
+    cache = TokenCache(redis, SecretBox(SECRET_KEY), prefix)
     request = REQUEST.resolved()
     async with NovelAIClient(api_url=url, image_url=url, token_cache=cache) as client:
         await asyncio.gather(*(client.token_for(a) for a in accounts))
@@ -118,35 +107,14 @@ async def bench_generation(url: str, redis: aioredis.Redis, prefix: str, account
 
 
 async def main() -> None:
-    port = free_port()
-    specs = [f"bench{i}@example.com:bench-password-{i}:3:1000000" for i in range(ACCOUNTS)]
-    args = [sys.executable, "-m", "bot.cli", "sandbox", "novelai", "--port", str(port)]
-    for spec in specs:
-        args += ["--user", spec]
-    server = subprocess.Popen(args, cwd=Path(__file__).parent.parent, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    prefix = f"naibot-bench:{uuid.uuid4().hex[:8]}"
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        async with httpx.AsyncClient() as probe:
-            for _ in range(200):
-                try:
-                    await probe.get(f"{url}/_sandbox/stats")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+    async with bench_session("novelai-client", report_cleanup=False) as session:
+        users = [f"bench{i}@example.com:bench-password-{i}:3:1000000" for i in range(ACCOUNTS)]
+        url, _stand_in = await start_novelai_stand_in(session.procs, "novelai", users)
         bench_access_key()
-        await bench_token_lookups(redis, prefix, url)
+        await bench_token_lookups(session.redis, session.base, url)
         accounts = [Account.from_password(f"bench{i}", f"bench{i}@example.com", f"bench-password-{i}")
                     for i in range(ACCOUNTS)]
-        await bench_generation(url, redis, prefix, accounts)
-    finally:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
-        server.terminate()
-        server.wait(timeout=10)
+        await bench_generation(url, session.redis, session.base, accounts)
 
 
 if __name__ == "__main__":

@@ -18,25 +18,20 @@ Run: ``.venv/bin/python bench/queue.py``.
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Run as a script, this folder is sys.path[0] and this file is called queue.py: it would shadow
-# the standard library's ``queue`` (imported by concurrent.futures, asyncio, dramatiq, ...).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# Run as a script, bench/ is sys.path[0] and this file, queue.py, would shadow the standard library's ``queue``
+# (imported by concurrent.futures, asyncio, dramatiq, ...): the repo root takes its place (so ``bench.common``
+# is found).
+sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
-import contextlib
 import json
+import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +42,19 @@ import httpx
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from bench.common import (
+    REDIS_URL,
+    ROOT,
+    SECRET_KEY,
+    Processes,
+    bench_session,
+    clean_environ,
+    deployment_env,
+    ms_of,
+    pct,
+    spawn_logged_worker,
+    start_novelai_stand_in,
+)
 from naibot.secrets import SecretBox
 from naibot.settings import QueueSettings, load_settings
 from novelai.accounts import Account, AccountStore
@@ -54,13 +62,9 @@ from novelai.payload import build_payload
 from novelai.request import GenerationRequest
 from tasks.events import follow
 from tasks.job import Job, Requester
-from tasks.launch import spawn_worker
 from tasks.queue import JobQueue
 from tasks.services import QueueServices
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-SECRET_KEY = "benchmark secret key, at least 32 chars"
 ACCOUNTS = 8
 E2E_JOBS = 800  # 100 per account
 E2E_USERS = 16
@@ -87,12 +91,6 @@ MEMORY_REQUEST = GenerationRequest(
     model="v4.5", width=832, height=1216, steps=28, n_samples=1)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def email(i: int) -> str:
     return f"bench{i}@example.com"
 
@@ -106,56 +104,6 @@ def account_name(i: int) -> str:
     return "default" if i == 0 else f"bench{i}"
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def ms_of(entry_id: str) -> int:
-    return int(entry_id.split("-", 1)[0])
-
-
-@dataclass
-class Processes:
-    """Subprocesses in their own process groups, all killed at the end whatever happens."""
-
-    logs: Path
-    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the child writes to it
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        log.close()
-        self.started.append(process)
-        return process
-
-    def adopt(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
-        self.started.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        # Dramatiq's forked children may outlive their parent: clear the whole group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-    def stop_all(self) -> None:
-        for process in self.started:
-            self.stop(process)
-
-    def tail(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-
-
 @dataclass
 class Bench:
     base: str
@@ -167,30 +115,13 @@ class Bench:
     redis: aioredis.Redis
 
     def env(self, prefix: str, **overrides: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_"))}
-        env.update({
-            "NAIBOT_SETTINGS": str(self.tmp / "absent-settings.yaml"),
-            "REDIS_URL": REDIS_URL,
-            "NAIBOT_REDIS__PREFIX": prefix,
-            "NOVELAI_API_URL": self.stand_in_url,
-            "NOVELAI_IMAGE_URL": self.stand_in_url,
-            "NOVELAI_EMAIL": email(0),
-            "NOVELAI_PASSWORD": password(0),
-            "NAIBOT_SECRET_KEY": SECRET_KEY,
-            "STORAGE_BACKEND": "local",
-            "STORAGE_DIR": str(self.tmp / f"images-{prefix.rsplit(':', 1)[-1]}"),
-            "NAIBOT_QUEUE__MAX_WAITING_PER_USER": "100000",
-            "NAIBOT_LOGGING__LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-        })
-        env.update(overrides)
-        return env
+        return deployment_env(prefix=prefix, tmp=self.tmp, novelai_url=self.stand_in_url, email=email(0),
+                              password=password(0), images=self.tmp / f"images-{prefix.rsplit(':', 1)[-1]}",
+                              NAIBOT_QUEUE__MAX_WAITING_PER_USER="100000", **overrides)
 
     def start_worker(self, name: str, env: dict[str, str], threads: int) -> subprocess.Popen[bytes]:
         """One worker process started as in production (tasks.launch); ready = its warm-up jobs ran."""
-        with (self.procs.logs / f"{name}.log").open("wb") as log:
-            return self.procs.adopt(spawn_worker(env, load_settings(env=env).queue.dramatiq_queue, processes=1,
-                                                 threads=threads, log=log))
+        return spawn_logged_worker(self.procs, name, env, threads)
 
 
 async def wait_for_events(redis: aioredis.Redis, prefix: str, after: str, want: Callable[[], set[str]],
@@ -342,7 +273,7 @@ async def bare_run(bench: Bench, tokens: dict[str, str], body: dict[str, Any]) -
     prefix = f"{bench.base}:bare"
     events = f"{prefix}:events"
     namespace = f"{prefix}:dramatiq"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_"))}
+    env = clean_environ()
     env.update({"BENCH_REDIS_URL": REDIS_URL, "BENCH_NAMESPACE": namespace, "BENCH_QUEUE": BARE_QUEUE,
                 "BENCH_EVENTS": events, "BENCH_IMAGE_URL": bench.stand_in_url, "BENCH_TOKENS": json.dumps(tokens),
                 "BENCH_BODY": json.dumps(body), "PYTHONPATH": str(ROOT)})
@@ -630,63 +561,18 @@ async def bench_memory(redis: aioredis.Redis, queue: JobQueue, ids: list[str], u
 # -- main --------------------------------------------------------------------------------------
 
 
-async def delete_prefix(redis: aioredis.Redis, base: str) -> int:
-    deleted, batch = 0, []
-    async for key in redis.scan_iter(match=f"{base}:*", count=5000):
-        batch.append(key)
-        if len(batch) >= 1000:
-            deleted += await redis.unlink(*batch)
-            batch = []
-    if batch:
-        deleted += await redis.unlink(*batch)
-    return deleted
-
-
-async def wait_for_stand_in(url: str, process: subprocess.Popen[bytes], log: Callable[[], str]) -> None:
-    async with httpx.AsyncClient() as probe:
-        for _ in range(400):
-            if process.poll() is not None:
-                raise RuntimeError(f"the stand-in exited:\n{log()}")
-            try:
-                await probe.get(f"{url}/_sandbox/stats")
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"the stand-in did not start:\n{log()}")
-
-
-async def start_stand_in(procs: Processes, name: str, args: list[str]) -> tuple[str, subprocess.Popen[bytes]]:
-    port = free_port()
-    process = procs.start(name, [sys.executable, "-m", "bot.cli", "sandbox", "novelai", "--port", str(port), *args])
-    url = f"http://127.0.0.1:{port}"
-    await wait_for_stand_in(url, process, lambda: procs.tail(name))
-    return url, process
-
-
 async def main() -> None:
-    began = time.monotonic()
-    base = f"naibot-bench:{uuid.uuid4().hex[:8]}"
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    with tempfile.TemporaryDirectory(prefix="naibot-bench-queue-") as tmp_dir:
-        tmp = Path(tmp_dir)
-        procs = Processes(tmp)
-        try:
-            users = [arg for i in range(ACCOUNTS) for arg in ("--user", f"{email(i)}:{password(i)}:3:100000000")]
-            url, stand_in = await start_stand_in(procs, "stand-in", users)
-            slow_url, _slow = await start_stand_in(procs, "slow-stand-in", [*users[:2], "--step-latency",
-                                                                            str(STEP_LATENCY)])
-            bench = Bench(base=base, tmp=tmp, stand_in_url=url, stand_in_pid=stand_in.pid,
-                          slow_stand_in_url=slow_url, procs=procs, redis=redis)
-            print(f"queue benchmark: {os.cpu_count()} CPUs, Redis {(await redis.info('server'))['redis_version']}, "
-                  f"keys under {base}:*")
-            await bench_end_to_end(bench)
-            await bench_gaps(bench)
-            await bench_positions(bench)
-        finally:
-            procs.stop_all()
-            deleted = await delete_prefix(redis, base)
-            await redis.aclose()
-            print(f"cleanup: deleted {deleted:,} keys under {base}:*; whole run {time.monotonic() - began:.0f} s")
+    async with bench_session("queue") as session:
+        users = [f"{email(i)}:{password(i)}:3:100000000" for i in range(ACCOUNTS)]
+        url, stand_in = await start_novelai_stand_in(session.procs, "stand-in", users)
+        slow_url, _slow = await start_novelai_stand_in(session.procs, "slow-stand-in", users[:1], "--step-latency",
+                                                       str(STEP_LATENCY))
+        bench = Bench(base=session.base, tmp=session.tmp, stand_in_url=url, stand_in_pid=stand_in.pid,
+                      slow_stand_in_url=slow_url, procs=session.procs, redis=session.redis)
+        print(await session.headline("queue"))
+        await bench_end_to_end(bench)
+        await bench_gaps(bench)
+        await bench_positions(bench)
 
 
 if __name__ == "__main__":

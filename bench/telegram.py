@@ -30,41 +30,35 @@ Run: ``.venv/bin/python bench/telegram.py``.
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Run as a script, this folder is sys.path[0] and this file is called telegram.py: it would shadow
-# python-telegram-bot's ``telegram`` package, which the bot imports.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+# Run as a script, bench/ is sys.path[0] and this file, telegram.py, would shadow python-telegram-bot's
+# ``telegram`` package, which the bot imports: the repo root takes its place (so ``bench.common`` is found).
+sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
-import contextlib
-import signal
-import socket
 import statistics
-import subprocess
-import tempfile
 import time
-import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-import redis.asyncio as aioredis
-
+from bench.common import (
+    ChatWorld,
+    DeliveryTrace,
+    bench_session,
+    delivery_and_pacer,
+    deployment_env,
+    describe,
+    pct,
+    running_bot,
+    start_novelai_stand_in,
+    wait_until_idle,
+)
 from bot.telegram_bot import TelegramBot
-from naibot.settings import load_settings
 from sandbox.telegram import Call, FloodLimits, SandboxUser, TelegramSandbox, running_telegram
-from tasks.events import Event, follow
-from tasks.launch import spawn_worker, wait_for_heartbeats
-from tasks.services import QueueServices
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-SECRET_KEY = "benchmark secret key, at least 32 chars"
 NOVELAI_EMAIL = "bench-telegram@example.com"
 NOVELAI_PASSWORD = "bench-telegram-password"
 STEP_LATENCY = 0.015
@@ -84,29 +78,6 @@ CHARGED = {"sendMessage": 1, "editMessageText": 1, "editMessageCaption": 1, "edi
            "sendPhoto": 1, "sendDocument": 1}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def ms_of(entry_id: str) -> int:
-    return int(entry_id.split("-", 1)[0])
-
-
-def describe(values: list[float]) -> str:
-    """Seconds -> 'median X ms, p95 Y ms, max Z ms'."""
-    if not values:
-        return "no samples"
-    return (f"median {statistics.median(values) * 1000:.0f} ms, p95 {pct(values, 0.95) * 1000:.0f} ms, "
-            f"min {min(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
-
-
 def units(call: Call) -> int:
     """Messages a call was charged (the stand-in charges an edit before finding it unchanged)."""
     if call.status != 200 and "not modified" not in (call.description or ""):
@@ -116,112 +87,34 @@ def units(call: Call) -> int:
     return CHARGED.get(call.method, 0)
 
 
-@dataclass
-class Processes:
-    """Subprocesses in their own process groups, all killed at the end whatever happens."""
-
-    logs: Path
-    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the child writes to it
-        process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        self.started.append(process)
-        return process
-
-    def adopt(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
-        self.started.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        # Dramatiq's forked children may outlive their parent: clear the whole group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-    def stop_all(self) -> None:
-        for process in self.started:
-            self.stop(process)
-
-    def tail(self, name: str) -> str:
-        return (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-
-
 # -- the world: stand-ins, worker, bot ----------------------------------------------------------
 
 
-async def start_novelai(procs: Processes) -> str:
-    port = free_port()
-    process = procs.start("novelai", [sys.executable, "-m", "bot.cli", "sandbox", "novelai", "--port", str(port),
-                                      "--user", f"{NOVELAI_EMAIL}:{NOVELAI_PASSWORD}:3:100000000",
-                                      "--step-latency", str(STEP_LATENCY)])
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as probe:
-        for _ in range(400):
-            if process.poll() is not None:
-                raise RuntimeError(f"the NovelAI stand-in exited:\n{procs.tail('novelai')}")
-            try:
-                await probe.get(f"{url}/_sandbox/stats")
-                return url
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"the NovelAI stand-in did not start:\n{procs.tail('novelai')}")
-
-
 def environment(prefix: str, tmp: Path, novelai_url: str, telegram: TelegramSandbox) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "STORAGE_"))}
-    env.update({
-        "NAIBOT_SETTINGS": str(tmp / "absent-settings.yaml"),
-        "REDIS_URL": REDIS_URL,
-        "NAIBOT_REDIS__PREFIX": prefix,
-        "NOVELAI_API_URL": novelai_url,
-        "NOVELAI_IMAGE_URL": novelai_url,
-        "NOVELAI_EMAIL": NOVELAI_EMAIL,
-        "NOVELAI_PASSWORD": NOVELAI_PASSWORD,
-        "NAIBOT_SECRET_KEY": SECRET_KEY,
-        "STORAGE_BACKEND": "local",
-        "STORAGE_DIR": str(tmp / "images"),
-        # Two 512x512 images cost Anlas on Opus; everything else keeps production defaults, the
-        # Telegram pacing included (1/s per chat, 20/min per group, 30/s overall).
-        "NAIBOT_QUEUE__MAX_ANLAS_PER_JOB": "20",
-        "NAIBOT_LOGGING__LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        "TELEGRAM_TOKEN": telegram.token,
-        "TELEGRAM_API_URL": telegram.url,
-    })
-    return env
+    # Two 512x512 images cost Anlas on Opus; everything else keeps production defaults, the
+    # Telegram pacing included (1/s per chat, 20/min per group, 30/s overall).
+    return deployment_env(prefix=prefix, tmp=tmp, novelai_url=novelai_url, email=NOVELAI_EMAIL,
+                          password=NOVELAI_PASSWORD, images=tmp / "images", NAIBOT_QUEUE__MAX_ANLAS_PER_JOB="20",
+                          TELEGRAM_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url)
 
 
 @dataclass
-class Trace:
-    """Observations taken inside the bot by shims on its instances (behaviour unchanged): when the
-    delivery loop handled a ``done`` event and when the upload started (time.time()), and, at every pacer
-    dispatch, whether an album (``result:`` work) that its own chat's window allowed was waiting only on
-    the overall window while lower-priority work went out instead."""
+class Trace(DeliveryTrace):
+    """Observations taken inside the bot by shims on its instances (behaviour unchanged): those of
+    ``DeliveryTrace`` and, at every pacer dispatch, whether an album (``result:`` work) that its own chat's
+    window allowed was waiting only on the overall window while lower-priority work went out instead."""
 
-    done_handled: dict[str, float] = field(default_factory=dict)
-    deliver_started: dict[str, float] = field(default_factory=dict)
     inversions: int = 0
     inversion_units: int = 0
 
     def clear(self) -> None:
-        self.done_handled.clear()
-        self.deliver_started.clear()
+        super().clear()
         self.inversions = self.inversion_units = 0
 
     def install(self, bot: TelegramBot) -> None:
-        delivery, pacer = bot.runtime.delivery, bot.runtime.pacer
-        handle, deliver, execute = delivery.handle, delivery.deliver, pacer._execute
+        delivery, pacer = delivery_and_pacer(bot)
+        self.install_delivery(delivery)
+        execute = pacer._execute
 
         def traced_execute(chat: Any, work: Any, entries: Any) -> Any:
             # Runs synchronously when the pacer dispatches (the work is already out of ``pending``).
@@ -238,33 +131,14 @@ class Trace:
                         return execute(chat, work, entries)
             return execute(chat, work, entries)
 
-        async def traced_handle(event: Event) -> None:
-            if event.type == "done" and event.job:
-                self.done_handled.setdefault(event.job, time.time())
-            await handle(event)
-
-        async def traced_deliver(job_id: str) -> int:
-            self.deliver_started.setdefault(job_id, time.time())
-            return await deliver(job_id)
-
-        delivery.handle = traced_handle  # type: ignore[method-assign]
-        delivery.deliver = traced_deliver  # type: ignore[method-assign]
         pacer._execute = traced_execute  # type: ignore[method-assign]
 
 
 @dataclass
-class World:
+class World(ChatWorld):
     telegram: TelegramSandbox
-    services: QueueServices
     bot: TelegramBot
-    worker: subprocess.Popen[bytes]
-    procs: Processes
     trace: Trace
-    prefix: str
-
-    def check_alive(self) -> None:
-        if self.worker.poll() is not None:
-            raise RuntimeError(f"the worker exited with {self.worker.returncode}:\n{self.procs.tail('worker')}")
 
     async def albums(self, chats: set[int]) -> list[Call]:
         calls = await asyncio.to_thread(self.telegram.calls, "sendMediaGroup")
@@ -283,26 +157,6 @@ class World:
                 raise RuntimeError(f"{got} of {count} albums within {BURST_TIMEOUT:.0f} s; worker log:\n"
                                    f"{self.procs.tail('worker')}")
             await asyncio.sleep(0.1)
-
-    async def wait_idle(self, timeout: float = 60.0) -> float:
-        """Until every status message is final (registry empty) and nothing is paced; returns time.time()."""
-        registry, pacer = self.bot.runtime.delivery.registry, self.bot.runtime.pacer
-        deadline = time.monotonic() + timeout
-        quiet_since: float | None = None
-        while True:
-            self.check_alive()
-            idle = not await registry.live() and pacer.pending() == 0
-            now = time.monotonic()
-            if idle:
-                quiet_since = quiet_since or now
-                if now - quiet_since >= 0.5:  # stays idle: no late event re-opened work
-                    return time.time() - 0.5
-            else:
-                quiet_since = None
-            if now > deadline:
-                raise RuntimeError(f"the bot is not idle after {timeout:.0f} s: {len(await registry.live())} live "
-                                   f"status messages, {pacer.pending()} paced calls pending")
-            await asyncio.sleep(0.05)
 
 
 # -- one burst -----------------------------------------------------------------------------------
@@ -355,16 +209,10 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
             telegram.user_message(command.chat_id, command.user, f"/generate a cat, number {n} {OPTIONS}")
     sent = time.time()
     await world.wait_for_albums(chats, len(commands), albums_before)
-    idle_at = await world.wait_idle()
+    idle_at = await wait_until_idle(world.bot, world.check_alive)
 
     # Which job is which: its done event (time), its requester (chat, status message = album's reply).
-    events: list[Event] = []
-    cursor = after
-    while batch := await follow(world.services.redis, world.prefix, cursor, block_ms=1):
-        events.extend(batch)
-        cursor = batch[-1].id
-    done = {e.job: ms_of(e.id) / 1000 for e in events if e.type == "done" and e.job}
-    failed = sum(1 for e in events if e.type == "failed")
+    done, failed = await world.job_ends(after)
     calls = (await asyncio.to_thread(telegram.calls))[calls_before:]
     album_of: dict[tuple[int, int], Call] = {}
     for call in calls:
@@ -387,9 +235,8 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
             continue
         chat_id = album.chat_id
         latencies.append(album.time - done_at)
-        handled = world.trace.done_handled.get(job_id)
-        started = world.trace.deliver_started.get(job_id)
-        if handled is not None and started is not None:
+        if (stages := world.trace.stages(job_id)) is not None:
+            handled, started = stages
             read.append(handled - done_at)
             upload.append(started - handled)
             accepted.append(album.time - started)
@@ -459,18 +306,6 @@ def group_ceiling(burst: Burst) -> None:
 # -- main --------------------------------------------------------------------------------------
 
 
-async def delete_prefix(redis: aioredis.Redis, base: str) -> int:
-    deleted, batch = 0, []
-    async for key in redis.scan_iter(match=f"{base}:*", count=5000):
-        batch.append(key)
-        if len(batch) >= 1000:
-            deleted += await redis.unlink(*batch)
-            batch = []
-    if batch:
-        deleted += await redis.unlink(*batch)
-    return deleted
-
-
 async def warm_up(world: World) -> None:
     """One job end to end (NovelAI login, connection pools), then a quiet second for every window."""
     user = SandboxUser(9_000_001, "Warm", "warm", "en")
@@ -511,55 +346,27 @@ async def benchmark(world: World) -> None:
 
 
 async def main() -> None:
-    began = time.monotonic()
-    base = f"naibot-bench:{uuid.uuid4().hex[:8]}"
-    prefix = f"{base}:tg"
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    with tempfile.TemporaryDirectory(prefix="naibot-bench-telegram-") as tmp_dir, contextlib.ExitStack() as stack:
-        tmp = Path(tmp_dir)
-        procs = Processes(tmp)
-        bot: TelegramBot | None = None
-        services: QueueServices | None = None
-        try:
-            telegram = stack.enter_context(running_telegram(limits=LIMITS, bot_username=BOT_USERNAME))
-            novelai_url = await start_novelai(procs)
-            env = environment(prefix, tmp, novelai_url, telegram)
-            settings = load_settings(env=env)
-            services = QueueServices.from_settings(settings)
-            known = set(await services.redis.zrange(services.queue.keys.workers, 0, -1))
-            with (tmp / "worker.log").open("wb") as log:
-                worker = procs.adopt(spawn_worker(env, settings.queue.dramatiq_queue, processes=1,
-                                                  threads=WORKER_THREADS, log=log))
-            try:
-                await wait_for_heartbeats(services.redis, prefix, worker, known, 1)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{exc}:\n{procs.tail('worker')}") from None
-            bot = TelegramBot(settings)
-            await bot.start()
-            trace = Trace()
-            trace.install(bot)
-            tg = settings.telegram
-            print(f"telegram benchmark: {os.cpu_count()} CPUs, Redis {(await redis.info('server'))['redis_version']}, "
-                  f"keys under {base}:*; stand-in limits: {LIMITS.private_per_second:g}/s per private chat (burst "
-                  f"{LIMITS.private_burst}), {LIMITS.group_per_minute}/min per group, {LIMITS.global_per_second}/s "
-                  f"overall; bot pacing (defaults): {tg.private_per_second:g}/s, {tg.group_per_minute}/min, "
-                  f"{tg.global_per_second}/s; NovelAI stand-in {STEP_LATENCY} s x {STEPS} steps, n=2 512x512; 1 "
-                  f"worker process x {WORKER_THREADS} threads; every job on the 'default' account (one lane, "
-                  f"one job at a time)")
-            world = World(telegram=telegram, services=services, bot=bot, worker=worker, procs=procs, trace=trace,
-                          prefix=prefix)
-            await benchmark(world)
-        finally:
-            if bot is not None:
-                with contextlib.suppress(Exception):
-                    await bot.stop()
-            if services is not None:
-                await services.aclose()
-            procs.stop_all()
-            stack.close()  # the Telegram stand-in
-            deleted = await delete_prefix(redis, base)
-            await redis.aclose()
-            print(f"cleanup: deleted {deleted:,} keys under {base}:*; whole run {time.monotonic() - began:.0f} s")
+    async with bench_session("telegram") as session:
+        prefix = f"{session.base}:tg"
+        with running_telegram(limits=LIMITS, bot_username=BOT_USERNAME) as telegram:
+            novelai_url, _novelai = await start_novelai_stand_in(
+                session.procs, "novelai", [f"{NOVELAI_EMAIL}:{NOVELAI_PASSWORD}:3:100000000"], "--step-latency",
+                str(STEP_LATENCY))
+            env = environment(prefix, session.tmp, novelai_url, telegram)
+            async with running_bot(TelegramBot, env, session.procs, WORKER_THREADS) as running:
+                settings, services, worker, bot = running
+                trace = Trace()
+                trace.install(bot)
+                tg = settings.telegram
+                print(f"{await session.headline('telegram')}; stand-in limits: {LIMITS.private_per_second:g}/s per "
+                      f"private chat (burst {LIMITS.private_burst}), {LIMITS.group_per_minute}/min per group, "
+                      f"{LIMITS.global_per_second}/s overall; bot pacing (defaults): {tg.private_per_second:g}/s, "
+                      f"{tg.group_per_minute}/min, {tg.global_per_second}/s; NovelAI stand-in {STEP_LATENCY} s x "
+                      f"{STEPS} steps, n=2 512x512; 1 worker process x {WORKER_THREADS} threads; every job on the "
+                      f"'default' account (one lane, one job at a time)")
+                world = World(telegram=telegram, services=services, bot=bot, worker=worker, procs=session.procs,
+                              trace=trace, prefix=prefix)
+                await benchmark(world)
 
 
 if __name__ == "__main__":
