@@ -4,37 +4,37 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from bot.cli import EXIT_OK, EXIT_USAGE
 from naibot.settings import Settings
 
 
-def _telegram(args: argparse.Namespace, settings: Settings) -> int:
+def _run_bot(load: Callable[[], type], settings: Settings) -> int:
+    """Build the bot (a missing token is a usage error, said plainly) and run it until stopped."""
+    try:
+        bot = load()(settings)
+    except ValueError as exc:
+        print(f"naibot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bot.run()
+    return EXIT_OK
+
+
+def _telegram_bot() -> type:
     from bot.telegram_bot import TelegramBot
 
-    try:
-        bot = TelegramBot(settings)
-    except ValueError as exc:
-        print(f"naibot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    bot.run()
-    return EXIT_OK
+    return TelegramBot
 
 
-def _discord(args: argparse.Namespace, settings: Settings) -> int:
+def _discord_bot() -> type:
     from bot.discord_bot import DiscordBot
 
-    try:
-        bot = DiscordBot(settings)
-    except ValueError as exc:
-        print(f"naibot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    bot.run()
-    return EXIT_OK
+    return DiscordBot
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     telegram = sub.add_parser("telegram", help="run the Telegram bot (polling, or webhook by setting)")
-    telegram.set_defaults(handler=_telegram)
+    telegram.set_defaults(handler=lambda args, settings: _run_bot(_telegram_bot, settings))
     discord = sub.add_parser("discord", help="run the Discord bot (slash commands)")
-    discord.set_defaults(handler=_discord)
+    discord.set_defaults(handler=lambda args, settings: _run_bot(_discord_bot, settings))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 import redis.asyncio as aioredis
@@ -97,22 +97,21 @@ class DiscordSender:
     def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(chat.chat_id))
 
-    def _reference(self, chat: ChatRef, reply_to: str | None) -> discord.MessageReference | None:
-        if not reply_to:
-            return None
-        return discord.MessageReference(message_id=int(reply_to), channel_id=int(chat.chat_id),
-                                        fail_if_not_exists=False)
+    def _extras(self, chat: ChatRef, buttons: list[list[Button]] | None, reply_to: str | None) -> dict[str, Any]:
+        """Buttons and the reply reference, only when there are any (discord.py rejects None)."""
+        extras: dict[str, Any] = {}
+        view = job_view(buttons)
+        if view is not None:
+            extras["view"] = view
+        if reply_to:
+            extras["reference"] = discord.MessageReference(message_id=int(reply_to), channel_id=int(chat.chat_id),
+                                                           fail_if_not_exists=False)
+        return extras
 
     async def send_text(self, chat: ChatRef, text: str, buttons: list[list[Button]] | None = None,
                         reply_to: str | None = None) -> str:
-        kwargs: dict[str, object] = {"content": text[:CONTENT_LIMIT]}
-        view = job_view(buttons)
-        if view is not None:
-            kwargs["view"] = view
-        reference = self._reference(chat, reply_to)
-        if reference is not None:
-            kwargs["reference"] = reference
-        message = await mapped(self._channel(chat).send(**kwargs))  # type: ignore[arg-type]
+        kwargs = self._extras(chat, buttons, reply_to)
+        message = await mapped(self._channel(chat).send(content=text[:CONTENT_LIMIT], **kwargs))
         return str(message.id)
 
     async def edit_text(self, chat: ChatRef, message_id: str, text: str,
@@ -140,14 +139,8 @@ class DiscordSender:
             batch = pictures[start : start + MAX_ATTACHMENTS]
             embed = discord.Embed(description=(summary or batch[0].caption)[:EMBED_LIMIT])
             files = [discord.File(io.BytesIO(p.png), filename=p.filename) for p in batch]
-            kwargs: dict[str, object] = {"embed": embed, "files": files}
-            view = job_view(buttons)
-            if view is not None:
-                kwargs["view"] = view
-            reference = self._reference(chat, reply_to)
-            if reference is not None:
-                kwargs["reference"] = reference
-            await mapped(self._channel(chat).send(**kwargs))  # type: ignore[arg-type]
+            kwargs = self._extras(chat, buttons, reply_to)
+            await mapped(self._channel(chat).send(embed=embed, files=files, **kwargs))
 
     async def send_files(self, chat: ChatRef, pictures: list[Picture], reply_to: str | None = None) -> None:
         # Discord keeps attachments byte for byte, so the "original" is the same file again.
