@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,7 +19,7 @@ async def novelai_sandbox() -> AsyncIterator[NovelAISandbox]:
     try:
         yield sandbox
     finally:
-        await sandbox.stop()
+        await asyncio.wait_for(sandbox.stop(), 20)
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ only through the environment, each in its own process group so a test can ``kill
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +150,18 @@ async def all_events(services: QueueServices) -> list[Event]:
         events.extend(batch)
         after = batch[-1].id
     return events
+
+
+# A teardown step that hangs must not hang the whole run: after this long it is abandoned.
+TEARDOWN_SECONDS = 20.0
+
+
+async def bounded(step: Awaitable[object], what: str) -> None:
+    """Await a teardown step for at most TEARDOWN_SECONDS, warning instead of hanging."""
+    try:
+        await asyncio.wait_for(step, TEARDOWN_SECONDS)
+    except TimeoutError:
+        warnings.warn(f"{what} took over {TEARDOWN_SECONDS:.0f} s; abandoned", stacklevel=2)
 
 
 @pytest_asyncio.fixture

@@ -12,7 +12,7 @@ import pytest_asyncio
 from bot.discord_bot import DiscordBot
 from naibot.settings import load_settings
 from sandbox.discord import DiscordSandbox, DiscordUser, StoredMessage
-from tests.deployment import Deployment
+from tests.deployment import Deployment, bounded
 
 GUILD, SFW, NSFW = 9000, 9001, 9002
 OWNER = DiscordUser(1000, "owner", "Owner")
@@ -88,5 +88,5 @@ async def discord_world(deployment: Deployment) -> AsyncIterator[DiscordWorld]:
         yield world
     finally:
         for bot in list(world.bots):
-            await world.stop_bot(bot)
-        await sandbox.stop()
+            await bounded(world.stop_bot(bot), "stopping a Discord bot")
+        await bounded(sandbox.stop(), "stopping the Discord stand-in")

@@ -12,7 +12,7 @@ import pytest_asyncio
 from bot.telegram_bot import TelegramBot
 from naibot.settings import load_settings
 from sandbox.telegram import FloodLimits, SandboxUser, StoredMessage, TelegramSandbox
-from tests.deployment import Deployment
+from tests.deployment import Deployment, bounded
 
 ANN = SandboxUser(4242, "Ann", "ann", "en")
 BOB = SandboxUser(5151, "Bob", "bob", "en")
@@ -94,5 +94,5 @@ async def telegram_world(deployment: Deployment) -> AsyncIterator[TelegramWorld]
         yield world
     finally:
         for bot in list(world.bots):
-            await world.stop_bot(bot)
-        await telegram.stop()
+            await bounded(world.stop_bot(bot), "stopping a Telegram bot")
+        await bounded(telegram.stop(), "stopping the Telegram stand-in")
