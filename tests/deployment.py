@@ -107,6 +107,17 @@ class Deployment:
         await services.submitter.waker.wake(account)
         await services.aclose()
 
+    async def wait_for_depth(self, depth: int, account: str = "default", timeout: float = 30.0) -> None:
+        """Wait until the lane holds ``depth`` jobs (chat answers come first, queueing right after)."""
+        services = self.services()
+        try:
+            deadline = time.monotonic() + timeout
+            while (await services.queue.lane_depths()).get(account, 0) < depth:
+                assert time.monotonic() < deadline, f"lane depth {await services.queue.lane_depths()}, not {depth}"
+                await asyncio.sleep(0.05)
+        finally:
+            await services.aclose()
+
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """kill -9 the worker and all its processes, as a crash or a pulled plug would."""
         stop_worker(process, kill=True)

@@ -159,8 +159,7 @@ async def test_hundred_queued_jobs_in_one_channel_never_trip_the_rate_limit(disc
         await world.response(interaction, timeout=30)
     services = world.deployment.services()
     try:
-        await world.wait(lambda: True)
-        assert (await services.queue.lane_depths()).get("default") == 100
+        await world.deployment.wait_for_depth(100)
         await world.deployment.start_worker()
         await world.deployment.release_lane()
         await asyncio.sleep(8)

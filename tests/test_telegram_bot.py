@@ -179,7 +179,7 @@ async def test_two_hundred_queued_jobs_in_one_group_never_trip_the_flood_limit(t
     services = world.deployment.services()
     try:
         await world.wait(lambda: len(world.telegram.bot_messages(GROUP)) == 200, timeout=60)
-        assert (await services.queue.lane_depths()).get("default") == 200
+        await world.deployment.wait_for_depth(200)
         await world.stop_bot(setup_bot)
 
         # Under test: Telegram's real limits, a bot paced for them, and the whole queue moving.
