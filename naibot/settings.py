@@ -198,6 +198,33 @@ class BotSettings(_Section):
     admins: list[str] = Field(default_factory=list)
 
 
+class ApiKeySettings(_Section):
+    """One HTTP API client: its key, who it is, how high it may queue, which account it spends."""
+
+    key: SecretStr
+    identity: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    max_priority: int = Field(5, ge=0, le=10)
+    # The NovelAI account its jobs run on; None = bot.default_account.
+    account: str | None = None
+    # Admin keys see every job, may cancel any, and open the status page.
+    admin: bool = False
+
+    @field_validator("key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("API keys must be at least 16 characters long")
+        return value
+
+
+class ApiSettings(_Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    keys: list[ApiKeySettings] = Field(default_factory=list)
+    # Repeated GET /task_status for one job within this time is answered from memory.
+    status_cache_seconds: float = Field(1.0, ge=0, le=60)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -212,6 +239,7 @@ class Settings(_Section):
     queue: QueueSettings = QueueSettings()
     worker: WorkerSettings = WorkerSettings()
     bot: BotSettings = BotSettings()
+    api: ApiSettings = ApiSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

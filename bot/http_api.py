@@ -1,0 +1,64 @@
+"""``naibot api``: the seed's HTTP API, on the same queue and submit rules as the chat bots.
+
+This module only assembles the application: shared state built once per process (queue
+services, storage, API keys, the status cache) and the routers, each in its own module:
+``bot.http_jobs`` (the seed's endpoints and images), ``bot.http_ops`` (health and metrics) and
+``bot.admin_page`` (the status page).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+
+from bot.api_auth import ApiKeys
+from naibot.settings import Settings
+from storage.base import Storage
+from storage.factory import storage_from_settings
+from tasks.services import QueueServices
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApiState:
+    """Everything a request handler needs, built once when the application starts."""
+
+    settings: Settings
+    services: QueueServices
+    storage: Storage
+    keys: ApiKeys
+
+
+def api_state(request: Request) -> ApiState:
+    """FastAPI dependency: the process's shared state."""
+    return request.app.state.api
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = QueueServices.from_settings(settings)
+        app.state.api = ApiState(settings, services, storage_from_settings(settings), ApiKeys(settings.api))
+        log.info("HTTP API (pid %d) up on %s:%d: Redis %s, prefix %s, storage %s, %d API keys",
+                 os.getpid(), settings.api.listen, settings.api.port, settings.redis.url.split("@")[-1],
+                 settings.redis.prefix, settings.storage.backend, len(settings.api.keys))
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    app = FastAPI(title="naibot HTTP API", version="1.0",
+                  description="Queue NovelAI generations and follow them; the same queue as the chat bots.",
+                  lifespan=lifespan)
+    from bot import admin_page, http_jobs, http_ops
+
+    app.include_router(http_jobs.router)
+    app.include_router(http_ops.router)
+    app.include_router(admin_page.router)
+    return app
