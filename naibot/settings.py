@@ -196,6 +196,9 @@ class BotSettings(_Section):
     user_max_priority: int = Field(5, ge=0, le=10)
     # Deployment admins as "<platform>:<user id>", e.g. "telegram:12345": may cancel any job.
     admins: list[str] = Field(default_factory=list)
+    # Personal and group NovelAI accounts (stored encrypted): with them on, every process
+    # refuses to start without NAIBOT_SECRET_KEY rather than run unable to read or store them.
+    accounts_enabled: bool = True
 
 
 class ApiKeySettings(_Section):
