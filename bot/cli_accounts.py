@@ -11,16 +11,16 @@ import getpass
 import json
 import os
 import sys
-import time
 
+from bot.account_status import account_names, resolve_account, status_dict
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_async
 from naibot.logs import register_secret
 from naibot.secrets import SecretError
 from naibot.settings import Settings
-from novelai.accounts import DEFAULT_ACCOUNT_NAME, Account
-from novelai.client import AccountStatus, NovelAIClient
+from novelai.accounts import Account
+from novelai.client import NovelAIClient
 from novelai.errors import NovelAIError
-from novelai.factory import SecretKeyMissing, account_store, client_from_settings, default_account
+from novelai.factory import SecretKeyMissing, account_store, client_from_settings
 
 
 def _read_password() -> str:
@@ -30,15 +30,6 @@ def _read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("NovelAI password: ")
     return sys.stdin.readline().rstrip("\r\n")
-
-
-async def resolve_account(settings: Settings, name: str) -> Account | None:
-    """A named account from the store, or the deployment default from the environment."""
-    if name == DEFAULT_ACCOUNT_NAME:
-        account = default_account(settings)
-        if account is not None:
-            return account
-    return await account_store(settings).get(name)
 
 
 async def _add(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,29 +56,12 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _list(args: argparse.Namespace, settings: Settings) -> int:
-    names = await account_store(settings).names()
-    if default_account(settings) is not None and DEFAULT_ACCOUNT_NAME not in names:
-        names.insert(0, DEFAULT_ACCOUNT_NAME)
+    names = await account_names(settings, account_store(settings))
     if args.json:
         print(json.dumps(names))
     else:
         print("\n".join(names) if names else "no accounts (add one with: naibot account add NAME --token pst-...)")
     return EXIT_OK
-
-
-def status_dict(status: AccountStatus) -> dict[str, object]:
-    sub = status.subscription
-    return {
-        "name": status.name,
-        "kind": status.kind,
-        "token_cached": status.cached,
-        "days_left": None if status.days_left is None else round(status.days_left, 1),
-        "last_verified": None if status.verified_at is None else time.strftime(
-            "%Y-%m-%d %H:%M:%S", time.localtime(status.verified_at)),
-        "tier": sub.tier_name if sub else None,
-        "anlas": sub.anlas if sub else None,
-        "error": status.error,
-    }
 
 
 async def _status(args: argparse.Namespace, settings: Settings) -> int:

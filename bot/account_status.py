@@ -1,0 +1,55 @@
+"""One NovelAI account's token status (days left, tier, Anlas), as ``naibot account status`` and the
+admin status page both show it.
+
+Shared so the CLI and the page cannot drift apart in what they call "days left" or which
+accounts exist; neither ever includes a token, key or full email.
+"""
+
+from __future__ import annotations
+
+import time
+
+from naibot.settings import Settings
+from novelai.accounts import DEFAULT_ACCOUNT_NAME, Account, AccountStore
+from novelai.client import AccountStatus
+from novelai.factory import account_store, default_account
+
+
+async def resolve_account(settings: Settings, name: str) -> Account | None:
+    """A named account from the store, or the deployment default from the environment."""
+    if name == DEFAULT_ACCOUNT_NAME:
+        account = default_account(settings)
+        if account is not None:
+            return account
+    return await account_store(settings).get(name)
+
+
+async def account_names(settings: Settings, store: AccountStore | None) -> list[str]:
+    """Every account the deployment can use: the environment's default first, then the stored ones."""
+    names = await store.names() if store is not None else []
+    if default_account(settings) is not None and DEFAULT_ACCOUNT_NAME not in names:
+        names.insert(0, DEFAULT_ACCOUNT_NAME)
+    return names
+
+
+def status_dict(status: AccountStatus) -> dict[str, object]:
+    sub = status.subscription
+    return {
+        "name": status.name,
+        "kind": status.kind,
+        "token_cached": status.cached,
+        "days_left": None if status.days_left is None else round(status.days_left, 1),
+        "last_verified": None if status.verified_at is None else time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.localtime(status.verified_at)),
+        "tier": sub.tier_name if sub else None,
+        "anlas": sub.anlas if sub else None,
+        "error": status.error,
+    }
+
+
+def mask_email(email: str) -> str:
+    """``a***@example.com``: enough for an admin to tell accounts apart, useless to a shoulder surfer."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
