@@ -33,13 +33,14 @@ def _add_settings(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot import cli_accounts, cli_api, cli_chat, cli_queue, cli_sandbox, demo
+    from bot import cli_accounts, cli_api, cli_chat, cli_queue, cli_sandbox, cli_security, demo
 
     parser = argparse.ArgumentParser(prog="naibot", description="NovelAI image bot for Discord and Telegram")
     parser.add_argument("--settings", help="settings file (default: $NAIBOT_SETTINGS or ./settings.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_settings(sub)
     cli_accounts.register(sub)
+    cli_security.register(sub)
     cli_queue.register(sub)
     cli_chat.register(sub)
     cli_api.register(sub)

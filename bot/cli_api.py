@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 
 from bot.cli import EXIT_OK
+from bot.cli_security import refuse_without_secret_key
 from naibot.settings import Settings
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if (refused := refuse_without_secret_key(settings)) is not None:
+        return refused
     import uvicorn
 
     from bot.http_api import create_app

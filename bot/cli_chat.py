@@ -7,11 +7,14 @@ import sys
 from collections.abc import Callable
 
 from bot.cli import EXIT_OK, EXIT_USAGE
+from bot.cli_security import refuse_without_secret_key
 from naibot.settings import Settings
 
 
 def _run_bot(load: Callable[[], type], settings: Settings) -> int:
     """Build the bot (a missing token is a usage error, said plainly) and run it until stopped."""
+    if (refused := refuse_without_secret_key(settings)) is not None:
+        return refused
     try:
         bot = load()(settings)
     except ValueError as exc:

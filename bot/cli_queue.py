@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_async
+from bot.cli_security import refuse_without_secret_key
 from bot.presenter import format_duration, status_line
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest
@@ -208,6 +209,8 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """Replace this process with Dramatiq's own CLI, configured from our settings."""
+    if (refused := refuse_without_secret_key(settings)) is not None:
+        return refused
     processes = args.processes or settings.worker.processes
     threads = args.threads or settings.worker.threads
     argv = [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes),

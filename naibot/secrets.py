@@ -28,6 +28,14 @@ class SecretError(Exception):
     """A stored secret cannot be read: corrupt, truncated, or sealed under another key."""
 
 
+def looks_sealed(blob: object) -> bool:
+    """True if ``blob`` has the shape of a sealed secret (version byte, nonce, tag), without a key.
+
+    Lets a scan over all of Redis (``naibot rotate-key``) skip plain values cheaply.
+    """
+    return isinstance(blob, bytes | bytearray) and len(blob) >= 1 + _NONCE_BYTES + 16 and blob[:1] == _FORMAT_VERSION
+
+
 @lru_cache(maxsize=4)
 def _derive_key(passphrase: str) -> bytes:
     return Scrypt(salt=_KDF_SALT, length=32, n=2**14, r=8, p=1).derive(passphrase.encode("utf-8"))
@@ -46,7 +54,7 @@ class SecretBox:
         return _FORMAT_VERSION + nonce + self._aead.encrypt(nonce, plaintext, context.encode("utf-8"))
 
     def open(self, blob: bytes, context: str) -> bytes:
-        if len(blob) < 1 + _NONCE_BYTES + 16 or blob[:1] != _FORMAT_VERSION:
+        if not looks_sealed(blob):
             raise SecretError("not a sealed secret (wrong format or truncated)")
         nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
         try:

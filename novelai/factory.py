@@ -25,6 +25,25 @@ class SecretKeyMissing(RuntimeError):
                          "credentials; it encrypts them at rest")
 
 
+class AccountsNeedSecretKey(SecretKeyMissing):
+    """Accounts are on but there is no key: a process would run unable to store or read them."""
+
+    def __init__(self) -> None:
+        RuntimeError.__init__(
+            self, "personal and group NovelAI accounts are enabled (bot.accounts_enabled) but NAIBOT_SECRET_KEY "
+                  "is not set: set it (a passphrase of at least 32 characters; it encrypts the accounts at rest), "
+                  "or turn accounts off with NAIBOT_BOT__ACCOUNTS_ENABLED=false")
+
+
+def require_secret_key(settings: Settings) -> None:
+    """Refuse to start a long-running process that would hold accounts it could not encrypt.
+
+    Failing at start beats a bot that answers every /login with an error hours later.
+    """
+    if settings.bot.accounts_enabled and not secret(settings.security.secret_key):
+        raise AccountsNeedSecretKey()
+
+
 def secret_box(settings: Settings) -> SecretBox | None:
     passphrase = secret(settings.security.secret_key)
     return SecretBox(passphrase) if passphrase else None
