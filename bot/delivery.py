@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from redis.exceptions import RedisError
 
@@ -32,6 +33,7 @@ from bot.status_registry import StatusEntry, StatusRegistry
 from storage.base import Storage
 from tasks.events import Event, EventReader
 from tasks.job import Job, JobState
+from tasks.metrics import DELIVERY_LAG, Metrics
 from tasks.queue import JobQueue
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class Delivery:
         self.storage = storage
         self.consumer = consumer
         self.progress: dict[str, tuple[int, int]] = {}
+        self.metrics = Metrics(queue.redis, queue.keys.prefix)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -173,6 +176,8 @@ class Delivery:
         except ChatUnavailable:
             await self.registry.forget_chat(entry.chat.chat_id)
             raise
+        if job.finished_at:  # delivery lag: from the job's end to its pictures being in the chat
+            self.metrics.fire(self.metrics.observe(DELIVERY_LAG, time.time() - job.finished_at, self.platform))
         await self.registry.update(entry, delivered=True)
         await self.schedule(job_id, PRIORITY_STATE)
         return self.sender.pictures_cost(len(pictures))

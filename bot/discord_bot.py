@@ -23,7 +23,7 @@ from discord import app_commands
 
 from bot.chat import Button, ChatRef, parse_button_data
 from bot.commands import ChatContext, CommandService
-from bot.discord_sender import JOB_BUTTON_TEMPLATE, DiscordSender, InteractionTokens, job_view, mapped
+from bot.discord_sender import JOB_BUTTON_TEMPLATE, DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.i18n import t
 from bot.options import GenerateOptions, OptionError, parse_value, request_fields
 from bot.pacer import WINDOW_SLACK, Limits, Window
@@ -132,7 +132,8 @@ class DiscordBot:
         point_at(settings)
         intents = discord.Intents.none()
         intents.guilds = True  # channel NSFW flags and member permissions come with guild data
-        self.client = discord.Client(intents=intents)
+        self.rate_limits = RateLimitTrace()  # counts Discord's 429s for /metrics
+        self.client = discord.Client(intents=intents, http_trace=self.rate_limits.config)
         self.client.setup_hook = self._setup  # type: ignore[method-assign]
         self.tree = app_commands.CommandTree(self.client)
         self.commands: CommandService | None = None
@@ -154,6 +155,7 @@ class DiscordBot:
             platform=PLATFORM, settings=settings, make_sender=sender, nsfw_rule=settings.discord.nsfw_rule,
             limits=discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second))
         self.commands = self.runtime.commands
+        self.rate_limits.on_rate_limited = self.runtime.count_rate_limited
         self.client.add_dynamic_items(JobButton)
         await self.tree.set_translator(Translator())
         await self._sync()

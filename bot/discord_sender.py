@@ -10,9 +10,10 @@ one message, the caption in an embed).
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import aiohttp
 import discord
 import redis.asyncio as aioredis
 
@@ -89,7 +90,28 @@ async def mapped(call: Awaitable[T]) -> T:
         raise
 
 
+class RateLimitTrace:
+    """Notices every 429 Discord answers, through an aiohttp trace on discord.py's session.
+
+    discord.py waits most 429s out by itself, so they never reach our code as exceptions; counting
+    them on the wire is the only way to see how often the bot hits Discord's limits.
+    """
+
+    def __init__(self) -> None:
+        self.config = aiohttp.TraceConfig()
+        self.config.on_request_end.append(self._ended)
+        self.on_rate_limited: Callable[[], None] | None = None
+
+    async def _ended(self, session: aiohttp.ClientSession, context: object,
+                     params: aiohttp.TraceRequestEndParams) -> None:
+        if params.response.status == 429 and self.on_rate_limited is not None:
+            self.on_rate_limited()
+
+
 class DiscordSender:
+    # Its 429s are counted on the wire (RateLimitTrace), not by the pacer: see bot.runtime.
+    counts_rate_limits = True
+
     def __init__(self, client: discord.Client, tokens: InteractionTokens) -> None:
         self.client = client
         self.tokens = tokens

@@ -124,8 +124,11 @@ class Limits:
 
 
 class Pacer:
-    def __init__(self, limits: Limits, *, max_in_flight: int = 8, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: Limits, *, max_in_flight: int = 8, clock: Callable[[], float] = time.monotonic,
+                 on_rate_limited: Callable[[], None] | None = None) -> None:
         self.limits = limits
+        # Told of every 429 the platform answered (metrics); must not block or raise.
+        self.on_rate_limited = on_rate_limited
         self.overall = SlidingLimit(limits.overall)
         self.clock = clock
         self._chats: dict[str, _Chat] = {}
@@ -240,6 +243,8 @@ class Pacer:
             made = await work.op()
         except RateLimited as exc:
             self.rate_limited += 1
+            if self.on_rate_limited is not None:
+                self.on_rate_limited()
             until = self.clock() + exc.retry_after
             chat.limit.blocked_until = max(chat.limit.blocked_until, until)
             log.warning("chat %s: rate limited for %.1f s", chat.ref.chat_id, exc.retry_after)

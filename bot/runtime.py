@@ -18,6 +18,7 @@ from bot.status_registry import StatusRegistry
 from bot.user_settings import UserSettings
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
+from tasks.metrics import Metrics
 from tasks.services import QueueServices
 
 
@@ -28,7 +29,14 @@ class ChatRuntime:
     sender: ChatSender
     delivery: Delivery
     commands: CommandService
+    platform: str = ""
+    metrics: Metrics | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def count_rate_limited(self) -> None:
+        """A 429 from the platform, for /metrics (in the background: never slows or breaks a send)."""
+        if self.metrics is not None:
+            self.metrics.fire(self.metrics.rate_limited(self.platform))
 
     @classmethod
     def start(cls, *, platform: str, settings: Settings, limits: Limits,
@@ -36,6 +44,7 @@ class ChatRuntime:
               nsfw_rule: NsfwRule = "allow") -> ChatRuntime:
         """Build everything and start the pacer and the delivery loop (on the running loop)."""
         services = QueueServices.from_settings(settings)
+        metrics = Metrics(services.redis, settings.redis.prefix)
         pacer = Pacer(limits)
         sender = make_sender(services)
         prefix = settings.redis.prefix
@@ -50,7 +59,11 @@ class ChatRuntime:
             registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage,
             bot_username=bot_username, nsfw_rule=nsfw_rule,
         )
-        runtime = cls(services, pacer, sender, delivery, commands)
+        runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics)
+        # A sender that sees every 429 itself (Discord's, which discord.py mostly waits out, counted
+        # on the wire) is told by its adapter; for the others the pacer sees each one.
+        if not getattr(sender, "counts_rate_limits", False):
+            pacer.on_rate_limited = runtime.count_rate_limited
         runtime.tasks = [asyncio.create_task(pacer.run(), name=f"{platform}-pacer"),
                          asyncio.create_task(delivery.run(), name=f"{platform}-delivery")]
         return runtime

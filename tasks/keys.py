@@ -69,5 +69,10 @@ class Keys:
         return f"{self.prefix}:workers"
 
     @property
+    def metrics(self) -> str:
+        """Counters and histograms every process adds to (see ``tasks.metrics``)."""
+        return f"{self.prefix}:metrics"
+
+    @property
     def dramatiq_namespace(self) -> str:
         return f"{self.prefix}:dramatiq"

@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from naibot.settings import QueueSettings
+from tasks import metrics
 from tasks.events import last_event_id
 from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.keys import Keys
@@ -182,7 +183,8 @@ class JobQueue:
             return CancelOutcome("forbidden", job)
         k = self.keys
         status = await self._guarded(lambda: self._scripts.cancel(
-            keys=[k.job(job_id), k.lane(job.account), k.events, k.lanes, k.user_queued(job.requester.user_key)],
+            keys=[k.job(job_id), k.lane(job.account), k.events, k.lanes, k.user_queued(job.requester.user_key),
+                  k.metrics],
             args=[job_id, repr(time.time()), self.settings.retention_seconds, self.settings.events_max_length,
                   job.account],
         ))
@@ -268,10 +270,13 @@ class JobQueue:
                       ) -> bool:
         k = self.keys
         duration = duration_field(job.request.model, job.request.width, job.request.height) if seconds else ""
+        gen = metrics.GENERATION
+        histogram = [metrics.bucket_field(gen, seconds or 0), *metrics.histogram_fields(gen)]
         return bool(await self._scripts.finish(
-            keys=[k.job(job.id), k.running, k.events, k.lane(job.account), k.durations],
+            keys=[k.job(job.id), k.running, k.events, k.lane(job.account), k.durations, k.metrics],
             args=[job.id, state.value, field, payload, repr(time.time()), self.settings.retention_seconds,
-                  self.settings.events_max_length, k.prefix, job.account, duration, seconds or 0, DURATION_WEIGHT],
+                  self.settings.events_max_length, k.prefix, job.account, duration, seconds or 0, DURATION_WEIGHT,
+                  *histogram],
         ))
 
     async def complete(self, job: Job, images: list[ImageResult], *, seconds: float | None = None) -> bool:

@@ -20,12 +20,14 @@ import redis.asyncio as aioredis
 from naibot.redisconn import async_redis
 from naibot.settings import Settings
 from novelai.client import NovelAIClient
+from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory, client_from_settings
 from novelai.response import GeneratedImage, StreamEvent
 from storage.base import Storage, image_key
 from storage.factory import storage_from_settings
 from tasks.dispatch import LaneWaker
 from tasks.job import ImageResult, Job, JobError
+from tasks.metrics import Metrics
 from tasks.policy import decide
 from tasks.queue import JobQueue
 from tasks.spending import SpendRefused, SubscriptionCache, check_spend
@@ -49,6 +51,7 @@ class WorkerContext:
     storage: Storage
     accounts: AccountDirectory
     subscriptions: SubscriptionCache
+    metrics: Metrics
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
     @classmethod
@@ -61,6 +64,7 @@ class WorkerContext:
             waker=LaneWaker.from_settings(redis, settings),
             client=client, storage=storage_from_settings(settings),
             accounts=AccountDirectory(settings), subscriptions=SubscriptionCache(client),
+            metrics=Metrics(redis, settings.redis.prefix),
         )
 
     async def aclose(self) -> None:
@@ -167,6 +171,8 @@ async def run_job(ctx: WorkerContext, job: Job, owner: str) -> None:
         return
     except Exception as exc:
         decision = decide(exc, job.attempts, ctx.settings.queue)
+        if isinstance(exc, NovelAIError):
+            await ctx.metrics.novelai_error(decision.error.kind)
         if decision.retry:
             log.info("job %s attempt %d failed (%s); retrying in %.1f s", job.id, job.attempts,
                      decision.error.kind, decision.pause_seconds)
