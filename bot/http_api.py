@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 
@@ -33,6 +34,8 @@ class ApiState:
     services: QueueServices
     storage: Storage
     keys: ApiKeys
+    # Built on first use by bot.http_jobs (it knows what a status poll reads).
+    status_cache: Any = None
 
 
 def api_state(request: Request) -> ApiState:
@@ -58,7 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
                   lifespan=lifespan)
     from bot import admin_page, http_jobs, http_ops
 
-    app.include_router(http_jobs.router)
+    http_jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
     app.include_router(http_ops.router)
     app.include_router(admin_page.router)
     return app

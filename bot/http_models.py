@@ -1,0 +1,168 @@
+"""The HTTP API's JSON bodies, as pydantic models so ``/openapi.json`` describes them exactly.
+
+Field names follow the seed's ``/generate`` (``negative_prompt``, ``n_samples``, ...). Simple
+bounds (steps, scale, sizes, seed, priority) are in the schema too, so clients and schemathesis
+see them; everything that depends on the model (samplers, character support, sizes per sample
+count) is checked by ``GenerationRequest.resolved()``, the same validation the chat bots use.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from novelai.errors import InvalidRequest, Problem
+from novelai.request import (
+    AUTO_POSITION,
+    MAX_CFG_RESCALE,
+    MAX_N_SAMPLES,
+    MAX_SCALE,
+    MAX_SEED,
+    MAX_SIDE,
+    MAX_STEPS,
+    MIN_CFG_RESCALE,
+    MIN_SCALE,
+    MIN_SIDE,
+    MIN_STEPS,
+    SIZE_STEP,
+    CharacterPrompt,
+    GenerationRequest,
+    parse_position,
+)
+from tasks.job import MAX_PRIORITY, MIN_PRIORITY
+
+_STRICT = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently ignored wish
+_Side = Annotated[int, Field(ge=MIN_SIDE, le=MAX_SIDE, multiple_of=SIZE_STEP)]
+_Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class Center(BaseModel):
+    model_config = _STRICT
+    x: _Unit
+    y: _Unit
+
+
+class Character(BaseModel):
+    """One V4+ character. Place it with ``center`` ({x, y} in 0..1) or ``position`` (a grid cell
+    A1–E5 or "x,y"); with neither, the AI places it."""
+
+    model_config = _STRICT
+    prompt: str
+    negative_prompt: str = ""
+    center: Center | None = None
+    position: str | None = Field(None, examples=["C3", "0.3,0.7", AUTO_POSITION])
+
+    def to_prompt(self, index: int) -> CharacterPrompt:
+        if self.center is not None and self.position is not None:
+            raise InvalidRequest(Problem(f"characters[{index}]", f"character {index + 1} has both a center and a "
+                                         "position; give one", code="character_two_places"))
+        center: tuple[float, float] | None = (self.center.x, self.center.y) if self.center else None
+        if self.position is not None and self.position.strip().lower() != AUTO_POSITION:
+            center = parse_position(self.position)
+        return CharacterPrompt(prompt=self.prompt, negative=self.negative_prompt, center=center)
+
+
+class GenerateBody(BaseModel):
+    """``POST /generate``. Omitted (or null) settings take the model's defaults."""
+
+    model_config = _STRICT
+    prompt: str = Field(examples=["1girl, red hair, beach, sunset"])
+    negative_prompt: str = ""
+    model: str | None = Field(None, examples=["nai-diffusion-4-5-full", "v4.5", "v3"])
+    sampler: str | None = Field(None, examples=["k_euler_ancestral"])
+    steps: Annotated[int, Field(ge=MIN_STEPS, le=MAX_STEPS)] | None = None
+    scale: Annotated[float, Field(ge=MIN_SCALE, le=MAX_SCALE, allow_inf_nan=False)] | None = None
+    width: _Side = 832
+    height: _Side = 1216
+    n_samples: Annotated[int, Field(ge=1, le=MAX_N_SAMPLES)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
+    characters: list[Character | str] = Field(
+        default_factory=list, description='Objects, or the chat syntax "PROMPT[@POSITION][|NEGATIVE]" as strings.')
+    quality_tags: bool = True
+    uc_preset: Annotated[int, Field(ge=0)] = 0
+    noise_schedule: str | None = None
+    cfg_rescale: Annotated[float, Field(ge=MIN_CFG_RESCALE, le=MAX_CFG_RESCALE, allow_inf_nan=False)] = 0.0
+    variety: bool = False
+    smea: bool = False
+    smea_dyn: bool = False
+    priority: Annotated[int, Field(ge=MIN_PRIORITY, le=MAX_PRIORITY)] | None = Field(
+        None, description="0–10, higher first; at most the API key's max_priority (default: the bot's default, "
+                          "capped to that).")
+
+    def to_request(self) -> GenerationRequest:
+        """The request as the queue knows it; InvalidRequest (every problem at once) if a character
+        position cannot be read. The rest of the validation is ``resolved()``'s."""
+        characters, problems = [], []
+        for index, character in enumerate(self.characters):
+            try:
+                characters.append(CharacterPrompt.parse(character) if isinstance(character, str)
+                                  else character.to_prompt(index))
+            except InvalidRequest as error:
+                problems += error.problems
+        if problems:
+            raise InvalidRequest(problems)
+        fields: dict[str, Any] = self.model_dump(exclude={"negative_prompt", "characters", "priority"},
+                                                 exclude_none=True)
+        return GenerationRequest(**fields, negative=self.negative_prompt, characters=tuple(characters))
+
+
+class ProblemOut(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: ``error`` is a sentence to show; ``problems`` lists each invalid field."""
+
+    error: str
+    problems: list[ProblemOut] = Field(default_factory=list)
+
+
+class Submitted(BaseModel):
+    task_id: str
+    state: str
+    position: int | None = Field(description="1 = next in its lane")
+    total: int | None = Field(description="jobs waiting in its lane")
+    eta_seconds: float | None = Field(description="until it starts; null until a generation time is known")
+    priority: int
+
+
+class ImageOut(BaseModel):
+    url: str
+    seed: int | None
+    width: int
+    height: int
+
+
+class JobErrorOut(BaseModel):
+    kind: str
+    message: str
+
+
+class TaskStatus(BaseModel):
+    task_id: str
+    state: str = Field(description="queued, running, done, failed or canceled")
+    position: int | None = Field(description="while queued: 1 = next in its lane")
+    total: int | None = Field(description="while queued: jobs waiting in its lane")
+    eta_seconds: float | None = Field(description="until it starts (0 while running); null when unknown")
+    priority: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    images: list[ImageOut]
+    error: JobErrorOut | None
+
+
+class QueueStatus(BaseModel):
+    waiting: int = Field(description="jobs waiting in all lanes")
+    running: int = Field(description="jobs being generated now")
+    lanes: dict[str, int] = Field(description="waiting jobs per NovelAI account lane")
+    average_seconds: float | None = Field(description="moving average of one generation; null until measured")
+
+
+class Canceled(BaseModel):
+    task_id: str
+    state: str
+    message: str
