@@ -19,8 +19,15 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
 
+# The suite, then the log audit over every log line the suite wrote (tests/log_audit.py).
+# The audit runs even when the suite failed, and `make test` fails if either did.
+TEST_LOG_DIR ?= .test-logs
 test: venv lint
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+	rm -rf $(TEST_LOG_DIR)
+	status=0; \
+	NAIBOT_TEST_LOG_DIR=$(TEST_LOG_DIR) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup || status=$$?; \
+	NAIBOT_TEST_LOG_DIR=$(TEST_LOG_DIR) $(BIN)/python -m pytest -q -p no:cacheprovider tests/audit || status=$$?; \
+	exit $$status
 
 demo: venv
 	$(BIN)/naibot demo
@@ -32,4 +39,4 @@ bench: venv
 	$(BIN)/python bench/discord.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache demo-output
+	rm -rf $(VENV) .pytest_cache demo-output .test-logs

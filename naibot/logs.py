@@ -13,6 +13,8 @@ import re
 import threading
 
 REDACTED = "[REDACTED]"
+# One line per record, the same in every process (the test-suite log audit writes it too).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     # NovelAI persistent API tokens.
@@ -83,7 +85,7 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):

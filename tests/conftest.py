@@ -10,6 +10,9 @@ import pytest_asyncio
 
 from sandbox.novelai import NovelAISandbox
 
+# Every log line of the run goes to .test-logs/ for the whole-suite redaction audit (make test).
+pytest_plugins = ["tests.log_audit"]
+
 
 @pytest_asyncio.fixture
 async def novelai_sandbox() -> AsyncIterator[NovelAISandbox]:
