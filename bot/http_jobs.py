@@ -182,7 +182,7 @@ async def queue_status(identity: ApiIdentity = Depends(require_identity),
     running = await queue.running_ids()
     average = await queue.average_duration()
     return QueueStatus(waiting=sum(depths.values()), running=len(running), lanes=depths,
-                       average_seconds=_rounded(average))
+                       average_seconds=None if average is None else round(average, 3))
 
 
 @router.post("/cancel_task/{task_id}", response_model=Canceled, responses=_errors(400, 401, 404, 409, 503),
