@@ -103,6 +103,11 @@ class ChatSender(Protocol):
         """The original files as documents (metadata intact)."""
         ...
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A message only this person sees, in their private chat with the bot (Telegram) or a DM
+        (Discord); ChatUnavailable if they cannot be reached privately."""
+        ...
+
     def pictures_cost(self, count: int) -> int:
         """What sending ``count`` pictures costs against the chat's rate limit (Telegram counts an
         album as one message per picture; Discord one message per ten attachments)."""

@@ -17,12 +17,15 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from bot.account_commands import AccountCommands
 from bot.chat import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, Button, ChatRef, ChatSender, Picture, Reply
 from bot.delivery import Delivery
 from bot.i18n import pick_language, t
+from bot.logins import Logins
 from bot.nsfw import NsfwRule, apply_nsfw_rule
 from bot.options import GenerateOptions, OptionError, parse_generate
 from bot.pacer import PRIORITY_ANSWER, PRIORITY_STATE, Pacer
+from bot.policy import Actor, Banned, GroupPaused, NoAccount, Policy, PriorityTooHigh
 from bot.presenter import (
     cancel_text,
     caption,
@@ -34,6 +37,7 @@ from bot.presenter import (
     settings_text,
     status_text,
 )
+from bot.quotas import Charge, CoolingDown, QuotaExceeded
 from bot.status_registry import StatusEntry, StatusRegistry
 from bot.user_settings import UserSettings, apply_defaults, parse_settings_command
 from naibot.settings import Settings
@@ -49,8 +53,12 @@ from tasks.submit import UnknownAccount
 log = logging.getLogger(__name__)
 # How many of a user's recent jobs `/status` and `/cancel` without an id look at.
 RECENT_JOBS = 20
+# How many of a group's recent jobs `/queue` in that group looks at.
+RECENT_GROUP_JOBS = 100
 # Answers that can be refused before anything is queued.
 _REFUSALS = (OptionError, InvalidRequest, QueueFull, QueueUnavailable, SpendRefused, UnknownAccount)
+# Refusals of the group's and the deployment's rules (who pays, quotas, pauses, priorities).
+_POLICY_REFUSALS = (NoAccount, GroupPaused, PriorityTooHigh, QuotaExceeded, CoolingDown, Banned)
 
 
 class Answerer(Protocol):
@@ -82,6 +90,9 @@ class PacedAnswerer:
         await self.pacer.call(self.chat, lambda: self.sender.edit_text(self.chat, message_id, text))
 
 
+AdminCheck = Callable[[], Awaitable[bool]]
+
+
 @dataclass(frozen=True)
 class ChatContext:
     """Who wrote, where, in which language, and how to answer them."""
@@ -94,19 +105,34 @@ class ChatContext:
     language_code: str | None = None
     # Whether the channel is age-restricted, where the platform knows (Discord); None elsewhere.
     age_restricted: bool | None = None
+    # The group the chat belongs to: the Telegram group itself, or the Discord guild of the channel.
+    group_id: str | None = None
+    group_title: str = ""
+    # Whether the person administers that group (asked lazily: it may cost a platform call).
+    is_admin: AdminCheck | None = field(default=None, compare=False, repr=False)
+    # How to reach the person privately (Telegram: their private chat); None where ``answerer``
+    # can already answer privately (Discord's ephemeral messages).
+    private: Answerer | None = field(default=None, compare=False, repr=False)
+    # The highest priority the person's roles grant (Discord roles in settings), if any.
+    role_max_priority: int | None = None
 
     @property
     def user_key(self) -> str:
         return f"{self.platform}:{self.user_id}"
 
+    @property
+    def group_key(self) -> str | None:
+        return f"{self.platform}:{self.group_id}" if self.group_id else None
 
-AdminCheck = Callable[[], Awaitable[bool]]
+    async def admin(self) -> bool:
+        return self.is_admin is not None and await self.is_admin()
 
 
 class CommandService:
     def __init__(self, *, platform: str, settings: Settings, services: QueueServices, user_settings: UserSettings,
                  registry: StatusRegistry, sender: ChatSender, pacer: Pacer, delivery: Delivery,
-                 storage: Storage, bot_username: str | None = None, nsfw_rule: NsfwRule = "allow") -> None:
+                 storage: Storage, policy: Policy, bot_username: str | None = None,
+                 nsfw_rule: NsfwRule = "allow") -> None:
         self.platform = platform
         self.settings = settings
         self.services = services
@@ -119,6 +145,10 @@ class CommandService:
         self.storage = storage
         self.bot_username = bot_username
         self.nsfw_rule = nsfw_rule
+        self.policy = policy
+        logins = Logins(settings, services.redis, policy.store, services.client, policy.directory, policy.groups,
+                        services.queue)
+        self.accounts = AccountCommands(self, logins)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -131,6 +161,27 @@ class CommandService:
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> str:
         return await ctx.answerer.reply(reply.text, reply.buttons or None, private=reply.private)
+
+    async def actor(self, ctx: ChatContext) -> Actor:
+        return Actor(user_key=ctx.user_key, display_name=ctx.display_name, group=ctx.group_key,
+                     channel_id=ctx.chat.chat_id, group_admin=ctx.chat.group and await ctx.admin(),
+                     deployment_admin=self.deployment_admin(ctx), role_max_priority=ctx.role_max_priority)
+
+    def deployment_admin(self, ctx: ChatContext) -> bool:
+        return ctx.user_key in self.settings.bot.admins
+
+    async def refused_banned(self, ctx: ChatContext) -> bool:
+        """Answer a banned person privately and say so; every command and button asks this first."""
+        try:
+            banned = await self.policy.is_banned(ctx.user_key)
+        except (RedisError, OSError):
+            return False  # the queue's own checks report Redis trouble
+        if banned:
+            await self.answer(ctx, Reply(t(await self.language(ctx), "policy.banned"), private=True))
+        return banned
+
+    def _group_recent_key(self, group: str) -> str:
+        return f"{self.queue.keys.prefix}:bot:group:{group}:recent"
 
     def _recent_key(self, user_key: str) -> str:
         return f"{self.queue.keys.prefix}:bot:user:{user_key}:recent"
@@ -147,27 +198,26 @@ class CommandService:
         jobs = [await self.queue.get(job_id) for job_id in ids]
         return [job for job in jobs if job is not None]
 
-    def _max_priority(self, ctx: ChatContext) -> int:
-        return 10 if ctx.user_key in self.settings.bot.admins else self.settings.bot.user_max_priority
-
-    async def _caller(self, ctx: ChatContext, is_admin: AdminCheck | None) -> Caller:
+    async def _caller(self, ctx: ChatContext, is_admin: AdminCheck | None = None) -> Caller:
         admin_chats: frozenset[str] = frozenset()
-        if ctx.chat.group and is_admin is not None and await is_admin():
+        admin_groups: frozenset[str] = frozenset()
+        check = is_admin or ctx.is_admin
+        if ctx.chat.group and check is not None and await check():
             admin_chats = frozenset({f"{self.platform}:{ctx.chat.chat_id}"})
-        return Caller(user_key=ctx.user_key, admin_chats=admin_chats,
-                      deployment_admin=ctx.user_key in self.settings.bot.admins)
+            admin_groups = frozenset({ctx.group_key}) if ctx.group_key else frozenset()
+        return Caller(user_key=ctx.user_key, admin_chats=admin_chats, admin_groups=admin_groups,
+                      deployment_admin=self.deployment_admin(ctx))
 
     # -- /generate ---------------------------------------------------------------------------
 
-    async def build_request(self, ctx: ChatContext, options: GenerateOptions) -> tuple[GenerationRequest, int]:
-        """Apply the user's saved defaults under the given options, validate. Raises refusals."""
+    async def build_request(self, ctx: ChatContext, options: GenerateOptions) -> tuple[GenerationRequest, int | None]:
+        """Apply the user's saved defaults under the given options, validate. Raises refusals.
+
+        The priority is what was asked for (None = the policy's default); ``submit`` checks it."""
         defaults = await self.user_settings.get(ctx.user_key)
         fields, priority = apply_defaults(defaults, options)
         request = GenerationRequest(prompt=options.prompt, **fields).resolved()
         request = apply_nsfw_rule(request, self.nsfw_rule, ctx.age_restricted)
-        priority = self.settings.bot.default_priority if priority is None else priority
-        if priority > self._max_priority(ctx):
-            raise OptionError("option.bad_priority", value=priority, low=0, high=self._max_priority(ctx))
         return request, priority
 
     async def generate(self, ctx: ChatContext, text: str) -> Job | None:
@@ -181,6 +231,8 @@ class CommandService:
 
     async def generate_options(self, ctx: ChatContext, options: GenerateOptions) -> Job | None:
         """Answer at once with the status message, then queue; the delivery loop edits it from there."""
+        if await self.refused_banned(ctx):
+            return None
         lang = await self.language(ctx)
         try:
             request, priority = await self.build_request(ctx, options)
@@ -189,44 +241,120 @@ class CommandService:
             return None
         return await self.submit(ctx, request, priority, lang)
 
-    async def submit(self, ctx: ChatContext, request: GenerationRequest, priority: int, lang: str) -> Job | None:
+    async def submit(self, ctx: ChatContext, request: GenerationRequest, priority: int | None, lang: str
+                     ) -> Job | None:
+        """Decide who pays and at what priority, charge the quotas, answer, queue.
+
+        Policy refusals (no account, paused group, quota, priority) are answered privately before
+        anything is posted; the queue's own refusals turn the status message into the reason."""
         job_id = new_job_id()
-        account = self.settings.bot.default_account
+        try:
+            actor = await self.actor(ctx)
+            config = await self.policy.group_config(actor)
+            if config is not None and config.paused and not self.policy.exempt(actor):
+                raise GroupPaused()
+            funding = await self.policy.fund(actor, config)
+            chosen = self.policy.priority_for(actor, config, priority)
+            charge = await self.policy.charge(actor, funding, config, request)
+        except (*_POLICY_REFUSALS, RedisError, OSError) as exc:
+            await self.answer(ctx, Reply(self.refusal_text(exc, lang), private=True))
+            return None
+        account = funding.account
         # The status message is registered *before* the job exists, so a crash at any point leaves
         # a record the restarted bot reconciles: nothing finished goes undelivered.
         message_id = await self.answer(ctx, Reply(t(lang, "status.submitting")))
         entry = StatusEntry(job_id=job_id, chat=ctx.chat, message_id=message_id, language=lang, account=account)
         await self.registry.register(entry)
+        reply: dict[str, object] = {"message_id": message_id, "group": ctx.chat.group}
+        if actor.group:
+            reply["group_key"] = actor.group
+        if funding.source == "shared" and funding.paid_by:
+            reply["paid_by"] = funding.paid_by
+        if charge.counters or charge.cooldown_key:
+            reply["charges"] = charge.to_data()
         requester = Requester(platform=self.platform, user_id=ctx.user_id, display_name=ctx.display_name,
-                              chat_id=ctx.chat.chat_id, reply={"message_id": message_id, "group": ctx.chat.group})
+                              chat_id=ctx.chat.chat_id, reply=reply)
         try:
-            job = await self.services.submitter.submit(request, requester, account=account, priority=priority,
-                                                       job_id=job_id)
+            job = await self.services.submitter.submit(
+                request, requester, account=account, priority=chosen, job_id=job_id,
+                max_anlas=self.policy.max_anlas(funding, config), max_waiting=self.policy.max_waiting(actor, config))
         except _REFUSALS as exc:
+            await self._refund(job_id, charge)
             await self.registry.forget(job_id)
             await ctx.answerer.edit(message_id, error_text(exc, lang))
             return None
         await self.registry.update(entry, first_position=job.position)
         await self._remember(ctx.user_key, job.id)
+        if actor.group:
+            await self._remember_in_group(actor.group, job.id)
         await self.delivery.schedule(job.id, PRIORITY_STATE)
         return job
+
+    async def _refund(self, job_id: str, charge: Charge) -> None:
+        if charge.counters or charge.cooldown_key:
+            await self.policy.quotas.refund(job_id, charge.counters, cooldown_key=charge.cooldown_key)
+
+    async def _remember_in_group(self, group: str, job_id: str) -> None:
+        key = self._group_recent_key(group)
+        async with self.queue.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, job_id)
+            pipe.ltrim(key, 0, RECENT_GROUP_JOBS - 1)
+            pipe.expire(key, self.settings.queue.retention_seconds)
+            await pipe.execute()
+
+    def refusal_text(self, error: Exception, lang: str) -> str:
+        """A policy refusal in plain words (with the limit or the way out named)."""
+        if isinstance(error, NoAccount):
+            return t(lang, "policy.no_account_group" if error.in_group else "policy.no_account",
+                     bot=self.bot_username or "")
+        if isinstance(error, GroupPaused):
+            return t(lang, "policy.paused")
+        if isinstance(error, PriorityTooHigh):
+            return t(lang, "policy.priority_too_high", asked=error.asked, allowed=error.allowed)
+        if isinstance(error, QuotaExceeded):
+            return t(lang, f"policy.quota.{error.name}", used=error.used, limit=error.limit)
+        if isinstance(error, CoolingDown):
+            return t(lang, "policy.cooldown", seconds=max(1, round(error.seconds_left)))
+        if isinstance(error, Banned):
+            return t(lang, "policy.banned")
+        if isinstance(error, RedisError | OSError):
+            return error_text(QueueUnavailable(str(error)), lang)
+        return error_text(error, lang)
 
     # -- /queue, /status, /cancel ------------------------------------------------------------
 
     async def show_queue(self, ctx: ChatContext) -> None:
+        """In a group: the group's waiting jobs (whose, position); elsewhere: the person's own."""
+        if await self.refused_banned(ctx):
+            return
         lang = await self.language(ctx)
         try:
-            account = self.settings.bot.default_account
             depths = await self.queue.lane_depths()
-            # Own jobs still waiting; running ones are listed with everything that runs.
-            own = [job for job in await self._recent_jobs(ctx.user_key) if job.state is JobState.QUEUED]
+            group = ctx.group_key if ctx.chat.group else None
+            if group:
+                ids = [i.decode() for i in await self.queue.redis.lrange(self._group_recent_key(group), 0, -1)]
+                candidates = [job for job in [await self.queue.get(i) for i in ids] if job is not None]
+            else:
+                candidates = await self._recent_jobs(ctx.user_key)
+            # Waiting jobs; running ones are listed with everything that runs.
+            own = [job for job in candidates if job.state is JobState.QUEUED]
             running = [job for job in [await self.queue.get(i) for i in await self.queue.running_ids()] if job]
             etas = {job.id: await self.queue.estimated_wait(job) for job in own}
             average = await self.queue.average_duration()
-            text = queue_text(lang, own, running, depths.get(account, 0), average, etas, group=ctx.chat.group)
+            lanes = {job.account for job in own} or {await self._usual_account(ctx)}
+            waiting = sum(depths.get(lane, 0) for lane in lanes)
+            text = queue_text(lang, own, running, waiting, average, etas, group=bool(group))
         except QueueUnavailable as exc:
             text = error_text(exc, lang)
         await self.answer(ctx, Reply(text))
+
+    async def _usual_account(self, ctx: ChatContext) -> str:
+        """The lane this person's next job would join (for the queue's total), best effort."""
+        try:
+            actor = await self.actor(ctx)
+            return (await self.policy.fund(actor, await self.policy.group_config(actor))).account
+        except NoAccount:
+            return self.settings.bot.default_account
 
     async def _target(self, ctx: ChatContext, job_id: str | None, *, waiting_only: bool) -> Job | None:
         if job_id:
@@ -237,6 +365,8 @@ class CommandService:
         return None
 
     async def status(self, ctx: ChatContext, job_id: str | None) -> None:
+        if await self.refused_banned(ctx):
+            return
         lang = await self.language(ctx)
         try:
             job = await self._target(ctx, job_id, waiting_only=False)
@@ -250,6 +380,8 @@ class CommandService:
 
     async def cancel(self, ctx: ChatContext, job_id: str | None, is_admin: AdminCheck | None = None) -> str:
         """Cancel and say how it went; returns the outcome (``canceled``, ``forbidden``, ...)."""
+        if await self.refused_banned(ctx):
+            return "banned"
         lang = await self.language(ctx)
         try:
             job = await self._target(ctx, job_id, waiting_only=True)
@@ -267,6 +399,8 @@ class CommandService:
     # -- /settings, /help --------------------------------------------------------------------
 
     async def settings_command(self, ctx: ChatContext, args: str) -> None:
+        if await self.refused_banned(ctx):
+            return
         lang = await self.language(ctx)
         try:
             command = parse_settings_command(args)
@@ -294,6 +428,8 @@ class CommandService:
                      ) -> tuple[str, bool]:
         """Handle a button press; returns the short notice to show the presser and whether it is an alert."""
         lang = await self.language(ctx)
+        if await self.policy.is_banned(ctx.user_key):
+            return t(lang, "policy.banned"), True
         job = await self.queue.get(job_id)
         if job is None:
             return t(lang, "callback.gone"), True
@@ -302,8 +438,8 @@ class CommandService:
             return cancel_text(lang, outcome.status, job.id), not outcome.canceled
         if action == ACTION_AGAIN:
             again = job.request.model_copy(update={"seed": None}).resolved()
-            priority = min(job.priority, self._max_priority(ctx))
-            asyncio.create_task(self.submit(ctx, again, priority, lang))  # noqa: RUF006 - answered via the chat
+            # The presser's own default priority: pressing someone else's button must not borrow theirs.
+            asyncio.create_task(self.submit(ctx, again, None, lang))  # noqa: RUF006 - answered via the chat
             return t(lang, "callback.again"), False
         if action == ACTION_PNG:
             await self._send_originals(ctx, job, lang)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
@@ -72,6 +73,9 @@ class Delivery:
         self.storage = storage
         self.consumer = consumer
         self.progress: dict[str, tuple[int, int]] = {}
+        # Called once when a job of ours has ended (refund its quotas, tell an owner their token
+        # is rejected); set by the command layer.
+        self.on_ended: Callable[[Job], Awaitable[None]] | None = None
         self.metrics = Metrics(queue.redis, queue.keys.prefix)
 
     # -- the loop ----------------------------------------------------------------------------
@@ -139,7 +143,16 @@ class Delivery:
         if job.state.terminal:
             self.progress.pop(job_id, None)
             await self.registry.retire(entry)
+            await self._ended(job)
         return calls
+
+    async def _ended(self, job: Job) -> None:
+        if self.on_ended is None:
+            return
+        try:
+            await self.on_ended(job)
+        except Exception:  # bookkeeping after the fact must never stop deliveries
+            log.exception("after job %s ended", job.id)
 
     async def _edit(self, entry: StatusEntry, text: str, buttons: list[list[Button]]) -> int:
         cost = 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import i18n_accounts
+
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
 
@@ -500,6 +502,8 @@ _ZH: dict[str, str] = {
     "caption.paid_by": "由 {name} 付费",
 }
 
+_EN.update(i18n_accounts.EN)
+_ZH.update(i18n_accounts.ZH)
 TEXTS: dict[str, dict[str, str]] = {"en": _EN, "zh": _ZH}
 
 

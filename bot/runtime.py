@@ -14,6 +14,7 @@ from bot.commands import CommandService
 from bot.delivery import Delivery
 from bot.nsfw import NsfwRule
 from bot.pacer import Limits, Pacer
+from bot.policy import Policy
 from bot.status_registry import StatusRegistry
 from bot.user_settings import UserSettings
 from naibot.settings import Settings
@@ -54,11 +55,14 @@ class ChatRuntime:
         # whatever its predecessor had read but not acknowledged.
         delivery = Delivery(platform=platform, queue=services.queue, registry=registry, sender=sender, pacer=pacer,
                             storage=storage, consumer=f"{platform}-{socket.gethostname()}")
+        directory = services.submitter.accounts
+        policy = Policy(settings, services.redis, directory.store, directory, services.submitter.subscriptions)
         commands = CommandService(
             platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, prefix),
-            registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage,
+            registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage, policy=policy,
             bot_username=bot_username, nsfw_rule=nsfw_rule,
         )
+        delivery.on_ended = commands.accounts.job_ended
         runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics)
         # A sender that sees every 429 itself (Discord's, which discord.py mostly waits out, counted
         # on the wire) is told by its adapter; for the others the pacer sees each one.

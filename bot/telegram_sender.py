@@ -72,6 +72,11 @@ class TelegramSender:
                                                  reply_markup=keyboard(buttons)))
         return 1
 
+    async def send_private(self, user_id: str, text: str) -> str:
+        # A private chat's id is the user's id; Telegram refuses (403) until they started the bot.
+        message = await _mapped(self.bot.send_message(int(user_id), text))
+        return str(message.message_id)
+
     def pictures_cost(self, count: int) -> int:
         return count
 

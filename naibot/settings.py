@@ -149,6 +149,15 @@ class DiscordSettings(_Section):
     global_per_second: int = Field(50, ge=1)
     # Role ids (besides Manage Server / Administrator) that count as group admins.
     admin_roles: list[int] = Field(default_factory=list)
+    # Role id -> the highest priority members with that role may ask for (e.g. supporters).
+    role_priorities: dict[int, int] = Field(default_factory=dict)
+
+    @field_validator("role_priorities")
+    @classmethod
+    def _priorities_in_range(cls, value: dict[int, int]) -> dict[int, int]:
+        if any(not 0 <= p <= 10 for p in value.values()):
+            raise ValueError("role priorities are 0..10")
+        return value
 
     @field_validator("api_url")
     @classmethod
@@ -194,8 +203,14 @@ class BotSettings(_Section):
     # Priority of a normal user's job, and the most they may ask for with --priority.
     default_priority: int = Field(5, ge=0, le=10)
     user_max_priority: int = Field(5, ge=0, le=10)
-    # Deployment admins as "<platform>:<user id>", e.g. "telegram:12345": may cancel any job.
+    # Deployment admins as "<platform>:<user id>", e.g. "telegram:12345": may cancel any job,
+    # ban and unban users, queue at up to priority 10 and see every lane (/admin queue).
     admins: list[str] = Field(default_factory=list)
+    # Whether the deployment's own account serves people who have not logged in (a group can
+    # turn this off for itself with /group default off). Personal accounts always come first.
+    allow_default_account: bool = True
+    # The most a group admin may ask for (a group can lower or raise it with /group priority).
+    group_admin_max_priority: int = Field(8, ge=0, le=10)
     # Personal and group NovelAI accounts (stored encrypted): with them on, every process
     # refuses to start without NAIBOT_SECRET_KEY rather than run unable to read or store them.
     accounts_enabled: bool = True
@@ -226,6 +241,8 @@ class ApiSettings(_Section):
     keys: list[ApiKeySettings] = Field(default_factory=list)
     # Repeated GET /task_status for one job within this time is answered from memory.
     status_cache_seconds: float = Field(1.0, ge=0, le=60)
+    # GET /metrics without an API key (only where nothing but a private network reaches the API).
+    metrics_public: bool = False
 
 
 class LoggingSettings(_Section):

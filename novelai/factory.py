@@ -108,3 +108,11 @@ class AccountDirectory:
         account = await self._store.get(name)
         self._cache[name] = (time.monotonic(), account)
         return account
+
+    def forget(self, name: str) -> None:
+        """Drop this process's copy after a login or logout, so the change applies at once here."""
+        self._cache.pop(name, None)
+
+    @property
+    def store(self) -> AccountStore | None:
+        return self._store

@@ -54,9 +54,13 @@ class Caller:
     user_key: str
     admin_chats: frozenset[str] = frozenset()
     deployment_admin: bool = False
+    # Groups (Discord guilds, Telegram groups) the caller administers: "<platform>:<id>".
+    admin_groups: frozenset[str] = frozenset()
 
     def may_cancel(self, job: Job) -> bool:
         if self.deployment_admin or job.requester.user_key == self.user_key:
+            return True
+        if job.requester.reply.get("group_key") in self.admin_groups:
             return True
         chat = job.requester.chat_id
         return chat is not None and f"{job.requester.platform}:{chat}" in self.admin_chats
@@ -137,8 +141,14 @@ class JobQueue:
 
     # -- the asking side -------------------------------------------------------------------
 
-    async def submit(self, job: Job) -> Job:
-        """Queue a (validated) job; returns it with its position and the lane's total."""
+    async def submit(self, job: Job, *, max_waiting: int | None = None) -> Job:
+        """Queue a (validated) job; returns it with its position and the lane's total.
+
+        ``max_waiting`` narrows the per-user limit of waiting jobs (a group's quota); it never widens it.
+        """
+        limit = self.settings.max_waiting_per_user
+        if max_waiting:
+            limit = min(limit, max_waiting)
         job = job.model_copy(update={"created_at": job.created_at or time.time(), "state": JobState.QUEUED})
         data = {
             "request": job.request.model_dump(mode="json"),
@@ -152,12 +162,12 @@ class JobQueue:
             keys=[k.job(job.id), k.lane(job.account), k.lanes, k.lane_rounds(job.account), k.seq, k.events,
                   k.user_queued(job.requester.user_key)],
             args=[job.id, job.priority, job.requester.user_key, json.dumps(data, separators=(",", ":")),
-                  self.settings.max_waiting_per_user, repr(job.created_at), self.settings.events_max_length,
+                  limit, repr(job.created_at), self.settings.events_max_length,
                   job.account],
         ))
         status = _text(result[0])
         if status == "limit":
-            raise QueueFull(int(result[1]), self.settings.max_waiting_per_user)
+            raise QueueFull(int(result[1]), limit)
         if status == "exists":
             raise ValueError(f"job {job.id} exists already")
         return job.model_copy(update={"position": int(result[1]), "total": int(result[2])})

@@ -37,7 +37,7 @@ class Submitter:
 
     async def submit(self, request: GenerationRequest, requester: Requester, *, account: str,
                      priority: int = DEFAULT_PRIORITY, max_anlas: int | None = None,
-                     job_id: str | None = None) -> Job:
+                     job_id: str | None = None, max_waiting: int | None = None) -> Job:
         """Queue the job and return it with its position. Raises InvalidRequest, SpendRefused,
         QueueFull, QueueUnavailable or UnknownAccount, each with a message for the user."""
         resolved = request.resolved()
@@ -56,7 +56,7 @@ class Submitter:
         job = Job(request=resolved, requester=requester, account=account, priority=priority, max_anlas=allowed)
         if job_id is not None:  # the chat layer names the job first, to register its status message
             job = job.model_copy(update={"id": job_id})
-        job = await self.queue.submit(job)
+        job = await self.queue.submit(job, max_waiting=max_waiting)
         try:
             await self.waker.wake(account)
         except Exception as exc:  # the sweeper wakes lanes with waiting jobs anyway
