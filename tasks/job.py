@@ -11,8 +11,9 @@ import secrets
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from naibot.logs import redact
 from novelai.request import GenerationRequest
 
 MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 0, 10, 5
@@ -69,6 +70,13 @@ class JobError(BaseModel):
     kind: str
     message: str
     retryable: bool = False
+
+    @field_validator("message")
+    @classmethod
+    def _no_secrets(cls, value: str) -> str:
+        """Messages quote NovelAI's answers and exceptions, which may echo a token; this one is
+        stored in Redis, sent on the event stream and shown in chats, so redact it once here."""
+        return redact(value)
 
 
 class Job(BaseModel):
