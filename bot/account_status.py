@@ -15,13 +15,16 @@ from novelai.client import AccountStatus
 from novelai.factory import account_store, default_account
 
 
-async def resolve_account(settings: Settings, name: str) -> Account | None:
-    """A named account from the store, or the deployment default from the environment."""
+async def resolve_account(settings: Settings, name: str, store: AccountStore | None = None) -> Account | None:
+    """A named account from the store, or the deployment default from the environment.
+
+    A long-running caller passes its own ``store`` (one connection pool for the process).
+    """
     if name == DEFAULT_ACCOUNT_NAME:
         account = default_account(settings)
         if account is not None:
             return account
-    return await account_store(settings).get(name)
+    return await (store or account_store(settings)).get(name)
 
 
 async def account_names(settings: Settings, store: AccountStore | None) -> list[str]:
