@@ -116,9 +116,13 @@ function renderRecent(recent) {
       const link = el("a", { target: "_blank", rel: "noopener noreferrer" }, img);
       if (url) link.href = url;
       figure = el("figure", { class: "thumb", "data-job": job.id }, link,
-        el("figcaption", {}, el("span", { class: "platform", text: job.owner.platform }), job.owner.name));
+        el("figcaption", {},
+          el("div", { class: "who" }, el("span", { class: "platform", text: job.owner.platform }), job.owner.name,
+            el("span", { class: "ago" })),
+          el("div", { class: "what", text: job.prompt })));
       figure.title = job.prompt;
     }
+    figure.querySelector(".ago").textContent = duration(job.finished_seconds_ago) + " ago";
     return figure;
   }));
 }
@@ -144,6 +148,7 @@ async function poll() {
     renderAccounts(state.accounts);
     renderRecent(state.recent);
     lastSuccess = Date.now();
+    tick();
     document.getElementById("error").hidden = true;
   } catch (err) {
     showError("Could not refresh (" + err.message + "); showing the last known state, retrying…");
@@ -153,7 +158,9 @@ async function poll() {
 
 function tick() {
   const node = document.getElementById("updated");
-  if (lastSuccess !== null) node.textContent = "updated " + duration((Date.now() - lastSuccess) / 1000) + " ago";
+  if (lastSuccess === null) return;
+  const age = (Date.now() - lastSuccess) / 1000;
+  node.textContent = age < 1 ? "updated just now" : "updated " + duration(age) + " ago";
 }
 
 document.addEventListener("DOMContentLoaded", () => {

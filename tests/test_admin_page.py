@@ -357,3 +357,19 @@ async def test_browser_page_shows_the_queue_and_updates_itself_as_jobs_finish(si
     await page.locator("#lanes .empty").wait_for(timeout=DOM_TIMEOUT_MS)
     assert await page.locator("#error").is_hidden()
     assert "updated" in await page.locator("#updated").inner_text()
+
+
+@pytest.mark.xdist_group("workers")
+@pytest.mark.timeout(BROWSER_TEST_TIMEOUT)
+async def test_browser_shows_an_error_banner_while_the_state_cannot_be_fetched(site: Site, browser_page: Any
+                                                                               ) -> None:
+    page = browser_page
+    await log_in(page, site.url)
+    await page.wait_for_function("document.getElementById('updated').textContent.startsWith('updated')",
+                                 timeout=DOM_TIMEOUT_MS)
+    await page.route("**/admin/state", lambda route: route.abort())
+    banner = page.locator("#error")
+    await banner.wait_for(state="visible", timeout=DOM_TIMEOUT_MS)
+    assert "Could not refresh" in await banner.inner_text()
+    await page.unroute("**/admin/state")
+    await banner.wait_for(state="hidden", timeout=DOM_TIMEOUT_MS)
