@@ -23,6 +23,7 @@ import uvicorn
 from PIL import Image
 from pydantic import SecretStr
 
+from bot import admin_state
 from bot.api_auth import ADMIN_COOKIE
 from bot.http_api import create_app
 from naibot.settings import ApiKeySettings, ApiSettings, Settings
@@ -216,6 +217,16 @@ async def test_state_lists_waiting_jobs_with_position_owner_priority_and_age(sit
     assert waiting[0]["prompt"] == "first in line"
     assert all(0 <= j["age_seconds"] < 60 for j in waiting)
     assert lanes[0]["depth"] == 2 and lanes[0]["more"] == 0
+
+
+async def test_state_lists_a_bounded_number_of_waiting_jobs_per_lane_and_counts_the_rest(site: Site) -> None:
+    shown = admin_state.WAITING_PER_LANE
+    for i in range(shown + 5):
+        await submit(site.services, f"job {i}", "Many")
+    lane = (await state(site))["lanes"][0]
+    assert len(lane["waiting"]) == shown
+    assert [j["position"] for j in lane["waiting"]] == list(range(1, shown + 1))
+    assert (lane["depth"], lane["more"]) == (shown + 5, 5)
 
 
 async def test_state_shows_running_jobs_with_their_latest_progress(site: Site, busy_queue) -> None:
