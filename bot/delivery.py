@@ -174,14 +174,16 @@ class Delivery:
         job = await self.queue.get(job_id)
         if entry is None or job is None or entry.delivered or entry.retired:
             return 0
+        # Results made on a shared account say whose account paid.
+        paid_by = str(job.requester.reply.get("paid_by") or "") or None
         pictures = [
             Picture(png=await asyncio.to_thread(self.storage.get, image.key),
-                    caption=caption(job, entry.language, image_index=i), filename=f"{job.id}-{i}.png")
+                    caption=caption(job, entry.language, image_index=i, paid_by=paid_by), filename=f"{job.id}-{i}.png")
             for i, image in enumerate(job.images)
         ]
         buttons = status_buttons(job, entry.language)
         reply_to = None if entry.message_gone else entry.message_id
-        summary = caption(job, entry.language)
+        summary = caption(job, entry.language, paid_by=paid_by)
         try:
             await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to, summary=summary)
         except MessageGone:  # the message we replied to is gone: post without replying

@@ -21,7 +21,7 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.chat import Button, ChatRef, parse_button_data
+from bot.chat import Button, ChatRef, Reply, parse_button_data
 from bot.commands import ChatContext, CommandService
 from bot.discord_sender import JOB_BUTTON_TEMPLATE, DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.i18n import t
@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 _WXH = re.compile(r"^\d{2,4}\s*[x×*]\s*\d{2,4}$")
 MODEL_CHOICES = [app_commands.Choice(name=info.label, value=model_id) for model_id, info in MODELS.items()][:25]
+# `/group <action>`: the words AccountCommands.group() reads for each choice (``bind`` opens a modal).
+GROUP_ACTIONS = {"status": "status", "bind": "account bind", "lend": "account lend", "unbind": "unbind",
+                 "quota": "quota", "priority": "priority", "pause": "pause", "resume": "resume",
+                 "prefer": "prefer", "default": "default", "channels": "channels"}
+ADMIN_ACTIONS = ("ban", "unban", "queue")
+# Modal custom ids carry the user: discord.py keys open modals by custom id alone, so two people
+# logging in at once must not share one.
+LOGIN_MODAL, BIND_MODAL = "naibot-login", "naibot-bind"
 
 
 def discord_limits(channel_per_5s: int, global_per_second: int) -> Limits:
@@ -98,6 +106,34 @@ class InteractionAnswerer:
                 await mapped(self.interaction.response.send_message(text, ephemeral=True))
             else:
                 await mapped(self.interaction.followup.send(text, ephemeral=True))
+
+
+class LoginModal(discord.ui.Modal):
+    """Credentials where only the person and the bot see them: a token, or an email and a password.
+
+    Discord cannot mask a text input, so the placeholders say who sees it; nothing typed here ever
+    appears in a message (answers are ephemeral and never repeat the input)."""
+
+    def __init__(self, bot: DiscordBot, lang: str, *, user_id: int, target: str, target_name: str) -> None:
+        personal = target == "personal"
+        super().__init__(title=t(lang, "dc.login.title" if personal else "dc.login.bind_title")[:45],
+                         custom_id=f"{LOGIN_MODAL if personal else BIND_MODAL}:{user_id}", timeout=600)
+        self.bot, self.target, self.target_name = bot, target, target_name
+        private = t(lang, "dc.login.private")
+        self.token: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="token", required=False, max_length=400, placeholder=private)
+        self.email: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="email", required=False, max_length=320, placeholder="name@example.com")
+        self.password: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="password", required=False, max_length=200, style=discord.TextStyle.short,
+            placeholder=private)
+        for key, field in (("dc.login.token", self.token), ("dc.login.email", self.email),
+                           ("dc.login.password", self.password)):
+            self.add_item(discord.ui.Label(text=t(lang, key)[:45], component=field))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await self.bot.on_login_submit(interaction, self.target, self.target_name, token=self.token.value,
+                                       email=self.email.value, password=self.password.value)
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_BUTTON_TEMPLATE):
@@ -218,7 +254,19 @@ class DiscordBot:
             chat=ChatRef(str(interaction.channel_id), group=in_guild),
             answerer=InteractionAnswerer(interaction, self.tokens), language_code=str(interaction.locale),
             age_restricted=nsfw,
+            group_id=str(interaction.guild_id) if in_guild else None,
+            group_title=interaction.guild.name if interaction.guild is not None else "",
+            is_admin=self.admin_check(interaction),
+            private=None,  # ephemeral answers are private already
+            role_max_priority=self.role_max_priority(user),
         )
+
+    def role_max_priority(self, user: discord.User | discord.Member) -> int | None:
+        """The highest priority ``discord.role_priorities`` grants one of the member's roles."""
+        if not isinstance(user, discord.Member):
+            return None
+        priorities = self.settings.discord.role_priorities
+        return max((priorities[role.id] for role in user.roles if role.id in priorities), default=None)
 
     def admin_check(self, interaction: discord.Interaction):  # type: ignore[no-untyped-def]
         async def check() -> bool:
@@ -289,7 +337,33 @@ class DiscordBot:
         async def help_command(interaction: discord.Interaction) -> None:
             await bot._service().help(bot.context(interaction))
 
-        for command in (generate, queue, status, cancel, settings, help_command):
+        @app_commands.command(name="login", description=_text("menu.login"))
+        async def login(interaction: discord.Interaction) -> None:
+            await bot.on_login(interaction)
+
+        @app_commands.command(name="logout", description=_text("menu.logout"))
+        async def logout(interaction: discord.Interaction) -> None:
+            await bot._service().accounts.logout(bot.context(interaction))
+
+        @app_commands.command(name="account", description=_text("menu.account"))
+        async def account(interaction: discord.Interaction) -> None:
+            await bot._service().accounts.account(bot.context(interaction))
+
+        @app_commands.command(name="group", description=_text("menu.group"))
+        @app_commands.describe(action=_text("dc.opt.group_action"), args=_text("dc.opt.group_args"))
+        @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in GROUP_ACTIONS])
+        async def group(interaction: discord.Interaction, action: str = "status", args: str | None = None) -> None:
+            await bot.on_group(interaction, action, args or "")
+
+        @app_commands.command(name="admin", description=_text("menu.admin"))
+        @app_commands.describe(action=_text("dc.opt.admin_action"), user=_text("dc.opt.admin_user"))
+        @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in ADMIN_ACTIONS])
+        async def admin(interaction: discord.Interaction, action: str, user: discord.User | None = None) -> None:
+            text = f"{action} {PLATFORM}:{user.id}" if user is not None else action
+            await bot._service().accounts.admin(bot.context(interaction), text)
+
+        for command in (generate, queue, status, cancel, settings, help_command, login, logout, account, group,
+                        admin):
             self.tree.add_command(command)
 
     def _service(self) -> CommandService:
@@ -306,6 +380,60 @@ class DiscordBot:
             await ctx.answerer.reply(error_text(exc, lang), private=True)
             return
         await self._service().generate_options(ctx, options)
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    async def on_login(self, interaction: discord.Interaction) -> None:
+        """`/login`: a modal, so the credentials never sit in a message anyone else could read."""
+        service = self._service()
+        ctx = self.context(interaction)
+        if await service.refused_banned(ctx):
+            return
+        lang = await service.language(ctx)
+        await mapped(interaction.response.send_modal(
+            LoginModal(self, lang, user_id=interaction.user.id, target="personal", target_name="")))
+
+    async def on_group(self, interaction: discord.Interaction, action: str, args: str) -> None:
+        service = self._service()
+        ctx = self.context(interaction)
+        words = GROUP_ACTIONS.get(action)
+        if words is None:
+            await service.accounts.group(ctx, f"{action} {args}".strip())  # answered with the usage
+            return
+        if action != "bind":
+            await service.accounts.group(ctx, f"{words} {args}".strip())
+            return
+        # Binding: the same checks as every admin action, then the credentials in a modal.
+        if await service.refused_banned(ctx):
+            return
+        lang = await service.language(ctx)
+        if not ctx.chat.group or ctx.group_key is None:
+            await service.answer(ctx, Reply(t(lang, "group.only_in_groups"), private=True))
+            return
+        if not (await ctx.admin() or service.deployment_admin(ctx)):
+            await service.answer(ctx, Reply(t(lang, "group.admins_only"), private=True))
+            return
+        await service.accounts.start_group_binding(ctx)
+        await mapped(interaction.response.send_modal(
+            LoginModal(self, lang, user_id=interaction.user.id, target=ctx.group_key, target_name=ctx.group_title)))
+
+    async def on_login_submit(self, interaction: discord.Interaction, target: str, target_name: str, *,
+                              token: str, email: str, password: str) -> None:
+        service = self._service()
+        ctx = self.context(interaction)
+        token, email = token.strip(), email.strip()
+        register_secret(token)
+        register_secret(password)
+        if not token and not (email and password):
+            lang = await service.language(ctx)
+            await ctx.answerer.reply(t(lang, "dc.login.empty"), private=True)
+            return
+        # Checking with NovelAI may take longer than Discord's 3 s: "thinking…", visible to them only.
+        await mapped(interaction.response.defer(ephemeral=True, thinking=True))
+        if token:
+            await service.accounts.finish_login(ctx, target, target_name, token=token)
+        else:
+            await service.accounts.finish_login(ctx, target, target_name, email=email, password=password)
 
     async def on_button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
         if parse_button_data(f"{action}:{job_id}") is None:

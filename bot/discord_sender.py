@@ -27,7 +27,7 @@ EMBED_LIMIT = 4096
 CONTENT_LIMIT = 2000
 # Discord error codes that mean "this message is gone" and "we cannot reach this channel".
 _MESSAGE_GONE = {10008}
-_CHANNEL_GONE = {10003, 50001, 50013}
+_CHANNEL_GONE = {10003, 50001, 50007, 50013}
 JOB_BUTTON_TEMPLATE = r"(?P<action>cancel|again|png):(?P<job>[a-z0-9]{6,16})"
 
 
@@ -151,6 +151,15 @@ class DiscordSender:
         message = self._channel(chat).get_partial_message(int(message_id))
         await mapped(message.edit(content=text[:CONTENT_LIMIT], view=view))
         return 1
+
+    async def send_private(self, user_id: str, text: str) -> str:
+        """A DM; ChatUnavailable when the person does not take DMs from the bot (403 50007)."""
+        try:
+            channel = await mapped(self.client.create_dm(discord.Object(id=int(user_id))))
+            message = await mapped(channel.send(content=text[:CONTENT_LIMIT]))
+        except discord.HTTPException as exc:  # e.g. 400 50033: not a user the bot can reach
+            raise ChatUnavailable(str(exc)) from exc
+        return str(message.id)
 
     def pictures_cost(self, count: int) -> int:
         return -(-count // MAX_ATTACHMENTS)

@@ -150,6 +150,16 @@ EN: dict[str, str] = {
     "menu.group": "Group account, quotas and pause (admins)",
     "dc.opt.group_action": "What to do",
     "dc.opt.admin_action": "What to do",
+    "dc.opt.group_args": "Details, e.g. images:5 anlas:0 until:2026-12-31 (lend), images:20 cooldown:30 (quota)",
+    "dc.opt.admin_user": "The user to ban or unban",
+    "menu.admin": "Ban, unban, every lane (bot admins)",
+    "dc.login.title": "Log in to NovelAI",
+    "dc.login.bind_title": "NovelAI account for this server",
+    "dc.login.token": "Persistent API token (pst-…)",
+    "dc.login.email": "Or: email",
+    "dc.login.password": "And password",
+    "dc.login.private": "Only you and the bot see this (stored only encrypted)",
+    "dc.login.empty": "Give either a persistent API token (pst-…) or both email and password. Nothing was stored.",
 }
 
 ZH: dict[str, str] = {
@@ -269,4 +279,14 @@ ZH: dict[str, str] = {
     "menu.group": "群账号、额度和暂停（管理员）",
     "dc.opt.group_action": "要做什么",
     "dc.opt.admin_action": "要做什么",
+    "dc.opt.group_args": "详细参数，如 images:5 anlas:0 until:2026-12-31（出借）、images:20 cooldown:30（额度）",
+    "dc.opt.admin_user": "要封禁或解封的用户",
+    "menu.admin": "封禁、解封、查看所有通道（机器人管理员）",
+    "dc.login.title": "登录 NovelAI",
+    "dc.login.bind_title": "本服务器的 NovelAI 账号",
+    "dc.login.token": "永久 API 令牌（pst-…）",
+    "dc.login.email": "或：邮箱",
+    "dc.login.password": "以及密码",
+    "dc.login.private": "只有你和机器人能看到（仅加密保存）",
+    "dc.login.empty": "请填写永久 API 令牌（pst-…），或同时填写邮箱和密码。什么都没有保存。",
 }

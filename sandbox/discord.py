@@ -163,6 +163,41 @@ class DiscordSandbox(ObservedServer):
         """The bot's guild permissions from now on (e.g. without SEND_MESSAGES to see 403 50013)."""
         self._mutate(lambda: self._world.set_bot_permissions(guild_id, permissions))
 
+    def add_role(self, guild_id: int, name: str, *, permissions: int = 0) -> int:
+        """A new role in a guild (a bot already connected gets GUILD_ROLE_CREATE); returns its id."""
+
+        def apply() -> int:
+            role = self._world.add_role(guild_id, name, permissions)
+            self._gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role.to_api()},
+                                   guild_id=guild_id, intent=GUILDS)
+            return role.id
+
+        return self._mutate(apply)
+
+    def give_role(self, guild_id: int, user: DiscordUser, role_id: int) -> None:
+        """A member gets a role (GUILD_MEMBER_UPDATE to bots with the members intent; interactions carry it
+        in ``member.roles`` either way)."""
+
+        def apply() -> None:
+            self._world.give_role(guild_id, user.id, role_id)
+            guild = self._world.guild(guild_id)
+            member = {**self._world.member_json(guild, user.id), "guild_id": str(guild_id)}
+            self._gateway.dispatch("GUILD_MEMBER_UPDATE", member, guild_id=guild_id, intent=GUILD_MEMBERS)
+
+        self._mutate(apply)
+
+    def close_dms(self, user: DiscordUser, closed: bool = True) -> None:
+        """Whether a user refuses DMs from the bot (privacy settings): sending then fails with 403 50007."""
+
+        def apply() -> None:
+            self._world.users.setdefault(user.id, user)
+            if closed:
+                self._world.closed_dms.add(user.id)
+            else:
+                self._world.closed_dms.discard(user.id)
+
+        self._mutate(apply)
+
     def reset(self) -> None:
         """Forget messages, files, interactions, calls, statistics and rate-limit history (between demo
         runs or benchmark rounds); guilds, members, commands, limits and gateway sessions stay."""
@@ -265,6 +300,17 @@ class DiscordSandbox(ObservedServer):
     def messages(self, channel_id: int) -> list[StoredMessage]:
         """Snapshots of a channel's messages (ephemeral and deleted ones included and flagged), oldest first."""
         return self._read(lambda: [copy.deepcopy(m) for m in self._world.messages.get(channel_id, {}).values()])
+
+    def dms(self, user_id: int) -> list[StoredMessage]:
+        """Snapshots of the messages the bot sent a user by DM, oldest first (none if it never opened one)."""
+
+        def read() -> list[StoredMessage]:
+            channel_id = self._world.dm_of_user.get(user_id)
+            if channel_id is None:
+                return []
+            return [copy.deepcopy(m) for m in self._world.messages.get(channel_id, {}).values()]
+
+        return self._read(read)
 
     def attachment_bytes(self, attachment_id: int | str) -> bytes:
         def read() -> bytes:

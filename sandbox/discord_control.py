@@ -32,6 +32,10 @@ class ControlAPI:
             web.post("/_sandbox/guilds", self.add_guild),
             web.post("/_sandbox/guilds/{guild_id}/members", self.add_member),
             web.post("/_sandbox/guilds/{guild_id}/bot-permissions", self.bot_permissions),
+            web.post("/_sandbox/guilds/{guild_id}/roles", self.add_role),
+            web.post("/_sandbox/guilds/{guild_id}/members/{user_id}/roles", self.give_role),
+            web.get("/_sandbox/users/{user_id}/dms", self.dms),
+            web.post("/_sandbox/users/{user_id}/dms/closed", self.close_dms),
             web.get("/_sandbox/commands", self.commands),
             web.post("/_sandbox/interactions/slash", self.slash),
             web.post("/_sandbox/interactions/autocomplete", self.autocomplete),
@@ -71,6 +75,32 @@ class ControlAPI:
         body = await json_body(request)
         _act(lambda: self._sandbox.set_bot_permissions(_int(request, "guild_id"), int(body["permissions"])))
         return json_response({"permissions": str(body["permissions"])})
+
+    async def add_role(self, request: web.Request) -> web.Response:
+        """``{name, permissions?}`` -> ``{role_id}``"""
+        body = await json_body(request)
+        role_id = _act(lambda: self._sandbox.add_role(_int(request, "guild_id"), str(body["name"]),
+                                                      permissions=int(body.get("permissions", 0))))
+        return json_response({"role_id": str(role_id)}, status=201)
+
+    async def give_role(self, request: web.Request) -> web.Response:
+        """``{role_id}``: the member gets the role."""
+        body = await json_body(request)
+        user_id = _int(request, "user_id")
+        _act(lambda: self._sandbox.give_role(_int(request, "guild_id"), DiscordUser(user_id, f"user{user_id}"),
+                                             int(body["role_id"])))
+        return json_response({"role_id": str(body["role_id"])})
+
+    async def dms(self, request: web.Request) -> web.Response:
+        return json_response([message.to_json() for message in self._sandbox.dms(_int(request, "user_id"))])
+
+    async def close_dms(self, request: web.Request) -> web.Response:
+        """``{closed: bool}`` (default true): whether the user refuses DMs from the bot."""
+        body = await json_body(request, optional=True)
+        user_id = _int(request, "user_id")
+        closed = bool(body.get("closed", True))
+        self._sandbox.close_dms(DiscordUser(user_id, f"user{user_id}"), closed)
+        return json_response({"closed": closed})
 
     async def commands(self, request: web.Request) -> web.Response:
         guild_id = request.query.get("guild_id")

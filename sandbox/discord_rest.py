@@ -26,6 +26,7 @@ from sandbox.discord_state import (
     Call,
     RateLimits,
     StoredMessage,
+    cannot_message_user,
     invalid_form,
     missing_access,
     missing_permissions,
@@ -113,6 +114,7 @@ class RestAPI:
             Route("GET", "/gateway", self.gateway, "none"),
             Route("GET", "/gateway/bot", self.gateway_bot, "bot"),
             Route("GET", "/users/@me", self.me, "bot"),
+            Route("POST", "/users/@me/channels", self.open_dm, "bot"),
             Route("GET", "/oauth2/applications/@me", self.application, "bot"),
             Route("GET", "/applications/@me", self.application, "bot"),
             Route("GET", "/applications/{application_id}/commands", self.commands, "bot"),
@@ -258,8 +260,27 @@ class RestAPI:
 
     # -- channels and messages ---------------------------------------------------------------
 
+    def open_dm(self, request: ApiRequest) -> Any:
+        """Create DM: ``{"recipient_id"}`` -> the DM channel (the same one on every call). Discord accepts
+        this even for users who do not take DMs; sending is what fails (403 50007)."""
+        recipient = request.object_body().get("recipient_id")
+        if recipient is None or not str(recipient).isdigit():
+            raise invalid_form("recipient_id", "BASE_TYPE_REQUIRED", "This field is required")
+        return self._world.dm_channel_json(self._world.open_dm(int(recipient)))
+
     def channel(self, request: ApiRequest) -> Any:
+        dm = self._world.dm_channels.get(request.int_param("channel_id"))
+        if dm is not None:
+            return self._world.dm_channel_json(dm)
         return self._world.channel_json(self._world.bot_channel(request.int_param("channel_id")))
+
+    def _create_dm_message(self, channel_id: int, request: ApiRequest) -> Any:
+        dm = self._world.dm_channels[channel_id]
+        if dm.user_id in self._world.closed_dms:
+            raise cannot_message_user()
+        message = self._composer.create(channel_id=dm.id, guild_id=None, author_id=self._world.bot.id,
+                                        payload=request.object_body(), uploads=request.uploads)
+        return self._world.message_json(message)
 
     def history(self, request: ApiRequest) -> Any:
         channel = self._world.bot_channel(request.int_param("channel_id"), READ_MESSAGE_HISTORY)
@@ -272,6 +293,8 @@ class RestAPI:
         return [self._world.message_json(m) for m in listed[:limit]]
 
     def create_message(self, request: ApiRequest) -> Any:
+        if request.int_param("channel_id") in self._world.dm_channels:
+            return self._create_dm_message(request.int_param("channel_id"), request)
         needed = SEND_MESSAGES | (ATTACH_FILES if request.uploads else 0)
         channel = self._world.bot_channel(request.int_param("channel_id"), needed)
         payload = request.object_body()

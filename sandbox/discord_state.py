@@ -86,6 +86,11 @@ def missing_permissions() -> ApiError:
     return ApiError(403, "Missing Permissions", 50013)
 
 
+def cannot_message_user() -> ApiError:
+    """A DM to a user who does not accept them (privacy settings, no shared server, blocked the bot)."""
+    return ApiError(403, "Cannot send messages to this user", 50007)
+
+
 def not_author() -> ApiError:
     return ApiError(403, "Cannot edit a message authored by another user", 50005)
 

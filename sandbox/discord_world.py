@@ -10,6 +10,7 @@ from typing import Any
 
 from sandbox.discord_state import (
     APPLICATION_COMMAND,
+    ApiError,
     DiscordUser,
     Snowflakes,
     StoredInteraction,
@@ -41,6 +42,7 @@ EVERYONE_PERMISSIONS = (1 << 0) | (1 << 6) | VIEW_CHANNEL | SEND_MESSAGES | EMBE
 BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY \
     | (1 << 6) | (1 << 18) | (1 << 38) | USE_APPLICATION_COMMANDS
 TEXT_CHANNEL = 0
+DM_CHANNEL = 1
 
 
 @dataclass
@@ -71,6 +73,14 @@ class Channel:
     name: str
     nsfw: bool
     position: int
+
+
+@dataclass
+class DMChannel:
+    """The private channel between the bot and one user (Discord: type 1, one recipient)."""
+
+    id: int
+    user_id: int
 
 
 @dataclass
@@ -137,6 +147,10 @@ class World:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.interactions: dict[str, StoredInteraction] = {}
         self.interactions_by_token: dict[str, StoredInteraction] = {}
+        # DM channels by id, the DM channel of each user, and users who do not accept DMs from the bot.
+        self.dm_channels: dict[int, DMChannel] = {}
+        self.dm_of_user: dict[int, int] = {}
+        self.closed_dms: set[int] = set()
 
     # -- shaping the world -----------------------------------------------------------------
 
@@ -176,6 +190,34 @@ class World:
 
     def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
         self.guild(guild_id).bot_permissions = permissions
+
+    def add_role(self, guild_id: int, name: str, permissions: int = 0) -> Role:
+        guild = self.guild(guild_id)
+        role = Role(self.snowflakes.next(), name, permissions, len(guild.roles))
+        guild.roles[role.id] = role
+        return role
+
+    def give_role(self, guild_id: int, user_id: int, role_id: int) -> Member:
+        guild = self.guild(guild_id)
+        if role_id not in guild.roles:
+            raise ValueError(f"guild {guild_id} has no role {role_id}")
+        member = self.member(guild_id, user_id)
+        if role_id not in member.roles:
+            member.roles.append(role_id)
+        return member
+
+    def open_dm(self, user_id: int) -> DMChannel:
+        """The DM channel with a user, created on first use (Discord returns the same one every time)."""
+        if user_id == self.bot.id or user_id not in self.users:
+            raise ApiError(400, "Invalid Recipient(s)", 50033)
+        channel_id = self.dm_of_user.get(user_id)
+        if channel_id is None:
+            channel = DMChannel(self.snowflakes.next(), user_id)
+            self.dm_channels[channel.id] = channel
+            self.dm_of_user[user_id] = channel.id
+            self.messages[channel.id] = {}
+            return channel
+        return self.dm_channels[channel_id]
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -263,6 +305,11 @@ class World:
         if permissions:
             data["permissions"] = str(guild.permissions(user_id))
         return data
+
+    def dm_channel_json(self, channel: DMChannel) -> dict[str, Any]:
+        last = max(self.messages.get(channel.id, {}), default=None)
+        return {"id": str(channel.id), "type": DM_CHANNEL, "last_message_id": None if last is None else str(last),
+                "flags": 0, "recipients": [self.user_json(channel.user_id)]}
 
     def channel_json(self, channel: Channel) -> dict[str, Any]:
         return {"id": str(channel.id), "type": TEXT_CHANNEL, "guild_id": str(channel.guild_id), "name": channel.name,

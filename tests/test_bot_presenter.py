@@ -160,6 +160,16 @@ ACCOUNT_CALLER_PARAMS: dict[str, set[str]] = {
     "menu.group": set(),
     "dc.opt.group_action": set(),
     "dc.opt.admin_action": set(),
+    "dc.opt.group_args": set(),
+    "dc.opt.admin_user": set(),
+    "menu.admin": set(),
+    "dc.login.title": set(),
+    "dc.login.bind_title": set(),
+    "dc.login.token": set(),
+    "dc.login.email": set(),
+    "dc.login.password": set(),
+    "dc.login.private": set(),
+    "dc.login.empty": set(),
 }
 
 CALLER_PARAMS: dict[str, set[str]] = {
