@@ -276,7 +276,7 @@ class AccountCommands:
     async def _default_cost(self, ctx: ChatContext, account_name: str) -> int | None:
         """What the person's usual `/generate` (their saved defaults) costs on that account."""
         try:
-            request, _ = await self.service.build_request(ctx, GenerateOptions(prompt="1girl"))
+            request, _ = await self.service.build_request(ctx, GenerateOptions(prompt="1girl", fields={}))
             account = await self.policy.directory.get(account_name)
             subscription = await self.policy.subscriptions.get(account) if account else None
             return would_spend(request, subscription).cost

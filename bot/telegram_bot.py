@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.chat import ChatRef, parse_button_data
-from bot.commands import ChatContext, CommandService, PacedAnswerer
+from bot.commands import AdminCheck, ChatContext, CommandService, PacedAnswerer
 from bot.i18n import LANGUAGES, t
 from bot.pacer import Pacer, telegram_limits
 from bot.runtime import ChatRuntime
@@ -30,7 +31,10 @@ PLATFORM = "telegram"
 GENERATE_ALIASES = ("generate", "gen", "g")
 # The command menu: (command, i18n key of its one-line description).
 MENU = (("generate", "menu.generate"), ("queue", "menu.queue"), ("status", "menu.status"),
-        ("cancel", "menu.cancel"), ("settings", "menu.settings"), ("help", "menu.help"))
+        ("cancel", "menu.cancel"), ("settings", "menu.settings"), ("account", "menu.account"),
+        ("login", "menu.login"), ("logout", "menu.logout"), ("group", "menu.group"), ("help", "menu.help"))
+# How long a "is this person an admin of this group" answer is reused (getChatMember costs a call).
+ADMIN_CACHE_SECONDS = 60.0
 # Updates handled at once; more wait their turn (each may hold a Redis connection meanwhile).
 CONCURRENT_UPDATES = 32
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
@@ -43,15 +47,20 @@ def command_text(update: Update) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def context_of(update: Update, pacer: Pacer, sender: TelegramSender) -> ChatContext:
+def context_of(update: Update, pacer: Pacer, sender: TelegramSender, is_admin: AdminCheck | None = None
+               ) -> ChatContext:
     """The platform-free context of an update; answers reply to the message that asked."""
     user, chat, message = update.effective_user, update.effective_chat, update.effective_message
     assert user is not None and chat is not None
-    ref = ChatRef(str(chat.id), chat.type in (ChatType.GROUP, ChatType.SUPERGROUP))
+    group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+    ref = ChatRef(str(chat.id), group)
     reply_to = str(message.message_id) if message is not None else None
+    private_chat = ChatRef(str(user.id), False)
     return ChatContext(
         platform=PLATFORM, user_id=str(user.id), display_name=user.full_name or user.username or str(user.id),
         chat=ref, answerer=PacedAnswerer(pacer, sender, ref, reply_to), language_code=user.language_code,
+        group_id=str(chat.id) if group else None, group_title=chat.title or "" if group else "",
+        is_admin=is_admin, private=PacedAnswerer(pacer, sender, private_chat),
     )
 
 
@@ -71,6 +80,7 @@ class TelegramBot:
         )
         self.runtime: ChatRuntime | None = None
         self.commands: CommandService | None = None
+        self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
         self._install_handlers()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -141,23 +151,83 @@ class TelegramBot:
         app.add_handler(CommandHandler("status", self._status))
         app.add_handler(CommandHandler("cancel", self._cancel))
         app.add_handler(CommandHandler("settings", self._settings))
+        app.add_handler(CommandHandler("login", self._login))
+        app.add_handler(CommandHandler("cancel_login", self._cancel_login))
+        app.add_handler(CommandHandler("logout", self._logout))
+        app.add_handler(CommandHandler("account", self._account))
+        app.add_handler(CommandHandler("group", self._group))
+        app.add_handler(CommandHandler("admin", self._admin))
+        # Plain private messages: the steps of a login conversation.
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self._private_text))
         app.add_handler(CallbackQueryHandler(self._button))
         app.add_error_handler(self._error)
 
     def _context(self, update: Update) -> ChatContext:
-        return context_of(update, self.pacer, self.sender)
+        return context_of(update, self.pacer, self.sender, self._admin_check(update))
 
-    def _admin_check(self, update: Update):  # type: ignore[no-untyped-def]
+    def _admin_check(self, update: Update) -> AdminCheck:
         async def check() -> bool:
             chat, user = update.effective_chat, update.effective_user
             if chat is None or user is None:
                 return False
+            cached = self._admins.get((chat.id, user.id))
+            if cached is not None and time.monotonic() - cached[0] < ADMIN_CACHE_SECONDS:
+                return cached[1]
             try:
                 member = await self.application.bot.get_chat_member(chat.id, user.id)
             except TelegramError:
                 return False
-            return member.status in _ADMIN_STATUSES
+            admin = member.status in _ADMIN_STATUSES
+            self._admins[(chat.id, user.id)] = (time.monotonic(), admin)
+            return admin
         return check
+
+    async def _delete(self, update: Update) -> bool:
+        """Delete the message that asked (it holds a secret); False if Telegram would not let us."""
+        message = update.effective_message
+        if message is None:
+            return False
+        try:
+            return bool(await self.application.bot.delete_message(message.chat_id, message.message_id))
+        except TelegramError as exc:
+            log.info("could not delete a message holding credentials: %s", type(exc).__name__)
+            return False
+
+    async def _login(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        args = command_text(update)
+        # Whatever follows /login may be a token or a password: gone from the chat before anything else.
+        deleted = await self._delete(update) if args.strip() else False
+        await self.commands.accounts.login(self._context(update), args, deleted=deleted)
+
+    async def _private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        ctx = self._context(update)
+        if await self.commands.accounts.logins.conversation(ctx.user_key) is None:
+            return  # ordinary chatter: not ours to answer
+        await self._delete(update)
+        text = update.effective_message.text or "" if update.effective_message else ""
+        await self.commands.accounts.login_text(ctx, text)
+
+    async def _cancel_login(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.cancel_login(self._context(update))
+
+    async def _logout(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.logout(self._context(update))
+
+    async def _account(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.account(self._context(update))
+
+    async def _group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.group(self._context(update), command_text(update))
+
+    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.admin(self._context(update), command_text(update))
 
     async def _generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
