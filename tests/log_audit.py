@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 AUDIT_DIR_ENV = "NAIBOT_TEST_LOG_DIR"
 AUDIT_DIR = Path(os.environ.get(AUDIT_DIR_ENV) or ROOT / ".test-logs").resolve()
 AUDIT_TESTS = Path(__file__).resolve().parent / "audit"
-# What production runs at by default; the audit sees at least that much.
-AUDIT_LEVEL = logging.INFO
+# What production runs at by default; the audit sees at least that much (DEBUG for a stricter look).
+AUDIT_LEVEL = logging.getLevelNamesMapping().get(os.environ.get("NAIBOT_TEST_LOG_LEVEL", "INFO").upper(), logging.INFO)
 # Files that subprocesses write under tmp_path and that are logs (or a process's captured output).
 SUBPROCESS_LOG_GLOBS = ("*.log", "*.out", "*.err")
 SECRETS_SUFFIX = ".secrets"
@@ -99,9 +99,11 @@ def collect_subprocess_logs(base: Path, into: Path, worker: str) -> int:
     copied = 0
     for pattern in SUBPROCESS_LOG_GLOBS:
         for path in sorted(base.rglob(pattern)):
-            if not path.is_file():
+            relative = path.relative_to(base)
+            # Under xdist the controller's base holds each worker's (popen-gwN); they copy their own.
+            if not path.is_file() or relative.parts[0].startswith("popen-gw"):
                 continue
-            flat = "-".join(path.relative_to(base).parts).removesuffix(".log")
+            flat = "-".join(relative.parts).removesuffix(".log")
             shutil.copyfile(path, into / f"subprocess-{worker}-{os.getpid()}-{flat}.log")
             copied += 1
     return copied
