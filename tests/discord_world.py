@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest_asyncio
 
@@ -55,6 +56,38 @@ class DiscordWorld:
         response = self.discord.interaction_response(interaction_id)
         assert response is not None
         return response
+
+    def command(self, user: DiscordUser, name: str, channel: int = SFW, **options: object) -> str:
+        return self.discord.slash_command(GUILD, channel, user, name, dict(options))
+
+    async def answer(self, interaction_id: str, timeout: float = 10) -> StoredMessage:
+        """The interaction's answer once it has content (a deferred "thinking" answer, once filled in)."""
+        def ready() -> bool:
+            message = self.discord.interaction_response(interaction_id)
+            return message is not None and bool(message.content or message.embeds)
+        await self.discord.wait_for(ready, timeout)
+        response = self.discord.interaction_response(interaction_id)
+        assert response is not None
+        return response
+
+    async def ask(self, user: DiscordUser, name: str, channel: int = SFW, **options: object) -> StoredMessage:
+        """Run a slash command and return its (first) answer."""
+        return await self.answer(self.command(user, name, channel, **options))
+
+    async def modal(self, interaction_id: str, timeout: float = 10) -> dict[str, Any]:
+        """The modal the bot opened in answer to an interaction."""
+        await self.discord.wait_for(lambda: self.discord.interaction(interaction_id).modal is not None, timeout)
+        modal = self.discord.interaction(interaction_id).modal
+        assert modal is not None
+        return modal
+
+    async def submit(self, user: DiscordUser, modal: dict[str, Any], channel: int = SFW,
+                     **values: str) -> StoredMessage:
+        return await self.answer(self.discord.submit_modal(GUILD, channel, user, modal["custom_id"], values))
+
+    async def login(self, user: DiscordUser, **values: str) -> StoredMessage:
+        """/login, then the modal submitted with ``token`` or ``email`` + ``password``."""
+        return await self.submit(user, await self.modal(self.command(user, "login")), **values)
 
     def current(self, channel_id: int, message_id: int) -> StoredMessage:
         return next(m for m in self.discord.messages(channel_id) if m.id == message_id)
