@@ -7,7 +7,12 @@ identity as the user, so limits, pricing and ordering are the same for everyone.
 Status codes: 200 success; 400 a refused request (bad JSON, schema errors and our own validation
 alike, always ``{"error": ..., "problems": [...]}``); 401 no or unknown key; 404 unknown task, or
 another identity's (admin keys see and cancel every task); 409 cancel of a task that has started
-or ended; 429 the identity has too many jobs waiting; 503 Redis is unreachable.
+or ended; 429 the identity has too many jobs waiting; 503 Redis (or the image store) is unreachable.
+
+Polls are cheap: ``/task_status`` and ``/queue_status`` answers are shared for
+``api.status_cache_seconds`` (``bot.status_cache``), and whatever this process changes (a submit, a
+cancel) is read afresh at once. Changes made elsewhere (a worker starting the job) show up within
+that time.
 
 Images are served without a key, as the seed did, so ``<img src>`` and chat link previews work:
 their keys (``YYYY/MM/DD/<job id>/<n>.png``) contain the job's random id (10 characters of 32, about
@@ -42,7 +47,7 @@ from bot.http_models import (
 )
 from bot.status_cache import StatusCache
 from novelai.errors import InvalidRequest
-from storage.base import InvalidKey
+from storage.base import InvalidKey, StorageError
 from storage.local import LocalStorage
 from tasks.job import Job, JobState, Requester
 from tasks.queue import Caller, QueueFull, QueueUnavailable
@@ -51,6 +56,7 @@ from tasks.submit import UnknownAccount
 
 # Images never change under their key (a new generation is a new job id): cache them for a year.
 IMAGE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+STATIC_ROUTE = "/static/images/{key:path}"
 _TASK_ID = PathParam(min_length=1, max_length=64, description="the task_id /generate answered")
 
 
@@ -86,22 +92,43 @@ class Snapshot:
     image_urls: tuple[str, ...]
 
 
-def status_cache(state: ApiState) -> StatusCache[Snapshot | None]:
-    """The process's task status cache, made on first use (so ApiState needs no knowledge of it)."""
-    cache = state.status_cache
-    if cache is None:
-        async def fetch(job_id: str) -> Snapshot | None:
-            job = await state.services.queue.get(job_id)
+@dataclass(frozen=True)
+class Caches:
+    """Task snapshots by id, and the queue overview (one entry, key ``""``)."""
+
+    tasks: StatusCache[Snapshot | None]
+    queue: StatusCache[QueueStatus]
+
+    def changed(self, task_id: str) -> None:
+        """This process changed a task (and so the queue): the next polls read Redis again."""
+        self.tasks.forget(task_id)
+        self.queue.forget("")
+
+
+def caches(state: ApiState) -> Caches:
+    """The process's caches, made on first use (so ApiState needs no knowledge of what they hold)."""
+    if state.status_cache is None:
+        queue = state.services.queue
+
+        async def task(job_id: str) -> Snapshot | None:
+            job = await queue.get(job_id)
             if job is None:
                 return None
-            eta = await state.services.queue.estimated_wait(job)
+            eta = await queue.estimated_wait(job)
             # S3 presigning may ask the server for the bucket's region: not on the event loop.
             urls = await asyncio.to_thread(lambda: tuple(state.storage.url(image.key) for image in job.images))
             return Snapshot(job, eta, urls)
 
-        cache = StatusCache(state.settings.api.status_cache_seconds, fetch)
-        state.status_cache = cache
-    return cache
+        async def overview(_: str) -> QueueStatus:
+            depths = await queue.lane_depths()
+            running = await queue.running_ids()
+            average = await queue.average_duration()
+            return QueueStatus(waiting=sum(depths.values()), running=len(running), lanes=depths,
+                               average_seconds=None if average is None else round(average, 3))
+
+        ttl = state.settings.api.status_cache_seconds
+        state.status_cache = Caches(StatusCache(ttl, task), StatusCache(ttl, overview))
+    return state.status_cache
 
 
 def _not_found() -> ApiError:
@@ -148,7 +175,7 @@ async def generate(body: GenerateBody, identity: ApiIdentity = Depends(require_i
         raise ApiError(400, exc.user_message) from None
     except UnknownAccount as exc:
         raise ApiError(400, exc.user_message) from None
-    status_cache(state).forget(job.id)
+    caches(state).changed(job.id)
     return Submitted(task_id=job.id, state=job.state.value, position=job.position, total=job.total,
                      eta_seconds=_rounded(eta), priority=job.priority)
 
@@ -157,7 +184,7 @@ async def generate(body: GenerateBody, identity: ApiIdentity = Depends(require_i
             tags=["jobs"], summary="a task's state, queue position, ETA, images or error")
 async def task_status(request: Request, task_id: str = _TASK_ID, identity: ApiIdentity = Depends(require_identity),
                       state: ApiState = Depends(api_state)) -> TaskStatus:
-    snapshot, age = await status_cache(state).get(task_id)
+    snapshot, age = await caches(state).tasks.get(task_id)
     if snapshot is None:
         raise _not_found()
     job = _visible(snapshot.job, identity)
@@ -177,12 +204,7 @@ async def task_status(request: Request, task_id: str = _TASK_ID, identity: ApiId
             summary="waiting and running jobs, lane depths, average generation time")
 async def queue_status(identity: ApiIdentity = Depends(require_identity),
                        state: ApiState = Depends(api_state)) -> QueueStatus:
-    queue = state.services.queue
-    depths = await queue.lane_depths()
-    running = await queue.running_ids()
-    average = await queue.average_duration()
-    return QueueStatus(waiting=sum(depths.values()), running=len(running), lanes=depths,
-                       average_seconds=None if average is None else round(average, 3))
+    return (await caches(state).queue.get(""))[0]
 
 
 @router.post("/cancel_task/{task_id}", response_model=Canceled, responses=_errors(400, 401, 404, 409, 503),
@@ -194,7 +216,7 @@ async def cancel_task(task_id: str = _TASK_ID, identity: ApiIdentity = Depends(r
     current = job.state.value
     if job.state is JobState.QUEUED:
         outcome = await queue.cancel(task_id, Caller(user_key=identity.user_key, deployment_admin=identity.admin))
-        status_cache(state).forget(task_id)
+        caches(state).changed(task_id)
         if outcome.canceled:
             return Canceled(task_id=task_id, state=JobState.CANCELED.value, message=f"canceled {task_id}")
         if outcome.status in ("missing", "forbidden"):  # expired in between
@@ -205,7 +227,7 @@ async def cancel_task(task_id: str = _TASK_ID, identity: ApiIdentity = Depends(r
     raise ApiError(409, f"task {task_id} has already ended ({current})")
 
 
-@router.get("/static/images/{key:path}", tags=["images"], summary="a generated image (local storage only)",
+@router.get(STATIC_ROUTE, tags=["images"], summary="a generated image (local storage only)",
             response_class=FileResponse,
             responses={200: {"content": {"image/png": {}}, "description": "the image"},
                        304: {"description": "not modified (If-None-Match)"},
@@ -229,6 +251,10 @@ async def static_image(key: str, request: Request, state: ApiState = Depends(api
         return Response(status_code=304, headers=headers)
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileResponse(path, media_type=media_type, headers=headers, stat_result=stat)
+
+
+# HEAD too (link checkers, CDNs); kept out of the description, where it would only repeat GET.
+router.add_api_route(STATIC_ROUTE, static_image, methods=["HEAD"], include_in_schema=False)
 
 
 def _matches(etag: str, if_none_match: str) -> bool:
@@ -290,6 +316,11 @@ async def _on_queue_unavailable(request: Request, exc: QueueUnavailable) -> JSON
     return _answer(503, QueueUnavailable.user_message, headers={"Retry-After": "30"})
 
 
+async def _on_storage_error(request: Request, exc: StorageError) -> JSONResponse:
+    return _answer(503, "the image storage is unavailable right now, please try again in a minute",
+                   headers={"Retry-After": "30"})
+
+
 def install(app: FastAPI) -> None:
     """The router plus its error handlers (app-wide: one error shape for every endpoint), and an
     OpenAPI document that declares our 400s instead of FastAPI's 422s, which we never send."""
@@ -298,6 +329,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(QueueUnavailable, _on_queue_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(StorageError, _on_storage_error)  # type: ignore[arg-type]
     plain_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -272,7 +272,7 @@ async def test_status_cache_1000_concurrent_pollers_cost_one_redis_read(api: Api
     # One status read: the job (one script) and its ETA (durations; the lane's running_since
     # only when a generation time is known).
     assert 1 <= len(sent) <= 3, sent
-    assert api.state.status_cache.fetches == 1
+    assert api.state.status_cache.tasks.fetches == 1
 
 
 async def test_status_cache_off_reads_redis_on_every_poll(deployment: Deployment,
@@ -509,3 +509,21 @@ async def test_openapi_declares_the_endpoints_and_their_refusals(api: ApiWorld) 
     body = schema["components"]["schemas"]["GenerateBody"]
     assert body["properties"]["steps"]["anyOf"][0]["maximum"] == 50
     assert body["additionalProperties"] is False
+
+
+async def test_static_image_answers_head_without_a_body(api: ApiWorld) -> None:
+    _store_image(api.state.settings, "2026/01/02/abcdefghij/0.png")
+    response = await api.client.head("/static/images/2026/01/02/abcdefghij/0.png")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-length"] == str(len(PNG))
+
+
+async def test_queue_status_is_cached_but_fresh_after_this_processs_own_submits(api: ApiWorld,
+                                                                               monkeypatch: pytest.MonkeyPatch
+                                                                               ) -> None:
+    assert (await api.client.get("/queue_status", headers=auth(ALICE_KEY))).json()["waiting"] == 0
+    await api.submit()
+    sent = count_redis_commands(api, monkeypatch)
+    answers = await asyncio.gather(*[api.client.get("/queue_status", headers=auth(ALICE_KEY)) for _ in range(200)])
+    assert {a.json()["waiting"] for a in answers} == {1}
+    assert len(sent) <= 3, sent
