@@ -41,7 +41,9 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
         if not password:
             print("naibot: no password given (stdin or NOVELAI_PASSWORD)", file=sys.stderr)
             return EXIT_USAGE
+        register_secret(password)
         account = Account.from_password(args.name, args.email, password)
+        register_secret(account.access_key)
         del password
     store = account_store(settings)
     async with client_from_settings(settings) as client:

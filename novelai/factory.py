@@ -73,6 +73,7 @@ def default_account(settings: Settings) -> Account | None:
     cfg = settings.novelai.default_account
     token, password = secret(cfg.token), secret(cfg.password)
     register_secret(token)
+    register_secret(password)
     if token:
         return Account(name=DEFAULT_ACCOUNT_NAME, token=token)
     if cfg.email and password:
