@@ -400,3 +400,30 @@ async def test_group_account_bound_privately_by_an_admin_pays_for_members(telegr
     await said(world, GROUP, "shared account is removed")
     values = await redis_values(world)
     assert not any(key.endswith(f":nai:account:group:telegram:{GROUP}") for key in values)
+
+
+async def test_a_canceled_job_gives_its_images_back_to_the_daily_quota(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    await world.deployment.hold_lane()
+    await world.start_bot()
+    await make_group_admin(world, ANN)
+    world.say(ANN, "/group quota images:1", chat_id=GROUP)
+    await said(world, GROUP, "Per member")
+    first = world.say(BOB, f"/generate a finch {SMALL}", chat_id=GROUP)
+    status = await world.status_message(GROUP, first)
+    await world.deployment.wait_for_depth(1)
+    world.say(BOB, "/cancel", chat_id=GROUP)
+    await world.wait(lambda: "cancel" in (world.current(GROUP, status.message_id).text or "").lower())
+    services = world.deployment.services()
+    try:
+        key = f"{world.deployment.prefix}:bot:refunded:*"
+        deadline = time.monotonic() + 10
+        while not [k async for k in services.redis.scan_iter(match=key)]:
+            assert time.monotonic() < deadline, "the canceled job was never refunded"
+            await asyncio.sleep(0.05)
+    finally:
+        await services.aclose()
+    again = world.say(BOB, f"/generate a finch again {SMALL}", chat_id=GROUP)
+    await world.status_message(GROUP, again)
+    await world.deployment.wait_for_depth(1)
+    assert not any("used your 1 images" in text for text in texts(world, GROUP))
