@@ -427,3 +427,31 @@ async def test_a_canceled_job_gives_its_images_back_to_the_daily_quota(telegram_
     await world.status_message(GROUP, again)
     await world.deployment.wait_for_depth(1)
     assert not any("used your 1 images" in text for text in texts(world, GROUP))
+
+
+@pytest.mark.parametrize(("role", "may_cancel"), [("owner", True), ("member", False), ("group_admin", True),
+                                                  ("deployment_admin", True), ("banned", False)])
+async def test_cancel_button_permissions_by_role(telegram_world: TelegramWorld, role: str, may_cancel: bool) -> None:
+    world = telegram_world
+    await world.deployment.hold_lane()
+    await world.start_bot(NAIBOT_BOT__ADMINS=f'["telegram:{DAN.id}"]')
+    presser = {"owner": BOB, "member": CAT, "group_admin": ANN, "deployment_admin": DAN, "banned": CAT}[role]
+    await make_group_admin(world, ANN)
+    if role == "banned":
+        world.say(DAN, f"/admin ban {CAT.id}")
+        await said(world, DAN.id, "is banned")
+    command = world.say(BOB, f"/generate a tern {SMALL}", chat_id=GROUP)
+    status = await world.status_message(GROUP, command)
+    await world.wait(lambda: bool((world.current(GROUP, status.message_id).reply_markup or {}).get("inline_keyboard")))
+    data = world.current(GROUP, status.message_id).reply_markup["inline_keyboard"][0][0]["callback_data"]
+    world.telegram.press_button(GROUP, status.message_id, presser, data)
+    await world.wait(lambda: bool(world.telegram.calls("answerCallbackQuery")))
+    answer = world.telegram.calls("answerCallbackQuery")[0].params
+    services = world.deployment.services()
+    try:
+        state = (await services.queue.get(data.split(":", 1)[1])).state
+    finally:
+        await services.aclose()
+    assert (state is JobState.CANCELED) == may_cancel, (role, answer)
+    if role == "banned":
+        assert "banned" in answer.get("text", "")
