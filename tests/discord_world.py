@@ -38,8 +38,11 @@ class DiscordWorld:
                 "NAIBOT_DISCORD__GLOBAL_PER_SECOND": str(limits.global_per_second),
                 "NAIBOT_QUEUE__MAX_ANLAS_PER_JOB": "20"}
 
-    async def start_bot(self, **overrides: str) -> DiscordBot:
-        bot = DiscordBot(load_settings(env={**self.env(), **overrides}))
+    async def start_bot(self, *, unset: tuple[str, ...] = (), **overrides: str) -> DiscordBot:
+        """A bot with the world's environment, ``overrides`` on top, and the ``unset`` variables removed
+        (e.g. NOVELAI_EMAIL and NOVELAI_PASSWORD: a deployment without a default account)."""
+        env = {name: value for name, value in {**self.env(), **overrides}.items() if name not in unset}
+        bot = DiscordBot(load_settings(env=env))
         await bot.start()
         self.bots.append(bot)
         return bot
@@ -57,8 +60,8 @@ class DiscordWorld:
         assert response is not None
         return response
 
-    def command(self, user: DiscordUser, name: str, channel: int = SFW, **options: object) -> str:
-        return self.discord.slash_command(GUILD, channel, user, name, dict(options))
+    def command(self, who: DiscordUser, name: str, /, channel: int = SFW, **options: object) -> str:
+        return self.discord.slash_command(GUILD, channel, who, name, dict(options))
 
     async def answer(self, interaction_id: str, timeout: float = 10) -> StoredMessage:
         """The interaction's answer once it has content (a deferred "thinking" answer, once filled in)."""
@@ -70,9 +73,9 @@ class DiscordWorld:
         assert response is not None
         return response
 
-    async def ask(self, user: DiscordUser, name: str, channel: int = SFW, **options: object) -> StoredMessage:
+    async def ask(self, who: DiscordUser, name: str, /, channel: int = SFW, **options: object) -> StoredMessage:
         """Run a slash command and return its (first) answer."""
-        return await self.answer(self.command(user, name, channel, **options))
+        return await self.answer(self.command(who, name, channel, **options))
 
     async def modal(self, interaction_id: str, timeout: float = 10) -> dict[str, Any]:
         """The modal the bot opened in answer to an interaction."""

@@ -21,6 +21,7 @@ from tests.discord_world import ANN, BOB, CAT, GUILD, OWNER, SFW, DiscordWorld
 pytestmark = pytest.mark.xdist_group("workers")
 
 SMALL = {"size": "512x512", "steps": 8}
+DAN = DiscordUser(2005, "dan", "Dan")
 NO_DEFAULT = {"NAIBOT_BOT__ALLOW_DEFAULT_ACCOUNT": "false"}
 
 
@@ -100,7 +101,7 @@ async def test_account_commands_are_registered_with_choices_and_chinese(discord_
 
 async def test_login_by_token_in_a_modal_and_jobs_run_on_the_own_account(discord_world: DiscordWorld) -> None:
     world = discord_world
-    await world.start_bot(**NO_DEFAULT)
+    await world.start_bot(unset=("NOVELAI_EMAIL", "NOVELAI_PASSWORD"))  # no default account at all
     refused = await generate(world, ANN)
     assert refused.ephemeral_for == ANN.id and "no shared NovelAI account" in refused.content
 
@@ -264,8 +265,9 @@ async def test_member_quotas_waiting_limit_and_cooldown(discord_world: DiscordWo
 
     await world.ask(OWNER, "group", action="quota", args="images:0 waiting:1")
     assert (await generate(world, ANN, "one waiting")).ephemeral_for is None
+    # The queue refuses it: the status message becomes the reason.
     waiting = await generate(world, ANN, "two waiting")
-    assert "1 jobs waiting" in waiting.content or "limit 1" in waiting.content, waiting.content
+    await world.wait(lambda: "the limit is 1" in world.current(SFW, waiting.id).content)
 
     await world.ask(OWNER, "group", action="quota", args="waiting:0 cooldown:600")
     assert (await generate(world, CAT, "cool")).ephemeral_for is None
@@ -280,9 +282,14 @@ async def test_priority_limits_by_role_group_admin_and_deployment_admin(discord_
     world = discord_world
     supporter = world.discord.add_role(GUILD, "Supporter")
     world.discord.give_role(GUILD, ANN, supporter)
+    moderator = world.discord.add_role(GUILD, "Moderator")  # one of discord.admin_roles
     await world.deployment.hold_lane()
     await world.start_bot(NAIBOT_DISCORD__ROLE_PRIORITIES=json.dumps({str(supporter): 7}),
+                          NAIBOT_DISCORD__ADMIN_ROLES=json.dumps([moderator]),
                           NAIBOT_BOT__ADMINS=json.dumps([f"discord:{CAT.id}"]))
+    # Roles given while the bot is connected count too (the interaction carries the member's roles).
+    world.discord.add_member(GUILD, DAN)
+    world.discord.give_role(GUILD, DAN, moderator)
     member = await generate(world, BOB, priority=6)
     assert member.ephemeral_for == BOB.id and "the most you may ask for is 5" in member.content
     assert (await generate(world, BOB, priority=5)).ephemeral_for is None
@@ -296,6 +303,12 @@ async def test_priority_limits_by_role_group_admin_and_deployment_admin(discord_
     admin = await generate(world, OWNER, priority=9)
     assert "the most you may ask for is 8" in admin.content
     assert (await generate(world, OWNER, priority=8)).ephemeral_for is None
+
+    moderator_answer = await generate(world, DAN, priority=9)
+    assert "the most you may ask for is 8" in moderator_answer.content
+    assert (await generate(world, DAN, priority=8)).ephemeral_for is None
+    assert "paused" in (await world.ask(DAN, "group", action="pause")).content  # a group admin by role
+    await world.ask(DAN, "group", action="resume")
 
     assert (await generate(world, CAT, priority=10)).ephemeral_for is None
     assert (await latest_job(world, CAT)).priority == 10
