@@ -7,6 +7,9 @@ files from there, and a planted leak must not fail the real audit.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from naibot.logs import LOG_FORMAT, REDACTED, RedactingFilter, register_secret
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN
 from tests.log_audit import (
+    ROOT,
     AuditHandler,
     audit_secrets,
     collect_subprocess_logs,
@@ -101,3 +105,36 @@ def test_subprocess_logs_under_the_temporary_directory_are_collected(scratch: Pa
     assert collect_subprocess_logs(base, into, "gw3") == 1
     [copied] = into.iterdir()
     assert copied.name.endswith("-test_x0-worker-0.log") and copied.read_text() == "INFO dramatiq: started\n"
+
+
+INNER_TEST = '''
+import logging
+import subprocess
+import sys
+
+from sandbox.novelai import OPUS_PASSWORD
+
+
+def test_leaks(tmp_path):
+    logging.getLogger("bot.leaky").warning("login failed for password %s", OPUS_PASSWORD)
+    logging.getLogger("bot.careful").warning("login failed with token %s", "pst-" + "a" * 40)
+    with (tmp_path / "worker-0.log").open("w") as log:
+        subprocess.run([sys.executable, "-c", "print('token eyJhbGciOi.eyJzdWIiOi.c2ln')"], stdout=log, check=True)
+'''
+
+
+def test_a_whole_run_that_leaks_fails_the_audit_naming_both_the_process_and_the_subprocess(scratch: Path) -> None:
+    """A real inner pytest run with the plugin: one leak logged in-process, one by a subprocess."""
+    (scratch / "test_inner.py").write_text(INNER_TEST, encoding="utf-8")
+    audit_dir = scratch / "audit"
+    env = {**os.environ, "NAIBOT_TEST_LOG_DIR": str(audit_dir), "PYTHONPATH": str(ROOT)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    inner = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.log_audit", "-p", "no:xdist",
+         "--rootdir", str(scratch), "--basetemp", str(scratch / "tmp"), str(scratch / "test_inner.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert inner.returncode == 0, inner.stdout + inner.stderr
+    leaks = scan_dir(audit_dir)
+    assert {(leak.path.name.split("-")[0], leak.what) for leak in leaks} == {
+        ("pytest", "OPUS_PASSWORD"), ("subprocess", "something shaped like a JWT")}
+    assert "[REDACTED]" in next(audit_dir.glob("pytest-*.log")).read_text(), "the pst- token was redacted"
