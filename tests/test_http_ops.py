@@ -17,6 +17,11 @@ from tasks.events import EventReader
 from tasks.job import JobState, Requester
 from tasks.keys import Keys
 from tests.deployment import Deployment, wait_until_finished
+from tests.discord_world import ANN as DISCORD_ANN
+from tests.discord_world import BOB as DISCORD_BOB
+from tests.discord_world import CAT as DISCORD_CAT
+from tests.discord_world import LI as DISCORD_LI
+from tests.discord_world import DiscordWorld
 from tests.http_api_world import ADMIN_KEY, ALICE_KEY, ApiWorld, auth, running_api, with_api
 from tests.telegram_world import ANN, TelegramWorld
 from tests.test_queue_redis_outage import PrivateRedis, private_redis  # noqa: F401
@@ -209,3 +214,26 @@ async def test_telegram_429s_and_delivery_lag_are_counted(telegram_world: Telegr
     assert sample(text, "naibot_platform_rate_limited_total", platform="discord") == 0
     assert sample(text, "naibot_delivery_lag_seconds_count", platform="telegram") == 2
     assert 0 < sample(text, "naibot_delivery_lag_seconds_sum", platform="telegram") < 40
+
+
+@pytest.mark.xdist_group("workers")
+async def test_discord_429s_are_counted_on_the_wire(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    # The bot paces itself for 50 calls a second overall; the stand-in now allows 2, a limit Discord
+    # announces only in a 429, which discord.py waits out without our code seeing it.
+    world.discord.limits.global_per_second = 2
+    users = [DISCORD_ANN, DISCORD_BOB, DISCORD_CAT, DISCORD_LI]
+    for i in range(8):
+        world.generate(users[i % 4], f"cat {i}", size="512x512", steps=8)
+    await world.wait(lambda: len(world.results()) == 8, timeout=60)
+    refused = world.discord.stats.rate_limited
+    assert refused >= 1
+    async with running_api(with_api(world.deployment.settings)) as api:
+        deadline = time.monotonic() + 10
+        while sample(text := await scrape(api), "naibot_platform_rate_limited_total", platform="discord") < refused:
+            assert time.monotonic() < deadline, text
+            await asyncio.sleep(0.05)
+    assert sample(text, "naibot_platform_rate_limited_total", platform="discord") == refused
+    assert sample(text, "naibot_delivery_lag_seconds_count", platform="discord") == 8
