@@ -410,20 +410,21 @@ async def test_a_rejected_token_fails_jobs_and_tells_the_owner_once_by_dm(discor
     await world.wait(lambda: len(world.discord.dms(ANN.id)) == 1, timeout=30)
     job = await latest_job(world, ANN)
     assert job.state is JobState.FAILED and job.error is not None and job.error.kind == "auth"
-    await world.wait(lambda: "Failed" in world.current(SFW, first.id).content or
-                     "failed" in world.current(SFW, first.id).content.lower())
+    await world.wait(lambda: "did not accept the account's login" in world.current(SFW, first.id).content)
     dm = world.discord.dms(ANN.id)[0]
     assert "no longer accepts your login" in dm.content and OPUS_TOKEN not in dm.content
 
     # A second failing job says so in the channel but sends no second DM.
     second = await generate(world, ANN, "rejected two")
-    await world.wait(lambda: "fail" in world.current(SFW, second.id).content.lower(), timeout=30)
+    await world.wait(lambda: "did not accept" in world.current(SFW, second.id).content, timeout=30)
     # Someone whose DMs are closed: the job fails, nothing breaks.
     closed = await generate(world, BOB, "closed dms")
-    await world.wait(lambda: "fail" in world.current(SFW, closed.id).content.lower(), timeout=30)
+    await world.wait(lambda: "did not accept" in world.current(SFW, closed.id).content, timeout=30)
     # A later rejection of someone else is told to them: by then the second job's turn is long over.
     await generate(world, CAT, "rejected three")
     await world.wait(lambda: len(world.discord.dms(CAT.id)) == 1, timeout=30)
     assert len(world.discord.dms(ANN.id)) == 1
     assert world.discord.dms(BOB.id) == []
     assert any(call.code == 50007 for call in world.discord.calls("POST", "/messages"))
+    opened = world.discord.calls("POST", "/users/@me/channels")
+    assert {int(call.json["recipient_id"]) for call in opened} == {ANN.id, BOB.id, CAT.id}
