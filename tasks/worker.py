@@ -33,6 +33,8 @@ from tasks.queue import JobQueue
 from tasks.spending import SpendRefused, SubscriptionCache, check_spend
 
 log = logging.getLogger(__name__)
+# Heartbeats older than this are removed (/healthz counts only recent ones anyway).
+WORKER_FORGET_SECONDS = 24 * 3600
 
 
 class AccountMissing(Exception):
@@ -195,4 +197,9 @@ async def sweep(ctx: WorkerContext) -> None:
         await ctx.waker.wake(account)
     for account in await ctx.queue.idle_lanes():
         await ctx.waker.wake(account)
-    await ctx.redis.zadd(ctx.queue.keys.workers, {ctx.worker_id: time.time()})
+    now = time.time()
+    async with ctx.redis.pipeline(transaction=False) as pipe:
+        pipe.zadd(ctx.queue.keys.workers, {ctx.worker_id: now})
+        # Every start is a new worker id: forget those silent for a day, so the set stays small.
+        pipe.zremrangebyscore(ctx.queue.keys.workers, "-inf", now - WORKER_FORGET_SECONDS)
+        await pipe.execute()
