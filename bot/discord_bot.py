@@ -424,6 +424,8 @@ class DiscordBot:
         token, email = token.strip(), email.strip()
         register_secret(token)
         register_secret(password)
+        if await service.refused_banned(ctx):  # banned since the form was opened
+            return
         if not token and not (email and password):
             lang = await service.language(ctx)
             await ctx.answerer.reply(t(lang, "dc.login.empty"), private=True)
