@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from bot.groups import GroupStore
-from naibot.logs import register_secret
+from naibot.logs import redact, register_secret
 from naibot.settings import Settings
 from novelai.accesskey import normalize_email
 from novelai.accounts import Account, AccountStore
@@ -102,7 +102,8 @@ class Logins:
             subscription = await self.client.subscription(account)
         except NovelAIError as exc:
             await self.client.forget_token(account)
-            raise LoginRejected(exc.user_message, unreachable=exc.kind != "auth") from None
+            # NovelAI's words may quote what was sent; never echo a secret back, even privately.
+            raise LoginRejected(redact(exc.user_message), unreachable=exc.kind != "auth") from None
         await store.add(account)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self.meta_key(account.name), f"{self.prefix}:bot:auth-notified:{account.name}")

@@ -255,7 +255,8 @@ async def test_command_menu_is_registered_in_english_and_chinese(telegram_world:
              if c.status == 200}
     assert set(menus) == {None, "zh"}
     names = {command["command"] for command in menus[None]}
-    assert names == {"generate", "queue", "status", "cancel", "settings", "help"}
+    assert names == {"generate", "queue", "status", "cancel", "settings", "account", "login", "logout", "group",
+                     "help"}
     assert any("生成" in command["description"] for command in menus["zh"])
 
 
