@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench.common import BenchSession, bench_session, deployment_env, free_port, pct, start_novelai_stand_in
+from bench.common import (
+    BenchSession,
+    bench_session,
+    deployment_env,
+    free_port,
+    pct,
+    start_novelai_stand_in,
+    wait_until_answering,
+)
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD
 
 POLLERS = 200
@@ -59,16 +67,8 @@ async def start_api(session: BenchSession, name: str, novelai_url: str, cache_se
                          NAIBOT_QUEUE__MAX_WAITING_PER_USER="100000")
     process = session.procs.start(name, [sys.executable, "-m", "bot.cli", "api", "--port", str(port)], env)
     url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as probe:
-        for _ in range(400):
-            if process.poll() is not None:
-                raise RuntimeError(f"naibot api ({name}) exited:\n{session.procs.tail(name)}")
-            try:
-                await probe.get(f"{url}/openapi.json")
-                return url
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"naibot api ({name}) did not start:\n{session.procs.tail(name)}")
+    await wait_until_answering(session.procs, name, process, f"{url}/openapi.json")
+    return url
 
 
 def client(url: str, connections: int) -> httpx.AsyncClient:

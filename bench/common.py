@@ -135,16 +135,23 @@ async def start_novelai_stand_in(procs: Processes, name: str, users: list[str], 
         args += ["--user", user]
     process = procs.start(name, [*args, *options])
     url = f"http://127.0.0.1:{port}"
+    await wait_until_answering(procs, name, process, f"{url}/_sandbox/stats")
+    return url, process
+
+
+async def wait_until_answering(procs: Processes, name: str, process: subprocess.Popen[bytes], probe_url: str,
+                               attempts: int = 400) -> None:
+    """Wait for a process we started to answer HTTP at ``probe_url``; raise with its log if it dies."""
     async with httpx.AsyncClient() as probe:
-        for _ in range(400):
+        for _ in range(attempts):
             if process.poll() is not None:
-                raise RuntimeError(f"the NovelAI stand-in ({name}) exited:\n{procs.tail(name)}")
+                raise RuntimeError(f"{name} exited:\n{procs.tail(name)}")
             try:
-                await probe.get(f"{url}/_sandbox/stats")
-                return url, process
+                await probe.get(probe_url)
+                return
             except httpx.TransportError:
                 await asyncio.sleep(0.05)
-    raise RuntimeError(f"the NovelAI stand-in ({name}) did not start:\n{procs.tail(name)}")
+    raise RuntimeError(f"{name} did not start:\n{procs.tail(name)}")
 
 
 # -- the deployment: environment and workers ---------------------------------------------------
