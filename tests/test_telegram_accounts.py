@@ -183,11 +183,7 @@ async def test_logout_deletes_every_stored_secret_and_cached_token(telegram_worl
     world = telegram_world
     await world.deployment.start_worker()
     await world.start_bot()
-    world.say(ANN, "/login")
-    await said(world, ANN.id, "persistent API token")
-    world.say(ANN, OPUS_EMAIL)
-    await said(world, ANN.id, "password")
-    world.say(ANN, OPUS_PASSWORD)
+    world.say(ANN, f"/login {OPUS_EMAIL} {OPUS_PASSWORD}")
     await said(world, ANN.id, "Logged in")
     mine = f"user:telegram:{ANN.id}"
     assert any(key.endswith(f":nai:token:{mine}") for key in await redis_values(world)), "a token was cached"
