@@ -69,7 +69,8 @@ NOVELAI_ERROR_KINDS = tuple(sorted(_kinds()))
 
 @router.get("/healthz", summary="liveness: Redis reachable and at least one worker alive",
             responses={200: {"description": "healthy"},
-                       503: {"description": "Redis unreachable, or no worker has beaten its heart lately"}})
+                       503: {"description": "Redis unreachable, or no worker has beaten its heart lately",
+                             "content": {"application/json": {}}}})
 async def healthz(state: ApiState = Depends(api_state)) -> JSONResponse:
     redis, prefix = state.services.redis, state.settings.redis.prefix
     try:
