@@ -6,6 +6,7 @@ album's buttons live on the status message; a single picture carries them itself
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
@@ -13,6 +14,7 @@ from typing import TypeVar
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto
 from telegram import ReplyParameters as TgReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.chat import Button, ChatRef, ChatUnavailable, MessageGone, NotModified, Picture, RateLimited
 
@@ -42,7 +44,11 @@ async def _mapped(call: Awaitable[T]) -> T:
     try:
         return await call
     except RetryAfter as exc:
-        raise RateLimited(_seconds(exc.retry_after)) from exc
+        with warnings.catch_warnings():
+            # PTB warns that retry_after becomes a timedelta one day; _seconds reads either type.
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            retry_after = exc.retry_after
+        raise RateLimited(_seconds(retry_after)) from exc
     except (Forbidden, ChatMigrated) as exc:
         raise ChatUnavailable(str(exc)) from exc
     except BadRequest as exc:
