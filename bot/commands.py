@@ -274,6 +274,11 @@ class CommandService:
             reply["charges"] = charge.to_data()
         requester = Requester(platform=self.platform, user_id=ctx.user_id, display_name=ctx.display_name,
                               chat_id=ctx.chat.chat_id, reply=reply)
+        # Remembered before it is queued, so `/cancel` and `/queue` find it the moment it waits
+        # (an id whose job was refused reads back as missing and is skipped).
+        await self._remember(ctx.user_key, job_id)
+        if actor.group:
+            await self._remember_in_group(actor.group, job_id)
         try:
             job = await self.services.submitter.submit(
                 request, requester, account=account, priority=chosen, job_id=job_id,
@@ -284,9 +289,6 @@ class CommandService:
             await ctx.answerer.edit(message_id, error_text(exc, lang))
             return None
         await self.registry.update(entry, first_position=job.position)
-        await self._remember(ctx.user_key, job.id)
-        if actor.group:
-            await self._remember_in_group(actor.group, job.id)
         await self.delivery.schedule(job.id, PRIORITY_STATE)
         return job
 

@@ -49,19 +49,20 @@ async def stored_bytes(services: QueueServices, name: str) -> bytes:
 
 
 async def latest_job(world: DiscordWorld, user: DiscordUser, at_least: int = 1) -> Job:
-    """The user's newest job, once they have ``at_least`` (the answer comes before the job is queued)."""
+    """The user's newest job, once they have ``at_least`` (the answer comes before the job is queued,
+    and the bot remembers the id just before queueing it)."""
     async with services_of(world) as services:
         recent = key(world, "bot", "user", f"discord:{user.id}", "recent")
-        ids: list[bytes] = []
+        found: list[Job] = []
 
         async def queued() -> bool:
-            ids[:] = await services.redis.lrange(recent, 0, -1)
-            return len(ids) >= at_least
+            ids = await services.redis.lrange(recent, 0, -1)
+            job = await services.queue.get(ids[0].decode()) if len(ids) >= at_least else None
+            found[:] = [job] if job is not None else []
+            return bool(found)
 
         await wait_async(queued)
-        job = await services.queue.get(ids[0].decode())
-        assert job is not None
-        return job
+        return found[0]
 
 
 async def wait_async(check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:

@@ -407,9 +407,10 @@ async def test_a_canceled_job_gives_its_images_back_to_the_daily_quota(telegram_
     await said(world, GROUP, "Per member")
     first = world.say(BOB, f"/generate a finch {SMALL}", chat_id=GROUP)
     status = await world.status_message(GROUP, first)
-    await world.deployment.wait_for_depth(1)
-    world.say(BOB, "/cancel", chat_id=GROUP)
-    await world.wait(lambda: "cancel" in (world.current(GROUP, status.message_id).text or "").lower())
+    await world.wait(lambda: "/cancel " in (world.current(GROUP, status.message_id).text or ""))
+    job_id = (world.current(GROUP, status.message_id).text or "").split("/cancel ")[1].split()[0]
+    world.say(BOB, f"/cancel {job_id}", chat_id=GROUP)
+    await world.wait(lambda: "Canceled" in (world.current(GROUP, status.message_id).text or ""))
     services = world.deployment.services()
     try:
         key = f"{world.deployment.prefix}:bot:refunded:*"
