@@ -54,6 +54,10 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            # The status page's token-status refresher, if the page was ever opened.
+            tokens = getattr(app.state, "admin_tokens", None)
+            if tokens is not None:
+                await tokens.aclose()
             await services.aclose()
 
     app = FastAPI(title="naibot HTTP API", version="1.0",
