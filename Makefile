@@ -37,6 +37,7 @@ bench: venv
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/discord.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache demo-output .test-logs
