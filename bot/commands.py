@@ -18,8 +18,10 @@ from typing import Protocol
 from redis.exceptions import RedisError
 
 from bot.account_commands import AccountCommands
+from bot.admin_commands import AdminCommands
 from bot.chat import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, Button, ChatRef, ChatSender, Picture, Reply
 from bot.delivery import Delivery
+from bot.group_commands import GroupCommands
 from bot.i18n import pick_language, t
 from bot.logins import Logins
 from bot.nsfw import NsfwRule, apply_nsfw_rule
@@ -149,6 +151,8 @@ class CommandService:
         logins = Logins(settings, services.redis, policy.store, services.client, policy.directory, policy.groups,
                         services.queue)
         self.accounts = AccountCommands(self, logins)
+        self.group_commands = GroupCommands(self, self.accounts)
+        self.admin_commands = AdminCommands(self)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -161,6 +165,10 @@ class CommandService:
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> str:
         return await ctx.answerer.reply(reply.text, reply.buttons or None, private=reply.private)
+
+    async def say(self, ctx: ChatContext, key: str, **params: object) -> None:
+        """Answer with one text of the presenter's table, in the asker's language."""
+        await self.answer(ctx, Reply(t(await self.language(ctx), key, **params)))
 
     async def actor(self, ctx: ChatContext) -> Actor:
         return Actor(user_key=ctx.user_key, display_name=ctx.display_name, group=ctx.group_key,

@@ -360,7 +360,7 @@ class DiscordBot:
         @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in ADMIN_ACTIONS])
         async def admin(interaction: discord.Interaction, action: str, user: discord.User | None = None) -> None:
             text = f"{action} {PLATFORM}:{user.id}" if user is not None else action
-            await bot._service().accounts.admin(bot.context(interaction), text)
+            await bot._service().admin_commands.admin(bot.context(interaction), text)
 
         for command in (generate, queue, status, cancel, settings, help_command, login, logout, account, group,
                         admin):
@@ -398,10 +398,10 @@ class DiscordBot:
         ctx = self.context(interaction)
         words = GROUP_ACTIONS.get(action)
         if words is None:
-            await service.accounts.group(ctx, f"{action} {args}".strip())  # answered with the usage
+            await service.group_commands.group(ctx, f"{action} {args}".strip())  # answered with the usage
             return
         if action != "bind":
-            await service.accounts.group(ctx, f"{words} {args}".strip())
+            await service.group_commands.group(ctx, f"{words} {args}".strip())
             return
         # Binding: the same checks as every admin action, then the credentials in a modal.
         if await service.refused_banned(ctx):

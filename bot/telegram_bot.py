@@ -223,11 +223,11 @@ class TelegramBot:
 
     async def _group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.accounts.group(self._context(update), command_text(update))
+        await self.commands.group_commands.group(self._context(update), command_text(update))
 
     async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
-        await self.commands.accounts.admin(self._context(update), command_text(update))
+        await self.commands.admin_commands.admin(self._context(update), command_text(update))
 
     async def _generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None

@@ -12,7 +12,7 @@ import time
 import pytest
 import redis.asyncio as aioredis
 
-from bot.account_commands import ArgumentError, parse_pairs, parse_until
+from bot.group_commands import ArgumentError, parse_pairs, parse_until
 from bot.groups import GroupConfig, GroupStore, Lending, SharedAccount
 from bot.policy import Actor, NoAccount, Policy, PriorityTooHigh, personal_account_name
 from bot.quotas import CoolingDown, Limit, QuotaExceeded, Quotas
