@@ -17,6 +17,7 @@ from bot.chat import Reply
 from bot.groups import GroupConfig, Lending, Quota, SharedAccount
 from bot.i18n import t
 from bot.policy import Actor, Policy, personal_account_name
+from tasks.queue import Caller
 
 if TYPE_CHECKING:
     from bot.account_commands import AccountCommands
@@ -140,8 +141,12 @@ class GroupCommands:
                 await self.service.say(ctx, "group.nothing_bound")
                 return "unbind"
             await groups.update(group, {"shared": None})
+            logins = self.accounts.logins
             if config.shared.kind == "bound":  # the group's own credentials go with it
-                await self.accounts.logins.remove(config.shared.account, ctx.user_key)
+                await logins.remove(config.shared.account, ctx.user_key)
+            else:  # a lender's account stops paying for this group's jobs that still wait
+                await logins.cancel_waiting(config.shared.account, Caller(user_key=ctx.user_key,
+                                                                          admin_groups=frozenset({group})), group)
             await self.service.say(ctx, "group.unbound")
             return "unbind"
         if action in ("pause", "resume"):

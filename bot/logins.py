@@ -127,7 +127,8 @@ class Logins:
 
     async def remove(self, name: str, owner: str) -> LogoutReport:
         """Delete an account, its cached token and metadata; unbind it from every group that used
-        it and cancel its owner's jobs still waiting on it."""
+        it and cancel every job still waiting on it (nobody can run them any more: better a clear
+        "canceled" now than an "unknown account" failure later)."""
         store = self._store()
         account = await store.get(name)
         if account is not None:
@@ -136,12 +137,24 @@ class Logins:
                                      f"{self.prefix}:bot:auth-notified:{name}")
         self.directory.forget(name)
         groups = await self.groups.unbind_everywhere(name)
+        # The account's owner speaks for its whole lane here, whoever queued on it.
+        canceled = await self.cancel_waiting(name, Caller(user_key=owner, deployment_admin=True))
+        return LogoutReport(removed, groups, canceled)
+
+    async def cancel_waiting(self, account: str, caller: Caller, group: str | None = None) -> int:
+        """Cancel the jobs waiting on an account's lane; with ``group``, only those that group's
+        members queued on it as its shared account. Returns how many were canceled."""
         canceled = 0
-        caller = Caller(user_key=owner)
-        for job_id in await self.queue.waiting_ids(name, limit=1000):
+        for job_id in await self.queue.waiting_ids(account, limit=1000):
+            job = await self.queue.get(job_id)
+            if job is None:
+                continue
+            reply = job.requester.reply
+            if group is not None and (reply.get("group_key") != group or "paid_by" not in reply):
+                continue
             if (await self.queue.cancel(job_id, caller)).canceled:
                 canceled += 1
-        return LogoutReport(removed, groups, canceled)
+        return canceled
 
     async def status(self, name: str) -> AccountStatus | None:
         account = await self.directory.get(name)

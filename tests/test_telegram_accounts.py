@@ -452,3 +452,25 @@ async def test_cancel_button_permissions_by_role(telegram_world: TelegramWorld, 
     assert (state is JobState.CANCELED) == may_cancel, (role, answer)
     if role == "banned":
         assert "banned" in answer.get("text", "")
+
+
+async def test_ending_a_loan_cancels_the_groups_jobs_still_waiting_on_it(telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    lane = f"user:telegram:{ANN.id}"
+    await world.deployment.hold_lane(lane)
+    await world.start_bot(**NO_DEFAULT)
+    await login_with_token(world, ANN)
+    await make_group_admin(world, ANN)
+    world.say(ANN, "/group account lend images:10", chat_id=GROUP)
+    await said(world, GROUP, "Shared account")
+    world.say(BOB, f"/generate a plover {SMALL}", chat_id=GROUP)
+    world.say(ANN, f"/generate my own plover {SMALL}", chat_id=GROUP)
+    await world.deployment.wait_for_depth(2, account=lane)
+    world.say(ANN, "/group unbind", chat_id=GROUP)
+    await said(world, GROUP, "shared account is removed")
+    services = world.deployment.services()
+    try:
+        waiting = [await services.queue.get(i) for i in await services.queue.waiting_ids(lane)]
+    finally:
+        await services.aclose()
+    assert [job.requester.user_id for job in waiting if job] == [str(ANN.id)], "only the lender's own job waits"
