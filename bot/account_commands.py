@@ -22,9 +22,11 @@ from bot.i18n import t
 from bot.logins import LoginRejected, Logins, looks_like_token
 from bot.options import GenerateOptions
 from bot.policy import NoAccount, Policy, group_account_name, personal_account_name
+from novelai.client import AccountStatus
 from novelai.cost import would_spend
 from novelai.errors import NovelAIError
 from novelai.factory import SecretKeyMissing
+from novelai.subscription import Subscription
 from tasks.job import Job, JobState
 
 if TYPE_CHECKING:
@@ -201,34 +203,29 @@ class AccountCommands:
         except NoAccount:
             await self.private(ctx, t(lang, "account.none", bot=self.service.bot_username or ""))
             return
+        subscription = None
         lines = [t(lang, f"account.uses_{funding.source}", owner=funding.paid_by or "")]
         if funding.source == "own":
             status = await self.logins.status(funding.account)
             if status is not None:
-                lines.append(t(lang, "account.token_cached" if status.cached else "account.token_not_cached"))
-                if status.days_left is not None:
-                    lines.append(t(lang, "account.days_left", days=f"{status.days_left:.1f}"))
-                if status.verified_at is not None:
-                    lines.append(t(lang, "account.last_check", when=time.strftime(
-                        "%Y-%m-%d %H:%M UTC", time.gmtime(status.verified_at))))
-                if status.subscription is not None:
-                    lines.append(t(lang, "account.tier", tier=status.subscription.tier_name,
-                                   anlas=status.subscription.anlas))
-                if status.error:
-                    lines.append(t(lang, "account.error", reason=status.error))
+                lines += status_lines(lang, status)
+                subscription = status.subscription
         elif funding.lent and config is not None and config.shared is not None and config.shared.lending:
             lines.append(await lending_line(self.policy, lang, config, actor.group or ""))
-        cost = await self._default_cost(ctx, funding.account)
+        cost = await self._default_cost(ctx, funding.account, subscription)
         if cost is not None:
             lines.append(t(lang, "account.cost_free") if cost == 0 else t(lang, "account.cost", cost=cost))
         await self.private(ctx, "\n".join(lines))
 
-    async def _default_cost(self, ctx: ChatContext, account_name: str) -> int | None:
-        """What the person's usual `/generate` (their saved defaults) costs on that account."""
+    async def _default_cost(self, ctx: ChatContext, account_name: str, subscription: Subscription | None = None
+                            ) -> int | None:
+        """What the person's usual `/generate` (their saved defaults) costs on that account; the
+        subscription just read for the status is reused instead of asking NovelAI again."""
         try:
             request, _ = await self.service.build_request(ctx, GenerateOptions(prompt="1girl", fields={}))
-            account = await self.policy.directory.get(account_name)
-            subscription = await self.policy.subscriptions.get(account) if account else None
+            if subscription is None:
+                account = await self.policy.directory.get(account_name)
+                subscription = await self.policy.subscriptions.get(account) if account else None
             return would_spend(request, subscription).cost
         except (NovelAIError, ValueError, RedisError, OSError):
             return None
@@ -249,13 +246,23 @@ class AccountCommands:
                 await self._tell_privately(user_id, "account.rejected")
 
     async def _tell_privately(self, user_id: str, key: str) -> None:
-        language = self.service.settings.bot.default_language
-        try:
-            saved = await self.service.user_settings.language(f"{self.service.platform}:{user_id}")
-            language = saved or language
-        except (RedisError, OSError):
-            pass
+        language = await self.service.language_of(f"{self.service.platform}:{user_id}")
         try:
             await self.service.sender.send_private(user_id, t(language, key, bot=self.service.bot_username or ""))
         except ChatError as exc:
             log.info("could not tell user %s privately: %s", user_id, type(exc).__name__)
+
+
+def status_lines(lang: str, status: AccountStatus) -> list[str]:
+    """A personal account's token state, last check, tier and Anlas, one line each, as known."""
+    lines = [t(lang, "account.token_cached" if status.cached else "account.token_not_cached")]
+    if status.days_left is not None:
+        lines.append(t(lang, "account.days_left", days=f"{status.days_left:.1f}"))
+    if status.verified_at is not None:
+        lines.append(t(lang, "account.last_check",
+                       when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(status.verified_at))))
+    if status.subscription is not None:
+        lines.append(t(lang, "account.tier", tier=status.subscription.tier_name, anlas=status.subscription.anlas))
+    if status.error:
+        lines.append(t(lang, "account.error", reason=status.error))
+    return lines

@@ -157,11 +157,15 @@ class CommandService:
     # -- helpers -----------------------------------------------------------------------------
 
     async def language(self, ctx: ChatContext) -> str:
+        return await self.language_of(ctx.user_key, ctx.language_code)
+
+    async def language_of(self, user_key: str, platform_code: str | None = None) -> str:
+        """The person's saved language, else their platform's, else the deployment default."""
         try:
-            saved = await self.user_settings.language(ctx.user_key)
+            saved = await self.user_settings.language(user_key)
         except (RedisError, OSError):  # the language must never stop a reply
             saved = None
-        return pick_language(saved, ctx.language_code, self.settings.bot.default_language)
+        return pick_language(saved, platform_code, self.settings.bot.default_language)
 
     async def answer(self, ctx: ChatContext, reply: Reply) -> str:
         return await ctx.answerer.reply(reply.text, reply.buttons or None, private=reply.private)
