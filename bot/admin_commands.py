@@ -52,15 +52,12 @@ class AdminCommands:
     async def all_lanes_text(self, lang: str) -> str:
         queue = self.service.queue
         depths = await queue.lane_depths()
-        running = [job for job in [await queue.get(i) for i in await queue.running_ids()] if job]
+        running = await queue.get_many(await queue.running_ids())
         lines = [t(lang, "admin.lanes_title", lanes=len(depths), waiting=sum(depths.values()), running=len(running))]
         for lane, depth in sorted(depths.items()):
             lines.append(t(lang, "admin.lane", lane=lane, depth=depth))
-            for job_id in await queue.waiting_ids(lane, limit=5):
-                job = await queue.get(job_id)
-                if job is not None:
-                    lines.append(t(lang, "admin.lane_job", id=job.id, user=job.requester.user_key,
-                                   priority=job.priority))
+            for job in await queue.get_many(await queue.waiting_ids(lane, limit=5)):
+                lines.append(t(lang, "admin.lane_job", id=job.id, user=job.requester.user_key, priority=job.priority))
         for job in running:
             lines.append(t(lang, "admin.running_job", id=job.id, user=job.requester.user_key, lane=job.account))
         return "\n".join(lines)

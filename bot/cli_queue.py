@@ -175,10 +175,10 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
     queue = services.queue
     try:
         depths = await queue.lane_depths()
-        running = [job for job in [await queue.get(i) for i in await queue.running_ids()] if job]
+        running = await queue.get_many(await queue.running_ids())
         lanes = {}
         for account, depth in depths.items():
-            jobs = [job for job in [await queue.get(i) for i in await queue.waiting_ids(account, args.limit)] if job]
+            jobs = await queue.get_many(await queue.waiting_ids(account, args.limit))
             lanes[account] = {"depth": depth, "jobs": jobs}
         average = await queue.average_duration()
     except QueueUnavailable as exc:

@@ -207,8 +207,7 @@ class CommandService:
 
     async def _recent_jobs(self, user_key: str) -> list[Job]:
         ids = [i.decode() for i in await self.queue.redis.lrange(self._recent_key(user_key), 0, RECENT_JOBS - 1)]
-        jobs = [await self.queue.get(job_id) for job_id in ids]
-        return [job for job in jobs if job is not None]
+        return await self.queue.get_many(ids)
 
     async def _caller(self, ctx: ChatContext, is_admin: AdminCheck | None = None) -> Caller:
         admin_chats: frozenset[str] = frozenset()
@@ -347,12 +346,12 @@ class CommandService:
             group = ctx.group_key if ctx.chat.group else None
             if group:
                 ids = [i.decode() for i in await self.queue.redis.lrange(self._group_recent_key(group), 0, -1)]
-                candidates = [job for job in [await self.queue.get(i) for i in ids] if job is not None]
+                candidates = await self.queue.get_many(ids)
             else:
                 candidates = await self._recent_jobs(ctx.user_key)
             # Waiting jobs; running ones are listed with everything that runs.
             own = [job for job in candidates if job.state is JobState.QUEUED]
-            running = [job for job in [await self.queue.get(i) for i in await self.queue.running_ids()] if job]
+            running = await self.queue.get_many(await self.queue.running_ids())
             etas = {job.id: await self.queue.estimated_wait(job) for job in own}
             average = await self.queue.average_duration()
             lanes = {job.account for job in own} or {await self._usual_account(ctx)}

@@ -145,14 +145,11 @@ class Logins:
         """Cancel the jobs waiting on an account's lane; with ``group``, only those that group's
         members queued on it as its shared account. Returns how many were canceled."""
         canceled = 0
-        for job_id in await self.queue.waiting_ids(account, limit=1000):
-            job = await self.queue.get(job_id)
-            if job is None:
-                continue
+        for job in await self.queue.get_many(await self.queue.waiting_ids(account, limit=1000)):
             reply = job.requester.reply
             if group is not None and (reply.get("group_key") != group or "paid_by" not in reply):
                 continue
-            if (await self.queue.cancel(job_id, caller)).canceled:
+            if (await self.queue.cancel(job.id, caller)).canceled:
                 canceled += 1
         return canceled
 

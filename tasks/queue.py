@@ -8,9 +8,10 @@ for the atomic state changes and ``tasks/worker.py`` for the draining loop.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -183,6 +184,12 @@ class JobQueue:
         if b"_position" in raw:
             job = job.model_copy(update={"position": int(raw[b"_position"]), "total": int(raw[b"_total"])})
         return job
+
+    async def get_many(self, job_ids: Iterable[str]) -> list[Job]:
+        """The jobs that still exist, in the order asked; read concurrently (one round trip each,
+        overlapped), not one after another."""
+        jobs = await asyncio.gather(*(self.get(job_id) for job_id in job_ids))
+        return [job for job in jobs if job is not None]
 
     async def cancel(self, job_id: str, caller: Caller) -> CancelOutcome:
         """Cancel a waiting job (owner or an admin of its group); a running one is not stopped."""

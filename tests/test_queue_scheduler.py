@@ -97,6 +97,13 @@ async def test_positions_and_totals_stay_exact_as_jobs_come_and_go(aredis, redis
     assert [(j.position, j.total) for j in waiting] == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
 
 
+async def test_get_many_keeps_the_order_asked_and_skips_missing_jobs(aredis, redis_prefix) -> None:
+    queue = queue_for(aredis, redis_prefix)
+    first, second = await queue.submit(make_job("a")), await queue.submit(make_job("b"))
+    jobs = await queue.get_many([second.id, "nosuchjob0", first.id])
+    assert [(job.id, job.position) for job in jobs] == [(second.id, 2), (first.id, 1)]
+
+
 async def test_cancel_removes_a_waiting_job_so_it_never_starts(aredis, redis_prefix) -> None:
     queue = queue_for(aredis, redis_prefix)
     keep, drop = await queue.submit(make_job("a")), await queue.submit(make_job("b"))
