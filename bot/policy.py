@@ -124,7 +124,7 @@ class Policy:
 
     async def has_personal(self, user_key: str) -> bool:
         """Read through to the store: right after /login or /logout the answer must be current."""
-        return self.store is not None and await self.store.get(personal_account_name(user_key)) is not None
+        return self.store is not None and await self.store.exists(personal_account_name(user_key))
 
     async def _default_allowed(self, config: GroupConfig | None) -> bool:
         allowed = self.settings.bot.allow_default_account

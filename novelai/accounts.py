@@ -115,6 +115,10 @@ class AccountStore:
         except (TypeError, ValueError) as exc:
             raise SecretError(f"stored account {name!r} is malformed: {exc}") from None
 
+    async def exists(self, name: str) -> bool:
+        """Whether an account of that name is stored (no decryption: cheap enough for every command)."""
+        return bool(await self._redis.exists(self._key(name)))
+
     async def names(self) -> list[str]:
         return sorted(m.decode() if isinstance(m, bytes) else m for m in await self._redis.smembers(self._index))
 
