@@ -13,6 +13,9 @@ import redis.asyncio as aioredis
 
 from bot.chat import ChatRef
 
+# HSET the given field/value pairs only if the hash still exists.
+_UPDATE_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end"
+
 
 @dataclass
 class StatusEntry:
@@ -88,9 +91,18 @@ class StatusRegistry:
         return entry
 
     async def update(self, entry: StatusEntry, **fields: object) -> None:
+        """Write only the fields changed, and only while the record exists.
+
+        Writing the whole entry would let a holder of an older copy put back what another task
+        changed meanwhile (a chat given up, ``retired``, un-retired by a late ``first_position``:
+        its status message would then be retried on every event), and would re-create a record
+        that was just forgotten.
+        """
         for name, value in fields.items():
             setattr(entry, name, value)
-        await self.redis.hset(self._key(entry.job_id), mapping=entry.to_hash())
+        encoded = entry.to_hash()
+        changed = [item for name in fields for item in (name, encoded[name])]
+        await self.redis.eval(_UPDATE_IF_PRESENT, 1, self._key(entry.job_id), *changed)
 
     async def retire(self, entry: StatusEntry) -> None:
         """The job has ended and its chat has everything: stop refreshing it (buttons keep working)."""
