@@ -238,6 +238,11 @@ class Pacer:
             task.add_done_callback(self._in_flight.discard)
 
     async def _execute(self, chat: _Chat, work: _Work, entries: tuple[list[float], list[float]]) -> None:
+        # The platform counts a call when it arrives, not when it was picked: on a busy loop this
+        # task may start a few milliseconds after the pick, so the windows count from now.
+        started = self.clock()
+        for entry in entries:
+            entry[0] = max(entry[0], started)
         made = work.weight
         try:
             made = await work.op()
