@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
 
-# The suite, then the log audit over every log line the suite wrote (tests/log_audit.py).
+# The suite, then the log audit over every log line the suite wrote (tests/fixtures/log_audit.py).
 # The audit runs even when the suite failed, and `make test` fails if either did.
 TEST_LOG_DIR ?= .test-logs
 test: venv lint

@@ -3,7 +3,7 @@
 Every benchmark runs its stand-ins and workers as subprocesses in their own process groups (killed at
 the end whatever happens, Dramatiq's forked children included), keeps every Redis key under one
 ``naibot-bench:<random>`` prefix that it deletes afterwards (never FLUSHDB), and configures the
-product only through the environment, as tests/deployment.py does. Those rules live here once so
+product only through the environment, as tests/fixtures/deployment.py does. Those rules live here once so
 the benchmarks cannot drift apart on them.
 
 The scripts import this as ``bench.common``: run as ``.venv/bin/python bench/<name>.py``, each first
@@ -38,8 +38,8 @@ from tasks.launch import spawn_worker, wait_for_heartbeats
 from tasks.services import QueueServices
 
 if TYPE_CHECKING:
-    from bot.delivery import Delivery
-    from bot.pacer import Pacer
+    from bot.chat.delivery import Delivery
+    from bot.chat.pacer import Pacer
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -165,7 +165,7 @@ def clean_environ() -> dict[str, str]:
 
 def deployment_env(*, prefix: str, tmp: Path, novelai_url: str, email: str, password: str, images: Path,
                    **extra: str) -> dict[str, str]:
-    """A deployment configured only through the environment (as tests/deployment.py): every key under
+    """A deployment configured only through the environment (as tests/fixtures/deployment.py): every key under
     ``prefix``, NovelAI at the stand-in with one ``default`` account, images on local disk, no settings
     file (``NAIBOT_SETTINGS`` names one that does not exist), warnings only; ``extra`` on top."""
     env = clean_environ()

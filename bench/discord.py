@@ -1,6 +1,6 @@
 """Benchmark of Discord delivery: prints figures, asserts nothing.
 
-The real bot (``bot.discord_bot.DiscordBot``, discord.py) runs in this process against the Discord stand-in
+The real bot (``bot.discord.adapter.DiscordBot``, discord.py) runs in this process against the Discord stand-in
 (``sandbox.discord``, REST + gateway, in its own thread and event loop) which enforces Discord's default
 limits (``RateLimits()``: 5 message creates/edits per 5 s per channel, 5 calls per 2 s per interaction
 webhook token, 50 bot-token calls a second overall); the bot keeps its default pacing (the same numbers:
@@ -58,8 +58,8 @@ from bench.common import (
     start_novelai_stand_in,
     wait_until_idle,
 )
-from bot.discord_bot import DiscordBot
-from bot.pacer import WINDOW_SLACK
+from bot.chat.pacer import WINDOW_SLACK
+from bot.discord.adapter import DiscordBot
 from sandbox.discord import Call, DiscordSandbox, DiscordUser, RateLimits, running_discord
 
 NOVELAI_EMAIL = "bench-discord@example.com"
@@ -117,7 +117,7 @@ def is_attachment(call: Call) -> bool:
 
 
 def job_of_attachment(call: Call) -> str | None:
-    """The uploads are named ``<job id>-<index>.png`` by the bot (bot.delivery.deliver)."""
+    """The uploads are named ``<job id>-<index>.png`` by the bot (bot.chat.delivery.deliver)."""
     for upload in call.files:
         name = str(upload.get("filename", ""))
         if name.endswith(".png") and "-" in name:

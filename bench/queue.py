@@ -10,7 +10,7 @@
 (d) Redis memory per waiting job, from MEMORY USAGE of the keys the queue creates.
 
 The stand-in and the workers run as separate processes (own process groups, always killed at
-the end), configured only through the environment as in tests/deployment.py. Every Redis key
+the end), configured only through the environment as in tests/fixtures/deployment.py. Every Redis key
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
 Run: ``.venv/bin/python bench/queue.py``.
 """

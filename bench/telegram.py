@@ -1,6 +1,6 @@
 """Benchmark of Telegram delivery: prints figures, asserts nothing.
 
-The real bot (``bot.telegram_bot.TelegramBot``, python-telegram-bot) runs in this process against the Bot
+The real bot (``bot.telegram.adapter.TelegramBot``, python-telegram-bot) runs in this process against the Bot
 API stand-in (``sandbox.telegram``, in its own thread and event loop) which enforces Telegram's REAL default
 limits (``FloodLimits()``: 1 message a second per private chat with a burst of 3, 20 a minute per group,
 30 a second overall; an album counts one message per picture); the bot keeps its default pacing (the same
@@ -56,7 +56,7 @@ from bench.common import (
     start_novelai_stand_in,
     wait_until_idle,
 )
-from bot.telegram_bot import TelegramBot
+from bot.telegram.adapter import TelegramBot
 from sandbox.telegram import Call, FloodLimits, SandboxUser, TelegramSandbox, running_telegram
 
 NOVELAI_EMAIL = "bench-telegram@example.com"

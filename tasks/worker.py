@@ -28,8 +28,8 @@ from storage.factory import storage_from_settings
 from tasks.dispatch import LaneWaker
 from tasks.job import ImageResult, Job, JobError
 from tasks.metrics import Metrics
-from tasks.policy import decide
 from tasks.queue import JobQueue
+from tasks.retry import decide
 from tasks.spending import SpendRefused, SubscriptionCache, check_spend
 
 log = logging.getLogger(__name__)

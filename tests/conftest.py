@@ -1,4 +1,4 @@
-"""Shared fixtures: an offline NovelAI (sandbox/novelai.py) per test, so no test ever reaches novelai.net."""
+"""Shared fixtures: an offline NovelAI (sandbox/novelai/server.py) per test, so no test ever reaches novelai.net."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import pytest_asyncio
 
 from sandbox.novelai import NovelAISandbox
 
-# Every log line of the run goes to .test-logs/ for the whole-suite redaction audit (make test).
-pytest_plugins = ["tests.log_audit"]
+pytest_plugins = [
+    "tests.fixtures.log_audit",  # every log line of the run to .test-logs/ for the redaction audit (make test)
+    "tests.fixtures.redis",  # a key prefix per test on the shared Redis
+    "tests.fixtures.deployment",  # a small real deployment: stand-in + Dramatiq worker processes
+    "tests.fixtures.telegram_e2e",  # the Telegram stand-in and the real bot on that deployment
+    "tests.fixtures.discord_e2e",  # the Discord stand-in and the real bot on that deployment
+]
 
 
 @pytest_asyncio.fixture
@@ -29,15 +34,3 @@ async def novelai_sandbox() -> AsyncIterator[NovelAISandbox]:
 def novelai_sandbox_url(novelai_sandbox: NovelAISandbox) -> str:
     """The base URL to configure as both api_url and image_url."""
     return novelai_sandbox.url
-
-
-# Redis fixtures (a key prefix per test on the shared server) live in their own module.
-# A small real deployment (stand-in + Dramatiq worker processes) for end-to-end queue tests.
-from tests.deployment import deployment  # noqa: E402, F401
-
-# The Discord stand-in and the real bot on top of that deployment.
-from tests.discord_world import discord_world  # noqa: E402, F401
-from tests.redis_fixtures import aredis, redis_prefix  # noqa: E402, F401
-
-# The Telegram stand-in and the real bot on top of that deployment.
-from tests.telegram_world import telegram_world  # noqa: E402, F401

@@ -1,12 +1,12 @@
 """The whole-suite log audit: no secret the tests used appears in any log line the run wrote.
 
 Runs after the suite, as its own pytest invocation (``make test`` does both), over what
-``tests/log_audit.py`` recorded: every in-process log line and every subprocess's log file.
+``tests/fixtures/log_audit.py`` recorded: every in-process log line and every subprocess's log file.
 """
 
 from __future__ import annotations
 
-from tests.log_audit import AUDIT_DIR, AUDIT_DIR_ENV, audit_secrets, log_files, scan_dir
+from tests.fixtures.log_audit import AUDIT_DIR, AUDIT_DIR_ENV, audit_secrets, log_files, scan_dir
 
 
 def test_the_run_left_logs_to_audit() -> None:

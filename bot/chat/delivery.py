@@ -1,0 +1,198 @@
+"""The delivery loop: queue events in, status-message edits and result uploads out, paced.
+
+Events are triggers, the registry and the queue are the truth: for every event the loop asks
+the pacer to refresh the job's one status message, and the refresh reads the job's state *when
+its turn comes*. So a hundred position changes of one message collapse into one edit with the
+latest text, an unchanged text costs no call at all, and a restarted bot (which re-reads every
+live registry entry) converges on the right state even if it missed events while down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+from bot.chat.pacer import PRIORITY_POSITION, PRIORITY_RESULT, PRIORITY_STATE, Pacer
+from bot.chat.ports import (
+    ACTION_AGAIN,
+    ACTION_CANCEL,
+    ACTION_PNG,
+    Button,
+    ChatSender,
+    ChatUnavailable,
+    MessageGone,
+    NotModified,
+    Picture,
+)
+from bot.chat.status_registry import StatusEntry, StatusRegistry
+from bot.chat.texts.catalog import t
+from bot.chat.texts.jobs import caption, status_text
+from storage.base import Storage
+from tasks.events import Event, EventReader
+from tasks.job import Job, JobState
+from tasks.metrics import DELIVERY_LAG, Metrics
+from tasks.queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+_PRIORITY_BY_EVENT = {
+    "done": PRIORITY_RESULT, "failed": PRIORITY_STATE, "canceled": PRIORITY_STATE, "started": PRIORITY_STATE,
+    "queued": PRIORITY_STATE, "requeued": PRIORITY_STATE, "retrying": PRIORITY_STATE, "progress": PRIORITY_POSITION,
+}
+# How long an idle delivery loop blocks on the stream before looking again.
+_BLOCK_MS = 1000
+_RECONNECT_SECONDS = 1.0
+# A status message is edited at most this often, even where edits do not count against the chat
+# (Discord's interaction webhooks): nobody reads faster, and each token has a limit of its own.
+STATUS_MIN_INTERVAL = 0.5
+
+
+def status_buttons(job: Job, language: str) -> list[list[Button]]:
+    if job.state is JobState.QUEUED:
+        return [[Button(t(language, "button.cancel"), ACTION_CANCEL, job.id)]]
+    if job.state is JobState.DONE:
+        return [[Button(t(language, "button.again"), ACTION_AGAIN, job.id),
+                 Button(t(language, "button.original"), ACTION_PNG, job.id)]]
+    if job.state is JobState.FAILED:
+        return [[Button(t(language, "button.again"), ACTION_AGAIN, job.id)]]
+    return []
+
+
+class Delivery:
+    def __init__(self, *, platform: str, queue: JobQueue, registry: StatusRegistry, sender: ChatSender,
+                 pacer: Pacer, storage: Storage, consumer: str) -> None:
+        self.platform = platform
+        self.queue = queue
+        self.registry = registry
+        self.sender = sender
+        self.pacer = pacer
+        self.storage = storage
+        self.consumer = consumer
+        self.progress: dict[str, tuple[int, int]] = {}
+        # Called once when a job of ours has ended (refund its quotas, tell an owner their token
+        # is rejected); set by the command layer.
+        self.on_ended: Callable[[Job], Awaitable[None]] | None = None
+        self.metrics = Metrics(queue.redis, queue.keys.prefix)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        reader = EventReader(self.queue.redis, self.queue.keys.prefix, f"{self.platform}-delivery", self.consumer)
+        while True:
+            try:
+                await reader.ensure_group("$")
+                await self.resync()
+                while True:
+                    events = await reader.read(count=500, block_ms=_BLOCK_MS)
+                    for event in events:
+                        await self.handle(event)
+                    await reader.ack(*(event.id for event in events))
+            except (RedisError, OSError) as exc:
+                log.warning("delivery: Redis unavailable (%s); retrying", exc)
+                await asyncio.sleep(_RECONNECT_SECONDS)
+
+    async def resync(self) -> None:
+        """Bring every live status message up to date (after a start or a Redis outage)."""
+        for job_id in await self.registry.live():
+            await self.schedule(job_id, PRIORITY_STATE)
+
+    async def handle(self, event: Event) -> None:
+        if event.type == "positions" and event.account:
+            for job_id in await self.registry.in_lane(event.account):
+                await self.schedule(job_id, PRIORITY_POSITION)
+            return
+        if not event.job:
+            return
+        if event.type == "progress":
+            self.progress[event.job] = (int(event.fields.get("step", 0)), int(event.fields.get("total", 0)))
+        await self.schedule(event.job, _PRIORITY_BY_EVENT.get(event.type, PRIORITY_STATE))
+
+    async def schedule(self, job_id: str, priority: int) -> None:
+        entry = await self.registry.get(job_id)
+        if entry is None or entry.retired:
+            return  # not ours (another platform's job, or the CLI's), or already complete
+        # A finished job is looked at at once; other changes wait out the message's edit interval.
+        interval = 0.0 if priority <= PRIORITY_RESULT else STATUS_MIN_INTERVAL
+        self.pacer.submit(entry.chat, f"status:{job_id}", lambda: self.refresh(job_id), priority=priority,
+                          min_interval=interval)
+
+    # -- the paced work ----------------------------------------------------------------------
+
+    async def refresh(self, job_id: str) -> int:
+        entry = await self.registry.get(job_id)
+        if entry is None or entry.retired:
+            return 0  # finished while this refresh waited its turn
+        job = await self.queue.get(job_id)
+        if job is None:
+            await self.registry.forget(job_id)
+            return 0
+        if job.state is JobState.DONE and not entry.delivered:
+            self.pacer.submit(entry.chat, f"result:{job_id}", lambda: self.deliver(job_id),
+                              priority=PRIORITY_RESULT, weight=max(1, self.sender.pictures_cost(len(job.images))))
+            return 0  # the status edit follows the upload
+        eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
+        progress = self.progress.get(job_id) if job.state is JobState.RUNNING else None
+        text = status_text(job, entry.language, eta=eta, progress=progress, first_position=entry.first_position)
+        calls = 0
+        if not entry.message_gone and text != entry.last_text:
+            calls = await self._edit(entry, text, status_buttons(job, entry.language))
+        if job.state.terminal:
+            self.progress.pop(job_id, None)
+            await self.registry.retire(entry)
+            await self._ended(job)
+        return calls
+
+    async def _ended(self, job: Job) -> None:
+        if self.on_ended is None:
+            return
+        try:
+            await self.on_ended(job)
+        except Exception:  # bookkeeping after the fact must never stop deliveries
+            log.exception("after job %s ended", job.id)
+
+    async def _edit(self, entry: StatusEntry, text: str, buttons: list[list[Button]]) -> int:
+        cost = 1
+        try:
+            cost = await self.sender.edit_text(entry.chat, entry.message_id, text, buttons)
+        except NotModified:
+            pass
+        except MessageGone:
+            await self.registry.update(entry, message_gone=True)
+        except ChatUnavailable:
+            await self.registry.forget_chat(entry.chat.chat_id)
+            raise
+        entry.last_text = text
+        return cost
+
+    async def deliver(self, job_id: str) -> int:
+        """Upload the results once, then let the status message say "done"."""
+        entry = await self.registry.get(job_id)
+        job = await self.queue.get(job_id)
+        if entry is None or job is None or entry.delivered or entry.retired:
+            return 0
+        # Results made on a shared account say whose account paid.
+        paid_by = str(job.requester.reply.get("paid_by") or "") or None
+        pictures = [
+            Picture(png=await asyncio.to_thread(self.storage.get, image.key),
+                    caption=caption(job, entry.language, image_index=i, paid_by=paid_by), filename=f"{job.id}-{i}.png")
+            for i, image in enumerate(job.images)
+        ]
+        buttons = status_buttons(job, entry.language)
+        reply_to = None if entry.message_gone else entry.message_id
+        summary = caption(job, entry.language, paid_by=paid_by)
+        try:
+            await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to, summary=summary)
+        except MessageGone:  # the message we replied to is gone: post without replying
+            await self.sender.send_pictures(entry.chat, pictures, buttons, summary=summary)
+        except ChatUnavailable:
+            await self.registry.forget_chat(entry.chat.chat_id)
+            raise
+        if job.finished_at:  # delivery lag: from the job's end to its pictures being in the chat
+            self.metrics.fire(self.metrics.observe(DELIVERY_LAG, time.time() - job.finished_at, self.platform))
+        await self.registry.update(entry, delivered=True)
+        await self.schedule(job_id, PRIORITY_STATE)
+        return self.sender.pictures_cost(len(pictures))

@@ -1,0 +1,81 @@
+"""The parts every chat bot process runs the same way, whatever its platform: queue services,
+the pacer, the delivery loop and the command layer, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from bot.chat.delivery import Delivery
+from bot.chat.nsfw import NsfwRule
+from bot.chat.pacer import Limits, Pacer
+from bot.chat.ports import ChatSender
+from bot.chat.router import CommandService
+from bot.chat.status_registry import StatusRegistry
+from bot.chat.user_settings import UserSettings
+from bot.rules.policy import Policy
+from naibot.settings import Settings
+from storage.factory import storage_from_settings
+from tasks.metrics import Metrics
+from tasks.services import QueueServices
+
+
+@dataclass
+class ChatRuntime:
+    services: QueueServices
+    pacer: Pacer
+    sender: ChatSender
+    delivery: Delivery
+    commands: CommandService
+    platform: str = ""
+    metrics: Metrics | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def count_rate_limited(self) -> None:
+        """A 429 from the platform, for /metrics (in the background: never slows or breaks a send)."""
+        if self.metrics is not None:
+            self.metrics.fire(self.metrics.rate_limited(self.platform))
+
+    @classmethod
+    def start(cls, *, platform: str, settings: Settings, limits: Limits,
+              make_sender: Callable[[QueueServices], ChatSender], bot_username: str | None = None,
+              nsfw_rule: NsfwRule = "allow") -> ChatRuntime:
+        """Build everything and start the pacer and the delivery loop (on the running loop)."""
+        services = QueueServices.from_settings(settings)
+        metrics = Metrics(services.redis, settings.redis.prefix)
+        pacer = Pacer(limits)
+        sender = make_sender(services)
+        prefix = settings.redis.prefix
+        registry = StatusRegistry(services.redis, prefix, platform, settings.queue.retention_seconds)
+        storage = storage_from_settings(settings)
+        # One delivery consumer per platform and host: a restart on the same host takes over
+        # whatever its predecessor had read but not acknowledged.
+        delivery = Delivery(platform=platform, queue=services.queue, registry=registry, sender=sender, pacer=pacer,
+                            storage=storage, consumer=f"{platform}-{socket.gethostname()}")
+        directory = services.submitter.accounts
+        policy = Policy(settings, services.redis, directory.store, directory, services.submitter.subscriptions)
+        commands = CommandService(
+            platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, prefix),
+            registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage, policy=policy,
+            bot_username=bot_username, nsfw_rule=nsfw_rule,
+        )
+        delivery.on_ended = commands.accounts.job_ended
+        runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics)
+        # A sender that sees every 429 itself (Discord's, which discord.py mostly waits out, counted
+        # on the wire) is told by its adapter; for the others the pacer sees each one.
+        if not getattr(sender, "counts_rate_limits", False):
+            pacer.on_rate_limited = runtime.count_rate_limited
+        runtime.tasks = [asyncio.create_task(pacer.run(), name=f"{platform}-pacer"),
+                         asyncio.create_task(delivery.run(), name=f"{platform}-delivery")]
+        return runtime
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.services.aclose()

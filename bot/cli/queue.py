@@ -1,0 +1,269 @@
+"""``naibot generate|queue|status|cancel|worker``: the queue from the command line.
+
+The CLI is the first front end: it submits through the same ``Submitter`` as the chat bots, so
+a job queued here is ordered, limited, priced and announced exactly like one from a chat.
+Exit status: 0 success, 1 the job failed or was canceled (or was not found), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from bot.chat.texts.jobs import format_duration, status_line
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, refuse_without_secret_key, run_async
+from naibot.settings import Settings
+from novelai.errors import InvalidRequest
+from novelai.models import parse_size
+from novelai.request import CharacterPrompt, GenerationRequest
+from tasks.events import follow
+from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
+from tasks.launch import worker_environment
+from tasks.queue import Caller, QueueFull, QueueUnavailable
+from tasks.services import QueueServices
+from tasks.spending import SpendRefused
+from tasks.submit import UnknownAccount
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"naibot: {message}", file=sys.stderr)
+    return code
+
+
+def build_request(args: argparse.Namespace) -> GenerationRequest:
+    width, height = parse_size(args.size) if args.size else (832, 1216)
+    fields: dict[str, Any] = {
+        "prompt": args.prompt, "negative": args.negative or "", "model": args.model, "sampler": args.sampler,
+        "steps": args.steps, "scale": args.scale, "width": width, "height": height, "n_samples": args.n,
+        "seed": args.seed, "characters": tuple(CharacterPrompt.parse(c) for c in args.character),
+    }
+    return GenerationRequest(**{k: v for k, v in fields.items() if v is not None})
+
+
+def _image_location(settings: Settings, url: str, key: str) -> str:
+    if settings.storage.backend == "local":
+        return str((settings.storage.dir / key).resolve())
+    return url
+
+
+def job_json(job: Job, settings: Settings, eta: float | None = None) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "state": job.state.value,
+        "position": job.position,
+        "total": job.total,
+        "eta_seconds": None if eta is None else round(eta, 1),
+        "account": job.account,
+        "priority": job.priority,
+        "attempts": job.attempts,
+        "images": [{"url": i.url, "key": i.key, "path": _image_location(settings, i.url, i.key), "seed": i.seed,
+                    "width": i.width, "height": i.height} for i in job.images],
+        "error": job.error.model_dump() if job.error else None,
+    }
+
+
+async def _watch(services: QueueServices, job: Job, after: str, quiet: bool) -> Job:
+    """Follow the event stream until the job ends, showing position, wait and progress on stderr."""
+    queue = services.queue
+    step: tuple[int, int] | None = None
+    last_line = ""
+    while True:
+        current = await queue.get(job.id)
+        if current is None:
+            raise QueueUnavailable("the job disappeared (expired?)")
+        if current.state.terminal:
+            if not quiet and last_line:
+                sys.stderr.write("\n")
+            return current
+        if not quiet:
+            eta = await queue.estimated_wait(current)
+            line = status_line(current, eta, *(step or (None, None)))
+            if line != last_line:
+                sys.stderr.write("\r" + line.ljust(len(last_line)))
+                sys.stderr.flush()
+                last_line = line
+        for event in await follow(services.redis, services.settings.redis.prefix, after, block_ms=1000):
+            after = event.id
+            if event.job == job.id and event.type == "progress":
+                step = (int(event.fields["step"]), int(event.fields["total"]))
+
+
+async def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        request = build_request(args).resolved()
+    except InvalidRequest as exc:
+        return _fail(f"invalid request: {exc.user_message}")
+    user = args.as_user or os.environ.get("USER") or getpass.getuser()
+    requester = Requester(platform="cli", user_id=user, display_name=user)
+    services = QueueServices.from_settings(settings)
+    try:
+        after = await services.queue.last_event_id()
+        job = await services.submitter.submit(request, requester, account=args.account, priority=args.priority,
+                                              max_anlas=args.max_anlas)
+        if not args.wait:
+            eta = await services.queue.estimated_wait(job)
+            if args.json:
+                print(json.dumps(job_json(job, settings, eta)))
+            else:
+                print(status_line(job, eta))
+            return EXIT_OK
+        job = await _watch(services, job, after, quiet=args.json)
+    except (QueueFull, SpendRefused, UnknownAccount) as exc:
+        return _fail(str(exc))
+    except QueueUnavailable as exc:
+        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+    finally:
+        await services.aclose()
+    if args.json:
+        print(json.dumps(job_json(job, settings)))
+    elif job.state is JobState.DONE:
+        for image in job.images:
+            print(_image_location(settings, image.url, image.key))
+    else:
+        print(status_line(job), file=sys.stderr)
+    return EXIT_OK if job.state is JobState.DONE else EXIT_FAILED
+
+
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    services = QueueServices.from_settings(settings)
+    try:
+        job = await services.queue.get(args.job)
+        if job is None:
+            return _fail(f"no job {args.job} (unknown, or finished and expired)", EXIT_FAILED)
+        eta = await services.queue.estimated_wait(job)
+    except QueueUnavailable as exc:
+        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+    finally:
+        await services.aclose()
+    print(json.dumps(job_json(job, settings, eta)) if args.json else status_line(job, eta))
+    return EXIT_OK
+
+
+async def _cancel(args: argparse.Namespace, settings: Settings) -> int:
+    user = args.as_user or os.environ.get("USER") or getpass.getuser()
+    # The operator at the console is a deployment admin unless acting as someone.
+    caller = Caller(user_key=f"cli:{user}", deployment_admin=args.as_user is None)
+    services = QueueServices.from_settings(settings)
+    try:
+        outcome = await services.queue.cancel(args.job, caller)
+    except QueueUnavailable as exc:
+        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+    finally:
+        await services.aclose()
+    messages = {
+        "canceled": f"canceled {args.job}",
+        "running": f"{args.job} is already running and cannot be canceled",
+        "missing": f"no job {args.job}",
+        "forbidden": f"only the owner of {args.job} or an admin of its group may cancel it",
+    }
+    text = messages.get(outcome.status, f"{args.job} has already ended ({outcome.status})")
+    if args.json:
+        print(json.dumps({"job_id": args.job, "status": outcome.status, "message": text}))
+    else:
+        print(text)
+    return EXIT_OK if outcome.canceled else EXIT_FAILED
+
+
+async def _queue(args: argparse.Namespace, settings: Settings) -> int:
+    services = QueueServices.from_settings(settings)
+    queue = services.queue
+    try:
+        depths = await queue.lane_depths()
+        running = await queue.get_many(await queue.running_ids())
+        lanes = {}
+        for account, depth in depths.items():
+            jobs = await queue.get_many(await queue.waiting_ids(account, args.limit))
+            lanes[account] = {"depth": depth, "jobs": jobs}
+        average = await queue.average_duration()
+    except QueueUnavailable as exc:
+        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+    finally:
+        await services.aclose()
+    now = time.time()
+    if args.json:
+        print(json.dumps({
+            "waiting": sum(depths.values()),
+            "running": [job_json(j, settings) for j in running],
+            "lanes": {a: {"depth": lane["depth"], "jobs": [job_json(j, settings) for j in lane["jobs"]]}
+                      for a, lane in lanes.items()},
+            "average_seconds": average,
+        }))
+        return EXIT_OK
+    print(f"{sum(depths.values())} waiting, {len(running)} running, average generation "
+          f"{format_duration(average)}")
+    for job in running:
+        print(f"  running  {job.id}  {job.account}  {job.requester.display_name or job.requester.user_id}")
+    for account, lane in lanes.items():
+        print(f"lane {account}: {lane['depth']} waiting")
+        for job in lane["jobs"]:
+            print(f"  #{job.position:<4} {job.id}  p{job.priority}  "
+                  f"{job.requester.display_name or job.requester.user_id}  age {format_duration(now - job.created_at)}")
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace this process with Dramatiq's own CLI, configured from our settings."""
+    if (refused := refuse_without_secret_key(settings)) is not None:
+        return refused
+    processes = args.processes or settings.worker.processes
+    threads = args.threads or settings.worker.threads
+    argv = [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes),
+            "--threads", str(threads), "--queues", settings.queue.dramatiq_queue]
+    if args.settings_path:
+        os.environ["NAIBOT_SETTINGS"] = args.settings_path
+    os.environ.update(worker_environment(dict(os.environ)))
+    os.execv(sys.executable, argv)
+    return EXIT_FAILED  # pragma: no cover - execv does not return
+
+
+def _async(fn):  # type: ignore[no-untyped-def]
+    return lambda args, settings: run_async(lambda: fn(args, settings))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    gen = sub.add_parser("generate", help="queue a generation (like /generate in a chat)")
+    gen.add_argument("prompt")
+    gen.add_argument("--negative")
+    gen.add_argument("--model", default="nai-diffusion-4-5-full", help="id or alias: v3, v4, v4.5, v5, ...")
+    gen.add_argument("--sampler")
+    gen.add_argument("--steps", type=int)
+    gen.add_argument("--scale", type=float)
+    gen.add_argument("--size", help="WxH or a preset: portrait, landscape, square, ...")
+    gen.add_argument("--n", type=int, help="number of images")
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--character", action="append", default=[], metavar="CAPTION[@C3][|NEGATIVE]",
+                     help="a character prompt with its position (repeatable, V4 and later)")
+    gen.add_argument("--priority", type=int, default=DEFAULT_PRIORITY, choices=range(MIN_PRIORITY, MAX_PRIORITY + 1),
+                     metavar=f"{MIN_PRIORITY}..{MAX_PRIORITY}")
+    gen.add_argument("--account", default="default", help="the NovelAI account to run on")
+    gen.add_argument("--max-anlas", type=int, help="the most Anlas this job may spend (default from settings)")
+    gen.add_argument("--as", dest="as_user", help="submit on behalf of this user id")
+    gen.add_argument("--wait", action="store_true", help="show position and progress until it ends")
+    gen.add_argument("--json", action="store_true")
+    gen.set_defaults(handler=_async(_generate))
+
+    queue = sub.add_parser("queue", help="what is waiting and running")
+    queue.add_argument("--limit", type=int, default=20, help="jobs shown per lane")
+    queue.add_argument("--json", action="store_true")
+    queue.set_defaults(handler=_async(_queue))
+
+    status = sub.add_parser("status", help="one job's state")
+    status.add_argument("job")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=_async(_status))
+
+    cancel = sub.add_parser("cancel", help="cancel a job that has not started")
+    cancel.add_argument("job")
+    cancel.add_argument("--as", dest="as_user", help="act as this user id (owner check applies)")
+    cancel.add_argument("--json", action="store_true")
+    cancel.set_defaults(handler=_async(_cancel))
+
+    worker = sub.add_parser("worker", help="run Dramatiq workers for the queue")
+    worker.add_argument("--processes", type=int)
+    worker.add_argument("--threads", type=int)
+    worker.set_defaults(handler=_worker, settings_path=None)

@@ -1,0 +1,71 @@
+"""``naibot rotate-key``: re-encrypt everything stored under the secret key with a new one.
+
+The new key comes from ``NAIBOT_NEW_SECRET_KEY`` or a prompt on stdin, never from argv (argv is
+visible to every user of the machine in ``ps``); the old one is the deployment's
+``NAIBOT_SECRET_KEY`` as usual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_async
+from naibot.logs import register_secret
+from naibot.redisconn import async_redis
+from naibot.rotate import rotate_secrets
+from naibot.secrets import SecretBox
+from naibot.settings import MIN_SECRET_KEY_LENGTH, Settings, secret
+
+NEW_KEY_ENV = "NAIBOT_NEW_SECRET_KEY"
+
+
+def _read_new_key() -> str:
+    env = os.environ.get(NEW_KEY_ENV)
+    if env:
+        return env
+    if sys.stdin.isatty():
+        first = getpass.getpass("New secret key: ")
+        if getpass.getpass("Again: ") != first:
+            return ""
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _rotate(settings: Settings) -> int:
+    old_key = secret(settings.security.secret_key)
+    if not old_key:
+        print("naibot: NAIBOT_SECRET_KEY (the current key) is not set; nothing is encrypted under it",
+              file=sys.stderr)
+        return EXIT_USAGE
+    new_key = _read_new_key()
+    register_secret(new_key)
+    if len(new_key) < MIN_SECRET_KEY_LENGTH:
+        print(f"naibot: the new key must be at least {MIN_SECRET_KEY_LENGTH} characters "
+              f"(from {NEW_KEY_ENV} or stdin; typed twice the same on a terminal)", file=sys.stderr)
+        return EXIT_USAGE
+    redis = async_redis(settings.redis)
+    try:
+        report = await rotate_secrets(redis, settings.redis.prefix, SecretBox(old_key), SecretBox(new_key))
+    finally:
+        await redis.aclose()
+    print(f"re-encrypted {len(report.rotated)} secrets ({len(report.already)} already under the new key)")
+    for key in report.unreadable:
+        print(f"could not open (left untouched): {key}")
+    for key in report.contended:
+        print(f"kept changing, not rotated (run again): {key}")
+    if report.rotated or report.already:
+        print("now set NAIBOT_SECRET_KEY to the new key and restart every process")
+    return EXIT_OK if report.complete else EXIT_FAILED
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "rotate-key",
+        help=f"re-encrypt every stored secret from NAIBOT_SECRET_KEY to a new key (from {NEW_KEY_ENV} or stdin)",
+        description="Re-encrypt stored accounts and cached tokens under a new secret key. Safe to run again: "
+                    "what is already under the new key is left as is. Processes still on the old key cannot "
+                    "read rotated accounts, so restart them with the new key right after.")
+    p.set_defaults(handler=lambda args, settings: run_async(lambda: _rotate(settings)))

@@ -1,0 +1,51 @@
+"""``naibot api``: the original naibot API over HTTP, on the same queue and submit rules as the chat bots.
+
+This module only assembles the application: shared state built once per process (queue
+services, storage, API keys, the status cache) and the routers, each in its own module:
+``bot.http.routes.jobs`` (the seed's endpoints and images), ``bot.http.routes.ops`` (health and metrics) and
+``bot.http.routes.admin_page`` (the status page).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.http.auth import ApiKeys
+from bot.http.deps import ApiState
+from bot.http.routes import admin_page, jobs, ops
+from naibot.settings import Settings
+from storage.factory import storage_from_settings
+from tasks.services import QueueServices
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = QueueServices.from_settings(settings)
+        app.state.api = ApiState(settings, services, storage_from_settings(settings), ApiKeys(settings.api))
+        log.info("HTTP API (pid %d) up on %s:%d: Redis %s, prefix %s, storage %s, %d API keys",
+                 os.getpid(), settings.api.listen, settings.api.port, settings.redis.url.split("@")[-1],
+                 settings.redis.prefix, settings.storage.backend, len(settings.api.keys))
+        try:
+            yield
+        finally:
+            # The status page's token-status refresher, if the page was ever opened.
+            tokens = getattr(app.state, "admin_tokens", None)
+            if tokens is not None:
+                await tokens.aclose()
+            await services.aclose()
+
+    app = FastAPI(title="naibot HTTP API", version="1.0",
+                  description="Queue NovelAI generations and follow them; the same queue as the chat bots.",
+                  lifespan=lifespan)
+    jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
+    app.include_router(ops.router)
+    app.include_router(admin_page.router)
+    return app

@@ -1,0 +1,35 @@
+"""What every route depends on: the process's shared state, built once by ``app.create_app``.
+
+Routes import this module, never ``app`` (which imports the routes), as in the FastAPI
+full-stack template's ``api/deps.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from bot.http.auth import ApiKeys
+from bot.http.status_cache import Caches
+from naibot.settings import Settings
+from storage.base import Storage
+from tasks.services import QueueServices
+
+
+@dataclass
+class ApiState:
+    """Everything a request handler needs, built once when the application starts."""
+
+    settings: Settings
+    services: QueueServices
+    storage: Storage
+    keys: ApiKeys
+    # Built on first use by ``bot.http.routes.jobs.caches`` (it knows what a status poll reads).
+    status_cache: Caches | None = None
+
+
+def api_state(request: Request) -> ApiState:
+    """FastAPI dependency: the process's shared state."""
+    state: ApiState = request.app.state.api
+    return state

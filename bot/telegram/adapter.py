@@ -1,0 +1,273 @@
+"""The Telegram adapter: python-telegram-bot in front, the platform-free command layer behind.
+
+Everything Telegram-specific stays here and in ``bot.telegram.sender``: reading updates into a
+``ChatContext``, the admin check, and the command list. Long polling by default; webhook mode
+by setting. The Bot API base URL comes from settings, so the bot runs unchanged against a local
+Bot API server or the offline stand-in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.chat.pacer import Pacer, telegram_limits
+from bot.chat.ports import ChatRef, parse_button_data
+from bot.chat.router import AdminCheck, ChatContext, CommandService, PacedAnswerer
+from bot.chat.runtime import ChatRuntime
+from bot.chat.texts.catalog import LANGUAGES, t
+from bot.telegram.sender import TelegramSender
+from naibot.logs import register_secret
+from naibot.settings import Settings, secret
+
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+GENERATE_ALIASES = ("generate", "gen", "g")
+# The command menu: (command, i18n key of its one-line description).
+MENU = (("generate", "menu.generate"), ("queue", "menu.queue"), ("status", "menu.status"),
+        ("cancel", "menu.cancel"), ("settings", "menu.settings"), ("account", "menu.account"),
+        ("login", "menu.login"), ("logout", "menu.logout"), ("group", "menu.group"), ("help", "menu.help"))
+# How long a "is this person an admin of this group" answer is reused (getChatMember costs a call).
+ADMIN_CACHE_SECONDS = 60.0
+# Updates handled at once; more wait their turn (each may hold a Redis connection meanwhile).
+CONCURRENT_UPDATES = 32
+_ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+
+
+def command_text(update: Update) -> str:
+    """What follows the command word (and its @botname), with the user's quoting intact."""
+    text = update.effective_message.text or "" if update.effective_message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def context_of(update: Update, pacer: Pacer, sender: TelegramSender, is_admin: AdminCheck | None = None
+               ) -> ChatContext:
+    """The platform-free context of an update; answers reply to the message that asked."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    assert user is not None and chat is not None
+    group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+    ref = ChatRef(str(chat.id), group)
+    reply_to = str(message.message_id) if message is not None else None
+    private_chat = ChatRef(str(user.id), False)
+    return ChatContext(
+        platform=PLATFORM, user_id=str(user.id), display_name=user.full_name or user.username or str(user.id),
+        chat=ref, answerer=PacedAnswerer(pacer, sender, ref, reply_to), language_code=user.language_code,
+        group_id=str(chat.id) if group else None, group_title=chat.title or "" if group else "",
+        is_admin=is_admin, private=PacedAnswerer(pacer, sender, private_chat),
+    )
+
+
+class TelegramBot:
+    """One bot process: the PTB application, the pacer, the delivery loop and the commands."""
+
+    def __init__(self, settings: Settings) -> None:
+        token = secret(settings.telegram.token)
+        if not token:
+            raise ValueError("TELEGRAM_TOKEN is not set")
+        register_secret(token)
+        self.settings = settings
+        api = settings.telegram.api_url
+        self.application = (
+            Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+            .concurrent_updates(CONCURRENT_UPDATES).post_init(self._started).post_shutdown(self._stopped).build()
+        )
+        self.runtime: ChatRuntime | None = None
+        self.commands: CommandService | None = None
+        self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        self._install_handlers()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def _started(self, application: Application) -> None:
+        settings = self.settings
+        tg = settings.telegram
+        self.runtime = ChatRuntime.start(
+            platform=PLATFORM, settings=settings,
+            limits=telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second),
+            make_sender=lambda services: TelegramSender(application.bot), bot_username=application.bot.username)
+        self.pacer, self.sender, self.commands = self.runtime.pacer, self.runtime.sender, self.runtime.commands
+        await self._register_menu(application)
+        log.info("Telegram bot @%s (pid %d) up: Bot API %s, Redis %s, prefix %s, %s mode",
+                 application.bot.username, os.getpid(), settings.telegram.api_url,
+                 settings.redis.url.split("@")[-1], settings.redis.prefix, settings.telegram.mode)
+
+    async def _register_menu(self, application: Application) -> None:
+        for language in LANGUAGES:
+            commands = [BotCommand(name, t(language, key)) for name, key in MENU]
+            try:
+                await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+            except TelegramError as exc:  # a menu is nice to have; never a reason not to start
+                log.warning("could not register the %s command menu: %s", language, exc)
+
+    async def _stopped(self, application: Application) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
+
+    async def start(self) -> None:
+        """Start polling inside an already running event loop (tests, the demo)."""
+        await self.application.initialize()
+        await self._started(self.application)
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=1,
+                                                     allowed_updates=["message", "callback_query"])
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self._stopped(self.application)
+        await self.application.shutdown()
+
+    def run(self) -> None:
+        """Run until interrupted: long polling, or a webhook server when configured."""
+        tg = self.settings.telegram
+        allowed = ["message", "callback_query"]
+        if tg.mode == "webhook":
+            if not tg.webhook_url:
+                raise ValueError("telegram.webhook_url is required in webhook mode")
+            self.application.run_webhook(listen=tg.webhook_listen, port=tg.webhook_port, url_path="telegram",
+                                         webhook_url=tg.webhook_url, secret_token=secret(tg.webhook_secret),
+                                         allowed_updates=allowed)
+        else:
+            self.application.run_polling(allowed_updates=allowed)
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def _install_handlers(self) -> None:
+        app = self.application
+        app.add_handler(CommandHandler(list(GENERATE_ALIASES), self._generate))
+        app.add_handler(CommandHandler(["start", "help"], self._help))
+        app.add_handler(CommandHandler("queue", self._queue))
+        app.add_handler(CommandHandler("status", self._status))
+        app.add_handler(CommandHandler("cancel", self._cancel))
+        app.add_handler(CommandHandler("settings", self._settings))
+        app.add_handler(CommandHandler("login", self._login))
+        app.add_handler(CommandHandler("cancel_login", self._cancel_login))
+        app.add_handler(CommandHandler("logout", self._logout))
+        app.add_handler(CommandHandler("account", self._account))
+        app.add_handler(CommandHandler("group", self._group))
+        app.add_handler(CommandHandler("admin", self._admin))
+        # Plain private messages: the steps of a login conversation.
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self._private_text))
+        app.add_handler(CallbackQueryHandler(self._button))
+        app.add_error_handler(self._error)
+
+    def _context(self, update: Update) -> ChatContext:
+        return context_of(update, self.pacer, self.sender, self._admin_check(update))
+
+    def _admin_check(self, update: Update) -> AdminCheck:
+        async def check() -> bool:
+            chat, user = update.effective_chat, update.effective_user
+            if chat is None or user is None:
+                return False
+            cached = self._admins.get((chat.id, user.id))
+            if cached is not None and time.monotonic() - cached[0] < ADMIN_CACHE_SECONDS:
+                return cached[1]
+            try:
+                member = await self.application.bot.get_chat_member(chat.id, user.id)
+            except TelegramError:
+                return False
+            admin = member.status in _ADMIN_STATUSES
+            self._admins[(chat.id, user.id)] = (time.monotonic(), admin)
+            return admin
+        return check
+
+    async def _delete(self, update: Update) -> bool:
+        """Delete the message that asked (it holds a secret); False if Telegram would not let us."""
+        message = update.effective_message
+        if message is None:
+            return False
+        try:
+            return bool(await self.application.bot.delete_message(message.chat_id, message.message_id))
+        except TelegramError as exc:
+            log.info("could not delete a message holding credentials: %s", type(exc).__name__)
+            return False
+
+    async def _login(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        args = command_text(update)
+        # Whatever follows /login may be a token or a password: gone from the chat before anything else.
+        deleted = await self._delete(update) if args.strip() else False
+        await self.commands.accounts.login(self._context(update), args, deleted=deleted)
+
+    async def _private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        ctx = self._context(update)
+        if await self.commands.accounts.logins.conversation(ctx.user_key) is None:
+            return  # ordinary chatter: not ours to answer
+        await self._delete(update)
+        text = update.effective_message.text or "" if update.effective_message else ""
+        await self.commands.accounts.login_text(ctx, text)
+
+    async def _cancel_login(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.cancel_login(self._context(update))
+
+    async def _logout(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.logout(self._context(update))
+
+    async def _account(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.accounts.account(self._context(update))
+
+    async def _group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.group_commands.group(self._context(update), command_text(update))
+
+    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.admin_commands.admin(self._context(update), command_text(update))
+
+    async def _generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.generate(self._context(update), command_text(update))
+
+    async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.help(self._context(update))
+
+    async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.show_queue(self._context(update))
+
+    async def _status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.status(self._context(update), command_text(update).strip() or None)
+
+    async def _cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.cancel(self._context(update), command_text(update).strip() or None,
+                                   self._admin_check(update))
+
+    async def _settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        await self.commands.settings_command(self._context(update), command_text(update))
+
+    async def _button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.commands is not None
+        query = update.callback_query
+        if query is None:
+            return
+        parsed = parse_button_data(query.data or "")
+        if parsed is None:
+            await query.answer()
+            return
+        action, job_id = parsed
+        notice, alert = await self.commands.button(self._context(update), action, job_id,
+                                                   self._admin_check(update))
+        await query.answer(notice, show_alert=alert)
+
+    async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # One user's failing update must never take the bot down; log it (redacted) and go on.
+        log.error("handling an update failed: %s", context.error, exc_info=context.error)

@@ -1,0 +1,99 @@
+"""The sandbox's control API under ``/_sandbox/``: what tests in other processes (queue workers,
+the demo) use to inject faults, add or revoke accounts and read statistics over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox.novelai.accounts import SandboxAccount, parse_account_spec
+from sandbox.novelai.state import Faults, Refusal
+
+if TYPE_CHECKING:
+    from sandbox.novelai import NovelAISandbox
+
+_FAULT_FIELDS = frozenset(f.name for f in fields(Faults))
+
+
+class ControlAPI:
+    """Handlers that act on one sandbox; no auth and no fault injection, by design."""
+
+    def __init__(self, sandbox: NovelAISandbox) -> None:
+        self._sandbox = sandbox
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/_sandbox/faults", self.faults),
+            web.post("/_sandbox/config", self.config),
+            web.post("/_sandbox/accounts", self.accounts),
+            web.post("/_sandbox/revoke", self.revoke),
+            web.post("/_sandbox/issue-token", self.issue_token),
+            web.get("/_sandbox/stats", self.stats),
+            web.post("/_sandbox/reset-stats", self.reset_stats),
+        ]
+
+    async def faults(self, request: web.Request) -> web.Response:
+        """Set any of the Faults fields; the ones not given keep their value."""
+        body = await _body(request)
+        unknown = set(body) - _FAULT_FIELDS
+        if unknown:
+            raise Refusal(400, f"unknown fault fields: {sorted(unknown)}")
+        faults = self._sandbox.faults
+        for name, value in body.items():
+            setattr(faults, name, [int(status) for status in value] if name == "forced" else float(value))
+        return web.json_response(asdict(faults))
+
+    async def config(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        sandbox = self._sandbox
+        sandbox.step_latency = float(body.get("step_latency", sandbox.step_latency))
+        sandbox.token_lifetime = int(body.get("token_lifetime", sandbox.token_lifetime))
+        return web.json_response(
+            {"step_latency": sandbox.step_latency, "token_lifetime": sandbox.token_lifetime})
+
+    async def accounts(self, request: web.Request) -> web.Response:
+        """Add (or replace) an account from SandboxAccount fields or from ``{"spec": "EMAIL:PASSWORD:…"}``."""
+        body = await _body(request)
+        try:
+            account = parse_account_spec(body["spec"]) if "spec" in body else SandboxAccount(**body)
+            self._sandbox.add_account(account)
+        except (TypeError, ValueError) as exc:
+            raise Refusal(400, str(exc)) from exc
+        return web.json_response({"key": account.key, **asdict(account)}, status=201)
+
+    async def revoke(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        who = body.get("email") or body.get("token") or ""
+        try:
+            self._sandbox.revoke_tokens(who)
+        except KeyError as exc:
+            raise Refusal(404, str(exc)) from exc
+        return web.json_response({"revoked": who})
+
+    async def issue_token(self, request: web.Request) -> web.Response:
+        """``{"email", "lifetime"?}`` → a login JWT, e.g. an already expired one for 401 tests."""
+        body = await _body(request)
+        try:
+            token = self._sandbox.issue_token(str(body.get("email", "")), body.get("lifetime"))
+        except KeyError as exc:
+            raise Refusal(404, str(exc)) from exc
+        return web.json_response({"accessToken": token})
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self._sandbox.stats.to_json(self._sandbox.accounts))
+
+    async def reset_stats(self, request: web.Request) -> web.Response:
+        self._sandbox.stats.clear()
+        return web.json_response({"reset": True})
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise Refusal(400, "The request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise Refusal(400, "the control API takes a JSON object")
+    return body

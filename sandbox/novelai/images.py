@@ -1,0 +1,144 @@
+"""Fake but well-formed NovelAI images: deterministic PNGs with NovelAI's text chunks, tiny JPEG
+previews for the stream, and the ZIP wrapper of ``/ai/generate-image`` (novelai-api.md §5).
+
+Images are a background plus a few shapes in a 5-colour palette image: encoding a palette PNG
+of 832×1216 takes about a millisecond, so benchmarks measure our code, not Pillow's.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import zipfile
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageEnhance
+from PIL.PngImagePlugin import PngInfo
+
+from sandbox.novelai.validation import Generation
+
+# PNG `Source` labels, from the ones LLK's PROMOTION table maps back to model ids.
+SOURCE_LABELS = {
+    "safe-diffusion": "Stable Diffusion 1D44365E",
+    "nai-diffusion": "Stable Diffusion 81274D13",
+    "nai-diffusion-furry": "Stable Diffusion 4CC42576",
+    "nai-diffusion-2": "Stable Diffusion 49BFAF6A",
+    "nai-diffusion-3": "Stable Diffusion XL C1E1DE52",
+    "nai-diffusion-furry-3": "Stable Diffusion XL 9CC2F394",
+    "nai-diffusion-4-curated-preview": "NovelAI Diffusion V4 7ABFFA2A",
+    "nai-diffusion-4-full": "NovelAI Diffusion V4 37442FCA",
+    "nai-diffusion-4-5-curated": "NovelAI Diffusion V4.5 5AB81C7C",
+    "nai-diffusion-4-5-full": "NovelAI Diffusion V4.5 B9F340FD",
+    "nai-diffusion-5-full": "NovelAI Diffusion V5 0ADF9AB7",
+    "nai-diffusion-5-curated": "NovelAI Diffusion V5 0ADF9AB7",
+    "nai-diffusion-5-full-medium": "NovelAI Diffusion V5 0ADF9AB7",
+}
+_INPAINTING_BASE = {
+    "furry-diffusion-inpainting": "nai-diffusion-furry",
+    "nai-diffusion-4-curated-inpainting": "nai-diffusion-4-curated-preview",
+}
+PREVIEW_WIDTH = 64
+_SHAPES = 4
+
+
+def source_label(model: str) -> str:
+    base = _INPAINTING_BASE.get(model, model.removesuffix("-inpainting"))
+    return SOURCE_LABELS[base]
+
+
+def _scene_digest(prompt: str, seed: int, model: str) -> bytes:
+    return hashlib.blake2b(f"{model}\0{seed}\0{prompt}".encode(), digest_size=64).digest()
+
+
+def _draw_scene(digest: bytes, width: int, height: int) -> Image.Image:
+    """Shapes are placed in proportion to the size, so a preview looks like its final image."""
+    image = Image.new("P", (width, height), 0)
+    image.putpalette(digest[: 3 * (_SHAPES + 1)])
+    draw = ImageDraw.Draw(image)
+    for shape in range(_SHAPES):
+        x, y, w, h = digest[16 + 4 * shape: 20 + 4 * shape]
+        box = (x * width // 256, y * height // 256,
+               (x + w // 2 + 16) * width // 256, (y + h // 2 + 16) * height // 256)
+        (draw.ellipse if shape % 2 else draw.rectangle)(box, fill=shape + 1)
+    return image
+
+
+@functools.lru_cache(maxsize=256)
+def _encode_png(digest: bytes, width: int, height: int, text: tuple[tuple[str, str], ...]) -> bytes:
+    info = PngInfo()
+    for key, value in text:
+        info.add_text(key, value)
+    out = io.BytesIO()
+    _draw_scene(digest, width, height).save(out, "PNG", compress_level=1, pnginfo=info)
+    return out.getvalue()
+
+
+def comment_json(generation: Generation, seed: int | None) -> str:
+    """The ``Comment`` chunk: the parameters as NovelAI records them; ``seed`` only if the client chose it."""
+    params = generation.parameters
+    comment: dict[str, Any] = {
+        "prompt": generation.prompt,
+        "steps": generation.steps,
+        "height": generation.height,
+        "width": generation.width,
+        "scale": generation.scale,
+        "uncond_scale": params.get("uncond_scale", 1.0),
+        "cfg_rescale": params.get("cfg_rescale", 0.0),
+        "n_samples": generation.n_samples,
+        "noise_schedule": params.get("noise_schedule", "karras"),
+        "sampler": generation.sampler,
+        "sm": generation.sm,
+        "sm_dyn": generation.sm_dyn,
+        "uc": generation.negative_prompt,
+        "request_type": generation.request_type,
+    }
+    if seed is not None:
+        comment["seed"] = seed
+    for key in ("v4_prompt", "v4_negative_prompt"):
+        if key in params:
+            comment[key] = params[key]
+    return json.dumps(comment, ensure_ascii=False)
+
+
+def _generation_time(generation: Generation) -> str:
+    """A plausible, reproducible duration (the real one is wall-clock and would break byte equality)."""
+    megapixels = generation.width * generation.height / 1_000_000
+    return f"{0.5 + 0.06 * generation.steps * megapixels:.3f}"
+
+
+def render_png(generation: Generation, seed: int, *, record_seed: bool = True) -> bytes:
+    """The PNG of one sample: same request and seed, same bytes."""
+    text = (
+        ("Title", "AI generated image"),
+        ("Description", generation.prompt),
+        ("Software", "NovelAI"),
+        ("Source", source_label(generation.model)),
+        ("Generation time", _generation_time(generation)),
+        ("Comment", comment_json(generation, seed if record_seed else None)),
+    )
+    digest = _scene_digest(generation.prompt, seed, generation.model)
+    return _encode_png(digest, generation.width, generation.height, text)
+
+
+def render_preview(generation: Generation, seed: int, step: int) -> bytes:
+    """A small JPEG that brightens towards the final image as the steps advance."""
+    height = max(1, round(PREVIEW_WIDTH * generation.height / generation.width))
+    digest = _scene_digest(generation.prompt, seed, generation.model)
+    image = _draw_scene(digest, PREVIEW_WIDTH, height).convert("RGB")
+    image = ImageEnhance.Brightness(image).enhance((step + 1) / generation.steps)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=60)
+    return out.getvalue()
+
+
+def zip_images(pngs: list[bytes]) -> bytes:
+    """The body of ``/ai/generate-image``: ``image_0.png`` … in a DEFLATE ZIP."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for index, png in enumerate(pngs):
+            info = zipfile.ZipInfo(f"image_{index}.png", date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, png, compresslevel=1)
+    return out.getvalue()

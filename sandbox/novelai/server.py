@@ -1,0 +1,383 @@
+"""An offline stand-in for NovelAI's image servers, for tests, benchmarks and the demo.
+
+It speaks the protocol novelai-api.md describes (login, subscription, the ZIP and msgpack
+generation endpoints, the 400/401/402/429 errors) on one port that serves both the api and the
+image host's paths. What the real service does that matters to a bot is reproduced on purpose:
+one generation at a time per account, Anlas spending, token expiry, and failures (500, 503,
+dropped connections, slowness) injectable at runtime, also over HTTP from other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from novelai.accesskey import normalize_email
+from novelai.cost import request_cost
+from sandbox.novelai.accounts import (
+    DEFAULT_ACCOUNTS,
+    DEFAULT_TOKEN_LIFETIME,
+    OPUS_EMAIL,
+    OPUS_PASSWORD,
+    OPUS_TOKEN,
+    PAPER_EMAIL,
+    PAPER_PASSWORD,
+    PERSISTENT_TOKEN_PREFIX,
+    TABLET_EMAIL,
+    TABLET_PASSWORD,
+    SandboxAccount,
+    TokenIssuer,
+    expected_access_key,
+    information_json,
+    parse_account_spec,
+    subscription_json,
+    user_data_json,
+)
+from sandbox.novelai.control import ControlAPI
+from sandbox.novelai.images import render_png, render_preview, zip_images
+from sandbox.novelai.state import Faults, Refusal, SandboxStats, abbreviate
+from sandbox.novelai.stream import EventWriter, sigma
+from sandbox.novelai.validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
+from sandbox.observed import run_in_thread
+
+__all__ = [
+    "DEFAULT_ACCOUNTS", "OPUS_EMAIL", "OPUS_PASSWORD", "OPUS_TOKEN", "PAPER_EMAIL", "PAPER_PASSWORD",
+    "TABLET_EMAIL", "TABLET_PASSWORD", "Faults", "NovelAISandbox", "SandboxAccount", "SandboxStats",
+    "parse_account_spec", "running_sandbox", "serve_forever",
+]
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY_MESSAGE = "Concurrent generation is locked"
+_SUGGESTIONS = (("1girl", 5_000_000), ("1boy", 1_500_000), ("solo", 4_800_000), ("smile", 2_900_000),
+                ("long hair", 3_600_000), ("looking at viewer", 3_200_000), ("blue eyes", 1_400_000),
+                ("short hair", 1_900_000), ("scenery", 250_000), ("sky", 600_000), ("cat", 200_000))
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# What handlers leave on the request for the recording middleware.
+BODY_KEY = web.RequestKey("novelai_body", object)
+ACCOUNT_KEY = web.RequestKey("novelai_account", str)
+DROPPED_KEY = web.RequestKey("novelai_dropped", bool)
+
+
+class NovelAISandbox:
+    """NovelAI's api and image hosts on one local port, with per-account state and fault injection."""
+
+    def __init__(self, accounts: Iterable[SandboxAccount] = DEFAULT_ACCOUNTS, *, step_latency: float = 0.0,
+                 token_lifetime: int = DEFAULT_TOKEN_LIFETIME, seed: int = 0) -> None:
+        # Copies, so spending Anlas never leaks into DEFAULT_ACCOUNTS or the caller's objects.
+        self.accounts: list[SandboxAccount] = [replace(account) for account in accounts]
+        self.faults = Faults()
+        self.stats = SandboxStats()
+        self.step_latency = step_latency
+        self.token_lifetime = token_lifetime
+        self.url = ""
+        self._rng = random.Random(seed)
+        self._tokens = TokenIssuer()
+        self._revoked_persistent: set[str] = set()
+        self._in_flight: Counter[str] = Counter()
+        self._generating: set[str] = set()
+        self._runner: web.AppRunner | None = None
+        self.app = self._build_app()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        # A short shutdown timeout: a test stopping mid-stream must not wait for the generation.
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self.url = f"http://{host}:{bound_port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- accounts and tokens ---------------------------------------------------------------
+
+    def add_account(self, account: SandboxAccount) -> None:
+        """Add an account, or replace the one with the same email or token (e.g. to refill Anlas)."""
+        self.accounts = [existing for existing in self.accounts if existing.key != account.key]
+        self.accounts.append(account)
+        if account.token is not None:
+            self._revoked_persistent.discard(account.token)
+
+    def revoke_tokens(self, email_or_token: str) -> None:
+        """Make every token issued so far for this account answer 401; a ``pst-`` token is revoked too."""
+        account = self._account(email_or_token)
+        self._tokens.revoke(account)
+        if account.token is not None:
+            self._revoked_persistent.add(account.token)
+
+    def issue_token(self, email: str, lifetime: int | None = None) -> str:
+        """A login JWT without the Argon2 round trip; a negative lifetime gives an already expired one."""
+        account = self._account(email)
+        return self._tokens.issue(account, self.token_lifetime if lifetime is None else lifetime)
+
+    def _account(self, email_or_token: str) -> SandboxAccount:
+        key = email_or_token if email_or_token.startswith(PERSISTENT_TOKEN_PREFIX) else normalize_email(
+            email_or_token)
+        for account in self.accounts:
+            if account.key == key:
+                return account
+        raise KeyError(f"no sandbox account {email_or_token!r}")
+
+    def _authenticate(self, request: web.Request) -> SandboxAccount:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        account = None
+        if scheme.lower() == "bearer" and token.startswith(PERSISTENT_TOKEN_PREFIX):
+            if token not in self._revoked_persistent:
+                account = next((a for a in self.accounts if a.token == token), None)
+        elif scheme.lower() == "bearer":
+            account_id = self._tokens.account_id_of(token)
+            account = next((a for a in self.accounts if a.account_id == account_id), None)
+        if account is None:
+            raise Refusal(401, "Unauthorized")
+        request[ACCOUNT_KEY] = account.key
+        return account
+
+    # -- app and middlewares ---------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._observe])
+        app.add_routes([
+            web.post("/user/login", self._login),
+            web.get("/user/subscription", self._subscription),
+            web.get("/user/data", self._user_data),
+            web.get("/user/information", self._information),
+            web.post("/ai/generate-image", self._generate_image),
+            web.post("/ai/generate-image-stream", self._generate_image_stream),
+            web.get("/ai/generate-image/suggest-tags", self._suggest_tags),
+            *ControlAPI(self).routes(),
+        ])
+        return app
+
+    @web.middleware
+    async def _observe(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Turn refusals into NovelAI error JSON, apply faults and record every NovelAI request."""
+        if request.path.startswith("/_sandbox/"):
+            try:
+                return await handler(request)
+            except Refusal as refusal:
+                return refusal.response()
+        started = time.time()
+        try:
+            response = await self._with_faults(request, handler)
+        except Refusal as refusal:
+            response = refusal.response()
+        self._record(request, started, status=0 if request.get(DROPPED_KEY) else response.status)
+        return response
+
+    def _record(self, request: web.Request, started: float, *, status: int) -> None:
+        body = request.get(BODY_KEY)
+        self.stats.requests.append({
+            "time": started, "method": request.method, "path": request.path, "status": status,
+            "account": request.get(ACCOUNT_KEY),
+            "model": body.get("model") if isinstance(body, dict) else None,
+            "body": abbreviate(body),
+        })
+
+    async def _with_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        faults = self.faults
+        if faults.forced:
+            return self._forced(request, faults.forced.pop(0))
+        if faults.slow_seconds > 0:
+            await asyncio.sleep(faults.slow_seconds)
+        if faults.drop_rate and self._rng.random() < faults.drop_rate:
+            return self._forced(request, 0)
+        if faults.error_500_rate and self._rng.random() < faults.error_500_rate:
+            return self._forced(request, 500)
+        if faults.error_503_rate and self._rng.random() < faults.error_503_rate:
+            return self._forced(request, 503)
+        return await handler(request)
+
+    @staticmethod
+    def _forced(request: web.Request, status: int) -> web.Response:
+        """An injected failure. 503 is Cloudflare's HTML page, as NovelAI's outages look (§6)."""
+        if status == 0:
+            # Aborted before a byte is written: the client sees a bare disconnect. The response
+            # returned below is only for aiohttp's bookkeeping and never reaches the wire.
+            request[DROPPED_KEY] = True
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=499)
+        if status == 503:
+            return web.Response(status=503, content_type="text/html",
+                                text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+        # A forced 429 is a plain rate limit; the concurrency lock's 429 comes from real overlap.
+        return Refusal(status, f"Sandbox injected HTTP {status}").response()
+
+    @staticmethod
+    async def _read_json(request: web.Request) -> Any:
+        """The JSON body; the newest website sends it as a multipart part named ``request`` (§3)."""
+        try:
+            if request.content_type == "multipart/form-data":
+                part = (await request.post())["request"]
+                body = json.loads(part.file.read() if isinstance(part, web.FileField) else str(part))
+            else:
+                body = await request.json()
+        except (ValueError, KeyError) as exc:
+            raise Refusal(400, "The request body is not valid JSON") from exc
+        request[BODY_KEY] = body
+        return body
+
+    # -- user routes -----------------------------------------------------------------------
+
+    async def _login(self, request: web.Request) -> web.Response:
+        body = await self._read_json(request)
+        key = body.get("key") if isinstance(body, dict) else None
+        if not isinstance(key, str) or len(key) != 64:
+            raise Refusal(400, "key must be a 64-character access key")
+        account = next((a for a in self.accounts if a.email is not None and a.password is not None
+                        and expected_access_key(a.email, a.password) == key), None)
+        if account is None:
+            raise Refusal(401, "Access Key is incorrect.")
+        request[ACCOUNT_KEY] = account.key
+        self.stats.logins[account.key] += 1
+        token = self._tokens.issue(account, self.token_lifetime)
+        return web.json_response({"accessToken": token}, status=201)
+
+    async def _subscription(self, request: web.Request) -> web.Response:
+        return web.json_response(subscription_json(self._authenticate(request)))
+
+    async def _user_data(self, request: web.Request) -> web.Response:
+        return web.json_response(user_data_json(self._authenticate(request)))
+
+    async def _information(self, request: web.Request) -> web.Response:
+        return web.json_response(information_json(self._authenticate(request)))
+
+    async def _suggest_tags(self, request: web.Request) -> web.Response:
+        self._authenticate(request)
+        typed = request.query.get("prompt", "").strip().lower()
+        tags = [{"tag": tag, "count": count, "confidence": 1.0 if tag == typed else 0.8}
+                for tag, count in _SUGGESTIONS if typed and tag.startswith(typed)]
+        return web.json_response({"tags": tags})
+
+    # -- generation ------------------------------------------------------------------------
+
+    async def _admit(self, request: web.Request, *, streaming: bool) -> tuple[SandboxAccount, Generation]:
+        account = self._authenticate(request)
+        try:
+            generation = validate_generation(await self._read_json(request), streaming=streaming)
+        except InvalidGeneration as exc:
+            raise Refusal(400, str(exc)) from exc
+        return account, generation
+
+    @contextlib.contextmanager
+    def _generation_slot(self, account: SandboxAccount) -> Iterator[None]:
+        """NovelAI's one-generation-per-account lock; every attempt counts towards peak concurrency."""
+        key = account.key
+        self._in_flight[key] += 1
+        self.stats.peak_concurrency[key] = max(self.stats.peak_concurrency.get(key, 0), self._in_flight[key])
+        try:
+            if key in self._generating:
+                raise Refusal(429, CONCURRENCY_MESSAGE)
+            self._generating.add(key)
+            self.stats.started[key] += 1
+            try:
+                yield
+            finally:
+                self._generating.discard(key)
+        finally:
+            self._in_flight[key] -= 1
+
+    @staticmethod
+    def _price(account: SandboxAccount, generation: Generation) -> int:
+        if not account.active:
+            raise Refusal(402, "An active subscription is required to generate images")
+        cost = request_cost(generation.width, generation.height, generation.steps, generation.n_samples,
+                            smea=generation.sm, smea_dyn=generation.sm_dyn, opus_free=account.opus_free)
+        if cost > account.anlas:
+            raise Refusal(402, f"Not enough Anlas: this request costs {cost}, the balance is {account.anlas}")
+        return cost
+
+    def _settle(self, account: SandboxAccount, generation: Generation, cost: int) -> None:
+        account.anlas -= cost
+        self.stats.generations[account.key] += 1
+        self.stats.images[account.key] += generation.n_samples
+
+    def _seeds(self, generation: Generation) -> list[int]:
+        base = generation.seed if generation.seed is not None else self._rng.randint(1, MAX_SEED - 7)
+        return [base + index for index in range(generation.n_samples)]
+
+    async def _generate_image(self, request: web.Request) -> web.Response:
+        account, generation = await self._admit(request, streaming=False)
+        with self._generation_slot(account):
+            cost = self._price(account, generation)
+            if self.step_latency > 0:
+                await asyncio.sleep(generation.steps * self.step_latency)
+            seeds = self._seeds(generation)
+            pngs = [render_png(generation, seed, record_seed=generation.seed is not None) for seed in seeds]
+            self._settle(account, generation, cost)
+        return web.Response(body=zip_images(pngs), content_type="binary/octet-stream")
+
+    async def _generate_image_stream(self, request: web.Request) -> web.StreamResponse:
+        account, generation = await self._admit(request, streaming=True)
+        sse = generation.parameters["stream"] == "sse"
+        with self._generation_slot(account):
+            cost = self._price(account, generation)
+            response = web.StreamResponse(
+                headers={"Content-Type": "text/event-stream" if sse else "application/msgpack"})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            writer = EventWriter(response, sse=sse)
+            async for event in self._events(generation):
+                await writer.send(event)
+            self._settle(account, generation, cost)
+        await writer.finish()
+        return response
+
+    async def _events(self, generation: Generation) -> AsyncIterator[dict[str, Any]]:
+        """A batch sampler's view: every sample advances one step at a time, finals come last."""
+        gen_id = uuid.UUID(int=self._rng.getrandbits(128)).hex
+        seeds = self._seeds(generation)
+        for step in range(generation.steps):
+            if self.step_latency > 0:
+                await asyncio.sleep(self.step_latency)
+            for index, seed in enumerate(seeds):
+                yield {"event_type": "intermediate", "samp_ix": index, "step_ix": step, "gen_id": gen_id,
+                       "sigma": sigma(step, generation.steps),
+                       "image": render_preview(generation, seed, step)}
+        for index, seed in enumerate(seeds):
+            yield {"event_type": "final", "samp_ix": index, "gen_id": gen_id,
+                   "image": render_png(generation, seed, record_seed=generation.seed is not None)}
+
+
+@contextlib.contextmanager
+def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterator[NovelAISandbox]:
+    """Run the sandbox in a background thread with its own event loop (for sync code, benchmarks, the demo,
+    subprocess tests). ``kwargs`` go to :class:`NovelAISandbox`."""
+    async def create() -> NovelAISandbox:
+        sandbox = NovelAISandbox(**kwargs)
+        await sandbox.start(host, port)
+        return sandbox
+
+    with run_in_thread(create, "novelai-sandbox") as sandbox:
+        yield sandbox
+
+
+async def serve_forever(port: int, accounts: list[SandboxAccount], step_latency: float, *,
+                        host: str = "127.0.0.1") -> None:
+    """Serve until cancelled; what ``naibot sandbox novelai --port P`` runs."""
+    sandbox = NovelAISandbox(accounts, step_latency=step_latency)
+    url = await sandbox.start(host, port)
+    log.info("NovelAI sandbox listening on %s with %d accounts", url, len(sandbox.accounts))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await sandbox.stop()

@@ -1,0 +1,111 @@
+"""`naibot account add|list|status|remove` against the stand-in and Redis, as an operator uses it."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.cli.main import main
+from naibot.secrets import SecretBox
+from novelai.accesskey import derive_access_key
+from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, running_sandbox
+from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
+
+
+@pytest.fixture
+def operator(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[tuple[str, redis.Redis]]:
+    """A deployment environment pointing at a fresh stand-in and a private Redis key prefix."""
+    prefix = f"naibot-test:{uuid.uuid4().hex[:12]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    with running_sandbox() as sandbox:
+        for name in ("NOVELAI_TOKEN", "NOVELAI_EMAIL", "NOVELAI_PASSWORD"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
+        monkeypatch.setenv("REDIS_URL", REDIS_URL)
+        monkeypatch.setenv("NAIBOT_REDIS__PREFIX", prefix)
+        monkeypatch.setenv("NOVELAI_API_URL", sandbox.url)
+        monkeypatch.setenv("NOVELAI_IMAGE_URL", sandbox.url)
+        monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)
+        yield prefix, client
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_token_account_is_checked_saved_encrypted_and_listed(operator, capsys) -> None:
+    prefix, client = operator
+    code, out, _ = run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)
+    assert code == EXIT_OK and "Opus" in out
+    raw = client.get(f"{prefix}:nai:account:main")
+    assert raw is not None and OPUS_TOKEN.encode() not in raw, "stored credentials are encrypted"
+    code, out, _ = run(capsys, "account", "list", "--json")
+    assert json.loads(out) == ["main"]
+
+
+def test_email_account_reads_the_password_from_stdin_and_never_stores_it(operator, capsys, monkeypatch) -> None:
+    prefix, client = operator
+    monkeypatch.setattr("sys.stdin", io.StringIO(OPUS_PASSWORD + "\n"))
+    code, out, err = run(capsys, "account", "add", "alt", "--email", OPUS_EMAIL)
+    assert code == EXIT_OK, err
+    key = f"{prefix}:nai:account:alt"
+    record = SecretBox(TEST_SECRET_KEY).open_json(client.get(key), key)
+    assert set(record) == {"name", "token", "email", "access_key"}
+    assert record["access_key"] == derive_access_key(OPUS_EMAIL, OPUS_PASSWORD)
+    assert OPUS_PASSWORD not in json.dumps(record), "only the derived access key is kept"
+    code, out, _ = run(capsys, "account", "status", "alt", "--json")
+    status = json.loads(out)
+    assert code == EXIT_OK
+    assert (status["kind"], status["token_cached"], status["tier"], status["anlas"]) == ("email", True, "Opus", 1000)
+    assert 29.9 < status["days_left"] <= 30
+    assert status["last_verified"] is not None
+
+
+def test_password_is_not_accepted_on_the_command_line(operator, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["account", "add", "x", "--email", OPUS_EMAIL, "--password", OPUS_PASSWORD])
+
+
+def test_bad_credentials_are_refused_and_nothing_is_stored(operator, capsys, monkeypatch) -> None:
+    prefix, client = operator
+    monkeypatch.setattr("sys.stdin", io.StringIO("wrong-password\n"))
+    code, _, err = run(capsys, "account", "add", "bad", "--email", OPUS_EMAIL)
+    assert code == EXIT_FAILED and "did not accept" in err
+    assert client.get(f"{prefix}:nai:account:bad") is None
+    assert "wrong-password" not in err
+
+
+def test_remove_deletes_the_account_and_its_cached_token(operator, capsys) -> None:
+    prefix, client = operator
+    assert run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)[0] == EXIT_OK
+    assert client.exists(f"{prefix}:nai:token:main")
+    code, out, _ = run(capsys, "account", "remove", "main")
+    assert code == EXIT_OK and "removed" in out
+    assert not client.exists(f"{prefix}:nai:account:main", f"{prefix}:nai:token:main")
+    assert run(capsys, "account", "remove", "main")[0] == EXIT_FAILED
+
+
+def test_default_account_comes_from_the_environment(operator, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("NOVELAI_TOKEN", OPUS_TOKEN)
+    code, out, _ = run(capsys, "account", "list", "--json")
+    assert json.loads(out) == ["default"]
+    code, out, _ = run(capsys, "account", "status", "default", "--json")
+    assert code == EXIT_OK and json.loads(out)["kind"] == "persistent-token"
+
+
+def test_storing_credentials_without_a_secret_key_is_refused(operator, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("NAIBOT_SECRET_KEY")
+    code, _, err = run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)
+    assert code == EXIT_USAGE and "NAIBOT_SECRET_KEY" in err

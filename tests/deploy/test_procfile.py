@@ -1,0 +1,199 @@
+"""The Procfile as an operator runs it: ``honcho start`` brings up worker, Telegram bot, Discord bot
+and HTTP API as separate processes, configured only through the environment, against the
+stand-ins; one job from each front end must come back finished."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox.discord import DiscordSandbox
+from sandbox.telegram import TelegramSandbox
+from tasks.launch import ROOT, wait_for_heartbeats
+from tests.fixtures.deployment import Deployment
+from tests.fixtures.discord_e2e import ANN as DISCORD_ANN
+from tests.fixtures.discord_e2e import GUILD, OWNER, SFW
+from tests.fixtures.http_e2e import free_port
+from tests.fixtures.telegram_e2e import ANN as TELEGRAM_ANN
+from tests.fixtures.telegram_e2e import FAST_LIMITS
+
+pytestmark = pytest.mark.xdist_group("workers")
+
+API_KEY = "procfile-test-key-0123456789"
+HONCHO = ROOT / ".venv" / "bin" / "honcho"
+START_TIMEOUT = 60.0
+JOB_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+PROCFILE_NAMES = ("worker", "telegram", "discord", "api")
+
+
+class Honcho:
+    """``honcho start -f Procfile`` in its own session, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen([str(HONCHO), "start", "-f", "Procfile", "--no-colour"], cwd=ROOT,
+                                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self) -> str:
+        return "honcho output (tail):\n" + self.log()[-4000:]
+
+    def child_pids(self) -> list[int]:
+        return [int(pid) for pid in re.findall(r"started \(pid=(\d+)\)", self.log())]
+
+    async def stop(self) -> int | None:
+        """SIGTERM honcho (it passes it on, and kills what is left after 5 s); kill all if that hangs.
+        Waits off the event loop: the bots' last calls go to stand-ins served by this very loop."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            for pid in [self.process.pid, *self.child_pids()]:  # each runs in its own session
+                with suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+            return None
+
+
+@asynccontextmanager
+async def stand_ins() -> AsyncIterator[tuple[TelegramSandbox, DiscordSandbox]]:
+    telegram = TelegramSandbox(limits=FAST_LIMITS)
+    discord = DiscordSandbox(heartbeat_interval_ms=1000)
+    await telegram.start()
+    await discord.start()
+    discord.add_guild(GUILD, "Artists", owner=OWNER, channels={SFW: False})
+    discord.add_member(GUILD, DISCORD_ANN)
+    try:
+        yield telegram, discord
+    finally:
+        for stop in (telegram.stop(), discord.stop()):
+            with suppress(Exception):
+                await asyncio.wait_for(stop, 20)
+
+
+def procfile_env(deployment: Deployment, telegram: TelegramSandbox, discord: DiscordSandbox, port: int
+                 ) -> dict[str, str]:
+    limits = discord.limits
+    return {
+        **deployment.env,
+        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "TELEGRAM_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url,
+        "NAIBOT_TELEGRAM__PRIVATE_PER_SECOND": str(telegram.limits.private_per_second),
+        "NAIBOT_TELEGRAM__GROUP_PER_MINUTE": str(telegram.limits.group_per_minute),
+        "NAIBOT_TELEGRAM__GLOBAL_PER_SECOND": str(telegram.limits.global_per_second),
+        "DISCORD_TOKEN": discord.token, "DISCORD_API_URL": discord.api_url, "DISCORD_GATEWAY_URL": discord.gateway_url,
+        "NAIBOT_DISCORD__GUILDS": f"[{GUILD}]",
+        "NAIBOT_DISCORD__CHANNEL_PER_5S": str(limits.channel_per_5s),
+        "NAIBOT_DISCORD__GLOBAL_PER_SECOND": str(limits.global_per_second),
+        "NAIBOT_API__LISTEN": "127.0.0.1", "NAIBOT_API__PORT": str(port),
+        "NAIBOT_API__KEYS": json.dumps([{"key": API_KEY, "identity": "procfile", "max_priority": 5}]),
+        "NAIBOT_QUEUE__MAX_ANLAS_PER_JOB": "20",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+async def until(honcho: Honcho, what: str, check: Callable[[], object], timeout: float) -> None:
+    """Wait for a condition that has no event to await (a port opening), failing fast if honcho exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        assert honcho.process.poll() is None, f"honcho exited while waiting for {what}\n{honcho.tail()}"
+        assert time.monotonic() < deadline, f"{what} not within {timeout:.0f} s\n{honcho.tail()}"
+        await asyncio.sleep(0.1)
+
+
+async def wait_for(sandbox: TelegramSandbox | DiscordSandbox, honcho: Honcho, what: str,
+                   predicate: Callable[[], bool], timeout: float) -> None:
+    try:
+        await sandbox.wait_for(predicate, timeout)
+    except TimeoutError:
+        raise AssertionError(f"{what} not within {timeout:.0f} s\n{honcho.tail()}") from None
+
+
+async def test_honcho_runs_the_procfile_and_each_front_end_completes_a_job(deployment: Deployment,
+                                                                          tmp_path: Path) -> None:
+    assert HONCHO.exists(), "honcho is a test dependency (pip install honcho)"
+    procfile = (ROOT / "Procfile").read_text()
+    assert all(re.search(rf"^{name}: naibot {name}$", procfile, re.M) for name in PROCFILE_NAMES), procfile
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with stand_ins() as (telegram, discord):
+        honcho = Honcho(procfile_env(deployment, telegram, discord, port), tmp_path / "honcho.log")
+        services = deployment.services()
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                # Up: a worker's heartbeat, the bots polling / on the gateway, the API healthy.
+                await wait_for_heartbeats(services.redis, deployment.prefix, honcho.process, set(), 1,
+                                          timeout=START_TIMEOUT)
+
+                async def api_healthy() -> bool:
+                    try:
+                        return (await http.get("/healthz")).status_code == 200
+                    except httpx.TransportError:
+                        return False
+
+                await until(honcho, "the API's /healthz", api_healthy, START_TIMEOUT)
+                # deleteWebhook starts polling; getUpdates is only recorded once its long poll ends.
+                await wait_for(telegram, honcho, "the Telegram bot polling",
+                               lambda: bool(telegram.calls("deleteWebhook")), START_TIMEOUT)
+                await wait_for(discord, honcho, "the Discord bot on the gateway with its commands",
+                               lambda: discord.connected() and any(c["name"] == "generate"
+                                                                   for c in discord.commands(GUILD)), START_TIMEOUT)
+
+                # One job from each front end, all at once.
+                telegram.user_message(TELEGRAM_ANN.id, TELEGRAM_ANN, "/generate a cat --size 512x512 --steps 8")
+                discord.slash_command(GUILD, SFW, DISCORD_ANN, "generate",
+                                      {"prompt": "a dog", "size": "512x512", "steps": 8})
+                submitted = await http.post("/generate", headers=headers,
+                                            json={"prompt": "a fox", "width": 512, "height": 512, "steps": 8})
+                assert submitted.status_code == 200, submitted.text
+                task_id = submitted.json()["task_id"]
+                assert {"task_id", "position", "total", "eta_seconds"} <= set(submitted.json())
+
+                await wait_for(telegram, honcho, "the Telegram picture",
+                               lambda: any(m.photo for m in telegram.bot_messages(TELEGRAM_ANN.id)), JOB_TIMEOUT)
+                await wait_for(discord, honcho, "the Discord attachment message",
+                               lambda: any(m.attachments and m.author_id == discord.bot_user_id
+                                           for m in discord.messages(SFW)), JOB_TIMEOUT)
+
+                async def api_done() -> bool:
+                    status = (await http.get(f"/task_status/{task_id}", headers=headers)).json()
+                    assert status["state"] in ("queued", "running", "done"), status
+                    return status["state"] == "done"
+
+                await until(honcho, "the API job", api_done, JOB_TIMEOUT)
+                final = (await http.get(f"/task_status/{task_id}", headers=headers)).json()
+                assert len(final["images"]) == 1
+                image = await http.get(final["images"][0]["url"])
+                assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        finally:
+            returncode = await honcho.stop()
+            await services.aclose()
+    log = honcho.log()
+    # Each process said where it is and what it connects to when it started.
+    for started in ("worker .* ready: redis", "Telegram bot .* up: Bot API", "Discord bot .* up: REST",
+                    "HTTP API .* up on"):
+        assert re.search(started, log), f"no start line matching {started!r}\n{honcho.tail()}"
+    assert returncode is not None, f"honcho did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM\n{honcho.tail()}"
+    assert "sending SIGKILL" not in log, f"every process stopped on SIGTERM by itself\n{honcho.tail()}"
