@@ -3,7 +3,7 @@
 The web client never sends the password: it derives a 64-character "access key" from the
 email and password with Argon2id (salt = BLAKE2b of a pre-salt) and logs in with that key.
 We do the same on the server side so a user's password is used once, in memory, and then
-dropped; only the access key is kept to renew tokens later (see novelai-api.md §2).
+dropped; only the access key is kept to renew tokens later (see docs/novelai-api.md §2).
 """
 
 from __future__ import annotations

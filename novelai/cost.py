@@ -2,7 +2,7 @@
 
 NovelAI bills after the fact and only refuses (402) when the balance is short, so the queue has
 to know the price beforehand to refuse or ask before spending someone's Anlas. The formula is
-the website's, reverse-engineered by several clients that agree on it (novelai-api.md §7).
+the website's, reverse-engineered by several clients that agree on it (docs/novelai-api.md §7).
 V5 is priced with the same formula and Opus rule: one report (PR #52) saw 0 Anlas on Opus for
 V5 at 832×1216 and 28 steps, but V5's free images draw on an allowance we cannot see.
 """

@@ -1,7 +1,7 @@
 """What we know about NovelAI's image models, samplers, noise schedules and sizes.
 
 NovelAI publishes none of this: the values come from the public clients and website captures
-collected in novelai-api.md (§4.2, §4.3, §4.5). Everything here is pure data plus lookups that
+collected in docs/novelai-api.md (§4.2, §4.3, §4.5). Everything here is pure data plus lookups that
 turn what a chat user types ("v4.5", "euler_a", "portrait", "832x1216") into what the API wants.
 """
 

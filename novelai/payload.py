@@ -1,7 +1,7 @@
 """The JSON body of ``POST /ai/generate-image`` (and ``-stream``), shaped like the website's own.
 
 We copy the website rather than send a minimal body because NovelAI documents nothing: the
-recorded website requests (novelai-api.md §4, LLK ``record/.../text2image_v4.json``) are the
+recorded website requests (docs/novelai-api.md §4, LLK ``record/.../text2image_v4.json``) are the
 only shape known to work. The server adds neither quality tags nor the UC preset (§4.5), so the
 texts are composed here; ``qualityToggle`` and ``ucPreset`` are sent as metadata only.
 """

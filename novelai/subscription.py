@@ -1,6 +1,6 @@
 """An account's subscription as far as image generation cares: tier, Anlas, Opus free images.
 
-Parsed tolerantly from ``GET /user/subscription`` (novelai-api.md §1.3): NovelAI documents no
+Parsed tolerantly from ``GET /user/subscription`` (docs/novelai-api.md §1.3): NovelAI documents no
 schema, so a missing or odd field becomes the value that makes us *least* generous (inactive,
 no Anlas, no free generations). Being wrong that way asks a user before spending; the other
 way would spend Anlas nobody agreed to.
