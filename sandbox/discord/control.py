@@ -9,22 +9,86 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
 from sandbox.control import json_body, json_response, refusal
-from sandbox.discord.state import ApiError, DiscordUser, RateLimits
-
-if TYPE_CHECKING:
-    from sandbox.discord import DiscordSandbox
+from sandbox.discord.state import (
+    ApiError,
+    Call,
+    DiscordStats,
+    DiscordUser,
+    RateLimits,
+    StoredInteraction,
+    StoredMessage,
+)
 
 T = TypeVar("T")
 _LIMIT_FIELDS = frozenset(field.name for field in fields(RateLimits))
 
 
+class ControlledDiscord(Protocol):
+    """What the control API uses of the Discord stand-in (``server.DiscordSandbox`` is one), so this
+    module needs no import of the server that mounts it."""
+
+    limits: RateLimits
+
+    @property
+    def stats(self) -> DiscordStats: ...
+
+    def add_guild(self, guild_id: int, name: str, *, owner: DiscordUser, channels: dict[int, bool],
+                  locale: str = "en-US") -> None: ...
+
+    def add_member(self, guild_id: int, user: DiscordUser, *, admin: bool = False) -> None: ...
+
+    def set_bot_permissions(self, guild_id: int, permissions: int) -> None: ...
+
+    def add_role(self, guild_id: int, name: str, *, permissions: int = 0) -> int: ...
+
+    def give_role(self, guild_id: int, user: DiscordUser, role_id: int) -> None: ...
+
+    def close_dms(self, user: DiscordUser, closed: bool = True) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def slash_command(self, guild_id: int, channel_id: int, user: DiscordUser, name: str,
+                      options: dict[str, Any]) -> str: ...
+
+    def autocomplete(self, guild_id: int, channel_id: int, user: DiscordUser, name: str, options: dict[str, Any],
+                     focused: str) -> str: ...
+
+    def click_button(self, guild_id: int, channel_id: int, user: DiscordUser, message_id: int,
+                     custom_id: str) -> str: ...
+
+    def submit_modal(self, guild_id: int, channel_id: int, user: DiscordUser, custom_id: str,
+                     values: dict[str, str]) -> str: ...
+
+    def post_message(self, channel_id: int, user: DiscordUser, content: str) -> int: ...
+
+    def expire_token(self, interaction_id: str) -> None: ...
+
+    def reconnect_gateway(self, *, resume: bool = True) -> None: ...
+
+    def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]: ...
+
+    def interaction(self, interaction_id: str) -> StoredInteraction: ...
+
+    def interaction_response(self, interaction_id: str) -> StoredMessage | None: ...
+
+    def messages(self, channel_id: int) -> list[StoredMessage]: ...
+
+    def dms(self, user_id: int) -> list[StoredMessage]: ...
+
+    def calls(self, method: str | None = None, path_contains: str | None = None) -> list[Call]: ...
+
+    def connected(self) -> bool: ...
+
+
 class ControlAPI:
-    def __init__(self, sandbox: DiscordSandbox) -> None:
+    """Handlers over one sandbox's Python API; each route is one call of :class:`ControlledDiscord`."""
+
+    def __init__(self, sandbox: ControlledDiscord) -> None:
         self._sandbox = sandbox
 
     def routes(self) -> list[web.RouteDef]:

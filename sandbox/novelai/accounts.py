@@ -1,4 +1,4 @@
-"""Accounts, tokens and the account-shaped JSON of the NovelAI stand-in (novelai-api.md §1.3, §2, §3).
+"""Accounts, tokens and the account-shaped JSON of the NovelAI stand-in (docs/novelai-api.md §1.3, §2, §3).
 
 Kept apart from the HTTP layer so the CLI can parse ``--account`` specs and tests can mint
 tokens without importing aiohttp routes.

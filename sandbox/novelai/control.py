@@ -3,24 +3,45 @@ the demo) use to inject faults, add or revoke accounts and read statistics over 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from sandbox.novelai.accounts import SandboxAccount, parse_account_spec
-from sandbox.novelai.state import Faults, Refusal
-
-if TYPE_CHECKING:
-    from sandbox.novelai import NovelAISandbox
+from sandbox.novelai.state import Faults, Refusal, SandboxStats
 
 _FAULT_FIELDS = frozenset(f.name for f in fields(Faults))
+
+
+class ControlledNovelAI(Protocol):
+    """What the control API uses of the NovelAI stand-in (``server.NovelAISandbox`` is one), so this
+    module needs no import of the server that mounts it."""
+
+    step_latency: float
+    token_lifetime: int
+
+    @property
+    def faults(self) -> Faults: ...
+
+    @property
+    def stats(self) -> SandboxStats: ...
+
+    @property
+    def accounts(self) -> Iterable[SandboxAccount]: ...
+
+    def add_account(self, account: SandboxAccount) -> None: ...
+
+    def revoke_tokens(self, email_or_token: str) -> None: ...
+
+    def issue_token(self, email: str, lifetime: int | None = None) -> str: ...
 
 
 class ControlAPI:
     """Handlers that act on one sandbox; no auth and no fault injection, by design."""
 
-    def __init__(self, sandbox: NovelAISandbox) -> None:
+    def __init__(self, sandbox: ControlledNovelAI) -> None:
         self._sandbox = sandbox
 
     def routes(self) -> list[web.RouteDef]:

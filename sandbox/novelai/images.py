@@ -1,5 +1,5 @@
 """Fake but well-formed NovelAI images: deterministic PNGs with NovelAI's text chunks, tiny JPEG
-previews for the stream, and the ZIP wrapper of ``/ai/generate-image`` (novelai-api.md §5).
+previews for the stream, and the ZIP wrapper of ``/ai/generate-image`` (docs/novelai-api.md §5).
 
 Images are a background plus a few shapes in a 5-colour palette image: encoding a palette PNG
 of 832×1216 takes about a millisecond, so benchmarks measure our code, not Pillow's.

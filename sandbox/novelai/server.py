@@ -1,6 +1,6 @@
 """An offline stand-in for NovelAI's image servers, for tests, benchmarks and the demo.
 
-It speaks the protocol novelai-api.md describes (login, subscription, the ZIP and msgpack
+It speaks the protocol docs/novelai-api.md describes (login, subscription, the ZIP and msgpack
 generation endpoints, the 400/401/402/429 errors) on one port that serves both the api and the
 image host's paths. What the real service does that matters to a bot is reproduced on purpose:
 one generation at a time per account, Anlas spending, token expiry, and failures (500, 503,
@@ -24,7 +24,6 @@ from typing import Any
 from aiohttp import web
 
 from novelai.accesskey import normalize_email
-from novelai.cost import request_cost
 from sandbox.novelai.accounts import (
     DEFAULT_ACCOUNTS,
     DEFAULT_TOKEN_LIFETIME,
@@ -46,6 +45,7 @@ from sandbox.novelai.accounts import (
 )
 from sandbox.novelai.control import ControlAPI
 from sandbox.novelai.images import render_png, render_preview, zip_images
+from sandbox.novelai.pricing import price
 from sandbox.novelai.state import Faults, Refusal, SandboxStats, abbreviate
 from sandbox.novelai.stream import EventWriter, sigma
 from sandbox.novelai.validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
@@ -300,8 +300,8 @@ class NovelAISandbox:
     def _price(account: SandboxAccount, generation: Generation) -> int:
         if not account.active:
             raise Refusal(402, "An active subscription is required to generate images")
-        cost = request_cost(generation.width, generation.height, generation.steps, generation.n_samples,
-                            smea=generation.sm, smea_dyn=generation.sm_dyn, opus_free=account.opus_free)
+        cost = price(generation.width, generation.height, generation.steps, generation.n_samples,
+                     tier=account.tier, active=account.active, sm=generation.sm, sm_dyn=generation.sm_dyn).total
         if cost > account.anlas:
             raise Refusal(402, f"Not enough Anlas: this request costs {cost}, the balance is {account.anlas}")
         return cost

@@ -1,4 +1,4 @@
-"""Wire formats of ``/ai/generate-image-stream`` (novelai-api.md §5.3): length-prefixed msgpack
+"""Wire formats of ``/ai/generate-image-stream`` (docs/novelai-api.md §5.3): length-prefixed msgpack
 frames, or server-sent events with base64 images."""
 
 from __future__ import annotations

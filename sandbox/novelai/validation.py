@@ -1,6 +1,6 @@
 """Request validation of the NovelAI stand-in: what ``/ai/generate-image`` refuses with 400.
 
-The rules are the ones novelai-api.md (§4, §7) knows NovelAI or its clients enforce, so a
+The rules are the ones docs/novelai-api.md (§4, §7) knows NovelAI or its clients enforce, so a
 request our client gets through the sandbox is one NovelAI is not known to reject.
 """
 
@@ -42,7 +42,7 @@ ACTIONS = {
 STREAM_FORMATS = frozenset({"msgpack", "sse"})
 
 # AED/UKB's largest single image. It also keeps every valid request at ≤ 140 Anlas per image
-# (100 at 50 steps, 140 with SMEA DYN), the most novelai.cost.request_cost will price.
+# (100 at 50 steps, 140 with SMEA DYN), the most the website will send (docs/novelai-api.md §7, pricing.py).
 MAX_AREA = 1024 * 3072
 MAX_SEED = 2**32 - 1
 # (largest area in pixels, most samples allowed) — UKB 2.5.5 / AED get_max_n_samples.

@@ -8,23 +8,52 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from sandbox.control import json_body, json_response, refusal
-from sandbox.telegram.state import FloodLimits, SandboxUser
-
-if TYPE_CHECKING:
-    from sandbox.telegram import TelegramSandbox
+from sandbox.telegram.state import Call, FloodLimits, SandboxUser, StoredMessage, TelegramStats
 
 _LIMIT_FIELDS = frozenset(field.name for field in fields(FloodLimits))
+
+
+class ControlledTelegram(Protocol):
+    """What the control API uses of the Telegram stand-in (``server.TelegramSandbox`` is one), so this
+    module needs no import of the server that mounts it."""
+
+    limits: FloodLimits
+
+    @property
+    def stats(self) -> TelegramStats: ...
+
+    def user_message(self, chat_id: int, user: SandboxUser, text: str, *, chat_type: str = "private",
+                     chat_title: str | None = None, reply_to: int | None = None, photo: bytes | None = None,
+                     document: bytes | None = None, file_name: str | None = None) -> dict[str, Any]: ...
+
+    def press_button(self, chat_id: int, message_id: int, user: SandboxUser, data: str) -> str: ...
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None: ...
+
+    def kick(self, chat_id: int) -> None: ...
+
+    def block(self, chat_id: int, blocked: bool = True) -> None: ...
+
+    def delete_message(self, chat_id: int, message_id: int) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def calls(self, method: str | None = None, chat_id: int | None = None) -> list[Call]: ...
+
+    def messages(self, chat_id: int) -> list[StoredMessage]: ...
+
+    def file_bytes(self, file_id: str) -> bytes: ...
 
 
 class ControlAPI:
     """Handlers over one sandbox's Python API. Answers plain JSON; mistakes are 400 ``{"error": ...}``."""
 
-    def __init__(self, sandbox: TelegramSandbox) -> None:
+    def __init__(self, sandbox: ControlledTelegram) -> None:
         self._sandbox = sandbox
 
     def routes(self) -> list[web.RouteDef]:

@@ -1,10 +1,11 @@
-"""The NovelAI stand-in behaves as novelai-api.md says NovelAI does, driven over HTTP with httpx."""
+"""The NovelAI stand-in behaves as docs/novelai-api.md says NovelAI does, driven over HTTP with httpx."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import io
+import itertools
 import json
 import struct
 import time
@@ -19,6 +20,11 @@ import pytest_asyncio
 from PIL import Image
 
 from novelai.accesskey import derive_access_key
+from novelai.cost import cost_of, request_cost
+from novelai.errors import InvalidRequest
+from novelai.payload import build_payload
+from novelai.request import GenerationRequest
+from novelai.subscription import Subscription
 from sandbox.novelai import (
     OPUS_EMAIL,
     OPUS_PASSWORD,
@@ -29,8 +35,11 @@ from sandbox.novelai import (
     NovelAISandbox,
     SandboxAccount,
     parse_account_spec,
+    pricing,
     running_sandbox,
 )
+from sandbox.novelai.accounts import subscription_json
+from sandbox.novelai.validation import MAX_AREA, max_samples, validate_generation
 
 THIRTY_DAYS = 2_592_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -557,7 +566,7 @@ async def test_generation_spends_anlas_until_the_balance_is_too_low_then_402(
         novelai_sandbox: NovelAISandbox, client: httpx.AsyncClient) -> None:
     novelai_sandbox.add_account(SandboxAccount(email=TABLET_EMAIL, password="x", tier=1, anlas=25))
     tablet = bearer(novelai_sandbox.issue_token(TABLET_EMAIL))
-    body = v45_body(width=832, height=1216, steps=28)  # 20 Anlas (novelai-api.md §7 worked value)
+    body = v45_body(width=832, height=1216, steps=28)  # 20 Anlas (docs/novelai-api.md §7 worked value)
 
     assert (await client.post("/ai/generate-image", json=body, headers=tablet)).status_code == 200
     assert await anlas_of(client, tablet) == 5
@@ -578,6 +587,128 @@ async def test_opus_gets_one_free_image_within_1024_squared_and_28_steps(client:
     too_many_steps = v45_body(width=1024, height=1024, steps=29)
     assert (await client.post("/ai/generate-image", json=too_many_steps, headers=opus)).status_code == 200
     assert await anlas_of(client, opus) < 980
+
+
+# -- the stand-in's own price table vs. the client's -----------------------------------------
+#
+# sandbox/novelai/pricing.py is written from docs/novelai-api.md §7, novelai/cost.py separately, so the two
+# are independent opinions of what NovelAI charges: where they disagree, one of them has a pricing bug.
+
+SIDES = range(64, MAX_AREA // 64 + 1, 64)
+SMEA_FLAGS = ((False, False), (True, False), (True, True))  # what the client can send: plain, SMEA, SMEA DYN
+# Sizes around every rule: the worked values, the Opus-free limit (1024², one 64 row more), the n_samples
+# bands of validation, the tiny minimum and the largest area.
+GRID_SIZES = ((64, 64), (256, 256), (512, 704), (512, 768), (640, 640), (832, 1216), (1024, 1024),
+              (1024, 1088), (1088, 1024), (1216, 832), (1024, 1280), (1024, 1536), (1472, 1472),
+              (1088, 1920), (2048, 1536), (1024, 3072))
+GRID_STEPS = (1, 10, 23, 27, 28, 29, 40, 50)
+# (tier, active) of the accounts the stand-in knows: Paper, Tablet, Scroll, Opus, and a lapsed Opus.
+GRID_ACCOUNTS = ((0, True), (1, True), (2, True), (3, True), (3, False))
+
+
+def _client_opus_free(tier: int, active: bool) -> bool:
+    """The client's view of the account, read from the subscription JSON the stand-in answers."""
+    account = SandboxAccount(token="pst-grid", tier=tier, active=active)
+    return Subscription.from_api(subscription_json(account)).opus_free
+
+
+def test_the_per_image_price_agrees_with_the_client_on_every_size_and_step_count_validation_allows() -> None:
+    compared, mismatches = 0, []
+    for width, height in itertools.product(SIDES, SIDES):
+        if width * height > MAX_AREA:
+            continue
+        for steps, (sm, sm_dyn) in itertools.product(range(1, 51), SMEA_FLAGS):
+            ours = pricing.per_image(width, height, steps, sm=sm, sm_dyn=sm_dyn)
+            theirs = request_cost(width, height, steps, 1, smea=sm, smea_dyn=sm_dyn)
+            compared += 1
+            if ours != theirs:
+                mismatches.append((width, height, steps, sm, sm_dyn, ours, theirs))
+            assert ours <= pricing.CEILING_PER_IMAGE
+    assert not mismatches, f"{len(mismatches)} of {compared} prices differ, e.g. {mismatches[:5]}"
+    assert compared > 700_000  # every (width, height) pair validation allows × 50 steps × 3 SMEA settings
+
+
+def test_the_request_price_agrees_with_the_client_across_samples_and_tiers() -> None:
+    compared, mismatches = 0, []
+    for (width, height), steps, (sm, sm_dyn), (tier, active) in itertools.product(
+            GRID_SIZES, GRID_STEPS, SMEA_FLAGS, GRID_ACCOUNTS):
+        opus_free = _client_opus_free(tier, active)
+        for n_samples in range(1, max_samples(width * height) + 1):
+            ours = pricing.price(width, height, steps, n_samples, tier=tier, active=active, sm=sm,
+                                 sm_dyn=sm_dyn).total
+            theirs = request_cost(width, height, steps, n_samples, smea=sm, smea_dyn=sm_dyn, opus_free=opus_free)
+            compared += 1
+            if ours != theirs:
+                mismatches.append((width, height, steps, sm, sm_dyn, tier, active, n_samples, ours, theirs))
+    assert not mismatches, f"{len(mismatches)} of {compared} prices differ, e.g. {mismatches[:5]}"
+    assert compared > 7_000
+
+
+@pytest.mark.parametrize(("model", "sampler"), [
+    ("nai-diffusion-3", "k_euler"), ("nai-diffusion-3", "nai_smea"), ("nai-diffusion-3", "nai_smea_dyn"),
+    ("nai-diffusion-4-5-full", "k_euler_ancestral"), ("nai-diffusion-4-5-full", "k_dpmpp_2m"),
+])
+def test_what_the_client_sends_is_charged_what_the_client_expects(model: str, sampler: str) -> None:
+    """End to end: the client's request → its body → the stand-in's validation and price, vs. cost_of."""
+    compared = 0
+    for (width, height), steps, (tier, active) in itertools.product(
+            ((640, 640), (832, 1216), (1024, 1024), (1024, 1088), (1472, 1472)), (23, 28, 29, 50),
+            GRID_ACCOUNTS):
+        subscription = Subscription.from_api(subscription_json(
+            SandboxAccount(token="pst-grid", tier=tier, active=active)))
+        for n_samples in (1, 2):
+            request = GenerationRequest(prompt="1girl", model=model, sampler=sampler, width=width, height=height,
+                                        steps=steps, n_samples=n_samples, seed=7)
+            try:
+                request = request.resolved()
+            except InvalidRequest:
+                continue  # e.g. two 1472² images: the client refuses, so nothing is sent
+            generation = validate_generation(build_payload(request))
+            charged = pricing.price(generation.width, generation.height, generation.steps, generation.n_samples,
+                                    tier=tier, active=active, sm=generation.sm, sm_dyn=generation.sm_dyn)
+            assert charged.total == cost_of(request, subscription), (width, height, steps, tier, active, n_samples)
+            compared += 1
+    assert compared > 150
+
+
+@pytest.mark.parametrize(("width", "height", "steps", "n_samples", "tier", "sm", "sm_dyn", "anlas"), [
+    # The worked values of docs/novelai-api.md §7, at Tablet (nothing free).
+    (832, 1216, 28, 1, 1, False, False, 20),
+    (832, 1216, 23, 1, 1, False, False, 17),
+    (1024, 1024, 28, 1, 1, False, False, 20),
+    (1024, 1536, 28, 1, 1, False, False, 30),
+    (1472, 1472, 28, 1, 1, False, False, 42),
+    # SMEA ×1.2 and SMEA DYN ×1.4 of the rounded base, rounded up: ceil(20·1.2) = 24, ceil(20·1.4) = 28,
+    # ceil(17·1.2) = ceil(20.4) = 21, ceil(17·1.4) = ceil(23.8) = 24.
+    (832, 1216, 28, 1, 1, True, False, 24),
+    (832, 1216, 28, 1, 1, True, True, 28),
+    (832, 1216, 23, 1, 1, True, False, 21),
+    (832, 1216, 23, 1, 1, True, True, 24),
+    # The 2-Anlas minimum: 64×64 at 1 step is 0.0144 before rounding, 512×512 at 28 is ceil(4.997) = 5.
+    (64, 64, 1, 1, 1, False, False, 2),
+    (64, 64, 1, 3, 1, True, True, 6),
+    (512, 512, 28, 1, 1, False, False, 5),
+    # n_samples multiplies: 4 × 8 (640×640 at 28 steps is ceil(7.807) = 8).
+    (640, 640, 28, 4, 2, False, False, 32),
+    # Opus: one image free within 1024² and 28 steps, the others billed; nothing free above either limit
+    # (1024² at 29 steps is ceil(20.59) = 21; 1024×1088 at 28 is ceil(21.24) = 22).
+    (1024, 1024, 28, 1, 3, False, False, 0),
+    (1024, 1024, 28, 4, 3, False, False, 60),
+    (832, 1216, 28, 2, 3, True, True, 28),
+    (1024, 1024, 29, 1, 3, False, False, 21),
+    (1024, 1088, 28, 1, 3, False, False, 22),
+    # Paper pays like anyone below Opus.
+    (1024, 1024, 28, 1, 0, False, False, 20),
+    # The largest request validation allows is exactly the website's ceiling: ceil(99.78) = 100, × 1.4 = 140.
+    (1024, 3072, 50, 1, 3, True, True, 140),
+])
+def test_the_stand_in_price_matches_values_worked_by_hand(width: int, height: int, steps: int, n_samples: int,
+                                                          tier: int, sm: bool, sm_dyn: bool, anlas: int) -> None:
+    assert pricing.price(width, height, steps, n_samples, tier=tier, sm=sm, sm_dyn=sm_dyn).total == anlas
+
+
+def test_a_lapsed_opus_gets_nothing_free() -> None:
+    assert pricing.price(1024, 1024, 28, 1, tier=3, active=False).total == 20
 
 
 # -- faults ----------------------------------------------------------------------------------
