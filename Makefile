@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,demo]'
 	touch $(STAMP)
 
+# mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The suite, then the log audit over every log line the suite wrote (tests/fixtures/log_audit.py).
 # The audit runs even when the suite failed, and `make test` fails if either did.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,12 +28,13 @@ class SecretError(Exception):
     """A stored secret cannot be read: corrupt, truncated, or sealed under another key."""
 
 
-def looks_sealed(blob: object) -> bool:
+def looks_sealed(blob: object) -> TypeGuard[bytes]:
     """True if ``blob`` has the shape of a sealed secret (version byte, nonce, tag), without a key.
 
-    Lets a scan over all of Redis (``naibot rotate-key``) skip plain values cheaply.
+    Lets a scan over all of Redis (``naibot rotate-key``) skip plain values cheaply. Redis answers
+    bytes (our clients do not decode replies), so a ``str`` is never a sealed secret.
     """
-    return isinstance(blob, bytes | bytearray) and len(blob) >= 1 + _NONCE_BYTES + 16 and blob[:1] == _FORMAT_VERSION
+    return isinstance(blob, bytes) and len(blob) >= 1 + _NONCE_BYTES + 16 and blob[:1] == _FORMAT_VERSION
 
 
 @lru_cache(maxsize=4)
@@ -53,7 +54,8 @@ class SecretBox:
         nonce = os.urandom(_NONCE_BYTES)
         return _FORMAT_VERSION + nonce + self._aead.encrypt(nonce, plaintext, context.encode("utf-8"))
 
-    def open(self, blob: bytes, context: str) -> bytes:
+    def open(self, blob: bytes | str, context: str) -> bytes:
+        """``blob`` as Redis answered it; anything but a sealed secret raises ``SecretError``."""
         if not looks_sealed(blob):
             raise SecretError("not a sealed secret (wrong format or truncated)")
         nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
@@ -65,7 +67,7 @@ class SecretBox:
     def seal_json(self, value: Any, context: str) -> bytes:
         return self.seal(json.dumps(value, separators=(",", ":")).encode("utf-8"), context)
 
-    def open_json(self, blob: bytes, context: str) -> Any:
+    def open_json(self, blob: bytes | str, context: str) -> Any:
         try:
             return json.loads(self.open(blob, context))
         except (UnicodeDecodeError, json.JSONDecodeError):

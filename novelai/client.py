@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -186,12 +186,13 @@ class NovelAIClient:
             lock = table[key] = asyncio.Lock()
         return lock
 
-    def _usable(self, entry: CachedToken | None, stale: str | None) -> bool:
+    def _usable(self, entry: CachedToken | None, stale: str | None) -> TypeGuard[CachedToken]:
         return entry is not None and entry.token != stale and entry.usable(self.refresh_margin)
 
     async def token_for(self, account: Account, *, stale: str | None = None) -> str:
         """A token to use now. ``stale`` is a token NovelAI just refused: never return it again."""
-        if not account.can_login:
+        access_key = account.access_key
+        if access_key is None:  # not account.can_login: the token is all there is
             if account.token == stale or not account.token:
                 raise errors.AuthError("NovelAI refused the account's token and it cannot be renewed",
                                        status=401, user_message="NovelAI no longer accepts this token")
@@ -199,27 +200,27 @@ class NovelAIClient:
         memo_key = (account.name, account.fingerprint)
         entry = self._memory.get(memo_key)
         if self._usable(entry, stale):
-            return entry.token  # type: ignore[union-attr]
+            return entry.token
         async with self._lock(self._login_locks, account.fingerprint):
             # Whoever held the lock before us may have logged in already.
             entry = self._memory.get(memo_key)
             if not self._usable(entry, stale):
                 entry = await self.tokens.get(account.name)
-            if not self._usable(entry, stale):
-                entry = await self._login_once(account, stale)
-            self._memory[memo_key] = entry  # type: ignore[assignment]
-            return entry.token  # type: ignore[union-attr]
+                if not self._usable(entry, stale):
+                    entry = await self._login_once(account, access_key, stale)
+            self._memory[memo_key] = entry
+            return entry.token
 
-    async def _login_once(self, account: Account, stale: str | None) -> CachedToken:
+    async def _login_once(self, account: Account, access_key: str, stale: str | None) -> CachedToken:
         """Log in unless another process is doing so right now; then take its token."""
         owner = await self.tokens.acquire_login(account.name, ttl=self.timeouts.login + 5)
         if owner is None:
             entry = await self.tokens.wait_for_login(account.name, stale, timeout=self.timeouts.login + 5)
             if self._usable(entry, stale):
-                return entry  # type: ignore[return-value]
+                return entry
             owner = ""
         try:
-            token = await self.login(account.access_key)  # type: ignore[arg-type]
+            token = await self.login(access_key)
             now = time.time()
             entry = CachedToken(token=token, expires_at=jwt_expiry(token) or now + LOGIN_TOKEN_LIFETIME,
                                 verified_at=now, obtained_at=now)

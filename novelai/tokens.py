@@ -57,15 +57,15 @@ class TokenCache:
     """Per-account token records under ``<prefix>:nai:token:<account>``."""
 
     def __init__(self, redis: aioredis.Redis | None, box: SecretBox | None, prefix: str) -> None:
-        self._redis = redis
-        self._box = box
+        # Both or neither: the cache needs Redis to store and the box to seal.
+        self._store = (redis, box) if redis is not None and box is not None else None
         self._prefix = prefix
-        if redis is None or box is None:
+        if self._store is None:
             log.warning("token cache disabled (no Redis or no NAIBOT_SECRET_KEY): every process logs in anew")
 
     @property
     def enabled(self) -> bool:
-        return self._redis is not None and self._box is not None
+        return self._store is not None
 
     def key(self, account: str) -> str:
         return f"{self._prefix}:nai:token:{account}"
@@ -74,14 +74,15 @@ class TokenCache:
         return f"{self._prefix}:nai:login-lock:{account}"
 
     async def get(self, account: str) -> CachedToken | None:
-        if not self.enabled:
+        if self._store is None:
             return None
+        redis, box = self._store
         key = self.key(account)
         try:
-            blob = await self._redis.get(key)  # type: ignore[union-attr]
+            blob = await redis.get(key)
             if blob is None:
                 return None
-            return CachedToken(**self._box.open_json(blob, key))  # type: ignore[union-attr]
+            return CachedToken(**box.open_json(blob, key))
         except (RedisError, OSError) as exc:
             log.warning("token cache unreachable for account %s, logging in instead: %s", account, exc)
         except (SecretError, TypeError, ValueError) as exc:
@@ -89,55 +90,62 @@ class TokenCache:
         return None
 
     async def put(self, account: str, entry: CachedToken) -> None:
-        if not self.enabled:
+        if self._store is None:
             return
+        redis, box = self._store
         key = self.key(account)
         left = entry.seconds_left()
         ttl = int(left) if left is not None else int(_OPAQUE_TOKEN_TTL)
         if ttl <= 0:
             return
         try:
-            await self._redis.set(key, self._box.seal_json(asdict(entry), key), ex=ttl)  # type: ignore[union-attr]
+            await redis.set(key, box.seal_json(asdict(entry), key), ex=ttl)
         except (RedisError, OSError) as exc:
             log.warning("could not cache the token of account %s: %s", account, exc)
 
     async def delete(self, account: str) -> None:
-        if not self.enabled:
+        if self._store is None:
             return
+        redis, _ = self._store
         try:
-            await self._redis.delete(self.key(account))  # type: ignore[union-attr]
+            await redis.delete(self.key(account))
         except (RedisError, OSError) as exc:
             log.warning("could not drop the cached token of account %s: %s", account, exc)
 
     async def acquire_login(self, account: str, ttl: float) -> str | None:
         """Take the cross-process login lock. Returns its owner id, "" if Redis is unusable
         (proceed without a lock), or None if another process is logging in right now."""
-        if not self.enabled:
+        if self._store is None:
             return ""
+        redis, _ = self._store
         owner = os.urandom(8).hex()
         try:
-            got = await self._redis.set(self._lock_key(account), owner, nx=True, px=int(ttl * 1000))  # type: ignore[union-attr]
+            got = await redis.set(self._lock_key(account), owner, nx=True, px=int(ttl * 1000))
         except (RedisError, OSError):
             return ""
         return owner if got else None
 
     async def release_login(self, account: str, owner: str) -> None:
-        if not owner or not self.enabled:
+        if not owner or self._store is None:
             return
+        redis, _ = self._store
         try:
-            await self._redis.eval(_RELEASE_LOCK, 1, self._lock_key(account), owner)  # type: ignore[union-attr]
+            await redis.eval(_RELEASE_LOCK, 1, self._lock_key(account), owner)
         except (RedisError, OSError) as exc:
             log.warning("could not release the login lock of account %s: %s", account, exc)
 
     async def wait_for_login(self, account: str, stale: str | None, timeout: float) -> CachedToken | None:
         """Another process holds the login lock: wait for the token it will store."""
+        if self._store is None:
+            return None  # no cache, so no lock anyone could hold
+        redis, _ = self._store
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             entry = await self.get(account)
             if entry is not None and entry.token != stale:
                 return entry
             try:
-                if not await self._redis.exists(self._lock_key(account)):  # type: ignore[union-attr]
+                if not await redis.exists(self._lock_key(account)):
                     return await self.get(account)
             except (RedisError, OSError):
                 return None

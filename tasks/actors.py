@@ -32,11 +32,19 @@ class _Process:
     stop = threading.Event()
 
 
+def _booted() -> tuple[AsyncBridge, WorkerContext]:
+    """The bridge and context ``before_worker_boot`` built; an error if it has not run."""
+    if _Process.bridge is None or _Process.context is None:
+        raise RuntimeError("worker context missing: run through `dramatiq tasks.actors` or `naibot worker`")
+    return _Process.bridge, _Process.context
+
+
 def _sweeper() -> None:
     interval = max(0.2, settings.queue.lease_seconds / 4)
     while not _Process.stop.wait(interval):
         try:
-            _Process.bridge.run(sweep(_Process.context), timeout=interval * 4)  # type: ignore[union-attr,arg-type]
+            bridge, context = _booted()
+            bridge.run(sweep(context), timeout=interval * 4)
         except Exception as exc:  # Redis away: try again next round, never die
             log.warning("sweep failed: %s", exc)
 
@@ -48,9 +56,10 @@ class NaibotWorkerLifecycle(dramatiq.Middleware):
         _Process.context = WorkerContext.from_settings(settings)
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        _, context = _booted()
         threading.Thread(target=_sweeper, name="naibot-sweeper", daemon=True).start()
         log.info("worker %s ready: redis %s, prefix %s, NovelAI %s, storage %s",
-                 _Process.context.worker_id, settings.redis.url.split("@")[-1], settings.redis.prefix,
+                 context.worker_id, settings.redis.url.split("@")[-1], settings.redis.prefix,
                  settings.novelai.image_url, settings.storage.backend)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
@@ -65,6 +74,5 @@ dramatiq.set_broker(broker)
                 time_limit=24 * 3600 * 1000)
 def run_lane(account: str) -> None:
     """Drain one account's lane (Dramatiq retries are off: our leases recover failures)."""
-    if _Process.bridge is None or _Process.context is None:
-        raise RuntimeError("worker context missing: run through `dramatiq tasks.actors` or `naibot worker`")
-    _Process.bridge.run(drain_lane(_Process.context, account))
+    bridge, context = _booted()
+    bridge.run(drain_lane(context, account))

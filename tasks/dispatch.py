@@ -49,7 +49,7 @@ class LaneWaker:
         return cls(redis, make_broker(settings.redis.url, prefix), prefix, settings.queue.dramatiq_queue,
                    marker_seconds=settings.queue.lease_seconds)
 
-    def _message(self, account: str) -> dramatiq.Message:
+    def _message(self, account: str) -> dramatiq.Message[None]:  # run_lane returns nothing
         return dramatiq.Message(queue_name=self.queue_name, actor_name=LANE_ACTOR, args=(account,), kwargs={},
                                 options={})
 

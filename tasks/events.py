@@ -41,6 +41,22 @@ def _decode(entry_id: bytes | str, raw: dict[bytes, bytes]) -> Event:
     )
 
 
+def _stream_events(reply: object) -> list[Event]:
+    """The entries of an XREAD or XREADGROUP reply, ``[[stream, [(id, fields), ...]], ...]``.
+
+    That is RESP2's shape, which our clients speak (naibot.redisconn); RESP3 answers a map instead.
+    Entries whose fields are gone (trimmed while pending) are skipped.
+    """
+    if not reply:
+        return []
+    if not isinstance(reply, list):
+        raise TypeError(f"unexpected stream reply {type(reply).__name__}: clients must speak RESP2")
+    events: list[Event] = []
+    for _stream, entries in reply:
+        events.extend(_decode(entry_id, raw) for entry_id, raw in entries if raw)
+    return events
+
+
 class EventReader:
     """One consumer in one consumer group of the event stream."""
 
@@ -69,12 +85,8 @@ class EventReader:
         return await self._read(">", count, block_ms)
 
     async def _read(self, start: str, count: int, block_ms: int | None) -> list[Event]:
-        reply = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: start}, count=count,
-                                            block=block_ms)
-        events: list[Event] = []
-        for _stream, entries in reply or []:
-            events.extend(_decode(entry_id, raw) for entry_id, raw in entries if raw)
-        return events
+        return _stream_events(await self.redis.xreadgroup(self.group, self.consumer, {self.stream: start},
+                                                          count=count, block=block_ms))
 
     async def ack(self, *ids: str) -> None:
         if ids:
@@ -93,13 +105,11 @@ async def last_event_id(redis: aioredis.Redis, prefix: str) -> str:
     if not entries:
         return "0-0"
     entry_id = entries[0][0]
+    if entry_id is None:  # redis-py's StreamEntry allows it (XAUTOCLAIM of deleted entries); XREVRANGE never
+        return "0-0"
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
 
 async def follow(redis: aioredis.Redis, prefix: str, after: str, block_ms: int = 1000) -> list[Event]:
     """Entries after ``after`` (plain XREAD, no acknowledgement): for short-lived watchers like the CLI."""
-    reply = await redis.xread({Keys(prefix).events: after}, block=block_ms, count=500)
-    events: list[Event] = []
-    for _stream, entries in reply or []:
-        events.extend(_decode(entry_id, raw) for entry_id, raw in entries if raw)
-    return events
+    return _stream_events(await redis.xread({Keys(prefix).events: after}, block=block_ms, count=500))

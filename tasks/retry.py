@@ -23,9 +23,9 @@ class Decision:
 
 def backoff(attempt: int, settings: QueueSettings, rng: random.Random | None = None) -> float:
     """Exponential back-off with jitter: base·2^(attempt-1), capped, times a factor in [0.5, 1]."""
-    rng = rng or random
-    raw = min(settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** max(0, attempt - 1))
-    return raw * (0.5 + rng.random() / 2)
+    jitter = rng.random() if rng is not None else random.random()
+    raw = min(settings.backoff_max_seconds, settings.backoff_base_seconds * 2.0 ** max(0, attempt - 1))
+    return raw * (0.5 + jitter / 2)
 
 
 def decide(exc: BaseException, attempts: int, settings: QueueSettings, rng: random.Random | None = None

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 
 from naibot.redisconn import async_redis
 from naibot.settings import Settings
-from novelai.client import NovelAIClient
+from novelai.client import NovelAIClient, ProgressCallback
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory, client_from_settings
 from novelai.response import GeneratedImage, StreamEvent
@@ -83,8 +83,8 @@ async def drain_lane(ctx: WorkerContext, account: str) -> int:
     ran = 0
     while True:
         popped = await ctx.queue.pop(account, owner)
-        if popped.kind == "job":
-            await run_job(ctx, popped.job, owner)  # type: ignore[arg-type]
+        if popped.job is not None:  # kind "job": pop answers a job together with it
+            await run_job(ctx, popped.job, owner)
             ran += 1
             if ran >= ctx.settings.queue.slice_jobs:
                 if not [lane for lane in await ctx.queue.idle_lanes() if lane != account]:
@@ -120,7 +120,7 @@ async def _keep_lease(ctx: WorkerContext, job: Job, owner: str, work: asyncio.Ta
             return
 
 
-def _progress_reporter(ctx: WorkerContext, job: Job):  # type: ignore[no-untyped-def]
+def _progress_reporter(ctx: WorkerContext, job: Job) -> ProgressCallback:
     interval = ctx.settings.queue.progress_interval_seconds
     last = 0.0
 
