@@ -41,3 +41,8 @@ def async_redis(settings: RedisSettings) -> aioredis.Redis:
 
 def sync_redis(settings: RedisSettings) -> redis.Redis:
     return redis.Redis.from_url(settings.url, retry=Retry(_BACKOFF, _RETRIES), **_options(settings))
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text: clients made without ``decode_responses`` answer bytes."""
+    return value.decode() if isinstance(value, bytes) else value

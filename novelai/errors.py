@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from naibot.refusal import Refusal
+
 
 class NovelAIError(Exception):
     """Base of everything the client raises on purpose."""
@@ -45,10 +47,16 @@ class Problem:
         return f"{self.field}: {self.message}"
 
 
-class InvalidRequest(NovelAIError):
-    """Our own validation refused the request before it was sent (nothing reached NovelAI)."""
+class InvalidRequest(NovelAIError, Refusal):
+    """Our own validation refused the request before it was sent (nothing reached NovelAI).
+
+    Also a ``Refusal``: the person is told what to change (each problem in their language)."""
 
     kind = "invalid"
+    key = "error.invalid_header"
+
+    def describe(self) -> str:
+        return f"invalid request: {self.user_message}"
 
     def __init__(self, problems: list[Problem] | Problem) -> None:
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from naibot.refusal import EXIT_FAILED, Refusal
 from naibot.settings import QueueSettings
 from tasks import metrics
 from tasks.events import last_event_id
@@ -33,18 +34,27 @@ DURATION_WEIGHT = 0.2
 _SIZE_CLASSES = ((512 * 768, "s"), (1024 * 1024, "m"))
 
 
-class QueueUnavailable(Exception):
+class QueueUnavailable(Refusal):
     """Redis cannot be reached: answer "try again" at once instead of hanging."""
 
+    key = "error.queue_unavailable"
+    http_status = 503
+    exit_code = EXIT_FAILED
     user_message = "the queue is unavailable right now, please try again in a minute"
 
+    def describe(self) -> str:
+        return self.user_message  # what failed inside (the Redis error) is for the logs
 
-class QueueFull(Exception):
+
+class QueueFull(Refusal):
     """The user already has the most waiting jobs the settings allow."""
+
+    key = "error.queue_full"
+    http_status = 429
 
     def __init__(self, waiting: int, limit: int) -> None:
         super().__init__(f"you already have {waiting} jobs waiting (the limit is {limit}); "
-                         "wait for one to finish or cancel one")
+                         "wait for one to finish or cancel one", waiting=waiting, limit=limit)
         self.waiting, self.limit = waiting, limit
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from naibot.refusal import Refusal
 from novelai.accounts import Account
 from novelai.client import NovelAIClient
 from novelai.cost import SpendVerdict, cost_of, would_spend
@@ -18,11 +19,17 @@ from novelai.subscription import Subscription
 SUBSCRIPTION_TTL = 300.0
 
 
-class SpendRefused(Exception):
+class SpendRefused(Refusal):
+    """The job would spend more Anlas than the user, the group or the deployment allowed."""
+
+    hint = "error.free_hint"
+
     def __init__(self, cost: int, allowed: int) -> None:
         allowed_text = "only free generations are allowed" if allowed == 0 else f"at most {allowed} are allowed"
         super().__init__(f"this would cost {cost} Anlas and {allowed_text}; use fewer steps (28 or less), "
-                         "a smaller size (up to 1024x1024) or one image per request")
+                         "a smaller size (up to 1024x1024) or one image per request",
+                         key="error.spend_refused_free" if allowed == 0 else "error.spend_refused_limit",
+                         cost=cost, allowed=allowed)
         self.cost, self.allowed = cost, allowed
 
     @property

@@ -10,6 +10,7 @@ import logging
 
 from redis.exceptions import RedisError
 
+from naibot.refusal import Refusal
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory
 from novelai.request import GenerationRequest
@@ -21,7 +22,9 @@ from tasks.spending import SubscriptionCache, check_spend
 log = logging.getLogger(__name__)
 
 
-class UnknownAccount(Exception):
+class UnknownAccount(Refusal):
+    key = "error.unknown_account"
+
     def __init__(self, name: str) -> None:
         super().__init__(f"there is no NovelAI account named {name!r}; ask an admin to add one")
         self.user_message = str(self)

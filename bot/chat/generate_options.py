@@ -20,19 +20,19 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest
 from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS, parse_size, resolve_model, resolve_sampler
 from novelai.request import CharacterPrompt
 from tasks.job import MAX_PRIORITY, MIN_PRIORITY
 
 
-class OptionError(Exception):
-    """A mistake in what the user typed: an i18n message key plus the values it mentions."""
+class OptionError(Refusal):
+    """A mistake in what the user typed (``/generate``, ``/settings``, ``/group``, ``/admin``
+    arguments): an i18n message key plus the values it mentions."""
 
     def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(f"{key}: {params}")
-        self.key = key
-        self.params = params
+        super().__init__(f"{key}: {params}", key=key, **params)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """The parts every chat bot process runs the same way, whatever its platform: queue services,
-the pacer, the delivery loop and the command layer, started and stopped together."""
+the pacer, the delivery loop and the command router, built, started and stopped together.
+
+The assembler of ``bot.chat``: nothing in ``bot.chat`` imports it; the adapters do."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from bot.chat.delivery import Delivery
 from bot.chat.nsfw import NsfwRule
 from bot.chat.pacer import Limits, Pacer
 from bot.chat.ports import ChatSender
-from bot.chat.router import CommandService
+from bot.chat.router import CommandRouter
 from bot.chat.status_registry import StatusRegistry
 from bot.chat.user_settings import UserSettings
 from bot.rules.policy import Policy
@@ -29,7 +31,7 @@ class ChatRuntime:
     pacer: Pacer
     sender: ChatSender
     delivery: Delivery
-    commands: CommandService
+    commands: CommandRouter
     platform: str = ""
     metrics: Metrics | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -57,12 +59,12 @@ class ChatRuntime:
                             storage=storage, consumer=f"{platform}-{socket.gethostname()}")
         directory = services.submitter.accounts
         policy = Policy(settings, services.redis, directory.store, directory, services.submitter.subscriptions)
-        commands = CommandService(
+        commands = CommandRouter(
             platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, prefix),
             registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage, policy=policy,
             bot_username=bot_username, nsfw_rule=nsfw_rule,
         )
-        delivery.on_ended = commands.accounts.job_ended
+        delivery.on_ended = commands.account.job_ended
         runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics)
         # A sender that sees every 429 itself (Discord's, which discord.py mostly waits out, counted
         # on the wire) is told by its adapter; for the others the pacer sees each one.

@@ -9,10 +9,13 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from naibot.refusal import EXIT_FAILED, EXIT_USAGE
 from naibot.settings import Settings
 from novelai.factory import SecretKeyMissing, require_secret_key
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Handler", "refuse_without_secret_key", "run_async"]
+
+EXIT_OK = 0
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 

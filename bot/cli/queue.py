@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.chat.texts.jobs import format_duration, status_line
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, refuse_without_secret_key, run_async
+from naibot.refusal import Refusal
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest
 from novelai.models import parse_size
@@ -24,10 +25,18 @@ from novelai.request import CharacterPrompt, GenerationRequest
 from tasks.events import follow
 from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
 from tasks.launch import worker_environment
-from tasks.queue import Caller, QueueFull, QueueUnavailable
+from tasks.queue import Caller, QueueUnavailable
 from tasks.services import QueueServices
-from tasks.spending import SpendRefused
-from tasks.submit import UnknownAccount
+
+
+def _refused(refusal: Refusal) -> int:
+    """Any refusal as the CLI says it: its sentence on stderr (with what failed inside, if it was
+    the queue), its exit status."""
+    detail = str(refusal)
+    message = refusal.describe()
+    if isinstance(refusal, QueueUnavailable) and detail and detail != message:
+        message = f"{message} ({detail})"
+    return _fail(message, refusal.exit_code)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -97,7 +106,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         request = build_request(args).resolved()
     except InvalidRequest as exc:
-        return _fail(f"invalid request: {exc.user_message}")
+        return _refused(exc)
     user = args.as_user or os.environ.get("USER") or getpass.getuser()
     requester = Requester(platform="cli", user_id=user, display_name=user)
     services = QueueServices.from_settings(settings)
@@ -113,10 +122,8 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
                 print(status_line(job, eta))
             return EXIT_OK
         job = await _watch(services, job, after, quiet=args.json)
-    except (QueueFull, SpendRefused, UnknownAccount) as exc:
-        return _fail(str(exc))
-    except QueueUnavailable as exc:
-        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+    except Refusal as exc:
+        return _refused(exc)
     finally:
         await services.aclose()
     if args.json:
@@ -137,7 +144,7 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
             return _fail(f"no job {args.job} (unknown, or finished and expired)", EXIT_FAILED)
         eta = await services.queue.estimated_wait(job)
     except QueueUnavailable as exc:
-        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+        return _refused(exc)
     finally:
         await services.aclose()
     print(json.dumps(job_json(job, settings, eta)) if args.json else status_line(job, eta))
@@ -152,7 +159,7 @@ async def _cancel(args: argparse.Namespace, settings: Settings) -> int:
     try:
         outcome = await services.queue.cancel(args.job, caller)
     except QueueUnavailable as exc:
-        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+        return _refused(exc)
     finally:
         await services.aclose()
     messages = {
@@ -181,7 +188,7 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
             lanes[account] = {"depth": depth, "jobs": jobs}
         average = await queue.average_duration()
     except QueueUnavailable as exc:
-        return _fail(f"{QueueUnavailable.user_message} ({exc})", EXIT_FAILED)
+        return _refused(exc)
     finally:
         await services.aclose()
     now = time.time()

@@ -33,6 +33,9 @@ CONVERSATION_SECONDS = 600
 # What a NovelAI token looks like when someone pastes one (persistent "pst-" or a JWT).
 TOKEN_PREFIXES = ("pst-", "eyJ")
 
+# How long an admin's go-ahead to bind a group's account lasts (the private login must finish in it).
+BINDING_SECONDS = 600
+
 
 class LoginRejected(Exception):
     """NovelAI did not accept the credentials (or could not be asked); nothing was stored."""
@@ -177,6 +180,24 @@ class Logins:
 
     async def end(self, user_key: str) -> None:
         await self.redis.delete(self._conversation_key(user_key))
+
+    # -- binding a group's account ---------------------------------------------------------
+
+    def _binding_key(self, user_key: str) -> str:
+        return f"{self.prefix}:bot:binding:{user_key}"
+
+    async def allow_binding(self, user_key: str, group: str) -> None:
+        """This admin (checked in the group) may bind an account for it in the next minutes: the
+        login finishes in private, where the group's admin check cannot be asked again."""
+        key = self._binding_key(user_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(key, group)
+            pipe.expire(key, BINDING_SECONDS)
+            await pipe.execute()
+
+    async def may_bind(self, user_key: str, group: str) -> bool:
+        """Whether ``allow_binding`` was said for this person and group, and has not run out."""
+        return bool(await self.redis.sismember(self._binding_key(user_key), group))
 
     # -- a rejected token, told once -------------------------------------------------------
 

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from bot.rules.groups import GroupConfig, GroupStore
 from bot.rules.quotas import Charge, Limit, Quotas
+from naibot.refusal import Refusal
 from naibot.settings import Settings
 from novelai.accounts import AccountStore
 from novelai.cost import cost_of, would_spend
@@ -62,25 +63,37 @@ class Funding:
     lent: bool = False
 
 
-class NoAccount(Exception):
+class NoAccount(Refusal):
     """Nobody will pay: the person has no account, the group none, the default is not allowed."""
 
+    http_status = 402
+
     def __init__(self, in_group: bool) -> None:
-        super().__init__("no NovelAI account to use; log in with /login in a private chat")
+        super().__init__("no NovelAI account to use; log in with /login in a private chat",
+                         key="policy.no_account_group" if in_group else "policy.no_account")
         self.in_group = in_group
 
 
-class GroupPaused(Exception):
-    pass
+class GroupPaused(Refusal):
+    """The group's admins paused generation in the group."""
+
+    key = "policy.paused"
+    http_status = 403
 
 
-class Banned(Exception):
-    pass
+class Banned(Refusal):
+    """A deployment admin banned the person."""
+
+    key = "policy.banned"
+    http_status = 403
 
 
-class PriorityTooHigh(Exception):
+class PriorityTooHigh(Refusal):
+    key = "policy.priority_too_high"
+    http_status = 403
+
     def __init__(self, asked: int, allowed: int) -> None:
-        super().__init__(f"priority {asked} is above your limit of {allowed}")
+        super().__init__(f"priority {asked} is above your limit of {allowed}", asked=asked, allowed=allowed)
         self.asked, self.allowed = asked, allowed
 
 
@@ -119,6 +132,12 @@ class Policy:
 
     async def banned(self) -> list[str]:
         return sorted(k.decode() if isinstance(k, bytes) else k for k in await self.redis.hkeys(self._bans))
+
+    async def lending_used(self, account: str, group: str) -> tuple[int, int]:
+        """Images and Anlas a lent account spent for a group today (against the lender's caps)."""
+        quotas = self.quotas
+        return (await quotas.used(quotas.lender_key(account, group, "images")),
+                await quotas.used(quotas.lender_key(account, group, "anlas")))
 
     # -- accounts --------------------------------------------------------------------------
 

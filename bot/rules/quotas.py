@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
+from naibot.refusal import Refusal
+
 # Counters live two days: long enough to cover the whole UTC day they count, then they go.
 _COUNTER_TTL = 2 * 86400
 
@@ -61,15 +63,20 @@ class Limit:
     limit: int
 
 
-class QuotaExceeded(Exception):
+class QuotaExceeded(Refusal):
+    http_status = 429
+
     def __init__(self, name: str, used: int, limit: int) -> None:
-        super().__init__(f"{name}: {used} of {limit} used")
+        super().__init__(f"{name}: {used} of {limit} used", key=f"policy.quota.{name}", used=used, limit=limit)
         self.name, self.used, self.limit = name, used, limit
 
 
-class CoolingDown(Exception):
+class CoolingDown(Refusal):
+    key = "policy.cooldown"
+    http_status = 429
+
     def __init__(self, seconds_left: float) -> None:
-        super().__init__(f"cooling down for {seconds_left:.0f} s")
+        super().__init__(f"cooling down for {seconds_left:.0f} s", seconds=max(1, round(seconds_left)))
         self.seconds_left = seconds_left
 
 

@@ -15,11 +15,12 @@ import time
 from telegram import BotCommand, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.chat.context import AdminCheck, ChatContext, PacedAnswerer
 from bot.chat.pacer import Pacer, telegram_limits
 from bot.chat.ports import ChatRef, parse_button_data
-from bot.chat.router import AdminCheck, ChatContext, CommandService, PacedAnswerer
+from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.telegram.sender import TelegramSender
@@ -28,11 +29,6 @@ from naibot.settings import Settings, secret
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
-GENERATE_ALIASES = ("generate", "gen", "g")
-# The command menu: (command, i18n key of its one-line description).
-MENU = (("generate", "menu.generate"), ("queue", "menu.queue"), ("status", "menu.status"),
-        ("cancel", "menu.cancel"), ("settings", "menu.settings"), ("account", "menu.account"),
-        ("login", "menu.login"), ("logout", "menu.logout"), ("group", "menu.group"), ("help", "menu.help"))
 # How long a "is this person an admin of this group" answer is reused (getChatMember costs a call).
 ADMIN_CACHE_SECONDS = 60.0
 # Updates handled at once; more wait their turn (each may hold a Redis connection meanwhile).
@@ -79,7 +75,7 @@ class TelegramBot:
             .concurrent_updates(CONCURRENT_UPDATES).post_init(self._started).post_shutdown(self._stopped).build()
         )
         self.runtime: ChatRuntime | None = None
-        self.commands: CommandService | None = None
+        self.commands: CommandRouter | None = None
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
         self._install_handlers()
 
@@ -99,8 +95,10 @@ class TelegramBot:
                  settings.redis.url.split("@")[-1], settings.redis.prefix, settings.telegram.mode)
 
     async def _register_menu(self, application: Application) -> None:
+        assert self.commands is not None
+        menu = [(command.names[0], command.menu) for command in self.commands.text_commands if command.menu]
         for language in LANGUAGES:
-            commands = [BotCommand(name, t(language, key)) for name, key in MENU]
+            commands = [BotCommand(name, t(language, key)) for name, key in menu]
             try:
                 await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
             except TelegramError as exc:  # a menu is nice to have; never a reason not to start
@@ -144,23 +142,37 @@ class TelegramBot:
     # -- handlers ----------------------------------------------------------------------------
 
     def _install_handlers(self) -> None:
+        """Commands (looked up in the router's table by name), the login conversation's private
+        messages, and buttons."""
         app = self.application
-        app.add_handler(CommandHandler(list(GENERATE_ALIASES), self._generate))
-        app.add_handler(CommandHandler(["start", "help"], self._help))
-        app.add_handler(CommandHandler("queue", self._queue))
-        app.add_handler(CommandHandler("status", self._status))
-        app.add_handler(CommandHandler("cancel", self._cancel))
-        app.add_handler(CommandHandler("settings", self._settings))
-        app.add_handler(CommandHandler("login", self._login))
-        app.add_handler(CommandHandler("cancel_login", self._cancel_login))
-        app.add_handler(CommandHandler("logout", self._logout))
-        app.add_handler(CommandHandler("account", self._account))
-        app.add_handler(CommandHandler("group", self._group))
-        app.add_handler(CommandHandler("admin", self._admin))
+        app.add_handler(MessageHandler(filters.COMMAND, self._command))
         # Plain private messages: the steps of a login conversation.
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self._private_text))
         app.add_handler(CallbackQueryHandler(self._button))
         app.add_error_handler(self._error)
+
+    def _lookup(self, update: Update) -> TextCommand | None:
+        assert self.commands is not None, "the bot has not finished starting"
+        text = update.effective_message.text or "" if update.effective_message else ""
+        word = text.split(maxsplit=1)[0] if text.strip() else ""
+        name, _, addressee = word.lstrip("/").partition("@")
+        if addressee and addressee.lower() != (self.application.bot.username or "").lower():
+            return None  # `/generate@otherbot` in a group is for another bot
+        name = name.lower()
+        return next((command for command in self.commands.text_commands if name in command.names), None)
+
+    async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        command = self._lookup(update)
+        if command is None:
+            return
+        args = command_text(update)
+        assert self.commands is not None
+        if command.handler == self.commands.account.login:
+            # Whatever follows /login may be a token or a password: gone from the chat before anything else.
+            deleted = await self._delete(update) if args.strip() else False
+            await self.commands.account.login(self._context(update), args, deleted=deleted)
+            return
+        await command.handler(self._context(update), args)
 
     def _context(self, update: Update) -> ChatContext:
         return context_of(update, self.pacer, self.sender, self._admin_check(update))
@@ -193,66 +205,14 @@ class TelegramBot:
             log.info("could not delete a message holding credentials: %s", type(exc).__name__)
             return False
 
-    async def _login(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        args = command_text(update)
-        # Whatever follows /login may be a token or a password: gone from the chat before anything else.
-        deleted = await self._delete(update) if args.strip() else False
-        await self.commands.accounts.login(self._context(update), args, deleted=deleted)
-
     async def _private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
         ctx = self._context(update)
-        if await self.commands.accounts.logins.conversation(ctx.user_key) is None:
+        if not await self.commands.account.in_login(ctx):
             return  # ordinary chatter: not ours to answer
         await self._delete(update)
         text = update.effective_message.text or "" if update.effective_message else ""
-        await self.commands.accounts.login_text(ctx, text)
-
-    async def _cancel_login(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.accounts.cancel_login(self._context(update))
-
-    async def _logout(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.accounts.logout(self._context(update))
-
-    async def _account(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.accounts.account(self._context(update))
-
-    async def _group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.group_commands.group(self._context(update), command_text(update))
-
-    async def _admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.admin_commands.admin(self._context(update), command_text(update))
-
-    async def _generate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.generate(self._context(update), command_text(update))
-
-    async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.help(self._context(update))
-
-    async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.show_queue(self._context(update))
-
-    async def _status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.status(self._context(update), command_text(update).strip() or None)
-
-    async def _cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.cancel(self._context(update), command_text(update).strip() or None,
-                                   self._admin_check(update))
-
-    async def _settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert self.commands is not None
-        await self.commands.settings_command(self._context(update), command_text(update))
+        await self.commands.account.login_text(ctx, text)
 
     async def _button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
@@ -264,8 +224,7 @@ class TelegramBot:
             await query.answer()
             return
         action, job_id = parsed
-        notice, alert = await self.commands.button(self._context(update), action, job_id,
-                                                   self._admin_check(update))
+        notice, alert = await self.commands.button(self._context(update), action, job_id)
         await query.answer(notice, show_alert=alert)
 
     async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

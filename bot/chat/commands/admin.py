@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from bot.chat.context import ChatContext, Conversation
 from bot.chat.ports import Reply
 from bot.chat.texts.catalog import t
-
-if TYPE_CHECKING:
-    from bot.chat.router import ChatContext, CommandService
+from bot.rules.policy import Policy
+from tasks.queue import JobQueue
 
 # A user as an admin types them: an id, a mention (<@123>), or platform:id for the other platform.
 _USER_REF = re.compile(r"^(?:(telegram|discord):)?<?@?!?(\d{1,25})>?$")
@@ -18,39 +17,42 @@ _USER_REF = re.compile(r"^(?:(telegram|discord):)?<?@?!?(\d{1,25})>?$")
 
 @dataclass
 class AdminCommands:
-    service: CommandService
+    conv: Conversation
+    policy: Policy
+    queue: JobQueue
 
-    async def admin(self, ctx: ChatContext, args: str) -> str:
+    async def admin(self, ctx: ChatContext, args: str = "") -> str:
         """Deployment admins only: ban, unban, every lane."""
-        lang = await self.service.language(ctx)
-        if not self.service.deployment_admin(ctx):
-            await self.service.answer(ctx, Reply(t(lang, "admin.only"), private=True))
+        conv = self.conv
+        if not conv.deployment_admin(ctx):
+            await conv.say(ctx, "admin.only", private=True)
             return "forbidden"
+        lang = await conv.language(ctx)
         words = args.split()
         action = words[0].lower() if words else ""
         if action in ("ban", "unban") and len(words) == 2:
             match = _USER_REF.match(words[1])
             if match is None:
-                await self.service.answer(ctx, Reply(t(lang, "admin.bad_user", value=words[1]), private=True))
+                await conv.say(ctx, "admin.bad_user", private=True, value=words[1])
                 return "bad_argument"
             user_key = f"{match[1] or ctx.platform}:{match[2]}"
             if user_key == ctx.user_key:
-                await self.service.answer(ctx, Reply(t(lang, "admin.not_yourself"), private=True))
+                await conv.say(ctx, "admin.not_yourself", private=True)
                 return "bad_argument"
             if action == "ban":
-                await self.service.policy.ban(user_key, ctx.user_key)
+                await self.policy.ban(user_key, ctx.user_key)
             else:
-                await self.service.policy.unban(user_key)
-            await self.service.say(ctx, f"admin.{action}ned", user=user_key)
+                await self.policy.unban(user_key)
+            await conv.say(ctx, f"admin.{action}ned", user=user_key)
             return action
         if action == "queue":
-            await self.service.answer(ctx, Reply(await self.all_lanes_text(lang), private=True))
+            await conv.answer(ctx, Reply(await self.all_lanes_text(lang), private=True))
             return "queue"
-        await self.service.answer(ctx, Reply(t(lang, "admin.usage"), private=True))
+        await conv.say(ctx, "admin.usage", private=True)
         return "usage"
 
     async def all_lanes_text(self, lang: str) -> str:
-        queue = self.service.queue
+        queue = self.queue
         depths = await queue.lane_depths()
         running = await queue.get_many(await queue.running_ids())
         lines = [t(lang, "admin.lanes_title", lanes=len(depths), waiting=sum(depths.values()), running=len(running))]

@@ -9,16 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.chat.generate_options import FieldProblem, OptionError, request_problems
+from bot.chat.generate_options import FieldProblem, request_problems
 from bot.chat.texts.catalog import LANGUAGES, TEXTS, t
+from naibot.refusal import Refusal
 from novelai.cost import request_cost
 from novelai.errors import InvalidRequest, NovelAIError
 from novelai.models import resolve_model
 from novelai.request import GenerationRequest
 from tasks.job import Job, JobError, JobState
-from tasks.queue import QueueFull, QueueUnavailable
-from tasks.spending import SpendRefused
-from tasks.submit import UnknownAccount
 
 BAR_WIDTH = 20
 
@@ -302,12 +300,15 @@ def _invalid_text(error: InvalidRequest, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _spend_text(error: SpendRefused, lang: str) -> str:
-    if error.allowed == 0:
-        refused = t(lang, "error.spend_refused_free", cost=error.cost)
-    else:
-        refused = t(lang, "error.spend_refused_limit", cost=error.cost, allowed=error.allowed)
-    return _sentences(lang, refused, t(lang, "error.free_hint"))
+def refusal_text(refusal: Refusal, lang: str, *, bot: str = "") -> str:
+    """Any refusal in the asker's language: its own text, then its hint (the way out), if any.
+
+    ``bot`` is the bot's @name, for texts that send people to a private chat with it. A refusal
+    whose problems need one line each (an invalid request) is said by its own function."""
+    if isinstance(refusal, InvalidRequest):
+        return _invalid_text(refusal, lang)
+    text = t(lang, refusal.key, bot=bot, **refusal.params)
+    return _sentences(lang, text, t(lang, refusal.hint)) if refusal.hint else text
 
 
 def error_text(error: JobError | Exception, lang: str, *, cost: int | None = None,
@@ -315,20 +316,10 @@ def error_text(error: JobError | Exception, lang: str, *, cost: int | None = Non
     """A failure in plain words. ``cost`` (Anlas) and ``attempts`` complete a JobError when known."""
     if isinstance(error, JobError):
         return _job_error_text(error, lang, cost, attempts)
-    if isinstance(error, OptionError):
-        return t(lang, error.key, **error.params)
-    if isinstance(error, InvalidRequest):
-        return _invalid_text(error, lang)
+    if isinstance(error, Refusal):
+        return refusal_text(error, lang)
     if isinstance(error, NovelAIError):
         return _job_error_text(JobError(kind=error.kind, message=error.user_message), lang, cost, attempts)
-    if isinstance(error, QueueFull):
-        return t(lang, "error.queue_full", waiting=error.waiting, limit=error.limit)
-    if isinstance(error, QueueUnavailable):
-        return t(lang, "error.queue_unavailable")
-    if isinstance(error, SpendRefused):
-        return _spend_text(error, lang)
-    if isinstance(error, UnknownAccount):
-        return t(lang, "error.unknown_account")
     return t(lang, "error.internal")
 
 

@@ -45,13 +45,12 @@ from bot.http.models import (
     TaskStatus,
 )
 from bot.http.status_cache import Caches, Snapshot, StatusCache
+from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest
 from storage.base import InvalidKey, StorageError
 from storage.local import LocalStorage
 from tasks.job import Job, JobState, Requester
-from tasks.queue import Caller, QueueFull, QueueUnavailable
-from tasks.spending import SpendRefused
-from tasks.submit import UnknownAccount
+from tasks.queue import Caller, QueueUnavailable
 
 # Images never change under their key (a new generation is a new job id): cache them for a year.
 IMAGE_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -66,6 +65,14 @@ class ApiError(Exception):
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.problems, self.headers = status, message, problems or [], headers
+
+
+def refused(refusal: Refusal) -> ApiError:
+    """Any refusal as this API answers it: its status, its sentence, and each problem of an
+    invalid request (so a client can point at the field)."""
+    problems = refusal.problems if isinstance(refusal, InvalidRequest) else []
+    return ApiError(refusal.http_status, refusal.describe(),
+                    [ProblemOut(field=p.field, code=p.code, message=p.message) for p in problems])
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -143,15 +150,10 @@ async def generate(body: GenerateBody, identity: ApiIdentity = Depends(require_i
                                                     account=identity.account or bot.default_account,
                                                     priority=priority)
         eta = await state.services.queue.estimated_wait(job)
-    except InvalidRequest as exc:
-        raise ApiError(400, f"invalid request: {exc.user_message}",
-                       [ProblemOut(field=p.field, code=p.code, message=p.message) for p in exc.problems]) from None
-    except QueueFull as exc:
-        raise ApiError(429, str(exc)) from None
-    except SpendRefused as exc:
-        raise ApiError(400, exc.user_message) from None
-    except UnknownAccount as exc:
-        raise ApiError(400, exc.user_message) from None
+    except QueueUnavailable:
+        raise  # answered by the app-wide handler, with Retry-After
+    except Refusal as refusal:
+        raise refused(refusal) from None
     caches(state).changed(job.id)
     return Submitted(task_id=job.id, state=job.state.value, position=job.position, total=job.total,
                      eta_seconds=_rounded(eta), priority=job.priority)

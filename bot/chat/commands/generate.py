@@ -1,0 +1,178 @@
+"""`/generate`, and the buttons under a result that make more of it (Again, Original PNG).
+
+The order of a `/generate` is the product's promise: refusals that need nothing queued (a bad
+option, a ban, no account, a quota) are answered privately before anything is posted; the status
+message is registered before the job exists, so a crash at any point leaves a record the
+restarted bot reconciles; the job is remembered before it is queued, so `/cancel` finds it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from bot.chat.context import ChatContext, Conversation
+from bot.chat.delivery import Delivery
+from bot.chat.generate_options import GenerateOptions, parse_generate
+from bot.chat.nsfw import NsfwRule, apply_nsfw_rule
+from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_STATE, Pacer
+from bot.chat.ports import ChatRef, ChatSender, Picture, Reply
+from bot.chat.recent_jobs import RecentJobs
+from bot.chat.status_registry import StatusEntry, StatusRegistry
+from bot.chat.texts.catalog import t
+from bot.chat.texts.jobs import caption, refusal_text
+from bot.chat.user_settings import UserSettings, apply_defaults
+from bot.rules.policy import GroupPaused, Policy
+from bot.rules.quotas import Charge
+from naibot.refusal import Refusal
+from novelai.request import GenerationRequest
+from storage.base import Storage
+from tasks.job import Job, Requester, new_job_id
+from tasks.queue import QueueUnavailable
+from tasks.submit import Submitter
+
+
+@dataclass
+class RequestBuilder:
+    """A person's options over their saved defaults, validated, with the chat's NSFW rule applied."""
+
+    user_settings: UserSettings
+    nsfw_rule: NsfwRule = "allow"
+
+    async def build(self, ctx: ChatContext, options: GenerateOptions) -> tuple[GenerationRequest, int | None]:
+        """Raises a refusal if anything is wrong. The priority is what was asked for (None = the
+        policy's default); ``submit`` checks it."""
+        defaults = await self.user_settings.get(ctx.user_key)
+        fields, priority = apply_defaults(defaults, options)
+        request = GenerationRequest(prompt=options.prompt, **fields).resolved()
+        return apply_nsfw_rule(request, self.nsfw_rule, ctx.age_restricted), priority
+
+
+@dataclass
+class GenerateCommands:
+    conv: Conversation
+    requests: RequestBuilder
+    policy: Policy
+    submitter: Submitter
+    registry: StatusRegistry
+    recent: RecentJobs
+    delivery: Delivery
+    pacer: Pacer
+    sender: ChatSender
+    storage: Storage
+
+    async def generate(self, ctx: ChatContext, text: str) -> Job | None:
+        """`/generate` typed as text (Telegram): the ban check first, then parse the options."""
+        if await self.conv.refused_banned(ctx):
+            return None
+        try:
+            options = parse_generate(text)
+        except Refusal as refusal:
+            await self._refuse(ctx, refusal)
+            return None
+        return await self._generate(ctx, options)
+
+    async def generate_options(self, ctx: ChatContext, options: GenerateOptions) -> Job | None:
+        """`/generate` with options already typed by the platform (Discord's slash command)."""
+        if await self.conv.refused_banned(ctx):
+            return None
+        return await self._generate(ctx, options)
+
+    async def _generate(self, ctx: ChatContext, options: GenerateOptions) -> Job | None:
+        """Answer at once with the status message, then queue; the delivery loop edits it from there."""
+        lang = await self.conv.language(ctx)
+        try:
+            request, priority = await self.requests.build(ctx, options)
+        except Refusal as refusal:
+            await self._refuse(ctx, refusal, lang)
+            return None
+        return await self.submit(ctx, request, priority, lang)
+
+    async def _refuse(self, ctx: ChatContext, refusal: Refusal, lang: str | None = None) -> None:
+        lang = lang or await self.conv.language(ctx)
+        await self.conv.answer(ctx, Reply(refusal_text(refusal, lang, bot=self.conv.bot), private=True))
+
+    async def submit(self, ctx: ChatContext, request: GenerationRequest, priority: int | None, lang: str
+                     ) -> Job | None:
+        """Decide who pays and at what priority, charge the quotas, answer, queue.
+
+        Policy refusals (no account, paused group, quota, priority) are answered privately before
+        anything is posted; the queue's own refusals turn the status message into the reason."""
+        job_id = new_job_id()
+        policy = self.policy
+        try:
+            actor = await self.conv.actor(ctx)
+            config = await policy.group_config(actor)
+            if config is not None and config.paused and not policy.exempt(actor):
+                raise GroupPaused()
+            funding = await policy.fund(actor, config)
+            chosen = policy.priority_for(actor, config, priority)
+            charge = await policy.charge(actor, funding, config, request)
+        except (RedisError, OSError) as exc:
+            await self._refuse(ctx, QueueUnavailable(str(exc)), lang)
+            return None
+        except Refusal as refusal:
+            await self._refuse(ctx, refusal, lang)
+            return None
+        account = funding.account
+        # The status message is registered *before* the job exists, so a crash at any point leaves
+        # a record the restarted bot reconciles: nothing finished goes undelivered.
+        message_id = await self.conv.answer(ctx, Reply(t(lang, "status.submitting")))
+        entry = StatusEntry(job_id=job_id, chat=ctx.chat, message_id=message_id, language=lang, account=account)
+        await self.registry.register(entry)
+        reply: dict[str, object] = {"message_id": message_id, "group": ctx.chat.group}
+        if actor.group:
+            reply["group_key"] = actor.group
+        if funding.source == "shared" and funding.paid_by:
+            reply["paid_by"] = funding.paid_by
+        if charge.counters or charge.cooldown_key:
+            reply["charges"] = charge.to_data()
+        requester = Requester(platform=self.conv.platform, user_id=ctx.user_id, display_name=ctx.display_name,
+                              chat_id=ctx.chat.chat_id, reply=reply)
+        # Remembered before it is queued, so `/cancel` and `/queue` find it the moment it waits
+        # (an id whose job was refused reads back as missing and is skipped).
+        await self.recent.remember(job_id, ctx.user_key, actor.group)
+        try:
+            job = await self.submitter.submit(
+                request, requester, account=account, priority=chosen, job_id=job_id,
+                max_anlas=policy.max_anlas(funding, config), max_waiting=policy.max_waiting(actor, config))
+        except Refusal as refusal:
+            await self._refund(job_id, charge)
+            await self.registry.forget(job_id)
+            await ctx.answerer.edit(message_id, refusal_text(refusal, lang, bot=self.conv.bot))
+            return None
+        await self.registry.update(entry, first_position=job.position)
+        await self.delivery.schedule(job.id, PRIORITY_STATE)
+        return job
+
+    async def _refund(self, job_id: str, charge: Charge) -> None:
+        if charge.counters or charge.cooldown_key:
+            await self.policy.quotas.refund(job_id, charge.counters, cooldown_key=charge.cooldown_key)
+
+    # -- the result's buttons ------------------------------------------------------------------
+
+    async def again(self, ctx: ChatContext, job: Job, lang: str) -> str:
+        """🔁 Again: the same request with a new seed, as the presser's own job (their account,
+        quotas and default priority: pressing someone else's button must not borrow theirs)."""
+        again = job.request.model_copy(update={"seed": None}).resolved()
+        asyncio.create_task(self.submit(ctx, again, None, lang))  # noqa: RUF006 - answered via the chat
+        return t(lang, "callback.again")
+
+    async def originals(self, ctx: ChatContext, job: Job, lang: str) -> str:
+        """🖼 Original PNG: the stored files as documents (metadata intact), paced with the rest."""
+        pictures = [
+            Picture(png=await asyncio.to_thread(self.storage.get, image.key),
+                    caption=caption(job, lang, image_index=i), filename=f"{job.id}-{i}.png")
+            for i, image in enumerate(job.images)
+        ]
+        if pictures:
+            self.pacer.submit(ctx.chat, f"png:{job.id}:{ctx.user_id}",
+                              lambda: self._files(ctx.chat, pictures), priority=PRIORITY_ANSWER,
+                              weight=self.sender.pictures_cost(len(pictures)))
+        return t(lang, "callback.png")
+
+    async def _files(self, chat: ChatRef, pictures: list[Picture]) -> int:
+        await self.sender.send_files(chat, pictures)
+        return self.sender.pictures_cost(len(pictures))

@@ -1,0 +1,36 @@
+"""How accounts read to a person: a personal account's state (`/account`) and a lent account's
+use today (`/account`, `/group status`). Pure functions of what the commands read."""
+
+from __future__ import annotations
+
+import time
+
+from bot.chat.texts.catalog import t
+from bot.rules.groups import Lending
+from novelai.client import AccountStatus
+
+
+def status_lines(lang: str, status: AccountStatus) -> list[str]:
+    """A personal account's token state, last check, tier and Anlas, one line each, as known."""
+    lines = [t(lang, "account.token_cached" if status.cached else "account.token_not_cached")]
+    if status.days_left is not None:
+        lines.append(t(lang, "account.days_left", days=f"{status.days_left:.1f}"))
+    if status.verified_at is not None:
+        lines.append(t(lang, "account.last_check",
+                       when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(status.verified_at))))
+    if status.subscription is not None:
+        lines.append(t(lang, "account.tier", tier=status.subscription.tier_name, anlas=status.subscription.anlas))
+    if status.error:
+        lines.append(t(lang, "account.error", reason=status.error))
+    return lines
+
+
+def date_text(timestamp: float) -> str:
+    """The UTC day a deadline falls in (an end-of-day deadline reads as that day)."""
+    return time.strftime("%Y-%m-%d", time.gmtime(timestamp - 1))
+
+
+def lending_line(lang: str, lending: Lending, images: int, anlas: int) -> str:
+    """Today's use of a lent account in a group against its owner's caps."""
+    return t(lang, "group.lending_today", images=images, images_limit=lending.images_per_day or "∞", anlas=anlas,
+             anlas_limit=lending.anlas_per_day, until=date_text(lending.until) if lending.until else "-")

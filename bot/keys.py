@@ -1,0 +1,102 @@
+"""Every Redis key the bot layer uses, in one place, under the deployment's prefix.
+
+The twin of ``tasks.keys`` (the queue's keys). Everything here lives under ``<prefix>:bot:``, so
+the bot's state and the queue's never collide and ``naibot rotate-key``, ops scripts and
+``docs/redis-keys.md`` have one spelling to read. Who writes each key, its type and TTL, and what
+removes it are listed in ``docs/redis-keys.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BotKeys:
+    prefix: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:bot"
+
+    # -- people ------------------------------------------------------------------------------
+
+    def user_recent(self, user_key: str) -> str:
+        """List: a person's recent job ids, newest first (``/status``, ``/cancel`` without an id)."""
+        return f"{self.base}:user:{user_key}:recent"
+
+    def user_settings(self, user_key: str) -> str:
+        """Hash: a person's saved ``/settings`` (defaults for ``/generate``, language)."""
+        return f"{self.base}:user:{user_key}:settings"
+
+    def legacy_user_settings(self, user_key: str) -> str:
+        """Where settings were kept before they moved under ``bot:`` (read once, then renamed)."""
+        return f"{self.prefix}:user:{user_key}:settings"
+
+    @property
+    def banned(self) -> str:
+        """Hash: banned user key -> who banned them."""
+        return f"{self.base}:banned"
+
+    def login(self, user_key: str) -> str:
+        """Hash: a login conversation in progress (which step, for whom); never a secret."""
+        return f"{self.base}:login:{user_key}"
+
+    def binding(self, user_key: str) -> str:
+        """Set: groups this admin may bind an account for in the next minutes."""
+        return f"{self.base}:binding:{user_key}"
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def account_meta(self, account: str) -> str:
+        """Hash: who owns a personal or group account the bot stored."""
+        return f"{self.base}:account-meta:{account}"
+
+    def auth_notified(self, account: str) -> str:
+        """String: the owner was told once that NovelAI rejects this account's token."""
+        return f"{self.base}:auth-notified:{account}"
+
+    def account_groups(self, account: str) -> str:
+        """Set: the groups an account is bound or lent to."""
+        return f"{self.base}:account-groups:{account}"
+
+    # -- groups ------------------------------------------------------------------------------
+
+    def group(self, group: str) -> str:
+        """String (JSON): a group's configuration (shared account, quotas, priorities, pause)."""
+        return f"{self.base}:group:{group}"
+
+    def group_recent(self, group: str) -> str:
+        """List: a group's recent job ids, newest first (``/queue`` in that group)."""
+        return f"{self.base}:group:{group}:recent"
+
+    def quota(self, group: str, user_key: str, day: str) -> str:
+        """Counter: a member's images in a group on one UTC day."""
+        return f"{self.base}:quota:{group}:{user_key}:{day}"
+
+    def lending(self, account: str, group: str, what: str, day: str) -> str:
+        """Counter: what a lent account spent for a group on one UTC day (``images`` or ``anlas``)."""
+        return f"{self.base}:lend:{account}:{group}:{what}:{day}"
+
+    def cooldown(self, group: str, user_key: str) -> str:
+        """String with TTL: a member must wait before their next job in this group."""
+        return f"{self.base}:cooldown:{group}:{user_key}"
+
+    @property
+    def no_cooldown(self) -> str:
+        """A key no one writes, passed to the quota script when there is no cooldown."""
+        return f"{self.base}:cooldown:-"
+
+    def refunded(self, job_id: str) -> str:
+        """String: this job's quotas were given back already (a refund happens once)."""
+        return f"{self.base}:refunded:{job_id}"
+
+    # -- chat front ends ---------------------------------------------------------------------
+
+    def platform(self, platform: str) -> str:
+        """Prefix of a platform's status registry (``<base>:<platform>:...``)."""
+        return f"{self.base}:{platform}"
+
+    def interaction_token(self, message_id: str) -> str:
+        """String with TTL: the Discord interaction token that may edit this message."""
+        return f"{self.base}:discord:itoken:{message_id}"
