@@ -6,7 +6,7 @@ and a mistake is caught at start, with the key named, before anything runs.
 Environment overrides, one systematic scheme: ``NAIBOT_<SECTION>__<KEY>`` (double underscore
 between levels, case-insensitive), e.g. ``NAIBOT_REDIS__PREFIX=bot1`` or
 ``NAIBOT_NOVELAI__TIMEOUTS__GENERATE=300``. Values that look like JSON lists or objects are
-parsed as JSON. The well-known names in ``WELL_KNOWN_ENV`` (the seed's ``REDIS_HOST``,
+parsed as JSON. The well-known names in ``WELL_KNOWN_ENV`` (the original design's ``REDIS_HOST``,
 ``MINIO_*`` and friends) work too; they win over ``NAIBOT_*`` for the same key.
 """
 
@@ -47,6 +47,11 @@ class RedisSettings(_Section):
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @property
+    def address(self) -> str:
+        """The URL without its credentials (``user:password@``), safe for a log line."""
+        return self.url.split("@")[-1]
 
 
 class NovelAITimeouts(_Section):
@@ -263,7 +268,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
 
 
-# Names the seed (and common deployment habit) use, mapped to their place in Settings.
+# Names the original design (and common deployment habit) use, mapped to their place in Settings.
 WELL_KNOWN_ENV: dict[str, tuple[str, ...]] = {
     "REDIS_URL": ("redis", "url"),
     "MINIO_ENDPOINT": ("storage", "minio", "endpoint"),
@@ -285,7 +290,7 @@ WELL_KNOWN_ENV: dict[str, tuple[str, ...]] = {
     "DISCORD_API_URL": ("discord", "api_url"),
     "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
 }
-# The seed configured Redis by host and port; they replace those parts of redis.url.
+# The original design configured Redis by host and port; they replace those parts of redis.url.
 REDIS_HOST_ENV = "REDIS_HOST"
 REDIS_PORT_ENV = "REDIS_PORT"
 _NOT_KEYS = {SETTINGS_PATH_ENV, "NAIBOT_SECRET_KEY"}

@@ -387,8 +387,11 @@ def resolve_sampler(name: str, model: ModelInfo) -> str:
 # Sizes (§7, AED `ImageResolution`)
 # ---------------------------------------------------------------------------------------------
 
+# What a request without a size gets, everywhere (chat, CLI, HTTP API): the website's default.
+DEFAULT_SIZE = (832, 1216)
+
 SIZE_PRESETS: dict[str, tuple[int, int]] = {
-    "portrait": (832, 1216),
+    "portrait": DEFAULT_SIZE,
     "landscape": (1216, 832),
     "square": (1024, 1024),
     "small-portrait": (512, 768),

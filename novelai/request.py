@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from novelai.errors import InvalidRequest, Problem
 from novelai.models import (
+    DEFAULT_SIZE,
     K_DPM_2_SCHEDULES,
     NOISE_SCHEDULES,
     ModelInfo,
@@ -132,8 +133,8 @@ class GenerationRequest(BaseModel, frozen=True):
     sampler: str | None = None
     steps: int | None = None
     scale: float | None = None
-    width: int = 832
-    height: int = 1216
+    width: int = DEFAULT_SIZE[0]
+    height: int = DEFAULT_SIZE[1]
     n_samples: int = 1
     seed: int | None = None
     characters: tuple[CharacterPrompt, ...] = ()

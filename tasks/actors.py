@@ -59,7 +59,7 @@ class NaibotWorkerLifecycle(dramatiq.Middleware):
         _, context = _booted()
         threading.Thread(target=_sweeper, name="naibot-sweeper", daemon=True).start()
         log.info("worker %s ready: redis %s, prefix %s, NovelAI %s, storage %s",
-                 context.worker_id, settings.redis.url.split("@")[-1], settings.redis.prefix,
+                 context.worker_id, settings.redis.address, settings.redis.prefix,
                  settings.novelai.image_url, settings.storage.backend)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:

@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    api = sub.add_parser("api", help="run the HTTP API (the seed's endpoints, health, metrics, status page)")
+    api = sub.add_parser("api", help="run the HTTP API (jobs, images, health, metrics, status page)")
     api.add_argument("--host", help="listen address (default: api.listen)")
     api.add_argument("--port", type=int, help="port (default: api.port)")
     api.set_defaults(handler=_serve)

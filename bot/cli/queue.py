@@ -20,7 +20,7 @@ from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, refuse_without_secr
 from naibot.refusal import Refusal
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest
-from novelai.models import parse_size
+from novelai.models import DEFAULT_SIZE, parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
 from tasks.events import follow
 from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
@@ -45,7 +45,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
 
 
 def build_request(args: argparse.Namespace) -> GenerationRequest:
-    width, height = parse_size(args.size) if args.size else (832, 1216)
+    width, height = parse_size(args.size) if args.size else DEFAULT_SIZE
     fields: dict[str, Any] = {
         "prompt": args.prompt, "negative": args.negative or "", "model": args.model, "sampler": args.sampler,
         "steps": args.steps, "scale": args.scale, "width": width, "height": height, "n_samples": args.n,

@@ -1,0 +1,9 @@
+"""Discord: discord.py in front of ``bot.chat``'s router.
+
+- ``adapter.py``  the client's lifecycle, ``ChatContext`` from an interaction, the admin check.
+- ``slash.py``    the slash-command table: typed options, choices, autocomplete, translations.
+- ``views.py``    the login modal and the persistent job buttons, given callbacks (not the bot).
+- ``sender.py``   ``ChatSender`` over discord.py's REST client, interaction tokens, 429 tracing.
+
+May import ``bot.chat``, ``bot.rules`` and below; never ``bot.telegram``, ``bot.http`` or ``bot.cli``.
+"""

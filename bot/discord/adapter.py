@@ -125,7 +125,7 @@ class DiscordBot:
         await self._sync()
         log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
                  os.getpid(), settings.discord.api_url, settings.discord.gateway_url,
-                 settings.redis.url.split("@")[-1], settings.redis.prefix,
+                 settings.redis.address, settings.redis.prefix,
                  f"in guilds {settings.discord.guilds}" if settings.discord.guilds else "global")
 
     async def _sync(self) -> None:

@@ -1,9 +1,9 @@
-"""``naibot api``: the original naibot API over HTTP, on the same queue and submit rules as the chat bots.
+"""``naibot api``: the HTTP API, on the same queue and submit rules as the chat bots.
 
 This module only assembles the application: shared state built once per process (queue
-services, storage, API keys, the status cache) and the routers, each in its own module:
-``bot.http.routes.jobs`` (the seed's endpoints and images), ``bot.http.routes.ops`` (health and metrics) and
-``bot.http.routes.admin_page`` (the status page).
+services, storage, API keys, the status cache; ``bot.http.deps``) and the routers, each in its
+own module: ``bot.http.routes.jobs`` (the original naibot API's endpoints and images),
+``bot.http.routes.ops`` (health and metrics) and ``bot.http.routes.admin_page`` (the status page).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
         services = QueueServices.from_settings(settings)
         app.state.api = ApiState(settings, services, storage_from_settings(settings), ApiKeys(settings.api))
         log.info("HTTP API (pid %d) up on %s:%d: Redis %s, prefix %s, storage %s, %d API keys",
-                 os.getpid(), settings.api.listen, settings.api.port, settings.redis.url.split("@")[-1],
+                 os.getpid(), settings.api.listen, settings.api.port, settings.redis.address,
                  settings.redis.prefix, settings.storage.backend, len(settings.api.keys))
         try:
             yield

@@ -1,6 +1,6 @@
 """The HTTP API's JSON bodies, as pydantic models so ``/openapi.json`` describes them exactly.
 
-Field names follow the seed's ``/generate`` (``negative_prompt``, ``n_samples``, ...). Simple
+Field names follow the original naibot API's ``/generate`` (``negative_prompt``, ``n_samples``, ...). Simple
 bounds (steps, scale, sizes, seed, priority) are in the schema too, so clients and schemathesis
 see them; everything that depends on the model (samplers, character support, sizes per sample
 count) is checked by ``GenerationRequest.resolved()``, the same validation the chat bots use.
@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from novelai.errors import InvalidRequest, Problem
+from novelai.models import DEFAULT_SIZE
 from novelai.request import (
     AUTO_POSITION,
     MAX_CFG_RESCALE,
@@ -73,8 +74,8 @@ class GenerateBody(BaseModel):
     sampler: str | None = Field(None, examples=["k_euler_ancestral"])
     steps: Annotated[int, Field(ge=MIN_STEPS, le=MAX_STEPS)] | None = None
     scale: Annotated[float, Field(ge=MIN_SCALE, le=MAX_SCALE, allow_inf_nan=False)] | None = None
-    width: _Side = 832
-    height: _Side = 1216
+    width: _Side = DEFAULT_SIZE[0]
+    height: _Side = DEFAULT_SIZE[1]
     n_samples: Annotated[int, Field(ge=1, le=MAX_N_SAMPLES)] = 1
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
     characters: list[Character | str] = Field(

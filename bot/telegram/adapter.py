@@ -92,7 +92,7 @@ class TelegramBot:
         await self._register_menu(application)
         log.info("Telegram bot @%s (pid %d) up: Bot API %s, Redis %s, prefix %s, %s mode",
                  application.bot.username, os.getpid(), settings.telegram.api_url,
-                 settings.redis.url.split("@")[-1], settings.redis.prefix, settings.telegram.mode)
+                 settings.redis.address, settings.redis.prefix, settings.telegram.mode)
 
     async def _register_menu(self, application: Application) -> None:
         assert self.commands is not None

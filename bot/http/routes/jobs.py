@@ -1,4 +1,4 @@
-"""The seed's REST endpoints on our queue: generate, task status, queue status, cancel, images.
+"""The original naibot API's REST endpoints on our queue: generate, task status, queue status, cancel, images.
 
 Every endpoint but ``/static/images`` needs an API key (``Authorization: Bearer``); jobs are
 submitted through the same ``Submitter`` as the chat bots, as platform ``api`` with the key's
@@ -14,7 +14,7 @@ Polls are cheap: ``/task_status`` and ``/queue_status`` answers are shared for
 cancel) is read afresh at once. Changes made elsewhere (a worker starting the job) show up within
 that time.
 
-Images are served without a key, as the seed did, so ``<img src>`` and chat link previews work:
+Images are served without a key, as the original API did, so ``<img src>`` and chat link previews work:
 their keys (``YYYY/MM/DD/<job id>/<n>.png``) contain the job's random id (10 characters of 32, about
 10^15 values) and nothing lists them, so only those who were given a task's answer can find them.
 """
