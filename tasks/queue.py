@@ -113,6 +113,12 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def lane_member_job(member: bytes | str) -> str:
+    """The job id in a lane member. Members are ``<order>|<job id>`` (written by submit.lua: the
+    order part sorts by priority, fairness round and arrival); this is their one reader in Python."""
+    return _text(member).split("|", 1)[1]
+
+
 def job_from_hash(job_id: str, raw: dict[bytes, bytes]) -> Job:
     fields = {_text(k): _text(v) for k, v in raw.items()}
     data = json.loads(fields["data"])
@@ -231,7 +237,7 @@ class JobQueue:
     async def waiting_ids(self, account: str, limit: int = 50) -> list[str]:
         """The first ``limit`` waiting job ids of a lane, in the order they will start."""
         members = await self._guarded(lambda: self.redis.zrange(self.keys.lane(account), 0, limit - 1))
-        return [_text(m).split("|", 1)[1] for m in members]
+        return [lane_member_job(m) for m in members]
 
     async def running_ids(self) -> list[str]:
         return [_text(m) for m in await self._guarded(lambda: self.redis.zrange(self.keys.running, 0, -1))]

@@ -30,6 +30,7 @@ from novelai.client import NovelAIClient
 from novelai.factory import secret_box
 from storage.base import Storage
 from tasks.keys import Keys
+from tasks.queue import lane_member_job
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ async def queue_state(redis: aioredis.Redis, settings: Settings, storage: Storag
     lane_info: dict[str, dict[str, Any]] = {}
     for index, account in enumerate(lanes):
         depth, members, pause_ms, leased = lane_replies[index * 4:index * 4 + 4]
-        waiting_ids[account] = [_text(m).split("|", 1)[1] for m in members]
+        waiting_ids[account] = [lane_member_job(m) for m in members]
         lane_info[account] = {"account": account, "depth": int(depth), "paused": int(pause_ms) > 0,
                               "draining": bool(leased)}
 
