@@ -3,6 +3,9 @@
 NovelAI publishes none of this: the values come from the public clients and website captures
 collected in docs/novelai-api.md (§4.2, §4.3, §4.5). Everything here is pure data plus lookups that
 turn what a chat user types ("v4.5", "euler_a", "portrait", "832x1216") into what the API wants.
+
+One piece although past 400 lines: it is a table (models, presets, samplers, sizes) and its
+lookups, and the facts of one model family must be read side by side to be checked.
 """
 
 from __future__ import annotations
