@@ -20,8 +20,9 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot.chat.texts.jobs import format_duration, progress_bar
+from bot.chat.texts.jobs import progress_bar
 from bot.cli.common import EXIT_FAILED, EXIT_OK, run_async
+from bot.cli.format import format_duration
 from naibot.redisconn import async_redis
 from naibot.settings import Settings, load_settings
 from novelai.request import CharacterPrompt, GenerationRequest

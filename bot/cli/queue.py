@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Any
 
-from bot.chat.texts.jobs import format_duration, status_line
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, refuse_without_secret_key, run_async
+from bot.cli.format import format_duration, status_line
 from naibot.refusal import Refusal
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest

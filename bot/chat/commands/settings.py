@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from bot.chat.context import ChatContext, Conversation
 from bot.chat.ports import Reply
-from bot.chat.texts.jobs import help_text, refusal_text, settings_reset_text, settings_saved_text, settings_text
+from bot.chat.texts.jobs import refusal_text
+from bot.chat.texts.settings import help_text, settings_reset_text, settings_saved_text, settings_text
 from bot.chat.user_settings import UserSettings, parse_settings_command
 from naibot.refusal import Refusal
 

@@ -1,5 +1,7 @@
 """How accounts read to a person: a personal account's state (`/account`) and a lent account's
-use today (`/account`, `/group status`). Pure functions of what the commands read."""
+use today (`/account`, `/group status`). Pure functions of what the commands read; their sentences are the
+``account.*`` and ``group.*`` keys of ``en.py`` and ``zh.py``. ``group_status_text`` stays in
+``bot.chat.commands.group``: it reads the group's config (DESIGN.md §1.3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,11 @@
-"""How queue state reads to a person: progress bars, waits, positions. One place for the wording.
+"""How a job reads to a person in chat: the status message, captions, /queue, /cancel and every error.
 
-The first functions serve the CLI (English, one line); the rest compose the chat bots' messages
-from ``bot.chat.texts.catalog`` texts, so adapters only decide where a text goes, never what it says.
+Composes the chat bots' messages from the ``bot.chat.texts.catalog`` texts (localised, plain text, safe
+around any prompt content), so adapters only decide where a text goes, never what it says. The shared
+pieces other texts modules build on live here too: ``progress_bar``, ``duration_text``, ``excerpt``,
+``field_label``, ``model_label``. ``progress_bar`` and ``BAR_WIDTH`` also draw the CLI's bar
+(``bot.cli.format``): the CLI imports them from here, never the other way (DESIGN.md §1.3, the texts ↔ cli
+trap).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import re
 from typing import Any
 
 from bot.chat.generate_options import FieldProblem, request_problems
-from bot.chat.texts.catalog import LANGUAGES, TEXTS, t
+from bot.chat.texts.catalog import TEXTS, t
 from naibot.refusal import Refusal
 from novelai.cost import request_cost
 from novelai.errors import InvalidRequest, NovelAIError
@@ -18,6 +22,7 @@ from novelai.models import resolve_model
 from novelai.request import GenerationRequest
 from tasks.job import Job, JobError, JobState
 
+# The CLI's bar, a terminal line wide.
 BAR_WIDTH = 20
 
 
@@ -26,31 +31,6 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     filled = max(0, min(width, filled))
     return "█" * filled + "░" * (width - filled)
 
-
-def format_duration(seconds: float | None) -> str:
-    """English only, as the CLI speaks: "2 min 05 s"."""
-    return duration_text(seconds, "en")
-
-
-def status_line(job: Job, eta: float | None = None, step: int | None = None, steps: int | None = None) -> str:
-    """One line for a job's current state, as a status message shows it."""
-    if job.state is JobState.QUEUED:
-        place = f"position {job.position} of {job.total}" if job.position else "queued"
-        return f"{job.id}: queued, {place}, estimated wait {format_duration(eta)}"
-    if job.state is JobState.RUNNING:
-        if step is not None and steps:
-            return f"{job.id}: generating {progress_bar(step, steps)} step {step}/{steps}"
-        return f"{job.id}: generating…"
-    if job.state is JobState.DONE:
-        return f"{job.id}: done, {len(job.images)} image(s)"
-    if job.state is JobState.FAILED:
-        return f"{job.id}: failed: {job.error.message if job.error else 'unknown error'}"
-    return f"{job.id}: canceled"
-
-
-# ---------------------------------------------------------------------------------------------
-# Chat texts (Telegram, Discord): localised, plain text, safe around any prompt content.
-# ---------------------------------------------------------------------------------------------
 
 # Narrower than the CLI's bar: a phone shows about 30 characters per line.
 CHAT_BAR_WIDTH = 12
@@ -65,7 +45,6 @@ _RETRIED_KINDS = frozenset({"concurrency_locked", "rate_limited", "server", "tim
 _PLAIN_KINDS = frozenset({"auth", "account", *_RETRIED_KINDS})
 # Setting name → the field label key that says it in words.
 _SETTING_FIELDS: dict[str, str] = {"n": "n_samples", "quality": "quality_tags"}
-_SWITCH_SETTINGS = frozenset({"quality", "variety"})
 # Problem params written with thousands separators, as the English messages write them.
 _GROUPED_PARAMS = frozenset({"area", "max_area"})
 
@@ -323,12 +302,7 @@ def error_text(error: JobError | Exception, lang: str, *, cost: int | None = Non
     return t(lang, "error.internal")
 
 
-# --- command answers ----------------------------------------------------------------------
-
-def help_text(lang: str, *, bot_username: str | None = None) -> str:
-    text = t(lang, "help.text")
-    return f"{text}\n\n{t(lang, 'help.group_hint', bot=bot_username)}" if bot_username else text
-
+# --- /queue and /cancel -------------------------------------------------------------------
 
 def _requester_name(job: Job) -> str:
     return excerpt(job.requester.display_name or job.requester.user_id, NAME_CHARS)
@@ -362,47 +336,6 @@ def queue_text(lang: str, own: list[Job], running: list[Job], total_waiting: int
         sections.append([t(lang, "queue.running_header"),
                          *(t(lang, "queue.running_item", id=job.id, name=_requester_name(job)) for job in running)])
     return "\n\n".join("\n".join(section) for section in sections)
-
-
-def setting_value_text(name: str, value: Any, lang: str) -> str:
-    """A saved default as a person reads it: labels for models and languages, on/off, W×H."""
-    if name == "model":
-        return model_label(value)
-    if name == "size":
-        return f"{value[0]}×{value[1]}"
-    if name in _SWITCH_SETTINGS:
-        return t(lang, "settings.on" if value else "settings.off")
-    if name == "language":
-        return t(lang, f"language.{value}") if value in LANGUAGES else str(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return excerpt(str(value), QUEUE_PROMPT_CHARS * 3)
-
-
-def _setting_title(name: str, lang: str) -> str:
-    """The setting in words plus the name to type, unless they are the same word."""
-    label = field_label(name, lang)
-    return label if label == name else t(lang, "settings.title", label=label, name=name)
-
-
-def settings_text(lang: str, values: dict[str, Any]) -> str:
-    if not values:
-        return f"{t(lang, 'settings.empty')}\n{t(lang, 'settings.hint')}"
-    lines = [t(lang, "settings.header")]
-    lines += [t(lang, "settings.item", title=_setting_title(name, lang), value=setting_value_text(name, value, lang))
-              for name, value in values.items()]
-    lines.append(t(lang, "settings.hint"))
-    return "\n".join(lines)
-
-
-def settings_saved_text(lang: str, name: str, value: Any) -> str:
-    return t(lang, "settings.saved", title=_setting_title(name, lang), value=setting_value_text(name, value, lang))
-
-
-def settings_reset_text(lang: str, name: str | None = None) -> str:
-    if name is None:
-        return t(lang, "settings.reset_all")
-    return t(lang, "settings.reset_one", title=_setting_title(name, lang))
 
 
 def cancel_text(lang: str, status: str, job_id: str) -> str:

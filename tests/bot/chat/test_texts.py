@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.chat.generate_options import OptionError, parse_generate
+from bot.chat.texts import en
 from bot.chat.texts.catalog import LANGUAGES, TEXTS, t
 from bot.chat.texts.jobs import (
     CAPTION_LIMIT,
@@ -20,16 +21,11 @@ from bot.chat.texts.jobs import (
     caption,
     duration_text,
     error_text,
-    format_duration,
-    help_text,
     progress_bar,
     queue_text,
-    settings_reset_text,
-    settings_saved_text,
-    settings_text,
-    status_line,
     status_text,
 )
+from bot.chat.texts.settings import help_text, settings_reset_text, settings_saved_text, settings_text
 from bot.chat.user_settings import parse_settings_command
 from novelai.cost import anlas_per_image, request_cost
 from novelai.errors import AuthError, InvalidRequest, Problem
@@ -261,6 +257,36 @@ def test_every_option_error_key_raised_in_code_has_a_text() -> None:
     assert keys and keys <= set(TEXTS["en"])
 
 
+def _literal_keys(node: ast.expr) -> tuple[set[str], set[str]]:
+    """The keys a ``t(lang, key)`` argument can be: whole literals, and the literal heads of f-strings."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}, set()
+    if isinstance(node, ast.IfExp):
+        body, orelse = _literal_keys(node.body), _literal_keys(node.orelse)
+        return body[0] | orelse[0], body[1] | orelse[1]
+    if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+        return set(), {str(node.values[0].value)}
+    return set(), set()
+
+
+def test_every_key_the_code_passes_to_t_is_in_the_english_table() -> None:
+    """Every ``t(lang, "key")`` under bot/ names a key of en.py (and every ``t(lang, f"head.{x}")`` a head
+    some key starts with): a typo in a key is a KeyError in a chat, which the tests must meet first."""
+    keys: dict[str, str] = {}
+    heads: dict[str, str] = {}
+    for path in sorted(BOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "t" \
+                    and len(node.args) >= 2:
+                where = f"{path.relative_to(BOT.parent)}:{node.lineno}"
+                literal, prefixes = _literal_keys(node.args[1])
+                keys.update(dict.fromkeys(literal, where))
+                heads.update(dict.fromkeys(prefixes, where))
+    assert len(keys) > 50, len(keys)  # the scan found the calls (not a vacuous pass)
+    assert {key: where for key, where in keys.items() if key not in en.TEXTS} == {}
+    assert {head: where for head, where in heads.items() if not any(k.startswith(head) for k in en.TEXTS)} == {}
+
+
 def test_chinese_texts_are_translated() -> None:
     same = [k for k, v in TEXTS["zh"].items()
             if v == TEXTS["en"][k] and re.search(r"[A-Za-z]{4}", LEFTOVER.sub("", v))]
@@ -281,12 +307,10 @@ def test_key_missing_in_english_is_a_programming_error() -> None:
         t("zh", "no.such.key")
 
 
-# --- CLI functions keep working -----------------------------------------------------------------
+# --- the bar the chat and the CLI share (the CLI's one-liners: tests/bot/cli/test_format.py) ------
 
-def test_cli_helpers_are_unchanged() -> None:
+def test_progress_bar() -> None:
     assert progress_bar(1, 2, 4) == "██░░"
-    assert format_duration(125) == "2 min 05 s"
-    assert status_line(make_job(position=2, total=5), 30).endswith("queued, position 2 of 5, estimated wait 30 s")
 
 
 # --- durations ----------------------------------------------------------------------------------

@@ -1,0 +1,382 @@
+"""Every Simplified Chinese text the chat bots send (简体中文): the English table of ``en.py``, translated.
+
+Same keys, same order and same group headers as ``en.py``, so the two files read side by side; a key left
+out here falls back to English (``bot.chat.texts.catalog.t``), and tests/bot/chat/test_texts.py fails on
+a missing key or a placeholder the English text does not have. Traditional Chinese readers get this
+table too (``catalog.normalise_language`` maps zh-TW and zh-HK here).
+
+Plain text, ``str.format`` placeholders and no literal braces, as in ``en.py``.
+"""
+
+from __future__ import annotations
+
+# The position advice several validation problems end with (novelai.request.POSITION_HELP).
+_POSITION_HELP_ZH = "请用 A1–E5 的格子（字母是从左往右的 x，数字是从上往下的 y，C3 为正中），或 0 到 1 之间的 x,y"
+
+TEXTS: dict[str, str] = {
+    # --- how sentences join (Chinese needs no space after "。") --------------------------------
+    "join.sentence": "",
+    # --- /help --------------------------------------------------------------------------------
+    "help.text": (
+        "🎨 NovelAI 画图机器人\n"
+        "\n"
+        "/generate <提示词> [参数] —— 生成图片\n"
+        "  /generate 1girl, red hair, beach, sunset --model v4.5 --size portrait --steps 28\n"
+        "  /generate 1girl, red hair model:v4.5 size:1216x832 neg:\"lowres, blurry\"\n"
+        "\n"
+        "参数写法：--名称 值、--名称=值 或 名称:值，放在提示词前后都可以。"
+        "值里有空格时请用引号括起来（“中文引号”也行）。\n"
+        "  model (m)：模型，如 v3、v4、v4.5、v4.5-curated、v5\n"
+        "  size：尺寸，portrait（竖图）、landscape（横图）、square（方图）等，或 832x1216 这样的 宽x高\n"
+        "  steps 步数、scale (cfg) 提示词引导、n 张数、seed 种子\n"
+        "  sampler (s)：采样器，如 euler_a、dpm++2m、k_dpmpp_2s_ancestral\n"
+        "  neg：负面提示词，如 neg:\"lowres, blurry\"\n"
+        "  char：角色及其位置，可以写多个：--char \"girl, red hair@B3\"（位置用 A1–E5 的格子，C3 为正中；"
+        "也可写 0 到 1 之间的 x,y）\n"
+        "  quality on/off 质量标签、variety on/off 多样性增强、preset 0–3 负面预设、rescale 0–1、"
+        "schedule 噪声调度（如 karras）\n"
+        "  priority 0–10 优先级（需有权限）\n"
+        "artist:wlop、score:9 这类带冒号的标签会原样保留在提示词里。\n"
+        "\n"
+        "/queue —— 查看队列\n"
+        "/status [任务] —— 查看某个任务的状态\n"
+        "/cancel [任务] —— 取消尚未开始的任务\n"
+        "/settings —— 默认参数：/settings set steps 28、/settings reset、/settings language en\n"
+        "/account、/login、/logout —— 你的 NovelAI 账号（请只在私聊中登录）\n"
+        "/help —— 显示本帮助"
+    ),
+    "help.group_hint": "在群里请这样叫我：/generate@{bot}",
+    # --- command menus (Telegram) and slash-command descriptions (Discord) --------------------
+    "menu.generate": "生成图片：/generate 提示词 --size portrait --n 2",
+    "menu.queue": "查看你在队列中的位置",
+    "menu.status": "查看任务状态",
+    "menu.cancel": "取消排队中的任务",
+    "menu.settings": "你的默认参数和语言",
+    "menu.help": "使用说明",
+    "menu.login": "登录 NovelAI（仅限私聊）",
+    "menu.logout": "删除你的 NovelAI 登录",
+    "menu.account": "你的 NovelAI 账号、令牌和 Anlas",
+    "menu.group": "群账号、额度和暂停（管理员）",
+    "menu.admin": "封禁、解封、查看所有通道（机器人管理员）",
+    "dc.generate": "用 NovelAI 生成图片",
+    "dc.opt.prompt": "要画的内容（标签或文字）",
+    "dc.opt.negative": "不想出现的内容",
+    "dc.opt.model": "模型（默认 V4.5 Full）",
+    "dc.opt.sampler": "采样器",
+    "dc.opt.size": "尺寸：预设名或 宽x高，如 832x1216",
+    "dc.opt.steps": "采样步数（1-50；Opus 下 28 步以内免费）",
+    "dc.opt.scale": "提示词引导强度（0-10）",
+    "dc.opt.n": "图片数量（1-8）",
+    "dc.opt.seed": "种子，用于复现结果",
+    "dc.opt.characters": "角色和位置：girl, red hair@B3; boy@D3",
+    "dc.opt.priority": "优先级 0-10（需要有权限）",
+    "dc.opt.job": "任务编号（默认：你最近的任务）",
+    "dc.opt.settings": "例如 show、set steps 28、language zh、reset",
+    "dc.opt.group_action": "要做什么",
+    "dc.opt.admin_action": "要做什么",
+    "dc.opt.group_args": "详细参数，如 images:5 anlas:0 until:2026-12-31（出借）、images:20 cooldown:30（额度）",
+    "dc.opt.admin_user": "要封禁或解封的用户",
+    # --- durations ----------------------------------------------------------------------------
+    "duration.unknown": "未知",
+    "duration.seconds": "{seconds} 秒",
+    "duration.minutes": "{minutes} 分 {seconds} 秒",
+    "duration.hours": "{hours} 小时 {minutes} 分",
+    # --- job status message -------------------------------------------------------------------
+    "status.queued": "⏳ 排队中：第 {position} 位，共 {total} 位，预计等待约 {wait}",
+    "status.queued_no_eta": "⏳ 排队中：第 {position} 位，共 {total} 位",
+    "status.queued_unplaced": "⏳ 排队中，预计等待约 {wait}",
+    "status.queued_unplaced_no_eta": "⏳ 排队中",
+    "status.retrying": "↻ 上一次没有成功，正在重试（第 {attempt} 次）",
+    "status.starting": "🎨 正在开始…",
+    "status.submitting": "⏳ 正在加入队列…",
+    "status.lost": "这个任务没能进入队列，请重新发送命令。",
+    "status.running": "🎨 生成中：第 {step} 步，共 {total} 步",
+    "status.done": "✅ 完成：共 {count} 张图",
+    "status.done_one": "✅ 完成：共 1 张图",
+    "status.failed": "❌ 失败：{reason}",
+    "status.canceled": "🚫 已取消",
+    "status.job": "任务 {id}",
+    "status.job_cancelable": "任务 {id} · 取消请发 /cancel {id}",
+    # --- buttons under a job and what pressing them answers -----------------------------------
+    "button.cancel": "✖ 取消",
+    "button.again": "🔁 再来一次（换种子）",
+    "button.original": "🖼 原图 PNG",
+    "callback.again": "已用新的种子重新排队。",
+    "callback.png": "正在发送原始 PNG 文件…",
+    "callback.gone": "这个任务已经不存在了。",
+    # --- captions -----------------------------------------------------------------------------
+    "caption.for": "{name} 的作品",
+    "caption.seed": "种子 {seed}",
+    "caption.seeds": "种子 {seeds}",
+    "caption.steps": "{steps} 步",
+    "caption.paid_by": "由 {name} 付费",
+    # --- /cancel ------------------------------------------------------------------------------
+    "cancel.canceled": "🚫 任务 {id} 已取消。",
+    "cancel.running": "任务 {id} 已经开始生成，无法取消了。",
+    "cancel.done": "任务 {id} 已经完成了。",
+    "cancel.failed": "任务 {id} 已经结束（生成失败）。",
+    "cancel.missing": "找不到任务 {id}，请用 /queue 核对任务编号。",
+    "cancel.forbidden": "只有任务 {id} 的发起人或群管理员才能取消它。",
+    "cancel.nothing": "你没有可以取消的排队任务。",
+    # --- /queue -------------------------------------------------------------------------------
+    "queue.empty": "队列是空的，用 /generate 画一张吧。",
+    "queue.summary": "📋 队列：{waiting} 个排队中，{running} 个生成中",
+    "queue.average": "平均每个任务约 {duration}。",
+    "queue.own_header": "你的任务：",
+    "queue.group_header": "本群的任务：",
+    "queue.none_own": "你没有排队中的任务。",
+    "queue.none_group": "本群没有排队中的任务。",
+    "queue.item": "• {id} · 第 {position} 位，共 {total} 位 · 预计等待 {wait} · {prompt}",
+    "queue.item_unplaced": "• {id} · 等待中 · 预计等待 {wait} · {prompt}",
+    "queue.item_named": "• {id} · {name} · 第 {position} 位，共 {total} 位 · 预计等待 {wait} · {prompt}",
+    "queue.item_named_unplaced": "• {id} · {name} · 等待中 · 预计等待 {wait} · {prompt}",
+    "queue.running_header": "正在生成：",
+    "queue.running_item": "• {id} · {name}",
+    # --- /settings ----------------------------------------------------------------------------
+    "settings.header": "⚙️ 你的默认参数（/generate 里没写的参数会用这些）：",
+    "settings.title": "{label}（{name}）",
+    "settings.item": "• {title}：{value}",
+    "settings.empty": "你还没有保存默认参数，目前使用各模型自己的默认值。",
+    "settings.hint": "修改请用 /settings set steps 28，全部清除请用 /settings reset。",
+    "settings.saved": "已保存：{title} = {value}，下次 /generate 起生效。",
+    "settings.reset_all": "你的默认参数已全部清除。",
+    "settings.reset_one": "已清除{title}的默认值。",
+    "settings.on": "开",
+    "settings.off": "关",
+    "language.en": "English（英文）",
+    "language.zh": "简体中文",
+    # --- field names in plain words -----------------------------------------------------------
+    "field.prompt": "提示词",
+    "field.negative": "负面提示词",
+    "field.model": "模型",
+    "field.sampler": "采样器",
+    "field.steps": "步数",
+    "field.scale": "提示词引导",
+    "field.size": "尺寸",
+    "field.width": "宽度",
+    "field.height": "高度",
+    "field.n_samples": "图片张数",
+    "field.seed": "种子",
+    "field.characters": "角色",
+    "field.character": "角色 {number}",
+    "field.position": "角色位置",
+    "field.cfg_rescale": "引导重缩放",
+    "field.noise_schedule": "噪声调度",
+    "field.uc_preset": "负面预设",
+    "field.smea": "SMEA",
+    "field.smea_dyn": "SMEA DYN",
+    "field.quality_tags": "质量标签",
+    "field.variety": "多样性增强",
+    "field.language": "语言",
+    "field.priority": "优先级",
+    # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
+    "option.unknown": "没有 {option} 这个参数。可用的参数：{choices}。",
+    "option.unknown_suggest": "没有 {option} 这个参数，你是不是想写 {suggestion}？",
+    "option.missing_value": "参数 {option} 需要一个值，例如 {option}:{example}。",
+    "option.bad_number": "“{value}”不是 {option} 能用的数字，请这样写：{option}:{example}。",
+    "option.bad_switch": "{option} 只能是 on 或 off，不能是“{value}”。",
+    "option.bad_priority": "优先级必须是 {min} 到 {max} 之间的整数，不能是“{value}”。",
+    "option.unknown_model": "没有“{value}”这个模型。可以试试：{choices}。",
+    "option.unknown_sampler": "没有“{value}”这个采样器。可以试试：{choices}。",
+    "option.bad_size": "“{value}”不是有效的尺寸。请写成 宽x高（如 832x1216），或使用预设：{choices}。",
+    "option.bad_character": (
+        "看不懂角色“{value}”。请写成 提示词@位置，例如 \"girl, red hair@B3\""
+        "（位置为 A1–E5 的格子，或 0 到 1 之间的 x,y）。"),
+    "option.unterminated_quote": "参数 {option} 的值有左引号（{quote}）但没有右引号。",
+    "option.missing_prompt": "请告诉我要画什么，例如：/generate 1girl, red hair, beach --size portrait",
+    "option.unknown_setting": "没有 {name} 这个设置项。可用的设置项：{choices}。",
+    "option.unknown_setting_suggest": "没有 {name} 这个设置项，你是不是想写 {suggestion}？",
+    "option.bad_language": "不支持“{value}”这种语言，请从这些中选择：{choices}。",
+    "option.bad_settings_command": (
+        "看不懂“/settings {command}”。可以用 /settings、/settings set steps 28、"
+        "/settings reset 或 /settings language en。"),
+    # --- validation problems (novelai.errors.Problem.code; params as the Problem carries them) ---
+    "problem.bad_position": "“{value}”不是有效的位置。" + _POSITION_HELP_ZH,
+    "problem.position_outside": "位置 {value} 超出了画面范围。" + _POSITION_HELP_ZH,
+    "problem.empty_prompt": "提示词是空的，请描述你想画的画面，例如 `1girl, red hair, beach`",
+    "problem.prompt_too_long": "提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
+    "problem.negative_too_long": "负面提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
+    "problem.side_range": "必须在 {min} 到 {max} 像素之间（你写的是 {value}）",
+    "problem.size_multiple": "必须是 {step} 的倍数（你写的是 {value}，可以改成 {lower} 或 {upper}）",
+    "problem.area_too_large": (
+        "{width}×{height} 共 {area} 像素，超过了 NovelAI 的上限 {max_area}（1024×3072）。"
+        "请换小一点的尺寸，例如 1472x1472 或 1024x1536"),
+    "problem.n_samples_range": "图片张数必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.n_samples_for_area": (
+        "{width}×{height} 的尺寸下，NovelAI 一次最多只能生成 {max} 张图（你要了 {value} 张）。"
+        "请少要几张，或者换小一点的尺寸"),
+    "problem.steps_range": "步数必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.scale_range": "提示词引导（scale）必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.cfg_rescale_range": "引导重缩放（cfg_rescale）必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.seed_range": "种子必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.unknown_model": (
+        "没有“{value}”这个模型。请从 {choices} 中选一个（也可以写完整的模型 ID，如 nai-diffusion-4-5-full）"),
+    "problem.legacy_model": "“{value}”是旧版 V1/V2 模型，本机器人不支持，请用 v3 或更新的模型",
+    "problem.inpainting_model": "“{value}”是局部重绘模型。文生图请用去掉“{suffix}”后缀的同一个模型",
+    "problem.unknown_sampler": "没有“{value}”这个采样器。请从 {choices} 中选一个（euler_a、dpm++2m 这样的简写也可以）",
+    "problem.smea_sampler_v3_only": "SMEA 采样器只能用在 V3 模型上，{model} 用不了，请改用 {sampler}",
+    "problem.bad_size": "“{value}”不是有效的尺寸。请写成 宽x高（如 832x1216），或使用预设：{choices}",
+    "problem.unknown_noise_schedule": "没有“{value}”这种噪声调度，请从 {choices} 中选一个",
+    "problem.native_schedule_v4": "{model} 不能用 native 噪声调度，请改用 karras、exponential 或 polyexponential",
+    "problem.k_dpm_2_schedule": "k_dpm_2 采样器只能搭配 exponential 或 polyexponential 噪声调度（你写的是 {value}）",
+    "problem.smea_v3_only": "只有 V3 模型才有 SMEA，{model} 没有，请把它关掉",
+    "problem.smea_dyn_needs_smea": "SMEA DYN 是 SMEA 的变体，请同时打开 SMEA，或者关掉 SMEA DYN",
+    "problem.characters_v4_only": (
+        "{model} 不支持角色提示词。请换用 V4 或更新的模型（如 v4.5），或者把所有人物都写进主提示词"),
+    "problem.too_many_characters": "{model} 最多只能有 {max} 个角色（你写了 {value} 个）",
+    "problem.character_empty_prompt": "角色 {number} 的提示词是空的，请照这个格式写：`girl, red hair@B3`",
+    "problem.character_too_long": "角色 {number} 的文字超过了 {limit} 个字符，请删减一些",
+    "problem.character_outside": "角色 {number} 的位置 {x},{y} 超出了画面范围。" + _POSITION_HELP_ZH,
+    "problem.uc_preset_range": "{model} 的负面预设只能是 {choices} 中的一个（你写的是 {value}）",
+    "problem.too_expensive": (
+        "{width}×{height}、{steps} 步时每张图要花 {price} Anlas，NovelAI 不接受单张超过 {max} Anlas 的请求，"
+        "请缩小尺寸或减少步数"),
+    # --- job errors and queue refusals --------------------------------------------------------
+    "error.invalid_header": "这个请求没法加入队列：",
+    "error.problem": "• {field}：{message}",
+    "error.invalid": "请求在发送给 NovelAI 之前就被拒绝了：{detail}",
+    "error.bad_request": "NovelAI 认为请求无效（{detail}），请调整参数后再试。",
+    "error.auth": "NovelAI 不接受这个账号的登录信息，请账号所有者用 /login 重新登录（可用 /account 查看状态）。",
+    "error.payment": "NovelAI 拒绝扣费：Anlas 不足或没有有效订阅。这个任务约需 {cost} Anlas。",
+    "error.payment_unknown_cost": "NovelAI 拒绝扣费：Anlas 不足或没有有效订阅。",
+    "error.free_hint": "Opus 会员在不超过 1024×1024 像素、28 步、1 张图时免费。",
+    "error.concurrency_locked": "NovelAI 账号一直被另一个生成任务占用，只好放弃了。",
+    "error.rate_limited": "NovelAI 一直限制这个账号的请求频率，只好放弃了。",
+    "error.server": "NovelAI 服务器出了问题，没能生成图片。",
+    "error.timeout": "NovelAI 太久没有响应。",
+    "error.network": "连不上 NovelAI（网络问题）。",
+    "error.storage": "图片已经生成，但没能保存下来。",
+    "error.account": "这个任务使用的 NovelAI 账号已不存在，请联系管理员，或用 /login 登录自己的账号。",
+    "error.internal": "我们这边出了点问题，请再试一次；如果一直这样，请告诉管理员。",
+    "error.attempts": "共尝试了 {attempts} 次。",
+    "error.queue_unavailable": "队列暂时不可用，请过一分钟再试。",
+    "error.queue_full": "你已经有 {waiting} 个任务在排队（上限 {limit} 个），请等其中一个完成，或用 /cancel 取消一个。",
+    "error.spend_refused_free": "这次生成要花 {cost} Anlas，但这里只允许免费生成。",
+    "error.spend_refused_limit": "这次生成要花 {cost} Anlas，但这里每个任务最多只能花 {allowed} Anlas。",
+    "error.unknown_account": "这里还没有可用的 NovelAI 账号。请在私聊中用 /login 登录，或请群管理员绑定共享账号。",
+    # --- NSFW channels (Discord) --------------------------------------------------------------
+    "nsfw.refused": "这个频道没有年龄限制，不能在这里画这些内容。请换到 NSFW 频道，或去掉：{terms}。",
+    "nsfw.channels_only": "本服务器只允许在有年龄限制（NSFW）的频道里生成图片。",
+    # --- policy refusals ----------------------------------------------------------------------
+    "policy.banned": "你不能使用这个机器人：已被管理员封禁。",
+    "policy.no_account": (
+        "你在这里还没有 NovelAI 账号。请在这个私聊里用 /login 登录：发送你的永久 API 令牌（pst-…）或邮箱和密码。"
+        "NovelAI 验证通过之前什么都不会保存。"
+    ),
+    "policy.no_account_group": (
+        "本群没有共享的 NovelAI 账号，你也还没有登录。"
+        "请私聊我（@{bot}）发送 /login，或请群管理员用 /group account 设置。"
+    ),
+    "policy.paused": "本群暂时不接受新任务（管理员已暂停），请稍后再试。",
+    "policy.priority_too_high": "优先级 {asked} 超出了你在这里的上限：最多 {allowed}。",
+    "policy.quota.member_images": "你今天在本群的 {limit} 张图片额度已用完（已用 {used} 张）。",
+    "policy.quota.lender_images": "借出的账号今天已生成 {limit} 张（主人的上限；已用 {used} 张），请明天再试。",
+    "policy.quota.lender_anlas": "这会超过借出账号主人允许的每天 {limit} Anlas（今天已花 {used}）。",
+    "policy.cooldown": "慢一点：{seconds} 秒后才能在这里开始新任务。",
+    # --- /login, /logout and Discord's login form ---------------------------------------------
+    "login.ask_secret": (
+        "请发送你的 NovelAI 永久 API 令牌（以 pst- 开头，在 NovelAI 账号设置里），或 NovelAI 账号的邮箱。"
+        "读取后我会立刻删除你的消息。发送 /cancel_login 可取消。"
+    ),
+    "login.ask_password": "现在请发送 NovelAI 密码。我会立刻删除这条消息，密码绝不保存。",
+    "login.not_a_secret": "这既不是 NovelAI 令牌（pst-…）也不是邮箱。请发送其中之一，或 /cancel_login。",
+    "login.canceled": "已取消登录，没有保存任何东西。",
+    "login.saved": "✅ 登录成功（{tier}，{anlas} Anlas）。你的任务现在使用你自己的账号。用 /account 查看。",
+    "login.rejected": "❌ NovelAI 不接受这些凭据（{reason}）。没有保存任何东西。",
+    "login.unreachable": "无法连接 NovelAI 来验证这些凭据（{reason}）。没有保存任何东西，请稍后再试。",
+    "login.failed": "保存登录时出错，没有保存任何东西。请再试一次。",
+    "login.disabled": "这个机器人没有启用登录（运营者没有设置密钥）。",
+    "login.start_private": "我们在这里私下登录吧。发送 /login 开始。",
+    "login.go_private": "登录只能私聊进行：请打开与我（@{bot}）的私聊并发送 /login。",
+    "login.open_private": "我还不能私聊你：请打开与我（@{bot}）的对话，点击“开始”，然后再试一次。",
+    "login.in_group_deleted": (
+        "⚠️ 千万不要在群里发送 NovelAI 令牌或密码。我已删除那条消息且没有保存，但可能已被别人看到："
+        "请立即修改 NovelAI 密码（或撤销令牌）。请私聊我（@{bot}）发送 /login 登录。"
+    ),
+    "login.in_group_not_deleted": (
+        "⚠️ 千万不要在群里发送 NovelAI 令牌或密码。我无法删除那条消息（我不是管理员）：请自己删除，"
+        "并立即修改 NovelAI 密码（或撤销令牌）。我没有保存任何东西。请私聊我（@{bot}）发送 /login 登录。"
+    ),
+    "logout.done": ("已登出：你的 NovelAI 凭据和缓存的令牌已删除。"
+                    "已从 {groups} 个群解绑；取消了 {canceled} 个排队中的任务。"),
+    "logout.nothing": "你没有登录，没有需要删除的东西。",
+    "dc.login.title": "登录 NovelAI",
+    "dc.login.bind_title": "本服务器的 NovelAI 账号",
+    "dc.login.token": "永久 API 令牌（pst-…）",
+    "dc.login.email": "或：邮箱",
+    "dc.login.password": "以及密码",
+    "dc.login.private": "只有你和机器人能看到（仅加密保存）",
+    "dc.login.empty": "请填写永久 API 令牌（pst-…），或同时填写邮箱和密码。什么都没有保存。",
+    # --- /account -----------------------------------------------------------------------------
+    "account.none": "这里没有可以为你的任务付费的 NovelAI 账号。请私聊我（@{bot}）用 /login 登录。",
+    "account.uses_own": "你在这里的任务使用你自己的 NovelAI 账号。",
+    "account.uses_shared": "你在这里的任务使用本群的共享账号（由 {owner} 付费）。",
+    "account.uses_default": "你在这里的任务使用机器人自己的账号（你还没有登录）。",
+    "account.token_cached": "令牌：已缓存",
+    "account.token_not_cached": "令牌：未缓存（下个任务时登录）",
+    "account.days_left": "令牌还有 {days} 天有效",
+    "account.last_check": "上次验证：{when}",
+    "account.tier": "订阅：{tier}，{anlas} Anlas",
+    "account.error": "NovelAI 返回：{reason}",
+    "account.cost": "你平常的 /generate 花费 {cost} Anlas。",
+    "account.cost_free": "你平常的 /generate 在这个账号上免费。",
+    "account.rejected": ("⚠️ NovelAI 不再接受你的登录，我也无法续期，所以你的任务会失败。"
+                         "请用 /login（@{bot}）重新登录。"),
+    # --- /group -------------------------------------------------------------------------------
+    "group.only_in_groups": "/group 只能在群（Telegram）或服务器（Discord）里使用。",
+    "group.admins_only": "只有本群管理员可以修改。",
+    "group.not_admin_anymore": "你已不再是那个群的管理员；没有保存任何东西。",
+    "group.usage": (
+        "用法：/group status · /group account bind · /group account lend images:5 anlas:0 until:2026-12-31 · "
+        "/group unbind · /group quota images:20 waiting:2 cooldown:30 · /group pause · /group resume · "
+        "/group prefer shared|own · /group default on|off|inherit · /group priority default:5 max:6 admin:8"
+    ),
+    "group.account_usage": "用 /group account bind（私聊登录一个群账号）或 "
+                           "/group account lend images:N anlas:N until:YYYY-MM-DD（借出你自己的账号）。",
+    "group.priority_usage": "用 /group priority default:N max:N admin:N（0–10）。",
+    "group.quota_usage": "用 /group quota images:N waiting:N cooldown:秒数（0 = 不限）。",
+    "group.prefer_usage": "用 /group prefer shared（所有人都用群账号）或 /group prefer own。",
+    "group.default_usage": "用 /group default on、off 或 inherit（没有账号的成员是否使用机器人自己的账号）。",
+    "group.bad_argument": "看不懂“{word}”。请写 名称:值，名称可以是：{names}。",
+    "group.bad_number": "{name} 必须是 0 到 {high} 之间的整数，而不是“{value}”。",
+    "group.bad_until": "“{value}”不是将来的日期：请写 YYYY-MM-DD 或天数，如 7d。",
+    "group.bad_channel": "“{value}”不是频道：请提及它（#频道）或给出它的 id。",
+    "group.bind_private": ("正在为 {group} 绑定 NovelAI 账号：请发送它的永久 API 令牌（pst-…）或邮箱。"
+                           "读取后我会立刻删除你的消息。/cancel_login 可取消。"),
+    "group.bind_started": "我已私聊你来绑定账号；凭据绝不在群里发送。",
+    "group.bound": "✅ {group} 现在有共享的 NovelAI 账号（{tier}，{anlas} Anlas）。",
+    "group.lend_needs_login": "要借出你的账号，请先登录：私聊我（@{bot}）发送 /login。",
+    "group.nothing_bound": "本群没有共享账号。",
+    "group.unbound": "已移除本群的共享账号；成员现在使用自己的账号。",
+    "group.paused": "⏸ 本群已暂停：在 /group resume 之前拒绝新任务。",
+    "group.resumed": "▶️ 本群重新接受新任务。",
+    "group.prefer_shared": "现在这里所有人都使用群共享账号，即使有自己的账号。",
+    "group.prefer_own": "有自己账号的成员使用自己的；其他人使用群账号。",
+    "group.default_on": "没有账号的成员可以在这里使用机器人自己的账号。",
+    "group.default_off": "这里不使用机器人自己的账号；成员需要自己的或群的账号。",
+    "group.default_inherit": "本群遵循机器人对自有账号的设置。",
+    "group.status_title": "{group} 的群设置",
+    "group.status_no_account": "共享账号：无",
+    "group.status_bound": "共享账号：由 {owner} 绑定",
+    "group.status_lent": "共享账号：由 {owner} 借出",
+    "group.lending_today": "今天：{images}/{images_limit} 张，{anlas}/{anlas_limit} Anlas；借出至 {until}",
+    "group.status_channels": "共享账号仅用于频道：{channels}",
+    "group.status_prefer_shared": "所有人使用共享账号",
+    "group.status_prefer_own": "成员自己的账号优先",
+    "group.status_default_on": "机器人自己的账号：没有账号的成员可用",
+    "group.status_default_off": "机器人自己的账号：此处不用",
+    "group.status_quota": "每位成员：每天 {images} 张，同时排队 {waiting} 个，任务间隔 {cooldown} 秒",
+    "group.status_priority": "优先级：成员 {default}（最高 {max}），管理员最高 {admin}",
+    "group.status_paused": "⏸ 已暂停：不接受新任务",
+    # --- /admin -------------------------------------------------------------------------------
+    "admin.only": "只有机器人管理员可以这样做。",
+    "admin.usage": "用法：/admin ban <用户 id> · /admin unban <用户 id> · /admin queue",
+    "admin.bad_user": "“{value}”不是用户：请给出用户 id、提及或 平台:id。",
+    "admin.not_yourself": "你不能封禁或解封自己。",
+    "admin.banned": "🚫 已封禁 {user}：其命令和按钮都会被拒绝。",
+    "admin.unbanned": "✅ {user} 可以再次使用机器人。",
+    "admin.lanes_title": "所有通道：{lanes} 个有任务，{waiting} 个排队中，{running} 个生成中",
+    "admin.lane": "▸ {lane}：{depth} 个排队",
+    "admin.lane_job": "   • {id} · {user} · 优先级 {priority}",
+    "admin.running_job": "▶ {id} · {user} · 在 {lane}",
+}
