@@ -21,7 +21,7 @@ from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS
 PLATFORM = "discord"
 _WXH = re.compile(r"^\d{2,4}\s*[x×*]\s*\d{2,4}$")
 MODEL_CHOICES = [app_commands.Choice(name=info.label, value=model_id) for model_id, info in MODELS.items()][:25]
-# `/group <action>`: the words AccountCommands.group() reads for each choice (``bind`` opens a modal).
+# `/group <action>`: the words GroupCommands.group() reads for each choice (``bind`` opens a modal).
 GROUP_ACTIONS = {"status": "status", "bind": "account bind", "lend": "account lend", "unbind": "unbind",
                  "quota": "quota", "priority": "priority", "pause": "pause", "resume": "resume",
                  "prefer": "prefer", "default": "default", "channels": "channels"}

@@ -23,8 +23,8 @@ from tests.fixtures.discord_e2e import CAT as DISCORD_CAT
 from tests.fixtures.discord_e2e import LI as DISCORD_LI
 from tests.fixtures.discord_e2e import DiscordWorld
 from tests.fixtures.http_e2e import ADMIN_KEY, ALICE_KEY, ApiWorld, auth, running_api, with_api
+from tests.fixtures.redis import PrivateRedis
 from tests.fixtures.telegram_e2e import ANN, TelegramWorld
-from tests.tasks.test_queue_redis_outage import PrivateRedis, private_redis  # noqa: F401
 
 SMALL = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=8)
 EXPECTED_FAMILIES = {
@@ -92,7 +92,7 @@ async def test_healthz_needs_no_key_and_shows_stream_lag_per_group(deployment: D
 
 
 async def test_healthz_and_metrics_report_redis_down(deployment: Deployment,
-                                                     private_redis: PrivateRedis) -> None:  # noqa: F811
+                                                     private_redis: PrivateRedis) -> None:
     deployment.overrides["REDIS_URL"] = private_redis.url
     await beat(deployment)
     async with running_api(with_api(deployment.settings)) as world:
