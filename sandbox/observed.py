@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -123,14 +123,14 @@ class ObservedServer:
 
 
 @contextlib.contextmanager
-def run_in_thread(create: Callable[[], Awaitable[S]], name: str) -> Iterator[S]:
+def run_in_thread(create: Callable[[], Coroutine[Any, Any, S]], name: str) -> Iterator[S]:
     """Start a stand-in on a loop in a background thread (for sync code, benchmarks, the demo) and
     stop it on exit."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
     thread.start()
     try:
-        server = asyncio.run_coroutine_threadsafe(create(), loop).result()  # type: ignore[arg-type]
+        server = asyncio.run_coroutine_threadsafe(create(), loop).result()
         try:
             yield server
         finally:

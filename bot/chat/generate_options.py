@@ -113,7 +113,7 @@ def _parse_switch(option: str, raw: str) -> bool:
 
 def _parse_priority(option: str, raw: str) -> int:
     """Range-checked here: priority is a queue matter that ``resolved()`` never sees."""
-    value = _number_parser(int, "7")(option, raw)
+    value: int = _number_parser(int, "7")(option, raw)
     if not MIN_PRIORITY <= value <= MAX_PRIORITY:
         raise OptionError("option.bad_priority", value=raw, min=MIN_PRIORITY, max=MAX_PRIORITY)
     return value
@@ -268,10 +268,12 @@ class _Scanner:
         if not glued:
             # "--steps 28", and "steps: 28" as phone keyboards type it after a colon.
             if self._option_follows():
-                return self._missing(found)
+                self._missing(found)
+                return None
             self.skip_space()
             if self.at_end():
-                return self._missing(found)
+                self._missing(found)
+                return None
         if self.text[self.pos] in _QUOTES:
             return self._quoted(found.typed)
         if found.option.switch and not found.attached:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_async
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AsyncHandler, Handler, run_async
 from naibot.logs import register_secret
 from naibot.secrets import SecretError
 from naibot.settings import Settings
@@ -91,7 +91,7 @@ async def _remove(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if removed else EXIT_FAILED
 
 
-def _runner(fn):  # type: ignore[no-untyped-def]
+def _runner(fn: AsyncHandler) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return run_async(lambda: fn(args, settings))
@@ -105,7 +105,7 @@ def _runner(fn):  # type: ignore[no-untyped-def]
     return handler
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("account", help="manage the deployment's NovelAI accounts")
     asub = p.add_subparsers(dest="action", required=True)
     add = asub.add_parser("add", help="check and save an account (password from stdin or NOVELAI_PASSWORD)")

@@ -22,7 +22,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     api = sub.add_parser("api", help="run the HTTP API (jobs, images, health, metrics, status page)")
     api.add_argument("--host", help="listen address (default: api.listen)")
     api.add_argument("--port", type=int, help="port (default: api.port)")

@@ -35,7 +35,7 @@ def _discord_bot() -> type:
     return DiscordBot
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     telegram = sub.add_parser("telegram", help="run the Telegram bot (polling, or webhook by setting)")
     telegram.set_defaults(handler=lambda args, settings: _run_bot(_telegram_bot, settings))
     discord = sub.add_parser("discord", help="run the Discord bot (slash commands)")

@@ -13,20 +13,26 @@ from naibot.refusal import EXIT_FAILED, EXIT_USAGE
 from naibot.settings import Settings
 from novelai.factory import SecretKeyMissing, require_secret_key
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Handler", "refuse_without_secret_key", "run_async"]
+__all__ = [
+    "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "AsyncHandler", "Handler", "refuse_without_secret_key", "run_async",
+]
 
 EXIT_OK = 0
 Handler = Callable[[argparse.Namespace, Settings], int]
+# What ``run_async`` bridges to a Handler: the async body of a subcommand.
+AsyncHandler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
-def run_async(coro_factory: Callable[[], Awaitable[object]]) -> int:
-    """Run an async subcommand; Ctrl-C ends it quietly."""
+def run_async(coro_factory: Callable[[], Awaitable[int | None]]) -> int:
+    """Run an async subcommand; Ctrl-C ends it quietly. Its exit status, or EXIT_OK for None (a
+    server that serves until stopped returns nothing)."""
 
-    async def run() -> object:
+    async def run() -> int | None:
         return await coro_factory()
 
     try:
-        return int(asyncio.run(run()))  # type: ignore[call-overload]  # handlers return an exit status
+        status = asyncio.run(run())
+        return EXIT_OK if status is None else status
     except KeyboardInterrupt:
         return EXIT_FAILED
 

@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -184,9 +185,11 @@ async def telegram_conversation(env: dict[str, str]) -> None:
             command = telegram.user_message(ann.id, ann, text)
             print(f"  Ann: {text}")
             # Wait until the bot has answered with something more than "adding your job...".
-            await telegram.wait_for(lambda c=command: any(
-                m.reply_to_message_id == c["message_id"] and "…" not in (m.text or "")[:40]
-                for m in telegram.bot_messages(ann.id)), 15)
+            def answered(c: dict[str, Any] = command) -> bool:
+                return any(m.reply_to_message_id == c["message_id"] and "…" not in (m.text or "")[:40]
+                           for m in telegram.bot_messages(ann.id))
+
+            await telegram.wait_for(answered, 15)
         await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), 30)
         await telegram.wait_for(lambda: any("Done" in (m.text or "") for m in telegram.bot_messages(ann.id)), 15)
         for message in telegram.bot_messages(ann.id):
@@ -218,7 +221,7 @@ def _report(jobs: list[Job], settings: Settings) -> int:
     return EXIT_OK if len(done) == len(jobs) - 1 else EXIT_FAILED
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline offline against the stand-ins and save PNGs")
     p.add_argument("--out", default="demo-output", help="where to save the PNGs and the worker log")
     p.add_argument("--step-latency", type=float, default=0.03, help="stand-in seconds per sampling step")

@@ -23,7 +23,7 @@ def _cmd_settings_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _add_settings(sub: argparse._SubParsersAction) -> None:
+def _add_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("settings", help="inspect the effective settings")
     ssub = p.add_subparsers(dest="action", required=True)
     check = ssub.add_parser("check", help="validate settings.yaml + environment and print the result")

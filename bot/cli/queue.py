@@ -15,7 +15,15 @@ import sys
 import time
 from typing import Any
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, refuse_without_secret_key, run_async
+from bot.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    AsyncHandler,
+    Handler,
+    refuse_without_secret_key,
+    run_async,
+)
 from bot.cli.format import format_duration, status_line
 from naibot.refusal import Refusal
 from naibot.settings import Settings
@@ -182,10 +190,9 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
     try:
         depths = await queue.lane_depths()
         running = await queue.get_many(await queue.running_ids())
-        lanes = {}
+        lanes: dict[str, tuple[int, list[Job]]] = {}  # account -> (waiting, the first `limit` of them)
         for account, depth in depths.items():
-            jobs = await queue.get_many(await queue.waiting_ids(account, args.limit))
-            lanes[account] = {"depth": depth, "jobs": jobs}
+            lanes[account] = (depth, await queue.get_many(await queue.waiting_ids(account, args.limit)))
         average = await queue.average_duration()
     except QueueUnavailable as exc:
         return _refused(exc)
@@ -196,8 +203,8 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({
             "waiting": sum(depths.values()),
             "running": [job_json(j, settings) for j in running],
-            "lanes": {a: {"depth": lane["depth"], "jobs": [job_json(j, settings) for j in lane["jobs"]]}
-                      for a, lane in lanes.items()},
+            "lanes": {a: {"depth": depth, "jobs": [job_json(j, settings) for j in jobs]}
+                      for a, (depth, jobs) in lanes.items()},
             "average_seconds": average,
         }))
         return EXIT_OK
@@ -205,9 +212,9 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
           f"{format_duration(average)}")
     for job in running:
         print(f"  running  {job.id}  {job.account}  {job.requester.display_name or job.requester.user_id}")
-    for account, lane in lanes.items():
-        print(f"lane {account}: {lane['depth']} waiting")
-        for job in lane["jobs"]:
+    for account, (depth, jobs) in lanes.items():
+        print(f"lane {account}: {depth} waiting")
+        for job in jobs:
             print(f"  #{job.position:<4} {job.id}  p{job.priority}  "
                   f"{job.requester.display_name or job.requester.user_id}  age {format_duration(now - job.created_at)}")
     return EXIT_OK
@@ -228,11 +235,11 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED  # pragma: no cover - execv does not return
 
 
-def _async(fn):  # type: ignore[no-untyped-def]
+def _async(fn: AsyncHandler) -> Handler:
     return lambda args, settings: run_async(lambda: fn(args, settings))
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = sub.add_parser("generate", help="queue a generation (like /generate in a chat)")
     gen.add_argument("prompt")
     gen.add_argument("--negative")

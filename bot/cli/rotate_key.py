@@ -61,7 +61,7 @@ async def _rotate(settings: Settings) -> int:
     return EXIT_OK if report.complete else EXIT_FAILED
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "rotate-key",
         help=f"re-encrypt every stored secret from NAIBOT_SECRET_KEY to a new key (from {NEW_KEY_ENV} or stdin)",

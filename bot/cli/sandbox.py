@@ -37,7 +37,7 @@ def _telegram(args: argparse.Namespace, settings: Settings) -> int:
     return run_async(lambda: _serve_telegram(args.port, args.token or DEFAULT_TOKEN))
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sandbox", help="offline stand-ins for NovelAI, Telegram and Discord")
     ssub = p.add_subparsers(dest="service", required=True)
     nai = ssub.add_parser("novelai", help="a NovelAI-compatible server on 127.0.0.1")

@@ -51,7 +51,7 @@ class LoginModal(discord.ui.Modal):
                            ("dc.login.password", self.password)):
             self.add_item(discord.ui.Label(text=t(lang, key)[:45], component=field))
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         await self.submit(interaction, self.target, self.target_name, token=self.token.value,
                           email=self.email.value, password=self.password.value)
 

@@ -70,7 +70,8 @@ def _unauthorized() -> HTTPException:
 
 def require_identity(request: Request) -> ApiIdentity:
     """FastAPI dependency: the caller's identity, or 401."""
-    identity = request.app.state.api.keys.identify(bearer_key(request))
+    keys: ApiKeys = request.app.state.api.keys
+    identity = keys.identify(bearer_key(request))
     if identity is None:
         raise _unauthorized()
     return identity

@@ -11,15 +11,24 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    ExtBot,
+    JobQueue,
+    MessageHandler,
+    filters,
+)
 
 from bot.chat.context import AdminCheck, ChatContext, PacedAnswerer
 from bot.chat.pacer import Pacer, telegram_limits
-from bot.chat.ports import ChatRef, parse_button_data
+from bot.chat.ports import ChatRef, ChatSender, parse_button_data
 from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
 from bot.chat.texts.catalog import LANGUAGES, t
@@ -34,6 +43,12 @@ ADMIN_CACHE_SECONDS = 60.0
 # Updates handled at once; more wait their turn (each may hold a Redis connection meanwhile).
 CONCURRENT_UPDATES = 32
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+# What ``Application.builder()...build()`` makes: PTB's default bot, context and data types
+# (telegram.ext._applicationbuilder.InitApplicationBuilder).
+TelegramApp: TypeAlias = Application[
+    ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
 
 
 def command_text(update: Update) -> str:
@@ -43,7 +58,7 @@ def command_text(update: Update) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def context_of(update: Update, pacer: Pacer, sender: TelegramSender, is_admin: AdminCheck | None = None
+def context_of(update: Update, pacer: Pacer, sender: ChatSender, is_admin: AdminCheck | None = None
                ) -> ChatContext:
     """The platform-free context of an update; answers reply to the message that asked."""
     user, chat, message = update.effective_user, update.effective_chat, update.effective_message
@@ -81,7 +96,7 @@ class TelegramBot:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def _started(self, application: Application) -> None:
+    async def _started(self, application: TelegramApp) -> None:
         settings = self.settings
         tg = settings.telegram
         self.runtime = ChatRuntime.start(
@@ -94,7 +109,7 @@ class TelegramBot:
                  application.bot.username, os.getpid(), settings.telegram.api_url,
                  settings.redis.address, settings.redis.prefix, settings.telegram.mode)
 
-    async def _register_menu(self, application: Application) -> None:
+    async def _register_menu(self, application: TelegramApp) -> None:
         assert self.commands is not None
         menu = [(command.names[0], command.menu) for command in self.commands.text_commands if command.menu]
         for language in LANGUAGES:
@@ -104,7 +119,7 @@ class TelegramBot:
             except TelegramError as exc:  # a menu is nice to have; never a reason not to start
                 log.warning("could not register the %s command menu: %s", language, exc)
 
-    async def _stopped(self, application: Application) -> None:
+    async def _stopped(self, application: TelegramApp) -> None:
         if self.runtime is not None:
             await self.runtime.stop()
             self.runtime = None

@@ -109,8 +109,8 @@ class Gateway:
         without MESSAGE_CONTENT get ``redacted`` instead, when given. Detached sessions keep it for RESUME."""
         for session in list(self._sessions.values()):
             if session.covers(guild_id) and (intent == 0 or session.intents & intent):
-                private = redacted is not None and not session.intents & MESSAGE_CONTENT
-                self._send_dispatch(session, event, redacted if private else data)
+                without_content = not session.intents & MESSAGE_CONTENT
+                self._send_dispatch(session, event, redacted if redacted is not None and without_content else data)
 
     def reconnect_all(self, *, resume: bool) -> None:
         """Discord restarting a gateway node: RECONNECT (the bot resumes) or INVALID_SESSION (it identifies anew)."""

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sandbox.discord.state import RateLimits
 
@@ -82,7 +83,7 @@ class RateLimiter:
             self._global["global"].count += 1
         return Verdict(True, headers)
 
-    def _current(self, table: dict, key: object, now: float, length: float) -> _Window:
+    def _current(self, table: dict[Any, _Window], key: object, now: float, length: float) -> _Window:
         window = table.get(key)
         if window is None or now >= window.reset_at:
             window = table[key] = _Window(0, now + length)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from sandbox.discord.commands import overwrite
 from sandbox.discord.gateway import GUILD_MESSAGES, Gateway
@@ -410,8 +410,10 @@ async def _read_body(request: web.Request) -> tuple[Any, list[Upload]]:
         uploads: list[Upload] = []
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            name = getattr(part, "name", None) or ""
-            data = await part.read()  # type: ignore[union-attr]
+            if not isinstance(part, BodyPartReader):  # a nested multipart: Discord's clients send none
+                continue
+            name = part.name or ""
+            data = await part.read()
             file_field = _FILE_FIELD.match(name)
             if name == "payload_json":
                 body = _parse_json(data.decode())

@@ -44,7 +44,7 @@ from sandbox.discord.state import (
 from sandbox.discord.world import World
 from sandbox.observed import ObservedServer, run_in_thread
 
-__all__ = ["DEFAULT_TOKEN", "Call", "DiscordSandbox", "DiscordStats", "DiscordUser", "RateLimits",
+__all__ = ["DEFAULT_TOKEN", "Call", "ControlAPI", "DiscordSandbox", "DiscordStats", "DiscordUser", "RateLimits",
            "StoredInteraction", "StoredMessage", "point_discord_py_at", "running_discord"]
 
 T = TypeVar("T")

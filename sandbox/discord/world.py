@@ -362,8 +362,8 @@ class World:
                 data["message_reference"]["guild_id"] = str(message.guild_id)
             if with_reference:
                 referenced = self.messages.get(message.channel_id, {}).get(message.reference_id)
-                live = referenced is not None and not referenced.deleted
-                data["referenced_message"] = self.message_json(referenced, with_reference=False) if live else None
+                data["referenced_message"] = (self.message_json(referenced, with_reference=False)
+                                              if referenced is not None and not referenced.deleted else None)
         return data
 
     def _interaction_metadata(self, interaction: StoredInteraction, message: StoredMessage) -> dict[str, Any]:

@@ -150,6 +150,8 @@ class TokenIssuer:
         if not isinstance(payload, dict) or payload.get("exp", 0) <= time.time():
             return None
         account_id = payload.get("id")
+        if not isinstance(account_id, str):
+            return None
         return account_id if payload.get("nc") in self._live_nonces.get(account_id, ()) else None
 
     def revoke(self, account: SandboxAccount) -> None:

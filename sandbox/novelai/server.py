@@ -53,7 +53,7 @@ from sandbox.observed import run_in_thread
 
 __all__ = [
     "DEFAULT_ACCOUNTS", "OPUS_EMAIL", "OPUS_PASSWORD", "OPUS_TOKEN", "PAPER_EMAIL", "PAPER_PASSWORD",
-    "TABLET_EMAIL", "TABLET_PASSWORD", "Faults", "NovelAISandbox", "SandboxAccount", "SandboxStats",
+    "TABLET_EMAIL", "TABLET_PASSWORD", "ControlAPI", "Faults", "NovelAISandbox", "SandboxAccount", "SandboxStats",
     "parse_account_spec", "running_sandbox", "serve_forever",
 ]
 

@@ -39,8 +39,8 @@ from sandbox.telegram.state import (
 from sandbox.telegram.wire import Params, error, ok, read_params
 from sandbox.telegram.world import World
 
-__all__ = ["DEFAULT_TOKEN", "Call", "FloodLimits", "SandboxUser", "StoredMessage", "TelegramSandbox",
-           "TelegramStats", "running_telegram"]
+__all__ = ["DEFAULT_TOKEN", "ApiError", "Call", "ControlAPI", "FloodControl", "FloodLimits", "SandboxUser",
+           "StoredMessage", "TelegramSandbox", "TelegramStats", "running_telegram"]
 
 T = TypeVar("T")
 # Enough for any test; a long benchmark keeps the newest calls only.

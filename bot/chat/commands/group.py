@@ -168,7 +168,7 @@ class GroupCommands:
     async def _priority(self, ctx: ChatContext, lang: str, args: list[str]) -> str:
         pairs = parse_pairs(args[1:], {"default": "member_priority", "member": "member_priority",
                                        "max": "member_max_priority", "admin": "admin_max_priority"})
-        change = {name: _count(name, value, 10) for name, value in pairs.items()}
+        change: dict[str, object] = {name: _count(name, value, 10) for name, value in pairs.items()}
         if not change:
             raise ArgumentError("group.priority_usage")
         await self.policy.groups.update(_group(ctx), change)

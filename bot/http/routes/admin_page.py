@@ -115,7 +115,8 @@ def _token_statuses(request: Request) -> TokenStatuses:
     if getattr(state, "admin_tokens", None) is None:
         api = state.api
         state.admin_tokens = TokenStatuses(api.settings, api.services.client, api.services.redis)
-    return state.admin_tokens
+    tokens: TokenStatuses = state.admin_tokens
+    return tokens
 
 
 @router.get("/admin/state", summary="The admin status page's data (admin key)")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -254,7 +255,7 @@ def _needs_key(request: Request) -> bool:
 
 
 def _answer(status: int, message: str, problems: list[ProblemOut] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: Mapping[str, str] | None = None) -> JSONResponse:
     body = ErrorBody(error=message, problems=problems or [])
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 

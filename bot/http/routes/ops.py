@@ -112,7 +112,7 @@ async def metrics(state: ApiState = Depends(api_state)) -> Response:
 def render(snapshot: MetricsSnapshot | None) -> bytes:
     """The Prometheus text exposition of one snapshot (None: Redis could not be read)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_SnapshotCollector(snapshot))  # type: ignore[arg-type]
+    registry.register(_SnapshotCollector(snapshot))
     return generate_latest(registry)
 
 
