@@ -3,7 +3,10 @@
 The twin of ``tasks.keys`` (the queue's keys). Everything here lives under ``<prefix>:bot:``, so
 the bot's state and the queue's never collide and ``naibot rotate-key``, ops scripts and
 ``docs/redis-keys.md`` have one spelling to read. Who writes each key, its type and TTL, and what
-removes it are listed in ``docs/redis-keys.md``.
+removes it are listed in ``docs/redis-keys.md`` (every layer's keys, the queue's included).
+
+Nothing else under ``bot/`` spells a key (``tests/bot/test_keys.py`` checks): a module is given
+a ``BotKeys``, or makes one from the deployment's prefix.
 """
 
 from __future__ import annotations
@@ -96,6 +99,18 @@ class BotKeys:
     def platform(self, platform: str) -> str:
         """Prefix of a platform's status registry (``<base>:<platform>:...``)."""
         return f"{self.base}:{platform}"
+
+    def status(self, platform: str, job_id: str) -> str:
+        """Hash with TTL: which chat message on this platform shows this job, and how far it got."""
+        return f"{self.platform(platform)}:status:{job_id}"
+
+    def status_live(self, platform: str) -> str:
+        """Set: jobs whose status message on this platform is still kept up to date."""
+        return f"{self.platform(platform)}:live"
+
+    def status_lane(self, platform: str, account: str) -> str:
+        """Set: the live status messages on this platform of jobs on one account's lane."""
+        return f"{self.platform(platform)}:lane:{account}"
 
     def interaction_token(self, message_id: str) -> str:
         """String with TTL: the Discord interaction token that may edit this message."""

@@ -2,6 +2,10 @@
 
 The Lua scripts receive these names as KEYS (and the prefix as an argument where a script must
 reach a job hash it only learns about while running: single-instance Redis allows that).
+
+``docs/redis-keys.md`` lists every key of every layer (these, Dramatiq's under
+``dramatiq_namespace``, the NovelAI client's ``<prefix>:nai:`` and the bot's ``bot.keys``): its
+type, who writes and reads it, its TTL and what removes it.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from bot.chat.ports import ChatSender
 from bot.chat.router import CommandRouter
 from bot.chat.status_registry import StatusRegistry
 from bot.chat.user_settings import UserSettings
+from bot.keys import BotKeys
 from bot.rules.policy import Policy
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
@@ -50,8 +51,8 @@ class ChatRuntime:
         metrics = Metrics(services.redis, settings.redis.prefix)
         pacer = Pacer(limits)
         sender = make_sender(services)
-        prefix = settings.redis.prefix
-        registry = StatusRegistry(services.redis, prefix, platform, settings.queue.retention_seconds)
+        keys = BotKeys(settings.redis.prefix)
+        registry = StatusRegistry(services.redis, keys, platform, settings.queue.retention_seconds)
         storage = storage_from_settings(settings)
         # One delivery consumer per platform and host: a restart on the same host takes over
         # whatever its predecessor had read but not acknowledged.
@@ -60,7 +61,7 @@ class ChatRuntime:
         directory = services.submitter.accounts
         policy = Policy(settings, services.redis, directory.store, directory, services.submitter.subscriptions)
         commands = CommandRouter(
-            platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, prefix),
+            platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, keys),
             registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage, policy=policy,
             bot_username=bot_username, nsfw_rule=nsfw_rule,
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from bot.chat.ports import ChatRef
+from bot.keys import BotKeys
 
 # HSET the given field/value pairs only if the hash still exists.
 _UPDATE_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end"
@@ -54,23 +55,25 @@ class StatusEntry:
 
 
 class StatusRegistry:
-    """Entries under ``<prefix>:bot:<platform>:...``; an in-process copy saves Redis round trips."""
+    """Entries under ``BotKeys.platform`` (``<prefix>:bot:<platform>:...``); an in-process copy
+    saves Redis round trips."""
 
-    def __init__(self, redis: aioredis.Redis, prefix: str, platform: str, retention_seconds: int) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys, platform: str, retention_seconds: int) -> None:
         self.redis = redis
-        self.base = f"{prefix}:bot:{platform}"
+        self.keys = keys
+        self.platform = platform
         self.retention = retention_seconds
         self._memory: dict[str, StatusEntry] = {}
 
     def _key(self, job_id: str) -> str:
-        return f"{self.base}:status:{job_id}"
+        return self.keys.status(self.platform, job_id)
 
     @property
     def _live(self) -> str:
-        return f"{self.base}:live"
+        return self.keys.status_live(self.platform)
 
     def _lane(self, account: str) -> str:
-        return f"{self.base}:lane:{account}"
+        return self.keys.status_lane(self.platform, account)
 
     async def register(self, entry: StatusEntry) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -3,6 +3,10 @@
 Values are checked by the same parsers as ``/generate`` options, so ``/settings set size
 portrait`` accepts exactly what ``--size portrait`` does, and stored as JSON of the parsed
 value: what was accepted once reads back the same even if aliases change later.
+
+They live in ``BotKeys.user_settings`` (``<prefix>:bot:user:<key>:settings``). Before that they
+were kept outside ``bot:`` (``BotKeys.legacy_user_settings``); a person's first read or write
+after the upgrade moves their hash to the new key, so nobody loses what they saved.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import redis.asyncio as aioredis
 
 from bot.chat.generate_options import GenerateOptions, OptionError, find_option, parse_value, request_fields, suggest
 from bot.chat.texts.catalog import LANGUAGES, normalise_language
+from bot.keys import BotKeys
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,17 @@ _ACTIONS: dict[str, Literal["show", "set", "reset"]] = {
     "set": "set",
     "reset": "reset", "clear": "reset", "unset": "reset",
 }
+
+# Move a hash kept under the old key to the new one (unless the new one exists already), then run
+# one command on the new key: moving and using in one script, no process sees the hash in neither
+# place, and a write never lands beside an old hash that would then be left behind.
+_MOVED_THEN = """
+-- KEYS: settings, legacy settings; ARGV: command, arguments...
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('RENAME', KEYS[2], KEYS[1])
+end
+return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))
+"""
 
 
 def setting_name(name: str) -> str:
@@ -63,18 +79,22 @@ def _decode(name: str, raw: bytes) -> Any:
 
 
 class UserSettings:
-    """Saved defaults in the Redis hash ``<prefix>:user:<user_key>:settings``."""
+    """Saved defaults in the Redis hash ``BotKeys.user_settings``."""
 
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys) -> None:
         self._redis = redis
-        self._prefix = prefix
+        self._keys = keys
+        self._moved_then = redis.register_script(_MOVED_THEN)
 
-    def _key(self, user_key: str) -> str:
-        return f"{self._prefix}:user:{user_key}:settings"
+    async def _call(self, user_key: str, command: str, *args: str) -> Any:
+        """``command`` on the person's settings hash, once it is where it belongs."""
+        keys = [self._keys.user_settings(user_key), self._keys.legacy_user_settings(user_key)]
+        return await self._moved_then(keys=keys, args=[command, *args])
 
     async def get(self, user_key: str) -> dict[str, Any]:
         """Every saved default, typed; an unreadable entry is skipped rather than blocking /generate."""
-        raw = await self._redis.hgetall(self._key(user_key))
+        flat = await self._call(user_key, "HGETALL")
+        raw = dict(zip(flat[::2], flat[1::2], strict=True))
         values: dict[str, Any] = {}
         for field, encoded in raw.items():
             name = field.decode() if isinstance(field, bytes) else field
@@ -87,18 +107,18 @@ class UserSettings:
     async def set(self, user_key: str, name: str, raw_value: str) -> Any:
         """Validate and save one default; returns the parsed value (OptionError if it is not valid)."""
         canonical, value = parse_setting(name, raw_value)
-        await self._redis.hset(self._key(user_key), canonical, json.dumps(value, ensure_ascii=False))
+        await self._call(user_key, "HSET", canonical, json.dumps(value, ensure_ascii=False))
         return value
 
     async def reset(self, user_key: str, name: str | None = None) -> None:
         """Forget one default, or all of them."""
         if name is None:
-            await self._redis.delete(self._key(user_key))
+            await self._redis.delete(self._keys.user_settings(user_key), self._keys.legacy_user_settings(user_key))
         else:
-            await self._redis.hdel(self._key(user_key), setting_name(name))
+            await self._call(user_key, "HDEL", setting_name(name))
 
     async def language(self, user_key: str) -> str | None:
-        raw = await self._redis.hget(self._key(user_key), "language")
+        raw = await self._call(user_key, "HGET", "language")
         if raw is None:
             return None
         try:

@@ -30,6 +30,7 @@ from bot.chat.texts.jobs import refusal_text
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.views import LoginModal, job_button_for
+from bot.keys import BotKeys
 from naibot.logs import register_secret
 from naibot.refusal import Refusal
 from naibot.settings import Settings, secret
@@ -112,7 +113,7 @@ class DiscordBot:
         settings = self.settings
 
         def sender(services: QueueServices) -> DiscordSender:
-            self.tokens = InteractionTokens(services.redis, settings.redis.prefix)
+            self.tokens = InteractionTokens(services.redis, BotKeys(settings.redis.prefix))
             return DiscordSender(self.client, self.tokens)
 
         self.runtime = ChatRuntime.start(

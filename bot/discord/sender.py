@@ -27,6 +27,7 @@ from bot.chat.ports import (
     Picture,
     RateLimited,
 )
+from bot.keys import BotKeys
 
 T = TypeVar("T")
 # Discord keeps interaction tokens 15 minutes; stop using one a minute early.
@@ -43,12 +44,12 @@ JOB_BUTTON_TEMPLATE = r"(?P<action>cancel|again|png):(?P<job>[a-z0-9]{6,16})"
 class InteractionTokens:
     """Which interaction token can still edit which message (Redis, expiring with the token)."""
 
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys) -> None:
         self.redis = redis
-        self.prefix = prefix
+        self.keys = keys
 
     def _key(self, message_id: str) -> str:
-        return f"{self.prefix}:bot:discord:itoken:{message_id}"
+        return self.keys.interaction_token(message_id)
 
     async def remember(self, message_id: str, application_id: int, token: str) -> None:
         await self.redis.set(self._key(message_id), f"{application_id}:{token}", ex=INTERACTION_TOKEN_SECONDS)

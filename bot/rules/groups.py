@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import WatchError
 
+from bot.keys import BotKeys
 from tasks.job import MAX_PRIORITY
 
 # How many times a read-modify-write is retried when another admin changed the group meanwhile.
@@ -86,16 +87,16 @@ def group_key(platform: str, group_id: str) -> str:
 
 
 class GroupStore:
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys) -> None:
         self._redis = redis
-        self._prefix = prefix
+        self._keys = keys
 
     def key(self, group: str) -> str:
-        return f"{self._prefix}:bot:group:{group}"
+        return self._keys.group(group)
 
     def _lent_index(self, account: str) -> str:
         # Which groups an account is lent or bound to, so /logout can unbind it everywhere.
-        return f"{self._prefix}:bot:account-groups:{account}"
+        return self._keys.account_groups(account)
 
     async def get(self, group: str) -> GroupConfig:
         raw = await self._redis.get(self.key(group))

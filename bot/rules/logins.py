@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from bot.keys import BotKeys
 from bot.rules.groups import GroupStore
 from naibot.logs import redact, register_secret
 from naibot.settings import Settings
@@ -78,7 +79,7 @@ class Logins:
                  directory: AccountDirectory, groups: GroupStore, queue: JobQueue) -> None:
         self.settings = settings
         self.redis = redis
-        self.prefix = settings.redis.prefix
+        self.keys = BotKeys(settings.redis.prefix)
         self.store = store
         self.client = client
         self.directory = directory
@@ -91,7 +92,7 @@ class Logins:
         return self.store
 
     def meta_key(self, account: str) -> str:
-        return f"{self.prefix}:bot:account-meta:{account}"
+        return self.keys.account_meta(account)
 
     # -- logging in ------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ class Logins:
             raise LoginRejected(redact(exc.user_message), unreachable=exc.kind != "auth") from None
         await store.add(account)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self.meta_key(account.name), f"{self.prefix}:bot:auth-notified:{account.name}")
+            pipe.delete(self.meta_key(account.name), self.keys.auth_notified(account.name))
             pipe.hset(self.meta_key(account.name), mapping={"owner": owner, "kind": account.kind,
                                                               "saved_at": repr(time.time())})
             await pipe.execute()
@@ -137,7 +138,7 @@ class Logins:
         if account is not None:
             await self.client.forget_token(account)
         removed = await store.remove(name, self.client.tokens.key(name), self.meta_key(name),
-                                     f"{self.prefix}:bot:auth-notified:{name}")
+                                     self.keys.auth_notified(name))
         self.directory.forget(name)
         groups = await self.groups.unbind_everywhere(name)
         # The account's owner speaks for its whole lane here, whoever queued on it.
@@ -163,7 +164,7 @@ class Logins:
     # -- the conversation ------------------------------------------------------------------
 
     def _conversation_key(self, user_key: str) -> str:
-        return f"{self.prefix}:bot:login:{user_key}"
+        return self.keys.login(user_key)
 
     async def begin(self, user_key: str, target: str = "personal", target_name: str = "") -> None:
         state = LoginState(step="secret", target=target, target_name=target_name)
@@ -184,7 +185,7 @@ class Logins:
     # -- binding a group's account ---------------------------------------------------------
 
     def _binding_key(self, user_key: str) -> str:
-        return f"{self.prefix}:bot:binding:{user_key}"
+        return self.keys.binding(user_key)
 
     async def allow_binding(self, user_key: str, group: str) -> None:
         """This admin (checked in the group) may bind an account for it in the next minutes: the
@@ -203,5 +204,5 @@ class Logins:
 
     async def first_rejection(self, account: str) -> bool:
         """True the first time an account's token is found rejected (until its next login)."""
-        key = f"{self.prefix}:bot:auth-notified:{account}"
+        key = self.keys.auth_notified(account)
         return bool(await self.redis.set(key, "1", nx=True, ex=30 * 86400))

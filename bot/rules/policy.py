@@ -17,6 +17,7 @@ from typing import Literal
 
 import redis.asyncio as aioredis
 
+from bot.keys import BotKeys
 from bot.rules.groups import GroupConfig, GroupStore
 from bot.rules.quotas import Charge, Limit, Quotas
 from naibot.refusal import Refusal
@@ -108,18 +109,18 @@ class Policy:
                  directory: AccountDirectory, subscriptions: SubscriptionCache) -> None:
         self.settings = settings
         self.redis = redis
-        self.prefix = settings.redis.prefix
+        self.keys = BotKeys(settings.redis.prefix)
         self.store = store
         self.directory = directory
         self.subscriptions = subscriptions
-        self.groups = GroupStore(redis, self.prefix)
-        self.quotas = Quotas(redis, self.prefix)
+        self.groups = GroupStore(redis, self.keys)
+        self.quotas = Quotas(redis, self.keys)
 
     # -- bans ------------------------------------------------------------------------------
 
     @property
     def _bans(self) -> str:
-        return f"{self.prefix}:bot:banned"
+        return self.keys.banned
 
     async def is_banned(self, user_key: str) -> bool:
         return bool(await self.redis.hexists(self._bans, user_key))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
+from bot.keys import BotKeys
 from naibot.refusal import Refusal
 
 # Counters live two days: long enough to cover the whole UTC day they count, then they go.
@@ -96,20 +97,20 @@ def utc_day(now: float | None = None) -> str:
 
 
 class Quotas:
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys) -> None:
         self._redis = redis
-        self._prefix = prefix
+        self._keys = keys
         self._charge = redis.register_script(_CHARGE)
         self._refund = redis.register_script(_REFUND)
 
     def member_images_key(self, group: str, user_key: str, day: str | None = None) -> str:
-        return f"{self._prefix}:bot:quota:{group}:{user_key}:{day or utc_day()}"
+        return self._keys.quota(group, user_key, day or utc_day())
 
     def lender_key(self, account: str, group: str, what: str, day: str | None = None) -> str:
-        return f"{self._prefix}:bot:lend:{account}:{group}:{what}:{day or utc_day()}"
+        return self._keys.lending(account, group, what, day or utc_day())
 
     def cooldown_key(self, group: str, user_key: str) -> str:
-        return f"{self._prefix}:bot:cooldown:{group}:{user_key}"
+        return self._keys.cooldown(group, user_key)
 
     async def used(self, key: str) -> int:
         return int(await self._redis.get(key) or 0)
@@ -124,7 +125,7 @@ class Quotas:
         for limit in limits:
             args += [limit.amount, limit.limit, limit.name]
         args += [_COUNTER_TTL, cooldown_ms]
-        keys = [limit.key for limit in limits] + [cooldown_key or f"{self._prefix}:bot:cooldown:-"]
+        keys = [limit.key for limit in limits] + [cooldown_key or self._keys.no_cooldown]
         result = await self._charge(keys=keys, args=args)
         status = _text(result[0])
         if status == "cooldown":
@@ -135,7 +136,7 @@ class Quotas:
 
     async def refund(self, job_id: str, counters: list[tuple[str, int]], *, cooldown_key: str | None = None) -> bool:
         """Give back what a job was charged, at most once per job; False if already refunded."""
-        marker = f"{self._prefix}:bot:refunded:{job_id}"
+        marker = self._keys.refunded(job_id)
         refunded = bool(await self._refund(keys=[marker, *(key for key, _ in counters)],
                                            args=[_COUNTER_TTL, *(amount for _, amount in counters)]))
         if cooldown_key:

@@ -8,13 +8,14 @@ import redis.asyncio as aioredis
 from bot.chat.generate_options import OptionError, parse_generate
 from bot.chat.texts.catalog import normalise_language, pick_language
 from bot.chat.user_settings import SettingsCommand, UserSettings, apply_defaults, parse_settings_command
+from bot.keys import BotKeys
 
 USER = "telegram:123"
 
 
 @pytest.fixture
 def settings(aredis: aioredis.Redis, redis_prefix: str) -> UserSettings:
-    return UserSettings(aredis, redis_prefix)
+    return UserSettings(aredis, BotKeys(redis_prefix))
 
 
 async def test_set_then_get_round_trips_typed_values(settings: UserSettings) -> None:
@@ -31,7 +32,58 @@ async def test_set_then_get_round_trips_typed_values(settings: UserSettings) -> 
 async def test_settings_live_in_the_user_hash(settings: UserSettings, aredis: aioredis.Redis,
                                               redis_prefix: str) -> None:
     await settings.set(USER, "n", "2")
-    assert await aredis.hgetall(f"{redis_prefix}:user:{USER}:settings") == {b"n": b"2"}
+    assert await aredis.hgetall(f"{redis_prefix}:bot:user:{USER}:settings") == {b"n": b"2"}
+
+
+# -- settings saved before they moved under bot: ---------------------------------------------
+
+async def save_the_old_way(aredis: aioredis.Redis, prefix: str, **fields: str) -> str:
+    """A hash as releases before BotKeys wrote it: outside ``bot:``, JSON values."""
+    legacy = f"{prefix}:user:{USER}:settings"
+    await aredis.hset(legacy, mapping=fields)
+    return legacy
+
+
+async def test_settings_saved_before_the_upgrade_are_found_and_moved(settings: UserSettings, aredis: aioredis.Redis,
+                                                                      redis_prefix: str) -> None:
+    legacy = await save_the_old_way(aredis, redis_prefix, steps="28", size="[832, 1216]", language='"zh"')
+    assert await settings.get(USER) == {"size": (832, 1216), "steps": 28, "language": "zh"}
+    assert not await aredis.exists(legacy), "moved, not copied"
+    assert await aredis.hgetall(BotKeys(redis_prefix).user_settings(USER)) == {
+        b"steps": b"28", b"size": b"[832, 1216]", b"language": b'"zh"'}
+    assert await settings.get(USER) == {"size": (832, 1216), "steps": 28, "language": "zh"}
+
+
+async def test_the_language_saved_before_the_upgrade_is_found(settings: UserSettings, aredis: aioredis.Redis,
+                                                               redis_prefix: str) -> None:
+    await save_the_old_way(aredis, redis_prefix, language='"zh"')
+    assert await settings.language(USER) == "zh"
+
+
+async def test_a_first_write_after_the_upgrade_keeps_what_was_saved_before(
+        settings: UserSettings, aredis: aioredis.Redis, redis_prefix: str) -> None:
+    legacy = await save_the_old_way(aredis, redis_prefix, steps="28", n="2")
+    await settings.set(USER, "scale", "6")
+    await settings.reset(USER, "n")
+    assert await settings.get(USER) == {"steps": 28, "scale": 6.0}
+    assert not await aredis.exists(legacy)
+
+
+async def test_reset_all_forgets_the_old_hash_too(settings: UserSettings, aredis: aioredis.Redis,
+                                                  redis_prefix: str) -> None:
+    legacy = await save_the_old_way(aredis, redis_prefix, steps="28")
+    await settings.reset(USER)
+    assert not await aredis.exists(legacy)
+    assert await settings.get(USER) == {}
+
+
+async def test_settings_saved_after_the_upgrade_win_over_an_old_hash(settings: UserSettings, aredis: aioredis.Redis,
+                                                                      redis_prefix: str) -> None:
+    await settings.set(USER, "steps", "20")
+    # An old bot process, still running during a rolling upgrade, wrote the old place meanwhile.
+    legacy = await save_the_old_way(aredis, redis_prefix, steps="28")
+    assert await settings.get(USER) == {"steps": 20}
+    assert await aredis.exists(legacy), "left alone: nothing of it is read"
 
 
 async def test_option_aliases_name_settings(settings: UserSettings) -> None:
@@ -73,7 +125,7 @@ async def test_language_is_none_until_set(settings: UserSettings) -> None:
 
 async def test_unreadable_entry_is_skipped(settings: UserSettings, aredis: aioredis.Redis, redis_prefix: str) -> None:
     await settings.set(USER, "steps", "20")
-    await aredis.hset(f"{redis_prefix}:user:{USER}:settings", "n", "{not json")
+    await aredis.hset(BotKeys(redis_prefix).user_settings(USER), "n", "{not json")
     assert await settings.get(USER) == {"steps": 20}
 
 

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from bot.keys import BotKeys
 from sandbox.discord import DiscordUser, StoredMessage
 from sandbox.novelai.accounts import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, TABLET_EMAIL, TABLET_PASSWORD
 from tasks.job import Job, JobState
@@ -52,7 +53,7 @@ async def latest_job(world: DiscordWorld, user: DiscordUser, at_least: int = 1) 
     """The user's newest job, once they have ``at_least`` (the answer comes before the job is queued,
     and the bot remembers the id just before queueing it)."""
     async with services_of(world) as services:
-        recent = key(world, "bot", "user", f"discord:{user.id}", "recent")
+        recent = BotKeys(world.deployment.prefix).user_recent(f"discord:{user.id}")
         found: list[Job] = []
 
         async def queued() -> bool:
@@ -179,7 +180,7 @@ async def test_logout_wipes_every_secret_and_unbinds_lent_groups(discord_world: 
     assert "lent by Owner" in lent.content
     user = f"user:discord:{OWNER.id}"
     secrets = [key(world, "nai", "account", user), key(world, "nai", "token", user),
-               key(world, "bot", "account-meta", user)]
+               BotKeys(world.deployment.prefix).account_meta(user)]
     async with services_of(world) as services:
         assert all([await services.redis.exists(name) for name in secrets]), secrets
 

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from bot.keys import BotKeys
 from tasks.job import JobState
 from tests.fixtures.deployment import wait_until_finished
 from tests.fixtures.discord_e2e import ANN, BOB, CAT, GUILD, LI, NSFW, OWNER, SFW, DiscordWorld, positions
@@ -126,7 +127,7 @@ async def test_a_job_that_outlives_its_interaction_token_still_lands(discord_wor
     await world.wait(lambda: "Job " in world.current(SFW, response.id).content)
     world.discord.expire_token(interaction)
     services = world.deployment.services()
-    await services.redis.delete(f"{services.queue.keys.prefix}:bot:discord:itoken:{response.id}")
+    await services.redis.delete(BotKeys(services.queue.keys.prefix).interaction_token(str(response.id)))
     await services.aclose()
     await world.deployment.start_worker()
     await world.deployment.release_lane()

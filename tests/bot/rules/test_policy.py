@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.chat.commands.group import ArgumentError, parse_pairs, parse_until
+from bot.keys import BotKeys
 from bot.rules.groups import GroupConfig, GroupStore, Lending, SharedAccount
 from bot.rules.policy import Actor, NoAccount, Policy, PriorityTooHigh, personal_account_name
 from bot.rules.quotas import CoolingDown, Limit, QuotaExceeded, Quotas
@@ -115,7 +116,7 @@ async def test_asking_above_the_maximum_is_refused_with_the_limit(aredis, redis_
 # -- quotas ----------------------------------------------------------------------------------
 
 async def test_concurrent_charges_never_exceed_the_limit(aredis, redis_prefix) -> None:
-    quotas = Quotas(aredis, redis_prefix)
+    quotas = Quotas(aredis, BotKeys(redis_prefix))
     key = quotas.member_images_key("telegram:-100", "telegram:1")
 
     async def one() -> bool:
@@ -130,7 +131,7 @@ async def test_concurrent_charges_never_exceed_the_limit(aredis, redis_prefix) -
 
 
 async def test_a_refused_charge_charges_nothing_anywhere(aredis, redis_prefix) -> None:
-    quotas = Quotas(aredis, redis_prefix)
+    quotas = Quotas(aredis, BotKeys(redis_prefix))
     first, second = f"{redis_prefix}:q:a", f"{redis_prefix}:q:b"
     await quotas.charge([Limit("member_images", first, 2, 10), Limit("lender_images", second, 2, 3)])
     with pytest.raises(QuotaExceeded) as refused:
@@ -140,7 +141,7 @@ async def test_a_refused_charge_charges_nothing_anywhere(aredis, redis_prefix) -
 
 
 async def test_a_refund_gives_back_once_per_job(aredis, redis_prefix) -> None:
-    quotas = Quotas(aredis, redis_prefix)
+    quotas = Quotas(aredis, BotKeys(redis_prefix))
     key = f"{redis_prefix}:q:c"
     charge = await quotas.charge([Limit("member_images", key, 3, 5)])
     assert await quotas.refund("job1", charge.counters)
@@ -149,7 +150,7 @@ async def test_a_refund_gives_back_once_per_job(aredis, redis_prefix) -> None:
 
 
 async def test_cooldown_refuses_until_it_passes(aredis, redis_prefix) -> None:
-    quotas = Quotas(aredis, redis_prefix)
+    quotas = Quotas(aredis, BotKeys(redis_prefix))
     cooldown = quotas.cooldown_key("telegram:-100", "telegram:1")
     await quotas.charge([], cooldown, 30)
     with pytest.raises(CoolingDown) as refused:
@@ -175,7 +176,7 @@ async def test_admins_are_exempt_from_member_quotas(aredis, redis_prefix) -> Non
 # -- group settings --------------------------------------------------------------------------
 
 async def test_concurrent_group_edits_keep_every_change(aredis, redis_prefix) -> None:
-    groups = GroupStore(aredis, redis_prefix)
+    groups = GroupStore(aredis, BotKeys(redis_prefix))
     await asyncio.gather(groups.update("telegram:-1", {"paused": True}),
                          groups.update("telegram:-1", {"prefer_shared": True}),
                          groups.update("telegram:-1", {"member_priority": 3}))
@@ -184,7 +185,7 @@ async def test_concurrent_group_edits_keep_every_change(aredis, redis_prefix) ->
 
 
 async def test_unbinding_an_account_everywhere_clears_every_group(aredis, redis_prefix) -> None:
-    groups = GroupStore(aredis, redis_prefix)
+    groups = GroupStore(aredis, BotKeys(redis_prefix))
     shared = lent().shared
     for group in ("telegram:-1", "discord:7"):
         await groups.update(group, {"shared": shared})

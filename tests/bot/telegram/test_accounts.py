@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from bot.keys import BotKeys
 from novelai.accesskey import derive_access_key
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, TABLET_EMAIL, TABLET_PASSWORD
 from sandbox.novelai.accounts import SandboxAccount
@@ -60,7 +61,7 @@ async def redis_values(world: TelegramWorld) -> dict[str, bytes]:
 async def latest_job_id(services: QueueServices, prefix: str, user: SandboxUser, timeout: float = 10) -> str:
     """The id of the user's newest job (remembered right after it is queued)."""
     deadline = time.monotonic() + timeout
-    while not (ids := await services.redis.lrange(f"{prefix}:bot:user:telegram:{user.id}:recent", 0, 0)):
+    while not (ids := await services.redis.lrange(BotKeys(prefix).user_recent(f"telegram:{user.id}"), 0, 0)):
         assert time.monotonic() < deadline, "the job was never queued"
         await asyncio.sleep(0.05)
     return ids[0].decode()
@@ -413,7 +414,7 @@ async def test_a_canceled_job_gives_its_images_back_to_the_daily_quota(telegram_
     await world.wait(lambda: "Canceled" in (world.current(GROUP, status.message_id).text or ""))
     services = world.deployment.services()
     try:
-        key = f"{world.deployment.prefix}:bot:refunded:*"
+        key = BotKeys(world.deployment.prefix).refunded("*")
         deadline = time.monotonic() + 10
         while not [k async for k in services.redis.scan_iter(match=key)]:
             assert time.monotonic() < deadline, "the canceled job was never refunded"
