@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.deployment",  # a small real deployment: stand-in + Dramatiq worker processes
     "tests.fixtures.telegram_e2e",  # the Telegram stand-in and the real bot on that deployment
     "tests.fixtures.discord_e2e",  # the Discord stand-in and the real bot on that deployment
+    "tests.fixtures.chat",  # the command layer with recording doubles instead of a platform
 ]
 
 

@@ -9,7 +9,7 @@ restarted bot reconciles; the job is remembered before it is queued, so `/cancel
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
@@ -62,6 +62,7 @@ class GenerateCommands:
     pacer: Pacer
     sender: ChatSender
     storage: Storage
+    _background: set[asyncio.Task[Job | None]] = field(default_factory=set, init=False, repr=False)
 
     async def generate(self, ctx: ChatContext, text: str) -> Job | None:
         """`/generate` typed as text (Telegram): the ban check first, then parse the options."""
@@ -157,7 +158,11 @@ class GenerateCommands:
         """🔁 Again: the same request with a new seed, as the presser's own job (their account,
         quotas and default priority: pressing someone else's button must not borrow theirs)."""
         again = job.request.model_copy(update={"seed": None}).resolved()
-        asyncio.create_task(self.submit(ctx, again, None, lang))  # noqa: RUF006 - answered via the chat
+        # Answered through the chat, not the button; kept referenced until done (a bare task may
+        # be collected before it finishes).
+        task = asyncio.create_task(self.submit(ctx, again, None, lang))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         return t(lang, "callback.again")
 
     async def originals(self, ctx: ChatContext, job: Job, lang: str) -> str:

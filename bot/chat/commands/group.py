@@ -30,16 +30,27 @@ _CHANNEL_REF = re.compile(r"^<?#?(\d{1,25})>?$")
 ArgumentError = OptionError
 
 
-def parse_pairs(args: list[str], allowed: dict[str, str]) -> dict[str, str]:
-    """``name:value`` words (``name=value`` too) into {canonical name: value}; unknown names refused."""
-    pairs: dict[str, str] = {}
+def _split_pairs(args: list[str], allowed: dict[str, str]) -> list[tuple[str, str, str]]:
+    """``name:value`` words (``name=value`` too) as (name as typed, canonical name, value); a word
+    whose name is unknown is refused with the names a person may type."""
+    pairs = []
     for word in args:
         name, sep, value = word.replace("=", ":", 1).partition(":")
         canonical = allowed.get(name.lower())
         if not sep or canonical is None or not value:
-            raise ArgumentError("group.bad_argument", word=word, names=", ".join(sorted(set(allowed.values()))))
-        pairs[canonical] = value
+            raise ArgumentError("group.bad_argument", word=word, names=", ".join(sorted(allowed)))
+        pairs.append((name.lower(), canonical, value))
     return pairs
+
+
+def parse_pairs(args: list[str], allowed: dict[str, str]) -> dict[str, str]:
+    """``name:value`` words into {canonical name: value}; unknown names refused."""
+    return {canonical: value for _typed, canonical, value in _split_pairs(args, allowed)}
+
+
+def parse_counts(args: list[str], allowed: dict[str, str], high: int = 1_000_000) -> dict[str, int]:
+    """``name:number`` words into {canonical name: number}; a bad number is named as it was typed."""
+    return {canonical: _count(typed, value, high) for typed, canonical, value in _split_pairs(args, allowed)}
 
 
 def _count(name: str, value: str, high: int = 1_000_000) -> int:
@@ -166,9 +177,9 @@ class GroupCommands:
         return action
 
     async def _priority(self, ctx: ChatContext, lang: str, args: list[str]) -> str:
-        pairs = parse_pairs(args[1:], {"default": "member_priority", "member": "member_priority",
-                                       "max": "member_max_priority", "admin": "admin_max_priority"})
-        change: dict[str, object] = {name: _count(name, value, 10) for name, value in pairs.items()}
+        change: dict[str, object] = dict(parse_counts(
+            args[1:], {"default": "member_priority", "member": "member_priority", "max": "member_max_priority",
+                       "admin": "admin_max_priority"}, high=10))
         if not change:
             raise ArgumentError("group.priority_usage")
         await self.policy.groups.update(_group(ctx), change)
@@ -226,13 +237,12 @@ class GroupCommands:
 
     async def _quota(self, ctx: ChatContext, lang: str, args: list[str]) -> str:
         group = _group(ctx)
-        pairs = parse_pairs(args[1:], {"images": "images_per_day", "waiting": "max_waiting",
-                                       "cooldown": "cooldown_seconds"})
-        if not pairs:
+        counts = parse_counts(args[1:], {"images": "images_per_day", "waiting": "max_waiting",
+                                         "cooldown": "cooldown_seconds"})
+        if not counts:
             raise ArgumentError("group.quota_usage")
         current = (await self.policy.groups.get(group)).quota
-        quota = Quota.model_validate({**current.model_dump(),
-                                      **{name: _count(name, value) for name, value in pairs.items()}})
+        quota = Quota.model_validate({**current.model_dump(), **counts})
         await self.policy.groups.update(group, {"quota": quota})
         await self.conv.answer(ctx, Reply(await self.group_status_text(ctx, lang)))
         return "quota"

@@ -3,8 +3,6 @@ answered, and what the group's configuration holds afterwards."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.rules.groups import Quota
 from sandbox.novelai import OPUS_TOKEN
 from tests.fixtures.chat import (
@@ -118,8 +116,6 @@ async def test_an_unknown_quota_name_is_refused_naming_the_known_ones(chat: Chat
     assert answers(boss).last.text.startswith("I don't understand “pictures:3”. Write name:value with one of: ")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a bad number is named by its field (images_per_day, "
-                                       "member_max_priority), not by the word typed (images, max)")
 async def test_a_bad_number_is_named_as_it_was_typed(chat: ChatWorld) -> None:
     boss = chat.in_group("3", "Boss", admin=True)
     await chat.command(boss, "/group quota images:lots")
@@ -128,8 +124,6 @@ async def test_a_bad_number_is_named_as_it_was_typed(chat: ChatWorld) -> None:
     assert answers(boss).last.text == "max must be a whole number from 0 to 10, not “11”."
 
 
-@pytest.mark.xfail(strict=True, reason="bug: group.bad_argument lists the canonical field names "
-                                       "(images_per_day, ...) which parse_pairs itself refuses")
 async def test_the_names_a_bad_argument_suggests_are_accepted(chat: ChatWorld) -> None:
     boss = chat.in_group("3", "Boss", admin=True)
     await chat.command(boss, "/group quota pictures:3")
