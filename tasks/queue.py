@@ -237,7 +237,8 @@ class JobQueue:
     async def waiting_ids(self, account: str, limit: int = 50) -> list[str]:
         """The first ``limit`` waiting job ids of a lane, in the order they will start."""
         members = await self._guarded(lambda: self.redis.zrange(self.keys.lane(account), 0, limit - 1))
-        return [lane_member_job(m) for m in members]
+        # Without withscores ZRANGE answers bare members; redis-py's type also admits the scored pairs.
+        return [lane_member_job(m) for m in members if isinstance(m, (bytes, str))]
 
     async def running_ids(self) -> list[str]:
         return [_text(m) for m in await self._guarded(lambda: self.redis.zrange(self.keys.running, 0, -1))]

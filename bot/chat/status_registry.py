@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from bot.chat.ports import ChatRef
 from bot.keys import BotKeys
+from naibot.redisconn import text
 
 # HSET the given field/value pairs only if the hash still exists.
 _UPDATE_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end"
@@ -43,8 +45,8 @@ class StatusEntry:
         }
 
     @classmethod
-    def from_hash(cls, job_id: str, raw: dict[bytes, bytes]) -> StatusEntry:
-        f = {k.decode(): v.decode() for k, v in raw.items()}
+    def from_hash(cls, job_id: str, raw: dict[bytes | str, bytes | str]) -> StatusEntry:
+        f = {text(k): text(v) for k, v in raw.items()}
         return cls(
             job_id=job_id, chat=ChatRef(f["chat_id"], f.get("group") == "1"), message_id=f["message_id"],
             language=f.get("language", "en"), account=f.get("account", ""),
@@ -77,7 +79,9 @@ class StatusRegistry:
 
     async def register(self, entry: StatusEntry) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key(entry.job_id), mapping=entry.to_hash())
+            # redis-py wants a Mapping keyed by any encodable (Mapping keys are invariant, so not dict[str, str]).
+            mapping: dict[FieldT, EncodableT] = dict(entry.to_hash().items())
+            pipe.hset(self._key(entry.job_id), mapping=mapping)
             pipe.expire(self._key(entry.job_id), self.retention)
             pipe.sadd(self._live, entry.job_id)
             pipe.sadd(self._lane(entry.account), entry.job_id)
@@ -128,10 +132,10 @@ class StatusRegistry:
         self._memory.pop(job_id, None)
 
     async def live(self) -> list[str]:
-        return sorted(m.decode() for m in await self.redis.smembers(self._live))
+        return sorted(text(m) for m in await self.redis.smembers(self._live))
 
     async def in_lane(self, account: str) -> list[str]:
-        return sorted(m.decode() for m in await self.redis.smembers(self._lane(account)))
+        return sorted(text(m) for m in await self.redis.smembers(self._lane(account)))
 
     async def forget_chat(self, chat_id: str) -> list[str]:
         """A chat that blocked or removed the bot: stop trying to reach it."""

@@ -73,7 +73,7 @@ def parse_setting(name: str, raw_value: str) -> tuple[str, Any]:
     return canonical, language
 
 
-def _decode(name: str, raw: bytes) -> Any:
+def _decode(name: str, raw: bytes | str) -> Any:
     value = json.loads(raw)
     return tuple(value) if name == "size" else value
 

@@ -28,6 +28,7 @@ from bot.chat.ports import (
     RateLimited,
 )
 from bot.keys import BotKeys
+from naibot.redisconn import text
 
 T = TypeVar("T")
 # Discord keeps interaction tokens 15 minutes; stop using one a minute early.
@@ -58,7 +59,7 @@ class InteractionTokens:
         value = await self.redis.get(self._key(message_id))
         if value is None:
             return None
-        application_id, _, token = value.decode().partition(":")
+        application_id, _, token = text(value).partition(":")
         return int(application_id), token
 
     async def forget(self, message_id: str) -> None:

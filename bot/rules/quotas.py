@@ -121,7 +121,7 @@ class Quotas:
         cooldown_ms = int(cooldown_seconds * 1000) if cooldown_key else 0
         if not limits and not cooldown_ms:
             return Charge()
-        args: list[object] = [len(limits)]
+        args: list[str | int] = [len(limits)]
         for limit in limits:
             args += [limit.amount, limit.limit, limit.name]
         args += [_COUNTER_TTL, cooldown_ms]
