@@ -99,6 +99,7 @@ class DiscordBot:
         intents.guilds = True  # channel NSFW flags and member permissions come with guild data
         self.rate_limits = RateLimitTrace()  # counts Discord's 429s for /metrics
         self.client = discord.Client(intents=intents, http_trace=self.rate_limits.config)
+        # discord.py calls setup_hook once logged in; set on the instance rather than subclassing Client.
         self.client.setup_hook = self._setup  # type: ignore[method-assign]
         self.tree = app_commands.CommandTree(self.client)
         self.commands: CommandRouter | None = None
@@ -176,6 +177,7 @@ class DiscordBot:
     def context(self, interaction: discord.Interaction) -> ChatContext:
         channel = interaction.channel
         in_guild = interaction.guild_id is not None
+        # hasattr does not narrow the channel union (DM, group DM and partial channels have no is_nsfw).
         nsfw = channel.is_nsfw() if in_guild and hasattr(channel, "is_nsfw") else None  # type: ignore[union-attr]
         user = interaction.user
         return ChatContext(

@@ -305,6 +305,7 @@ def install(app: FastAPI) -> None:
     """The router plus its error handlers (app-wide: one error shape for every endpoint), and an
     OpenAPI document that declares our 400s instead of FastAPI's 422s, which we never send."""
     app.include_router(router)
+    # Starlette types a handler as taking any Exception; ours take the one class they are registered for.
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _on_api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
@@ -330,6 +331,7 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
+    # FastAPI's documented way to customise the document: replace the method on the instance.
     app.openapi = openapi  # type: ignore[method-assign]
 
 
