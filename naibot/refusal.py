@@ -12,10 +12,11 @@ The tree (each class lives with the rule that raises it, all under ``Refusal``):
 
     Refusal
     ├── bot.chat.generate_options.OptionError       400  a mistake in what was typed (/generate, /settings, /group)
+    │   └── bot.chat.nsfw.NsfwRefused               400  not in this channel (the NSFW rule)
     ├── novelai.errors.InvalidRequest               400  the request breaks NovelAI's limits (also a NovelAIError)
     ├── tasks.queue.QueueFull                       429  too many of the person's jobs wait already
     ├── tasks.queue.QueueUnavailable                503  Redis cannot be reached
-    ├── tasks.spending.SpendRefused                 402  it would spend Anlas nobody allowed
+    ├── tasks.spending.SpendRefused                 400  it would spend Anlas nobody allowed
     ├── tasks.submit.UnknownAccount                 400  no such NovelAI account
     ├── bot.rules.policy.NoAccount                  402  nobody will pay for it
     ├── bot.rules.policy.GroupPaused                403  the group's admins paused it

@@ -9,9 +9,10 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
-from naibot.refusal import EXIT_FAILED, EXIT_USAGE
+from naibot.refusal import EXIT_FAILED, EXIT_USAGE, Refusal
 from naibot.settings import Settings
 from novelai.factory import SecretKeyMissing, require_secret_key
+from tasks.queue import QueueUnavailable
 
 __all__ = [
     "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "AsyncHandler", "Handler", "refuse_without_secret_key", "run_async",
@@ -45,3 +46,15 @@ def refuse_without_secret_key(settings: Settings) -> int | None:
         print(f"naibot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return None
+
+
+def refused(refusal: Refusal) -> int:
+    """Any refusal as the CLI says it: its sentence on stderr (with what failed inside, when it was
+    the queue that could not be reached: an operator at a terminal wants the Redis error), and its
+    exit status."""
+    message = refusal.describe()
+    detail = str(refusal)
+    if isinstance(refusal, QueueUnavailable) and detail and detail != message:
+        message = f"{message} ({detail})"
+    print(f"naibot: {message}", file=sys.stderr)
+    return refusal.exit_code

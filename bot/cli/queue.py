@@ -22,6 +22,7 @@ from bot.cli.common import (
     AsyncHandler,
     Handler,
     refuse_without_secret_key,
+    refused,
     run_async,
 )
 from bot.cli.format import format_duration, status_line
@@ -35,16 +36,6 @@ from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobStat
 from tasks.launch import worker_environment
 from tasks.queue import Caller, QueueUnavailable
 from tasks.services import QueueServices
-
-
-def _refused(refusal: Refusal) -> int:
-    """Any refusal as the CLI says it: its sentence on stderr (with what failed inside, if it was
-    the queue), its exit status."""
-    detail = str(refusal)
-    message = refusal.describe()
-    if isinstance(refusal, QueueUnavailable) and detail and detail != message:
-        message = f"{message} ({detail})"
-    return _fail(message, refusal.exit_code)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -114,7 +105,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         request = build_request(args).resolved()
     except InvalidRequest as exc:
-        return _refused(exc)
+        return refused(exc)
     user = args.as_user or os.environ.get("USER") or getpass.getuser()
     requester = Requester(platform="cli", user_id=user, display_name=user)
     services = QueueServices.from_settings(settings)
@@ -131,7 +122,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         job = await _watch(services, job, after, quiet=args.json)
     except Refusal as exc:
-        return _refused(exc)
+        return refused(exc)
     finally:
         await services.aclose()
     if args.json:
@@ -152,7 +143,7 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
             return _fail(f"no job {args.job} (unknown, or finished and expired)", EXIT_FAILED)
         eta = await services.queue.estimated_wait(job)
     except QueueUnavailable as exc:
-        return _refused(exc)
+        return refused(exc)
     finally:
         await services.aclose()
     print(json.dumps(job_json(job, settings, eta)) if args.json else status_line(job, eta))
@@ -167,7 +158,7 @@ async def _cancel(args: argparse.Namespace, settings: Settings) -> int:
     try:
         outcome = await services.queue.cancel(args.job, caller)
     except QueueUnavailable as exc:
-        return _refused(exc)
+        return refused(exc)
     finally:
         await services.aclose()
     messages = {
@@ -195,7 +186,7 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
             lanes[account] = (depth, await queue.get_many(await queue.waiting_ids(account, args.limit)))
         average = await queue.average_duration()
     except QueueUnavailable as exc:
-        return _refused(exc)
+        return refused(exc)
     finally:
         await services.aclose()
     now = time.time()
