@@ -233,7 +233,7 @@ _SUGGESTED_MODEL_NAMES = ("v3", "furry-v3", "v4", "v4-curated", "v4.5", "v4.5-cu
 
 # nai-diffusion-[furry-]<major>[-<minor>][-<variant>...], e.g. nai-diffusion-4-5-full.
 _MODEL_ID_PATTERN = re.compile(
-    r"^nai-diffusion-(?:furry-)?(?P<major>\d+)(?:-(?P<minor>\d+))?(?:-[a-z0-9]+)*$")
+    r"^nai-diffusion-(?:furry-)?(?P<major>[0-9]+)(?:-(?P<minor>[0-9]+))?(?:-[a-z0-9]+)*$")
 _INPAINTING_SUFFIX = "-inpainting"
 _FIRST_SUPPORTED_MAJOR = 3
 
@@ -423,7 +423,8 @@ SIZE_ALIASES: dict[str, str] = {
     "landscape-wallpaper": "wallpaper-landscape",
 }
 
-_SIZE_PATTERN = re.compile(r"^(\d{1,5})\s*[x×*]\s*(\d{1,5})$")
+# ASCII digits only: "\d" and int() would also read "８３２x１２１６" and Arabic-Indic digits.
+_SIZE_PATTERN = re.compile(r"^([0-9]{1,5})\s*[x×*]\s*([0-9]{1,5})$")
 
 
 def parse_size(text: str) -> tuple[int, int]:

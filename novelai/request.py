@@ -4,6 +4,18 @@
 turns it into the exact, validated request that gets priced, queued (as JSON, in Redis) and
 sent. Validation reports every problem at once, in words a chat user can act on, because a
 refused request should cost one round trip in the chat, not one per mistake.
+
+Prompt texts (prompt, negative, each character's prompt and negative) are cleaned when a request
+is built, so every front end (chat, HTTP API, CLI) and every job read back from the queue gets it:
+control characters (C0 but tab and newline, DEL, C1) and the bidi embedding/override/isolate
+controls (U+202A–U+202E, U+2066–U+2069) are taken out. They mean nothing to NovelAI's tokenizer,
+a NUL can break whatever logs or stores the text, and the bidi ones only serve to make an echoed
+prompt read differently from what it is. The controls that are whitespace (VT, FF, FS–US, NEL)
+become a space so they do not glue two words; CR and CRLF become a newline. Tab and newline stay:
+``docs/novelai-api.md`` sets no rule against them, people do write prompts on several lines, and
+the tokenizers read them as plain whitespace.
+Left alone: zero-width joiners (emoji sequences need them) and the LRM/RLM marks (legitimate in
+right-to-left text, and they reorder nothing around them).
 """
 
 from __future__ import annotations
@@ -13,7 +25,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from novelai.errors import InvalidRequest, Problem
 from novelai.models import (
@@ -55,11 +67,28 @@ MIN_CENTER, MAX_CENTER = GRID_COORDS[0], GRID_COORDS[-1]
 AUTO_POSITION = "auto"
 
 _GRID_CELL = re.compile(r"^([A-Ea-e])([1-5])$")
-_COORDINATES = re.compile(r"^\(?\s*([-+]?\d*\.?\d+)\s*[,;]\s*([-+]?\d*\.?\d+)\s*\)?$")
+# ASCII digits only (float() would read "０.３" too). _POSITION_LIKE below keeps "\d" on purpose: a
+# position typed with other digits is still recognised as one, and refused as a bad position
+# instead of silently staying in the prompt.
+_COORDINATES = re.compile(r"^\(?\s*([-+]?[0-9]*\.?[0-9]+)\s*[,;]\s*([-+]?[0-9]*\.?[0-9]+)\s*\)?$")
 # What counts as a position suffix after "@": a grid-like cell, a coordinate pair, or "auto".
 # Anything else after "@" (like the "@_@" tag) stays part of the prompt.
 _POSITION_LIKE = re.compile(
     rf"^(?:[A-Za-z]\d+|\(?[-+\d.\s]+[,;][-+\d.\s]+\)?|{AUTO_POSITION})$", re.IGNORECASE)
+
+# What clean_prompt_text takes out of a prompt (None) or turns into a space / newline.
+_UNSENDABLE: dict[int, str | None] = {
+    code: (" " if chr(code).isspace() else None)
+    for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    if chr(code) not in "\t\n"
+}
+_UNSENDABLE[ord("\r")] = "\n"
+
+
+def clean_prompt_text(text: str) -> str:
+    """A prompt text without the characters that are never sent (see the module docstring)."""
+    return text.replace("\r\n", "\n").translate(_UNSENDABLE)
+
 
 POSITION_HELP = ("use a grid cell A1–E5 (letter = x from left, digit = y from top; C3 = center) "
                  "or x,y between 0 and 1")
@@ -106,6 +135,11 @@ class CharacterPrompt(BaseModel, frozen=True):
     negative: str = ""
     center: tuple[float, float] | None = None
 
+    @field_validator("prompt", "negative")
+    @classmethod
+    def _sendable(cls, text: str) -> str:
+        return clean_prompt_text(text)
+
     @classmethod
     def parse(cls, spec: str) -> CharacterPrompt:
         """Parse the chat syntax ``PROMPT[@POSITION][|NEGATIVE]``.
@@ -145,6 +179,11 @@ class GenerationRequest(BaseModel, frozen=True):
     smea: bool = False
     smea_dyn: bool = False
     variety: bool = False
+
+    @field_validator("prompt", "negative")
+    @classmethod
+    def _sendable(cls, text: str) -> str:
+        return clean_prompt_text(text)
 
     def resolved(self, rng: random.Random | None = None) -> GenerationRequest:
         """A validated copy with every default filled in, or InvalidRequest listing every problem.

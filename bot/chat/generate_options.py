@@ -5,7 +5,8 @@ Two syntaxes, mixable and anywhere in the text: ``--steps 28`` / ``--steps=28`` 
 ``1.2::big cat::``), so ``word:value`` is an option only when ``word`` is one of our option
 names; everything else stays in the prompt verbatim. Values are checked here only for their
 form (a number, on/off, a known model); ranges are ``GenerationRequest.resolved()``'s job so
-the rules live in one place.
+the rules live in one place. A number is ASCII digits only (``ascii_int``, ``ascii_float``):
+full-width or Arabic-Indic digits, ``nan``, ``inf`` and exponents are "not a number".
 
 Errors are ``OptionError(key, **params)`` with an i18n key, so the presenter can say them in
 the user's language.
@@ -14,6 +15,7 @@ the user's language.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,10 +97,44 @@ def _parse_size(option: str, raw: str) -> tuple[int, int]:
         raise OptionError("option.bad_size", value=raw, choices=", ".join(SIZE_PRESETS)) from None
 
 
+# What a number looks like in options: ASCII digits only, an optional sign, and for decimals one
+# optional ASCII point. Python's int() and float() take much more ("２８" and "٢٨" are 28, "1_0" is 10,
+# and float() also reads "nan", "inf" and "1e309"), so they only ever see text that matched here.
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def ascii_int(text: str) -> int:
+    """A whole number written with ASCII digits (sign allowed); ValueError for anything else.
+
+    Usable as an argparse ``type=`` too.
+    """
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(f"not a whole number: {text!r}")
+    return int(text)
+
+
+def ascii_float(text: str) -> float:
+    """A finite decimal number written with ASCII digits and an optional ASCII point; ValueError for
+    anything else, "nan", "inf" and exponents included (and for digit strings too long to be finite).
+
+    Usable as an argparse ``type=`` too.
+    """
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"not a decimal number: {text!r}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
+
+
 def _number_parser(kind: type[int] | type[float], example: str) -> Callable[[str, str], Any]:
+    """The one place option numbers are read (``/generate`` and ``/settings``, through ``parse_value``)."""
+    read: Callable[[str], int | float] = ascii_int if kind is int else ascii_float
+
     def parse(option: str, raw: str) -> Any:
         try:
-            return kind(raw)
+            return read(raw)
         except ValueError:
             raise OptionError("option.bad_number", option=option, value=raw, example=example) from None
     return parse

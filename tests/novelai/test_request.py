@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -9,6 +10,7 @@ import pydantic
 import pytest
 
 from novelai.errors import InvalidRequest, Problem
+from novelai.payload import build_payload
 from novelai.request import (
     MAX_DRAWN_SEED,
     MAX_PROMPT_CHARS,
@@ -317,3 +319,79 @@ def test_invalid_request_message_lists_every_problem() -> None:
 
 def test_seed_zero_is_allowed_and_kept() -> None:
     assert GenerationRequest(prompt="1girl", seed=0).resolved().seed == 0
+
+
+# --- what never reaches NovelAI -----------------------------------------------------------------
+
+# The controls that are not whitespace (those become a space, below), by kind.
+_C0 = "".join(chr(c) for c in (*range(0x00, 0x09), *range(0x0E, 0x1C)))
+_C1 = "".join(chr(c) for c in (*range(0x80, 0x85), *range(0x86, 0xA0)))
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_CONTROLS = _C0 + "\x7f" + _C1
+
+
+@pytest.mark.parametrize("junk", [_C0, "\x7f", _C1, _BIDI, "\x00", "\u202e"],
+                         ids=["C0", "DEL", "C1", "bidi", "NUL", "RLO"])
+def test_control_and_bidi_characters_are_taken_out_of_every_prompt_text(junk: str) -> None:
+    """A NUL in a prompt (``a\\x00cat``) used to be queued and sent to NovelAI unchanged."""
+    character = CharacterPrompt(prompt=f"gi{junk}rl", negative=f"bad{junk} hands")
+    req = GenerationRequest(prompt=f"a{junk}cat", negative=f"low{junk}res", characters=(character,)).resolved()
+    assert (req.prompt, req.negative) == ("acat", "lowres")
+    assert (req.characters[0].prompt, req.characters[0].negative) == ("girl", "bad hands")
+    sent = "".join(_strings(build_payload(req)))
+    assert "acat" in sent and "girl" in sent
+    assert not set(sent) & set(_CONTROLS + _BIDI)
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a JSON-like value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def test_chat_syntax_character_is_cleaned_too() -> None:
+    assert CharacterPrompt.parse("gi\x00rl\u202e@B3|ba\x1bd") == CharacterPrompt(prompt="girl", negative="bad",
+                                                                               center=(0.3, 0.5))
+
+
+def test_newline_and_tab_stay_and_line_endings_become_newlines() -> None:
+    req = GenerationRequest(prompt="1girl,\r\nbeach,\rsunset,\n\tnight", negative="a\r\n\r\nb")
+    assert (req.prompt, req.negative) == ("1girl,\nbeach,\nsunset,\n\tnight", "a\n\nb")
+
+
+def test_whitespace_controls_become_a_space_so_words_stay_apart() -> None:
+    for space in "\x0b\x0c\x1c\x1d\x1e\x1f\x85":
+        assert GenerationRequest(prompt=f"red{space}hair").prompt == "red hair", repr(space)
+
+
+def test_zero_width_joiner_and_direction_marks_are_kept() -> None:
+    """Emoji sequences need ZWJ; LRM/RLM are ordinary in right-to-left text."""
+    text = "\U0001F469\u200d\U0001F52C cat \u200fقطة\u200e"
+    assert GenerationRequest(prompt=text).prompt == text
+
+
+def test_a_prompt_of_nothing_but_controls_is_empty() -> None:
+    assert _problems(prompt="\x00\x07\u202e") == {"prompt": _problems(prompt=" ")["prompt"]}
+
+
+def test_length_limit_counts_what_is_sent() -> None:
+    GenerationRequest(prompt="a" * MAX_PROMPT_CHARS + "\x00" * 50).resolved()
+
+
+@pytest.mark.parametrize(("field", "code", "limits"), [
+    ("scale", "scale_range", {"min": 0.0, "max": 10.0}), ("cfg_rescale", "cfg_rescale_range", {"min": 0.0, "max": 1.0}),
+])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, float("1e309")])
+def test_non_finite_guidance_is_refused_with_its_own_range(field: str, code: str, limits: dict[str, float],
+                                                          value: float) -> None:
+    """Front ends without the chat grammar (the CLI's argparse reads "nan") still get the real range."""
+    with pytest.raises(InvalidRequest) as error:
+        GenerationRequest(prompt="1girl", **{field: value}).resolved()
+    [problem] = error.value.problems
+    assert (problem.field, problem.code) == (field, code)
+    assert {k: problem.params[k] for k in limits} == limits

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.chat.generate_options import FieldProblem, OptionError, parse_generate, parse_value, request_problems
+from bot.chat.user_settings import parse_setting
 from novelai.errors import InvalidRequest, Problem
 from novelai.request import CharacterPrompt, GenerationRequest
 
@@ -237,6 +238,54 @@ def test_fraction_for_a_whole_number_is_bad() -> None:
     assert error_of("cat --n 1.5").key == "option.bad_number"
 
 
+# Full-width (what CJK keyboards type), Arabic-Indic, Devanagari and superscript digits, and what
+# else int() and float() read beyond plain ASCII: digit separators, nan, inf, exponents.
+_NOT_ASCII_NUMBERS = ("２８", "٢٨", "२८", "²", "2_8", "１", "٣")
+
+
+@pytest.mark.parametrize("option", ["steps", "n", "seed", "priority", "preset"])
+@pytest.mark.parametrize("value", _NOT_ASCII_NUMBERS)
+def test_whole_numbers_are_ascii_digits_only(option: str, value: str) -> None:
+    error = error_of(f"a cat {option}:{value}")
+    assert (error.key, error.params["option"], error.params["value"]) == ("option.bad_number", option, value)
+
+
+@pytest.mark.parametrize("option", ["scale", "cfg", "rescale", "cfg_rescale"])
+@pytest.mark.parametrize("value", [*_NOT_ASCII_NUMBERS, "５.５", "٥.٥", "nan", "NaN", "-nan", "inf", "+inf",
+                                   "-Infinity", "1e309", "1e1", "5.5e0", "0x1p3", "1" * 400])
+def test_decimal_numbers_are_plain_finite_ascii_decimals(option: str, value: str) -> None:
+    """nan, inf and 1e309 used to reach the range check and read "must be between 0 and 10 (got nan)"."""
+    error = error_of(f"a cat {option}:{value}")
+    assert (error.key, error.params["option"], error.params["value"]) == ("option.bad_number", option, value)
+
+
+@pytest.mark.parametrize(("text", "fields"), [
+    ("a cat steps:28 n:+2 seed:0012345", {"steps": 28, "n_samples": 2, "seed": 12345}),
+    ("a cat scale:5.5 rescale:.2", {"scale": 5.5, "cfg_rescale": 0.2}),
+    ("a cat scale:5. rescale:0", {"scale": 5.0, "cfg_rescale": 0.0}),
+    ("a cat scale:-1 steps:-3", {"scale": -1.0, "steps": -3}),  # a range problem for resolved(), not a form one
+])
+def test_plain_ascii_numbers_still_read(text: str, fields: dict[str, object]) -> None:
+    assert parse_generate(text).fields == fields
+
+
+@pytest.mark.parametrize("value", ["８３２x１２１６", "٨٣٢x١٢١٦", "832x１２１６", "８３２×1216"])
+def test_size_is_ascii_digits_only(value: str) -> None:
+    error = error_of(f"a cat size:{value}")
+    assert (error.key, error.params["value"]) == ("option.bad_size", value)
+
+
+def test_model_id_version_is_ascii_digits_only() -> None:
+    """A derived model id is sent to NovelAI as typed, so "nai-diffusion-٤-5-full" must not pass."""
+    assert error_of("a cat model:nai-diffusion-٤-5-full").key == "option.unknown_model"
+    assert parse_generate("a cat model:nai-diffusion-7-full").fields == {"model": "nai-diffusion-7-full"}
+
+
+@pytest.mark.parametrize("position", ["０.３,０.７", "0.٣,0.٧", "B３"])
+def test_character_position_is_ascii_digits_only(position: str) -> None:
+    assert error_of(f'a cat char:"girl@{position}"').key == "option.bad_character"
+
+
 def test_bad_switch() -> None:
     error = error_of("cat quality:maybe")
     assert (error.key, error.params) == ("option.bad_switch", {"option": "quality", "value": "maybe"})
@@ -295,3 +344,15 @@ def test_parse_value_gives_the_canonical_name() -> None:
 def test_request_problems_name_characters_by_number() -> None:
     error = InvalidRequest([Problem("steps", "too many"), Problem("characters[1]", "empty")])
     assert request_problems(error) == [FieldProblem("steps", "too many"), FieldProblem("character", "empty", 2)]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("steps", "２８"), ("steps", "٢٨"), ("scale", "nan"), ("scale", "1e309"), ("scale", "inf"), ("priority", "٣"),
+    ("n", "２"), ("size", "８３２x１２１６"),
+])
+def test_settings_values_are_read_by_the_same_ascii_rules(name: str, value: str) -> None:
+    """``/settings set`` goes through ``parse_value`` too, so a saved default cannot hold what
+    ``/generate`` refuses."""
+    with pytest.raises(OptionError) as caught:
+        parse_setting(name, value)
+    assert caught.value.key in {"option.bad_number", "option.bad_size"}
