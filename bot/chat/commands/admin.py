@@ -12,7 +12,7 @@ from bot.rules.policy import Policy
 from tasks.queue import JobQueue
 
 # A user as an admin types them: an id, a mention (<@123>), or platform:id for the other platform.
-_USER_REF = re.compile(r"^(?:(telegram|discord):)?<?@?!?(\d{1,25})>?$")
+_USER_REF = re.compile(r"^(?:(telegram|discord):)?<?@?!?([0-9]{1,25})>?$")
 
 
 @dataclass

@@ -23,7 +23,7 @@ from bot.rules.logins import Logins
 from bot.rules.policy import Actor, Policy, personal_account_name
 from tasks.queue import Caller
 
-_CHANNEL_REF = re.compile(r"^<?#?(\d{1,25})>?$")
+_CHANNEL_REF = re.compile(r"^<?#?([0-9]{1,25})>?$")
 
 
 # A `/group` or `/admin` argument is wrong: the same refusal as a wrong `/generate` option.
@@ -54,7 +54,7 @@ def parse_counts(args: list[str], allowed: dict[str, str], high: int = 1_000_000
 
 
 def _count(name: str, value: str, high: int = 1_000_000) -> int:
-    if not value.isdigit() or int(value) > high:
+    if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) > high:  # ASCII digits only ("²".isdigit())
         raise ArgumentError("group.bad_number", name=name, value=value, high=high)
     return int(value)
 
@@ -62,7 +62,7 @@ def _count(name: str, value: str, high: int = 1_000_000) -> int:
 def parse_until(value: str, now: float | None = None) -> float:
     """``2026-12-31`` (the end of that UTC day) or ``7d`` (seven days from now) as a Unix time."""
     now = time.time() if now is None else now
-    if re.fullmatch(r"\d{1,3}d", value):
+    if re.fullmatch(r"[0-9]{1,3}d", value):
         return now + int(value[:-1]) * 86400
     try:
         day = time.strptime(value, "%Y-%m-%d")

@@ -160,3 +160,10 @@ async def test_lending_needs_the_lenders_own_login(chat: ChatWorld) -> None:
     assert dms(ann).only.text.startswith("Your jobs here run on this group's shared account (paid by Boss).")
     assert await chat.command(ann, "/group") == "status"
     assert "Today: 1 of 5 images" in answers(ann).last.text
+
+
+async def test_numbers_in_group_arguments_are_ascii_digits_only(chat: ChatWorld) -> None:
+    boss = chat.in_group("3", "Boss", admin=True)
+    for typed in ("²", "２８", "٢٨"):
+        assert await chat.command(boss, f"/group quota images:{typed}") == "bad_argument"
+        assert answers(boss).last.text.startswith("images must be a whole number")
