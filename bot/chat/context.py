@@ -12,19 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
 from bot.chat.pacer import Pacer
 from bot.chat.ports import Button, ChatError, ChatRef, ChatSender, Reply
 from bot.chat.texts.catalog import pick_language, t
+from bot.chat.texts.jobs import refusal_text
 from bot.chat.user_settings import UserSettings
 from bot.rules.policy import Actor, Policy
 from naibot.settings import Settings
-from tasks.queue import Caller
+from tasks.queue import Caller, QueueUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# What an outage of the queue looks like anywhere on a command's path: redis-py's errors, a socket
+# that cannot connect (OSError, TimeoutError), or the queue's own refusal that wraps them.
+OUTAGE = (RedisError, OSError, QueueUnavailable)
 
 
 class Answerer(Protocol):
@@ -59,6 +64,17 @@ class PacedAnswerer:
 AdminCheck = Callable[[], Awaitable[bool]]
 
 
+@dataclass
+class CommandProgress:
+    """How far one command has got, for the guard that answers an outage: whether its job is
+    safely queued. From then on its status message is the delivery loop's (it posts or edits it
+    once Redis is back) and nothing may tell the person to send the command again. No status
+    message is ever posted before that (record first, then answer), so none is left saying
+    "adding your job…" for a job that never got queued."""
+
+    queued: bool = False
+
+
 @dataclass(frozen=True)
 class ChatContext:
     """Who wrote, where, in which language, and how to answer them."""
@@ -81,6 +97,11 @@ class ChatContext:
     private: Answerer | None = field(default=None, compare=False, repr=False)
     # The highest priority the person's roles grant (Discord roles in settings), if any.
     role_max_priority: int | None = None
+    # The message that carried the command, where the platform has one (Telegram): a status message
+    # a restarted bot has to post for it replies to it.
+    message_id: str | None = None
+    # Filled in as the command goes (``Conversation.guarded`` reads it).
+    progress: CommandProgress = field(default_factory=CommandProgress, compare=False, repr=False)
 
     @property
     def user_key(self) -> str:
@@ -151,14 +172,40 @@ class Conversation:
             log.info("could not tell user %s privately: %s", user_id, type(exc).__name__)
 
     async def refused_banned(self, ctx: ChatContext) -> bool:
-        """Answer a banned person privately and say so; every command and button asks this first."""
-        try:
-            banned = await self.policy.is_banned(ctx.user_key)
-        except (RedisError, OSError):
-            return False  # the queue's own checks report Redis trouble
+        """Answer a banned person privately and say so; every command and button asks this first.
+        Redis trouble is raised: the guard (``guarded``) answers it."""
+        banned = await self.policy.is_banned(ctx.user_key)
         if banned:
             await self.say(ctx, "policy.banned", private=True)
         return banned
+
+    # -- the one guard -------------------------------------------------------------------------
+
+    async def guarded(self, ctx: ChatContext, work: Awaitable[T]) -> T | None:
+        """Run one command (or button, or the Again button's submit) so that an outage of the queue
+        anywhere on its path is answered, never dropped: the router wraps every command and button
+        in it, the adapters their own entry points. None if it was answered as an outage."""
+        try:
+            return await work
+        except OUTAGE as exc:
+            await self.unavailable(ctx, exc)
+            return None
+
+    async def unavailable(self, ctx: ChatContext, exc: BaseException) -> None:
+        """Say "the queue is unavailable, try again in a minute", privately where the platform can
+        (Discord: ephemeral; Telegram: a reply to the command). A command whose job is queued
+        already is not told to send it again: the delivery loop posts or edits its status message
+        once Redis is back (its entry was recorded first)."""
+        log.warning("a %s command met a queue outage: %s: %s", self.platform, type(exc).__name__, exc)
+        if ctx.progress.queued:
+            return
+        lang = await self.language(ctx)  # never needs Redis: it falls back to the platform's language
+        text = refusal_text(exc if isinstance(exc, QueueUnavailable) else QueueUnavailable(str(exc)), lang)
+        try:
+            await ctx.answerer.reply(text, private=True)
+        except (ChatError, *OUTAGE) as error:  # the platform would not take it either (or the
+            # answer was sent and only its bookkeeping needed Redis): nothing more to do
+            log.info("could not say the queue is unavailable: %s", type(error).__name__)
 
     def deployment_admin(self, ctx: ChatContext) -> bool:
         return ctx.user_key in self.settings.bot.admins

@@ -73,6 +73,9 @@ class Delivery:
         self.storage = storage
         self.consumer = consumer
         self.progress: dict[str, tuple[int, int]] = {}
+        # Jobs whose command is still posting its first answer in this process (the status entry
+        # is recorded before it): refreshes leave them alone until it has gone out.
+        self.answering: set[str] = set()
         # Called once when a job of ours has ended (refund its quotas, tell an owner their token
         # is rejected); set by the command layer.
         self.on_ended: Callable[[Job], Awaitable[None]] | None = None
@@ -126,6 +129,10 @@ class Delivery:
         entry = await self.registry.get(job_id)
         if entry is None or entry.retired:
             return 0  # finished while this refresh waited its turn
+        if not entry.message_id:
+            if job_id in self.answering:
+                return 0  # its command is answering right now, and schedules a refresh after
+            return await self._first_answer(entry)
         job = await self.queue.get(job_id)
         if job is None:
             await self.registry.forget(job_id)
@@ -145,6 +152,29 @@ class Delivery:
             await self.registry.retire(entry)
             await self._ended(job)
         return calls
+
+    async def _first_answer(self, entry: StatusEntry) -> int:
+        """A status entry whose command never got its first answer (the bot died while that answer
+        waited for its pacing slot): post the status message now, replying to the command; or, if
+        the job never reached the queue, say so. The record was written first, so nothing taken
+        is lost."""
+        job = await self.queue.get(entry.job_id)
+        if job is None:  # recorded, but the bot died before it was queued
+            await self.sender.send_text(entry.chat, t(entry.language, "status.lost"), reply_to=entry.reply_to)
+            await self.registry.forget(entry.job_id)
+            return 1
+        eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
+        text = status_text(job, entry.language, eta=eta, first_position=job.position)
+        try:
+            message_id = await self.sender.send_text(entry.chat, text, status_buttons(job, entry.language),
+                                                     reply_to=entry.reply_to)
+        except ChatUnavailable:
+            await self.registry.forget_chat(entry.chat.chat_id)
+            raise
+        entry.last_text = text
+        await self.registry.update(entry, message_id=message_id, first_position=job.position)
+        await self.schedule(entry.job_id, PRIORITY_STATE)  # a result to deliver, an end to retire
+        return 1
 
     async def _ended(self, job: Job) -> None:
         if self.on_ended is None:
@@ -182,7 +212,7 @@ class Delivery:
             for i, image in enumerate(job.images)
         ]
         buttons = status_buttons(job, entry.language)
-        reply_to = None if entry.message_gone else entry.message_id
+        reply_to = None if entry.message_gone or not entry.message_id else entry.message_id
         summary = caption(job, entry.language, paid_by=paid_by)
         try:
             await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to, summary=summary)

@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
-
 from bot.chat.commands.account import AccountCommands
 from bot.chat.commands.admin import AdminCommands
 from bot.chat.commands.generate import GenerateCommands, RequestBuilder
 from bot.chat.commands.group import GroupCommands
 from bot.chat.commands.jobs import JobCommands
 from bot.chat.commands.settings import SettingsCommands
-from bot.chat.context import ChatContext, Conversation
+from bot.chat.context import OUTAGE, ChatContext, Conversation
 from bot.chat.delivery import Delivery
 from bot.chat.nsfw import NsfwRule
 from bot.chat.pacer import Pacer
@@ -76,19 +74,26 @@ class CommandRouter:
     def text_commands(self) -> list[TextCommand]:
         """Every typed command, in menu order (a new command is one family method and one line here)."""
         return [
-            TextCommand(("generate", "gen", "g"), self.generate.generate, "menu.generate"),
-            TextCommand(("queue",), self.jobs.show_queue, "menu.queue"),
-            TextCommand(("status",), self._with_job_id(self.jobs.status), "menu.status"),
-            TextCommand(("cancel",), self._with_job_id(self.jobs.cancel), "menu.cancel"),
-            TextCommand(("settings",), self.settings.settings, "menu.settings"),
-            TextCommand(("account",), self.account.account, "menu.account"),
-            TextCommand(("login",), self.account.login, "menu.login"),
-            TextCommand(("cancel_login",), self.account.cancel_login),
-            TextCommand(("logout",), self.account.logout, "menu.logout"),
-            TextCommand(("group",), self.group.group, "menu.group"),
-            TextCommand(("admin",), self.admin.admin),
-            TextCommand(("help", "start"), self.settings.help, "menu.help"),
+            self._command(("generate", "gen", "g"), self.generate.generate, "menu.generate"),
+            self._command(("queue",), self.jobs.show_queue, "menu.queue"),
+            self._command(("status",), self._with_job_id(self.jobs.status), "menu.status"),
+            self._command(("cancel",), self._with_job_id(self.jobs.cancel), "menu.cancel"),
+            self._command(("settings",), self.settings.settings, "menu.settings"),
+            self._command(("account",), self.account.account, "menu.account"),
+            self._command(("login",), self.account.login, "menu.login"),
+            self._command(("cancel_login",), self.account.cancel_login),
+            self._command(("logout",), self.account.logout, "menu.logout"),
+            self._command(("group",), self.group.group, "menu.group"),
+            self._command(("admin",), self.admin.admin),
+            self._command(("help", "start"), self.settings.help, "menu.help"),
         ]
+
+    def _command(self, names: tuple[str, ...], handler: TextHandler, menu: str | None = None) -> TextCommand:
+        """Every typed command runs inside the one guard (``Conversation.guarded``): an outage of
+        the queue anywhere on its path is answered, never dropped."""
+        async def run(ctx: ChatContext, args: str) -> object:
+            return await self.conv.guarded(ctx, handler(ctx, args))
+        return TextCommand(names, run, menu)
 
     @staticmethod
     def _with_job_id(handler: Callable[[ChatContext, str | None], Awaitable[object]]) -> TextHandler:
@@ -98,22 +103,24 @@ class CommandRouter:
         return run
 
     async def button(self, ctx: ChatContext, action: str, job_id: str) -> tuple[str, bool]:
-        """Handle a button press; returns the short notice to show the presser and whether it is an alert."""
+        """Handle a button press; returns the short notice to show the presser and whether it is an
+        alert. The same guard as commands, answered as the press's own notice (an alert)."""
         lang = await self.conv.language(ctx)
         try:
-            if await self.conv.policy.is_banned(ctx.user_key):
-                return t(lang, "policy.banned"), True
-            job = await self.queue.get(job_id)
-            if job is None:
-                return t(lang, "callback.gone"), True
-            if action == ACTION_CANCEL:
-                return await self.jobs.cancel_button(ctx, job, lang)
-            if action == ACTION_AGAIN:
-                return await self.generate.again(ctx, job, lang), False
-            if action == ACTION_PNG:
-                return await self.generate.originals(ctx, job, lang), False
-        except QueueUnavailable as exc:
-            return refusal_text(exc, lang), True
-        except (RedisError, OSError) as exc:
-            return refusal_text(QueueUnavailable(str(exc)), lang), True
+            return await self._button(ctx, action, job_id, lang)
+        except OUTAGE as exc:
+            return refusal_text(exc if isinstance(exc, QueueUnavailable) else QueueUnavailable(str(exc)), lang), True
+
+    async def _button(self, ctx: ChatContext, action: str, job_id: str, lang: str) -> tuple[str, bool]:
+        if await self.conv.policy.is_banned(ctx.user_key):
+            return t(lang, "policy.banned"), True
+        job = await self.queue.get(job_id)
+        if job is None:
+            return t(lang, "callback.gone"), True
+        if action == ACTION_CANCEL:
+            return await self.jobs.cancel_button(ctx, job, lang)
+        if action == ACTION_AGAIN:
+            return await self.generate.again(ctx, job, lang), False
+        if action == ACTION_PNG:
+            return await self.generate.originals(ctx, job, lang), False
         return t(lang, "callback.gone"), True

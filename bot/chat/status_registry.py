@@ -22,12 +22,17 @@ _UPDATE_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSE
 
 @dataclass
 class StatusEntry:
+    """``message_id`` is "" until the command's first answer has gone out (the entry is recorded
+    before it): a restarted bot posts the status message of such an entry, replying to
+    ``reply_to`` (the command's own message, where the platform has one)."""
+
     job_id: str
     chat: ChatRef
     message_id: str
     language: str
     account: str
     first_position: int | None = None
+    reply_to: str | None = None
     delivered: bool = False
     message_gone: bool = False
     # The job ended and the chat has everything: nothing more to send, but buttons still work.
@@ -41,7 +46,7 @@ class StatusEntry:
             "language": self.language, "account": self.account,
             "first_position": "" if self.first_position is None else str(self.first_position),
             "delivered": "1" if self.delivered else "0", "message_gone": "1" if self.message_gone else "0",
-            "retired": "1" if self.retired else "0",
+            "retired": "1" if self.retired else "0", "reply_to": self.reply_to or "",
         }
 
     @classmethod
@@ -52,7 +57,7 @@ class StatusEntry:
             language=f.get("language", "en"), account=f.get("account", ""),
             first_position=int(f["first_position"]) if f.get("first_position") else None,
             delivered=f.get("delivered") == "1", message_gone=f.get("message_gone") == "1",
-            retired=f.get("retired") == "1",
+            retired=f.get("retired") == "1", reply_to=f.get("reply_to") or None,
         )
 
 

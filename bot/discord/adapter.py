@@ -20,7 +20,7 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.chat.context import AdminCheck, ChatContext
+from bot.chat.context import OUTAGE, AdminCheck, ChatContext
 from bot.chat.generate_options import GenerateOptions
 from bot.chat.pacer import WINDOW_SLACK, Limits, Window
 from bot.chat.ports import Button, ChatRef, parse_button_data
@@ -107,6 +107,9 @@ class DiscordBot:
         self._runner: asyncio.Task[None] | None = None
         for command in slash_commands(self):
             self.tree.add_command(command)
+        # The slash commands that call a family directly (/queue, /status, ...) reach the one guard
+        # here; the adapter's own entry points (/generate, /login, /group, buttons) call it themselves.
+        self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -218,8 +221,16 @@ class DiscordBot:
 
     async def on_generate(self, interaction: discord.Interaction, prompt: str, raw: dict[str, Any],
                           priority: int | None) -> None:
+        """Answered once the job is recorded and queued (a few Redis calls, well within Discord's
+        3 s): a bot that dies before that leaves nothing taken (Discord tells the person the
+        application did not respond), one that dies after it leaves a record the restarted bot
+        completes; Redis trouble is answered by the guard, so the interaction always gets a word."""
         ctx = self.context(interaction)
         router = self.router()
+        await router.conv.guarded(ctx, self._generate(ctx, router, prompt, raw, priority))
+
+    async def _generate(self, ctx: ChatContext, router: CommandRouter, prompt: str, raw: dict[str, Any],
+                        priority: int | None) -> None:
         try:
             options = GenerateOptions(prompt=prompt, fields=typed_fields(raw), priority=priority)
         except Refusal as refusal:
@@ -236,6 +247,9 @@ class DiscordBot:
         """`/login`: a modal, so the credentials never sit in a message anyone else could read."""
         router = self.router()
         ctx = self.context(interaction)
+        await router.conv.guarded(ctx, self._login(interaction, ctx, router))
+
+    async def _login(self, interaction: discord.Interaction, ctx: ChatContext, router: CommandRouter) -> None:
         if await router.conv.refused_banned(ctx):
             return
         lang = await router.conv.language(ctx)
@@ -245,6 +259,10 @@ class DiscordBot:
     async def on_group(self, interaction: discord.Interaction, action: str, args: str) -> None:
         router = self.router()
         ctx = self.context(interaction)
+        await router.conv.guarded(ctx, self._group(interaction, ctx, router, action, args))
+
+    async def _group(self, interaction: discord.Interaction, ctx: ChatContext, router: CommandRouter, action: str,
+                     args: str) -> None:
         words = GROUP_ACTIONS.get(action)
         if words is None:
             await router.group.group(ctx, f"{action} {args}".strip())  # answered with the usage
@@ -269,6 +287,11 @@ class DiscordBot:
         token, email = token.strip(), email.strip()
         register_secret(token)
         register_secret(password)
+        await router.conv.guarded(ctx, self._login_submit(interaction, ctx, router, target, target_name,
+                                                          token=token, email=email, password=password))
+
+    async def _login_submit(self, interaction: discord.Interaction, ctx: ChatContext, router: CommandRouter,
+                            target: str, target_name: str, *, token: str, email: str, password: str) -> None:
         if await router.conv.refused_banned(ctx):  # banned since the form was opened
             return
         if not token and not (email and password):
@@ -280,6 +303,17 @@ class DiscordBot:
             await router.account.finish_login(ctx, target, target_name, token=token)
         else:
             await router.account.finish_login(ctx, target, target_name, email=email, password=password)
+
+    async def _on_command_error(self, interaction: discord.Interaction,
+                                error: app_commands.AppCommandError) -> None:
+        """A slash command failed: an outage of the queue is answered like everywhere else (the
+        interaction gets a word, never a spinner); anything else is logged."""
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, OUTAGE) and self.commands is not None:
+            await self.commands.conv.unavailable(self.context(interaction), original)
+            return
+        log.error("slash command %s failed: %s", getattr(interaction.command, "name", "?"), original,
+                  exc_info=original)
 
     async def on_button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
         if parse_button_data(f"{action}:{job_id}") is None:

@@ -71,7 +71,7 @@ def context_of(update: Update, pacer: Pacer, sender: ChatSender, is_admin: Admin
         platform=PLATFORM, user_id=str(user.id), display_name=user.full_name or user.username or str(user.id),
         chat=ref, answerer=PacedAnswerer(pacer, sender, ref, reply_to), language_code=user.language_code,
         group_id=str(chat.id) if group else None, group_title=chat.title or "" if group else "",
-        is_admin=is_admin, private=PacedAnswerer(pacer, sender, private_chat),
+        is_admin=is_admin, private=PacedAnswerer(pacer, sender, private_chat), message_id=reply_to,
     )
 
 
@@ -182,12 +182,13 @@ class TelegramBot:
             return
         args = command_text(update)
         assert self.commands is not None
-        if command.handler == self.commands.account.login:
+        if "login" in command.names:
             # Whatever follows /login may be a token or a password: gone from the chat before anything else.
             deleted = await self._delete(update) if args.strip() else False
-            await self.commands.account.login(self._context(update), args, deleted=deleted)
+            ctx = self._context(update)
+            await self.commands.conv.guarded(ctx, self.commands.account.login(ctx, args, deleted=deleted))
             return
-        await command.handler(self._context(update), args)
+        await command.handler(self._context(update), args)  # the router's table runs it inside the guard
 
     def _context(self, update: Update) -> ChatContext:
         return context_of(update, self.pacer, self.sender, self._admin_check(update))
@@ -223,6 +224,10 @@ class TelegramBot:
     async def _private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert self.commands is not None
         ctx = self._context(update)
+        await self.commands.conv.guarded(ctx, self._login_step(update, ctx))
+
+    async def _login_step(self, update: Update, ctx: ChatContext) -> None:
+        assert self.commands is not None
         if not await self.commands.account.in_login(ctx):
             return  # ordinary chatter: not ours to answer
         await self._delete(update)

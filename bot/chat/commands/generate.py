@@ -1,17 +1,17 @@
 """`/generate`, and the buttons under a result that make more of it (Again, Original PNG).
 
-The order of a `/generate` is the product's promise: refusals that need nothing queued (a bad
-option, a ban, no account, a quota) are answered privately before anything is posted; the status
-message is registered before the job exists, so a crash at any point leaves a record the
-restarted bot reconciles; the job is remembered before it is queued, so `/cancel` finds it at once.
+The order of a `/generate` is the product's promise: refusals (a bad option, a ban, no account, a
+quota, a full queue) are answered privately and nothing is posted for them; the status entry is
+recorded before the job exists and the job before the first reply goes out, so a crash at any
+point leaves either nothing taken or a record the restarted bot completes (it posts the status
+message that never went out); the job is remembered before it is queued, so `/cancel` finds it at
+once. Redis trouble anywhere is answered by the one guard (``Conversation.guarded``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-
-from redis.exceptions import RedisError
 
 from bot.chat.context import ChatContext, Conversation
 from bot.chat.delivery import Delivery
@@ -30,7 +30,6 @@ from naibot.refusal import Refusal
 from novelai.request import GenerationRequest
 from storage.base import Storage
 from tasks.job import Job, Requester, new_job_id
-from tasks.queue import QueueUnavailable
 from tasks.submit import Submitter
 
 
@@ -97,10 +96,14 @@ class GenerateCommands:
 
     async def submit(self, ctx: ChatContext, request: GenerationRequest, priority: int | None, lang: str
                      ) -> Job | None:
-        """Decide who pays and at what priority, charge the quotas, answer, queue.
+        """Decide who pays and at what priority, charge the quotas, record, queue, then answer.
 
-        Policy refusals (no account, paused group, quota, priority) are answered privately before
-        anything is posted; the queue's own refusals turn the status message into the reason."""
+        Record first, then answer: the status entry (no message yet) and the job are in Redis
+        before the first reply, which may wait tens of seconds for the chat's pacing slot. A bot
+        killed during that wait leaves a queued job with an entry whose message never went out, and
+        the restarted bot's delivery loop posts it (``Delivery.refresh``). Every refusal (policy or
+        queue) is answered privately, and nothing is posted for it. Redis trouble anywhere is raised
+        to the one guard (``Conversation.guarded``), which answers it."""
         job_id = new_job_id()
         policy = self.policy
         try:
@@ -111,19 +114,11 @@ class GenerateCommands:
             funding = await policy.fund(actor, config)
             chosen = policy.priority_for(actor, config, priority)
             charge = await policy.charge(actor, funding, config, request)
-        except (RedisError, OSError) as exc:
-            await self._refuse(ctx, QueueUnavailable(str(exc)), lang)
-            return None
         except Refusal as refusal:
             await self._refuse(ctx, refusal, lang)
             return None
         account = funding.account
-        # The status message is registered *before* the job exists, so a crash at any point leaves
-        # a record the restarted bot reconciles: nothing finished goes undelivered.
-        message_id = await self.conv.answer(ctx, Reply(t(lang, "status.submitting")))
-        entry = StatusEntry(job_id=job_id, chat=ctx.chat, message_id=message_id, language=lang, account=account)
-        await self.registry.register(entry)
-        reply: dict[str, object] = {"message_id": message_id, "group": ctx.chat.group}
+        reply: dict[str, object] = {"group": ctx.chat.group}
         if actor.group:
             reply["group_key"] = actor.group
         if funding.source == "shared" and funding.paid_by:
@@ -132,19 +127,36 @@ class GenerateCommands:
             reply["charges"] = charge.to_data()
         requester = Requester(platform=self.conv.platform, user_id=ctx.user_id, display_name=ctx.display_name,
                               chat_id=ctx.chat.chat_id, reply=reply)
-        # Remembered before it is queued, so `/cancel` and `/queue` find it the moment it waits
-        # (an id whose job was refused reads back as missing and is skipped).
-        await self.recent.remember(job_id, ctx.user_key, actor.group)
+        # 1. The entry first (a job is never queued without one); its message is still to come, so
+        #    this process's delivery loop leaves it to us until we have answered.
+        entry = StatusEntry(job_id=job_id, chat=ctx.chat, message_id="", language=lang, account=account,
+                            reply_to=ctx.message_id)
+        answering = self.delivery.answering
+        answering.add(job_id)
         try:
-            job = await self.submitter.submit(
-                request, requester, account=account, priority=chosen, job_id=job_id,
-                max_anlas=policy.max_anlas(funding, config), max_waiting=policy.max_waiting(actor, config))
-        except Refusal as refusal:
-            await self._refund(job_id, charge)
-            await self.registry.forget(job_id)
-            await ctx.answerer.edit(message_id, refusal_text(refusal, lang, bot=self.conv.bot))
-            return None
-        await self.registry.update(entry, first_position=job.position)
+            await self.registry.register(entry)
+            # 2. Remembered before it is queued, so `/cancel` and `/queue` find it the moment it
+            #    waits (an id whose job was refused reads back as missing and is skipped).
+            await self.recent.remember(job_id, ctx.user_key, actor.group)
+            # 3. The job.
+            try:
+                job = await self.submitter.submit(
+                    request, requester, account=account, priority=chosen, job_id=job_id,
+                    max_anlas=policy.max_anlas(funding, config), max_waiting=policy.max_waiting(actor, config))
+            except Refusal as refusal:
+                await self._refund(job_id, charge)
+                await self.registry.forget(job_id)
+                await self._refuse(ctx, refusal, lang)
+                return None
+            # 4. Only now the answer (it may wait for the chat's pacing slot). From here on the job
+            #    is safe: an outage must not make anyone send it again.
+            ctx.progress.queued = True
+            message_id = await self.conv.answer(ctx, Reply(t(lang, "status.submitting")))
+            # Set on the entry this process holds before Redis is asked: if Redis is down now, the
+            # delivery loop's resync (when it is back) edits this message rather than posting one.
+            await self.registry.update(entry, message_id=message_id, first_position=job.position)
+        finally:
+            answering.discard(job_id)
         await self.delivery.schedule(job.id, PRIORITY_STATE)
         return job
 
@@ -158,9 +170,9 @@ class GenerateCommands:
         """🔁 Again: the same request with a new seed, as the presser's own job (their account,
         quotas and default priority: pressing someone else's button must not borrow theirs)."""
         again = job.request.model_copy(update={"seed": None}).resolved()
-        # Answered through the chat, not the button; kept referenced until done (a bare task may
-        # be collected before it finishes).
-        task = asyncio.create_task(self.submit(ctx, again, None, lang))
+        # Answered through the chat, not the button, inside the same guard as a command; kept
+        # referenced until done (a bare task may be collected before it finishes).
+        task = asyncio.create_task(self.conv.guarded(ctx, self.submit(ctx, again, None, lang)))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return t(lang, "callback.again")

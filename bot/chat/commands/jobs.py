@@ -1,7 +1,8 @@
 """`/queue`, `/status` and `/cancel` (and the Cancel button): where a person's jobs stand.
 
 `/status` and `/cancel` without an id look at the person's recent jobs; `/queue` in a group lists
-the group's waiting jobs (whose, at which place), elsewhere the person's own.
+the group's waiting jobs (whose, at which place), elsewhere the person's own. An outage of the
+queue is answered by the router's guard (``Conversation.guarded``), as for every command.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 from bot.chat.context import ChatContext, Conversation
 from bot.chat.ports import Reply
 from bot.chat.recent_jobs import RecentJobs
-from bot.chat.texts.jobs import cancel_text, queue_text, refusal_text, status_text
+from bot.chat.texts.jobs import cancel_text, queue_text, status_text
 from bot.rules.policy import NoAccount, Policy
 from tasks.job import Job, JobState
-from tasks.queue import JobQueue, QueueUnavailable
+from tasks.queue import JobQueue
 
 
 @dataclass
@@ -30,21 +31,17 @@ class JobCommands:
         if await conv.refused_banned(ctx):
             return
         lang = await conv.language(ctx)
-        try:
-            depths = await queue.lane_depths()
-            group = ctx.group_key if ctx.chat.group else None
-            candidates = await (self.recent.of_group(group) if group else self.recent.of_user(ctx.user_key))
-            # Waiting jobs; running ones are listed with everything that runs.
-            own = [job for job in candidates if job.state is JobState.QUEUED]
-            running = await queue.get_many(await queue.running_ids())
-            etas = {job.id: await queue.estimated_wait(job) for job in own}
-            average = await queue.average_duration()
-            lanes = {job.account for job in own} or {await self._usual_account(ctx)}
-            waiting = sum(depths.get(lane, 0) for lane in lanes)
-            text = queue_text(lang, own, running, waiting, average, etas, group=bool(group))
-        except QueueUnavailable as exc:
-            text = refusal_text(exc, lang)
-        await conv.answer(ctx, Reply(text))
+        depths = await queue.lane_depths()
+        group = ctx.group_key if ctx.chat.group else None
+        candidates = await (self.recent.of_group(group) if group else self.recent.of_user(ctx.user_key))
+        # Waiting jobs; running ones are listed with everything that runs.
+        own = [job for job in candidates if job.state is JobState.QUEUED]
+        running = await queue.get_many(await queue.running_ids())
+        etas = {job.id: await queue.estimated_wait(job) for job in own}
+        average = await queue.average_duration()
+        lanes = {job.account for job in own} or {await self._usual_account(ctx)}
+        waiting = sum(depths.get(lane, 0) for lane in lanes)
+        await conv.answer(ctx, Reply(queue_text(lang, own, running, waiting, average, etas, group=bool(group))))
 
     async def _usual_account(self, ctx: ChatContext) -> str:
         """The lane this person's next job would join (for the queue's total), best effort."""
@@ -67,14 +64,11 @@ class JobCommands:
         if await conv.refused_banned(ctx):
             return
         lang = await conv.language(ctx)
-        try:
-            job = await self._target(ctx, job_id or None, waiting_only=False)
-            if job is None:
-                text = cancel_text(lang, "missing", job_id or "-")
-            else:
-                text = status_text(job, lang, eta=await self.queue.estimated_wait(job))
-        except QueueUnavailable as exc:
-            text = refusal_text(exc, lang)
+        job = await self._target(ctx, job_id or None, waiting_only=False)
+        if job is None:
+            text = cancel_text(lang, "missing", job_id or "-")
+        else:
+            text = status_text(job, lang, eta=await self.queue.estimated_wait(job))
         await conv.answer(ctx, Reply(text))
 
     async def cancel(self, ctx: ChatContext, job_id: str | None = None) -> str:
@@ -83,16 +77,12 @@ class JobCommands:
         if await conv.refused_banned(ctx):
             return "banned"
         lang = await conv.language(ctx)
-        try:
-            job = await self._target(ctx, job_id or None, waiting_only=True)
-            if job is None:
-                status, shown = ("missing", job_id) if job_id else ("nothing", "-")
-            else:
-                outcome = await self.queue.cancel(job.id, await conv.caller(ctx))
-                status, shown = outcome.status, job.id
-        except QueueUnavailable as exc:
-            await conv.answer(ctx, Reply(refusal_text(exc, lang)))
-            return "unavailable"
+        job = await self._target(ctx, job_id or None, waiting_only=True)
+        if job is None:
+            status, shown = ("missing", job_id) if job_id else ("nothing", "-")
+        else:
+            outcome = await self.queue.cancel(job.id, await conv.caller(ctx))
+            status, shown = outcome.status, job.id
         await conv.answer(ctx, Reply(cancel_text(lang, status, shown or "-")))
         return status
 

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from redis.exceptions import RedisError
 
 from bot.http.admin_state import TokenStatuses, queue_state
 from bot.http.auth import ADMIN_COOKIE, ApiIdentity, ApiKeys, bearer_key, require_admin
+from tasks.queue import QueueUnavailable
 
 router = APIRouter()
 
@@ -127,7 +128,7 @@ async def admin_state(request: Request, response: Response, _admin: ApiIdentity 
     response.headers["Cache-Control"] = "no-store"
     try:
         state = await queue_state(api.services.redis, api.settings, api.storage)
-    except (RedisError, OSError) as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the queue (Redis) is unavailable") from exc
+    except (RedisError, OSError) as exc:  # the API's outage answer: 503 with Retry-After
+        raise QueueUnavailable(str(exc)) from exc
     state["accounts"] = await _token_statuses(request).get()
     return state

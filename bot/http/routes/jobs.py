@@ -22,6 +22,7 @@ their keys (``YYYY/MM/DD/<job id>/<n>.png``) contain the job's random id (10 cha
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.http.auth import ApiIdentity, bearer_key, require_identity
@@ -52,6 +54,8 @@ from storage.base import InvalidKey, StorageError
 from storage.local import LocalStorage
 from tasks.job import Job, JobState, Requester
 from tasks.queue import Caller, QueueUnavailable
+
+log = logging.getLogger(__name__)
 
 # Images never change under their key (a new generation is a new job id): cache them for a year.
 IMAGE_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -292,7 +296,12 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> Respo
     return _answer(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
-async def _on_queue_unavailable(request: Request, exc: QueueUnavailable) -> JSONResponse:
+async def _on_queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The one guard of the HTTP API: an outage of the queue anywhere in any route (the queue's own
+    QueueUnavailable, or a Redis error or dead socket that reached a route unwrapped) is a 503 with
+    Retry-After, never a 500."""
+    if not isinstance(exc, QueueUnavailable):
+        log.warning("%s %s met a queue outage: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
     return _answer(503, QueueUnavailable.user_message, headers={"Retry-After": "30"})
 
 
@@ -309,7 +318,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _on_api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(QueueUnavailable, _on_queue_unavailable)  # type: ignore[arg-type]
+    # The one outage answer, wherever it is met (redis-py wraps socket errors in its own; a bare
+    # ConnectionError is a socket that reached us unwrapped).
+    for outage in (QueueUnavailable, RedisError, ConnectionError):
+        app.add_exception_handler(outage, _on_queue_unavailable)
     app.add_exception_handler(StorageError, _on_storage_error)  # type: ignore[arg-type]
     plain_openapi = app.openapi
 

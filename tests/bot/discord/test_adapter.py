@@ -184,6 +184,9 @@ async def test_telegram_and_discord_bots_share_one_queue(discord_world: DiscordW
     await telegram_world.wait(lambda: any(m.photo for m in telegram_world.telegram.bot_messages(TG_ANN.id)))
     services = world.deployment.services()
     try:
+        # The status message is answered once the job is queued and edited from there; a job this
+        # small may be done (and delivered) a moment before its status message says so.
+        await world.wait(lambda: "Job " in world.current(SFW, response.id).content)
         job_id = job_of(world.current(SFW, response.id))
         assert (await wait_until_finished(services, [job_id]))[job_id].requester.platform == "discord"
     finally:

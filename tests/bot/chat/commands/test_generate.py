@@ -38,7 +38,7 @@ async def test_generate_queues_a_job_and_answers_a_status_message_registered_for
     assert stored.account == "default" and stored.priority == 5
     assert await chat.waiting("default") == [job.id]
     assert (await chat.lane_priorities())[job.id] == 5
-    assert stored.requester.user_key == "telegram:1" and stored.requester.reply["message_id"] == status.message_id
+    assert stored.requester.user_key == "telegram:1"
     # Registered (in Redis, not only in memory) for the message that was answered.
     assert await chat.registry.live() == [job.id]
     raw = await chat.services.redis.hgetall(chat.keys.status(PLATFORM, job.id))
@@ -160,7 +160,7 @@ async def test_a_member_in_cooldown_is_refused_with_the_seconds_left(chat: ChatW
     assert await chat.generated(chat.in_group("2", "Bob"), "a cat")
 
 
-async def test_a_full_queue_edits_the_status_message_into_the_reason_and_refunds_the_quota(
+async def test_a_full_queue_is_answered_privately_posts_no_status_message_and_refunds_the_quota(
         chat: ChatWorld) -> None:
     await chat.policy.groups.update(GROUP, {"quota": {"images_per_day": 10, "max_waiting": 1}})
     ctx = chat.in_group("1", "Ann")
@@ -168,9 +168,11 @@ async def test_a_full_queue_edits_the_status_message_into_the_reason_and_refunds
     first = await chat.generated(ctx, "a fox")
     assert await chat.command(ctx, "/generate another fox") is None
 
-    status = answers(ctx).last
-    assert status.text == "⏳ Adding your job to the queue…" and not status.private
-    assert status.edits == ["You already have 1 jobs waiting (the limit is 1). Wait for one to finish or /cancel one."]
+    # The job is queued before the status message goes out, so a refusal of the queue posts none.
+    assert len(answers(ctx).answers) == 2
+    refusal = answers(ctx).last
+    assert refusal.private and not refusal.edits
+    assert refusal.text == "You already have 1 jobs waiting (the limit is 1). Wait for one to finish or /cancel one."
     assert await chat.policy.quotas.used(counter) == 1, "the refused job's image is given back"
     assert await chat.waiting() == [first.id]
     assert await chat.registry.live() == [first.id], "the refused job's status entry is forgotten"
@@ -203,7 +205,8 @@ async def test_again_queues_a_new_job_with_a_new_seed_as_the_presser(chat: ChatW
     (new_id,) = await chat.recent_ids("telegram:2")
     new = await chat.queue.get(new_id)
     assert new is not None and new.id != original.id
-    assert new.requester.user_key == "telegram:2" and new.requester.reply["message_id"] == status.message_id
+    assert new.requester.user_key == "telegram:2"
+    assert (await chat.registry.get(new_id)).message_id == status.message_id
     assert new.request.prompt == "a fox" and new.request.seed not in (None, 1234)
     assert new.priority == 5 and new.account == "default"
     assert set(await chat.waiting()) == {original.id, new_id}
