@@ -7,12 +7,17 @@
 (b) the idle gap between one job's end and the next one's start on a busy lane (one account,
     one worker thread), within a time slice and at slice boundaries (a Dramatiq round trip);
 (c) position lookups (``JobQueue.get``, ZRANK included) with 100,000 jobs waiting in one lane;
-(d) Redis memory per waiting job, from MEMORY USAGE of the keys the queue creates.
+(d) Redis memory per waiting job, from MEMORY USAGE of the keys the queue creates;
+(e) a busy lane for longer than two leases: one account, jobs of 1-2 s, two worker processes (the
+    second one's threads idle, ready to take the lane over), with the production lease; prints the
+    largest gap between one job's end and the next one's start, the stalls (gaps over 1 s), the
+    overlaps, the lease losses the workers logged and the stand-in's peak concurrency. The run's
+    length and the lease come from BENCH_BUSY_SECONDS (90) and BENCH_BUSY_LEASE (30).
 
 The stand-in and the workers run as separate processes (own process groups, always killed at
 the end), configured only through the environment as in tests/fixtures/deployment.py. Every Redis key
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
-Run: ``.venv/bin/python bench/queue.py``.
+Run: ``.venv/bin/python bench/queue.py`` (everything) or ``.venv/bin/python bench/queue.py busy-lane`` (only (e)).
 """
 # ruff: noqa: E402 - the path fix below has to run before any import.
 
@@ -26,6 +31,7 @@ import sys
 sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -54,6 +60,7 @@ from bench.common import (
     pct,
     spawn_logged_worker,
     start_novelai_stand_in,
+    start_ready_worker,
 )
 from naibot.secrets import SecretBox
 from naibot.settings import QueueSettings, load_settings
@@ -82,6 +89,11 @@ LOOKUPS_SEQUENTIAL = 3_000
 LOOKUPS_CONCURRENT = 12_800
 LOOKUP_CALLERS = 32
 MAX_ANLAS = 1000
+BUSY_SECONDS = float(os.environ.get("BENCH_BUSY_SECONDS", "90"))
+BUSY_LEASE = os.environ.get("BENCH_BUSY_LEASE", "30")
+BUSY_STEP_LATENCY = 0.15  # 7..13 steps: jobs of 1.05-1.95 s
+BUSY_STEPS = (7, 13)
+STALL_SECONDS = 1.0
 BARE_QUEUE = "bench-bare"
 REQUEST = GenerationRequest(prompt="benchmark cat", model="v4.5", width=512, height=512, steps=8, n_samples=1)
 # A chat-sized prompt for the memory figure (the data JSON holds the whole resolved request).
@@ -558,10 +570,64 @@ async def bench_memory(redis: aioredis.Redis, queue: JobQueue, ids: list[str], u
           f"{events / 1e6:.1f} MB); one job with a 2000-character prompt: {big_hash} B for its hash alone")
 
 
+# -- (e) a busy lane for longer than two leases ----------------------------------------------------
+
+
+async def bench_busy_lane(session_base: str, tmp: Path, procs: Processes, redis: aioredis.Redis) -> None:
+    """One lane kept busy with 1-2 s jobs for BENCH_BUSY_SECONDS, drained by one of two worker processes."""
+    user = f"{email(0)}:{password(0)}:3:100000000"
+    url, _stand_in = await start_novelai_stand_in(procs, "busy-stand-in", [user], "--step-latency",
+                                                  str(BUSY_STEP_LATENCY))
+    prefix = f"{session_base}:busy"
+    env = deployment_env(prefix=prefix, tmp=tmp, novelai_url=url, email=email(0), password=password(0),
+                         images=tmp / "images-busy", NAIBOT_QUEUE__MAX_WAITING_PER_USER="100000",
+                         NAIBOT_QUEUE__LEASE_SECONDS=BUSY_LEASE)
+    services = QueueServices.from_settings(load_settings(env=env))
+    queue, keys = services.queue, services.queue.keys
+    rng = random.Random(7)
+    steps = [rng.randint(*BUSY_STEPS) for _ in range(int(BUSY_SECONDS / (BUSY_STEP_LATENCY * sum(BUSY_STEPS) / 2)))]
+    person = Requester(platform="bench", user_id="busy", display_name="Busy")
+    names = ("worker-busy-a", "worker-busy-b")
+    try:
+        workers = [await start_ready_worker(procs, services, env, threads=2, name=name) for name in names]
+        await services.redis.set(keys.lane_pause("default"), "bench", px=300_000)
+        jobs = [await queue.submit(Job(request=REQUEST.model_copy(update={"steps": n}).resolved(), requester=person,
+                                       account="default", max_anlas=MAX_ANLAS)) for n in steps]
+        after = await queue.last_event_id()
+        began = time.monotonic()
+        await services.redis.delete(keys.lane_pause("default"))
+        await services.submitter.waker.wake("default")
+        await wait_for_events(services.redis, prefix, after, lambda: {j.id for j in jobs}, workers[0],
+                              lambda: procs.tail(names[0]) + procs.tail(names[1]), timeout=BUSY_SECONDS * 3 + 60)
+        took = time.monotonic() - began
+        done = [await queue.get(j.id) for j in jobs]
+        runs = sorted((j.started_at, j.finished_at) for j in done if j and j.started_at and j.finished_at)
+        gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(runs)]
+        losses = sum((procs.logs / f"{name}.log").read_text(errors="replace").count("lost the lease")
+                     for name in names)
+        retried = sum(1 for j in done if j and j.attempts > 1)
+        async with httpx.AsyncClient(timeout=10) as http:
+            stand_in = (await http.get(f"{url}/_sandbox/stats")).json()
+        peak = stand_in["accounts"][email(0)]["peak_concurrency"]
+        print(f"(e) a busy lane for {took:.0f} s, lease {BUSY_LEASE} s ({took / float(BUSY_LEASE):.1f} leases), "
+              f"{len(runs)} jobs of {BUSY_STEPS[0] * BUSY_STEP_LATENCY:.2f}-{BUSY_STEPS[1] * BUSY_STEP_LATENCY:.2f} s, "
+              f"2 worker processes x 2 threads: max gap {max(gaps) * 1000:.0f} ms, median "
+              f"{statistics.median(gaps) * 1000:.1f} ms, stalls (gaps > {STALL_SECONDS:.0f} s) "
+              f"{sum(1 for g in gaps if g > STALL_SECONDS)}, overlaps {sum(1 for g in gaps if g < 0)}, lease losses "
+              f"logged {losses}, jobs run more than once {retried}, stand-in peak concurrency {peak}")
+    finally:
+        await services.aclose()
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
 async def main() -> None:
+    if sys.argv[1:] == ["busy-lane"]:
+        async with bench_session("queue") as session:
+            print(await session.headline("queue busy-lane"))
+            await bench_busy_lane(session.base, session.tmp, session.procs, session.redis)
+        return
     async with bench_session("queue") as session:
         users = [f"{email(i)}:{password(i)}:3:100000000" for i in range(ACCOUNTS)]
         url, stand_in = await start_novelai_stand_in(session.procs, "stand-in", users)
@@ -573,6 +639,7 @@ async def main() -> None:
         await bench_end_to_end(bench)
         await bench_gaps(bench)
         await bench_positions(bench)
+        await bench_busy_lane(session.base, session.tmp, session.procs, session.redis)
 
 
 if __name__ == "__main__":

@@ -173,9 +173,13 @@ class DiscordSettings(_Section):
 class QueueSettings(_Section):
     # Finished jobs (done, failed, canceled) stay readable this long, then expire.
     retention_seconds: int = Field(7 * 86400, gt=0)
-    # A running job's lease; a worker that stops renewing it (killed, machine gone) loses the
+    # A running job's lease, and a lane's (renewed by every pop and every third of it while its
+    # worker drains the lane); a worker that stops renewing them (killed, machine gone) loses the
     # job back to the head of its lane within about twice this time.
     lease_seconds: float = Field(30.0, ge=1)
+    # A finished generation whose result cannot be recorded (Redis away) is retried with back-off
+    # this long while its worker keeps the lease; after that the next attempt reuses its images.
+    record_retry_seconds: float = Field(120.0, ge=0, le=3600)
     max_attempts: int = Field(5, ge=1, le=50)
     backoff_base_seconds: float = Field(2.0, ge=0)
     backoff_max_seconds: float = Field(60.0, ge=0)

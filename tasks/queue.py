@@ -300,6 +300,21 @@ class JobQueue:
             args=[job_id, owner, int(time.time() * 1000) + lease_ms, lease_ms],
         ))
 
+    async def hold(self, account: str, owner: str, job_id: str | None = None) -> tuple[bool, bool]:
+        """Renew the lane's lease and, if given, the running job's, each only if still ``owner``'s.
+
+        Returns (lane still held, job still held); the job part is True when no job is given.
+        """
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        k = self.keys
+        keys = [k.lane_lease(account), k.running]
+        args: list[str | int] = [owner, lease_ms, int(time.time() * 1000) + lease_ms]
+        if job_id is not None:
+            keys.append(k.job(job_id))
+            args.append(job_id)
+        lane, job = await self._scripts.hold(keys=keys, args=args)
+        return bool(int(lane)), bool(int(job))
+
     async def _finish(self, job: Job, state: JobState, field: str, payload: str, seconds: float | None = None
                       ) -> bool:
         k = self.keys

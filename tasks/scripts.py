@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
 _DIR = Path(__file__).parent / "lua"
-NAMES = ("submit", "pop", "finish", "retry", "recover", "cancel", "renew", "release", "duration", "status")
+NAMES = ("submit", "pop", "finish", "retry", "recover", "cancel", "renew", "hold", "release", "duration",
+         "status")
 
 
 @cache

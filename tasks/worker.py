@@ -8,14 +8,20 @@ accounts run in parallel on as many worker threads as there are, across processe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import socket
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from naibot.redisconn import async_redis
 from naibot.settings import Settings
@@ -23,7 +29,7 @@ from novelai.client import NovelAIClient, ProgressCallback
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory, client_from_settings
 from novelai.response import GeneratedImage, StreamEvent
-from storage.base import Storage, image_key
+from storage.base import Storage, image_key, validate_key
 from storage.factory import storage_from_settings
 from tasks.dispatch import LaneWaker
 from tasks.job import ImageResult, Job, JobError
@@ -74,19 +80,105 @@ class WorkerContext:
         await self.redis.aclose()
 
 
+class LaneLost(Exception):
+    """This worker's lease of the lane lapsed (another worker may hold it): generate nothing more."""
+
+
+# Redis errors that mean "not reachable right now" (a restart, a network blip), not a bug.
+_REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class LaneHold:
+    """The lease of one lane, held exactly as long as this worker drains it.
+
+    ``acquire_lane`` sets the lease, every ``pop`` renews it (in pop.lua, atomically with the
+    check), and one keeper task per drain renews it every third of ``lease_seconds`` whether a job
+    runs or not, together with the lease of the job that runs (hold.lua). So a run of short jobs
+    never lets it lapse, and a lane is never taken over while its worker is alive. A renewal that
+    meets a Redis outage is retried on the next tick (the lease outlives a short blip).
+
+    If the lane is found lost, nothing new is generated: ``confirm`` runs right before each
+    generation and raises ``LaneLost``; a generation already under way is let finish (NovelAI would
+    finish it anyway) and recorded. If the *job* is found lost (its lease lapsed and the sweeper
+    requeued it), the attempt is abandoned as before.
+    """
+
+    def __init__(self, ctx: WorkerContext, account: str, owner: str) -> None:
+        self.ctx, self.account, self.owner = ctx, account, owner
+        self.job: Job | None = None
+        self.work: asyncio.Task[Any] | None = None
+        self.lost = False
+        self.abandoned: asyncio.Task[Any] | None = None  # the attempt renew() cancelled, if any
+        self._keeper: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._keeper = asyncio.create_task(self._keep(), name=f"lane-hold:{self.account}")
+
+    async def stop(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
+
+    async def renew(self) -> bool:
+        """Renew now; False once the lane is lost. Cancels the running attempt if its job is lost."""
+        job, work = self.job, self.work
+        lane_held, job_held = await self.ctx.queue.hold(self.account, self.owner, job.id if job else None)
+        if not lane_held and not self.lost:
+            self.lost = True
+            log.warning("lost the lease of lane %s; starting nothing more on it", self.account)
+        if job is not None and not job_held and work is not None and not work.done():
+            log.warning("job %s: lease lost (another worker took it over); abandoning this attempt", job.id)
+            self.abandoned = work
+            work.cancel()
+        return not self.lost
+
+    async def confirm(self) -> None:
+        """Right before a generation: renew, and refuse to go on if the lane is no longer ours.
+
+        The renewal gives a full ``lease_seconds`` from here, so nobody can take the lane while
+        the request is on its way to NovelAI."""
+        if self.lost or not await self.renew():
+            raise LaneLost(self.account)
+
+    async def _keep(self) -> None:
+        interval = self.ctx.settings.queue.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.renew()
+            except _REDIS_AWAY as exc:
+                log.warning("lane %s: could not renew its lease (%s); trying again in %.1f s",
+                            self.account, exc, interval)
+            except Exception:
+                log.exception("lane %s: renewing its lease failed", self.account)
+
+
 async def drain_lane(ctx: WorkerContext, account: str) -> int:
     """Run the lane's jobs until it is empty, paused, or this worker's time slice is used up."""
     await ctx.waker.woken(account)
     owner = f"{ctx.worker_id}:{uuid.uuid4().hex[:8]}"
     if not await ctx.queue.acquire_lane(account, owner):
         return 0  # another worker drains it; it will see our work (release is atomic with emptiness)
+    hold = LaneHold(ctx, account, owner)
+    hold.start()
+    try:
+        return await _drain(ctx, account, owner, hold)
+    finally:
+        await hold.stop()
+
+
+async def _drain(ctx: WorkerContext, account: str, owner: str, hold: LaneHold) -> int:
     ran = 0
     while True:
+        if hold.lost:
+            return ran  # the keeper found the lease gone (and said so): leave the lane to its new holder
         popped = await ctx.queue.pop(account, owner)
         if popped.job is not None:  # kind "job": pop answers a job together with it
-            await run_job(ctx, popped.job, owner)
+            await run_job(ctx, popped.job, owner, hold)
             ran += 1
-            if ran >= ctx.settings.queue.slice_jobs:
+            if ran >= ctx.settings.queue.slice_jobs and not hold.lost:
                 if not [lane for lane in await ctx.queue.idle_lanes() if lane != account]:
                     ran = 0  # nobody else is waiting for a thread: keep going without a hand-over gap
                     continue
@@ -110,16 +202,6 @@ async def drain_lane(ctx: WorkerContext, account: str) -> int:
             return ran
 
 
-async def _keep_lease(ctx: WorkerContext, job: Job, owner: str, work: asyncio.Task[object]) -> None:
-    interval = ctx.settings.queue.lease_seconds / 3
-    while not work.done():
-        await asyncio.sleep(interval)
-        if not await ctx.queue.renew(job.id, job.account, owner):
-            log.warning("job %s: lease lost (another worker took it over); abandoning this attempt", job.id)
-            work.cancel()
-            return
-
-
 def _progress_reporter(ctx: WorkerContext, job: Job) -> ProgressCallback:
     interval = ctx.settings.queue.progress_interval_seconds
     last = 0.0
@@ -133,18 +215,42 @@ def _progress_reporter(ctx: WorkerContext, job: Job) -> ProgressCallback:
         # The last step is followed at once by "done": announcing it would only cost a chat edit.
         if now - last >= interval and step < total:
             last = now
-            await ctx.queue.emit("progress", job=job.id, account=job.account, step=step, total=total)
+            try:
+                await ctx.queue.emit("progress", job=job.id, account=job.account, step=step, total=total)
+            except _REDIS_AWAY as exc:  # progress is a courtesy: a Redis blip must not cost the generation
+                log.debug("job %s: progress not sent (%s)", job.id, exc)
 
     return report
 
 
-async def _generate_and_store(ctx: WorkerContext, job: Job) -> tuple[list[ImageResult], float]:
+def result_key(job: Job) -> str:
+    """Where a result that could not be recorded in Redis is kept in storage, next to its images:
+    ``YYYY/MM/DD/<job id>/result.json`` (UTC date of the job's creation, so every attempt finds it)."""
+    day = datetime.fromtimestamp(job.created_at or 0, UTC)
+    return validate_key(f"{day:%Y/%m/%d}/{job.id}/result.json")
+
+
+async def _stored_result(ctx: WorkerContext, job: Job) -> list[ImageResult] | None:
+    """The result an earlier attempt generated and stored but could not record, if there is one."""
+    try:
+        raw = await asyncio.to_thread(ctx.storage.get, result_key(job))
+    except KeyError:
+        return None
+    return [ImageResult.model_validate(item) for item in json.loads(raw)]
+
+
+async def _generate_and_store(ctx: WorkerContext, job: Job, hold: LaneHold
+                              ) -> tuple[list[ImageResult], float | None]:
+    if job.attempts > 1 and (earlier := await _stored_result(ctx, job)) is not None:
+        log.info("job %s: reusing the result attempt %d stored but could not record", job.id, job.attempts - 1)
+        return earlier, None
     account = await ctx.accounts.get(job.account)
     if account is None:
         raise AccountMissing(f"the NovelAI account {job.account!r} is not configured any more")
     await check_spend(job.request, job.max_anlas, account, ctx.subscriptions)
-    started = time.monotonic()
     progress = _progress_reporter(ctx, job) if ctx.settings.queue.stream_progress else None
+    await hold.confirm()  # the last step before NovelAI: never generate on a lane that is not ours
+    started = time.monotonic()
     images: list[GeneratedImage] = await ctx.client.generate(account, job.request, on_progress=progress)
     seconds = time.monotonic() - started
     results = []
@@ -156,38 +262,92 @@ async def _generate_and_store(ctx: WorkerContext, job: Job) -> tuple[list[ImageR
     return results, seconds
 
 
-async def run_job(ctx: WorkerContext, job: Job, owner: str) -> None:
-    work = asyncio.create_task(_generate_and_store(ctx, job))
-    keeper = asyncio.create_task(_keep_lease(ctx, job, owner, work))
+async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> None:
+    work = asyncio.create_task(_generate_and_store(ctx, job, hold))
+    hold.job, hold.work = job, work
     try:
-        results, seconds = await work
-    except asyncio.CancelledError:
-        if work.cancelled() and not keeper.done():
-            raise  # we ourselves are being cancelled (shutdown)
-        return  # lease lost: the job belongs to another attempt now
-    except SpendRefused as exc:
-        await ctx.queue.fail(job, JobError(kind="payment", message=exc.user_message))
-        return
-    except AccountMissing as exc:
-        await ctx.queue.fail(job, JobError(kind="account", message=str(exc)))
-        return
-    except Exception as exc:
-        decision = decide(exc, job.attempts, ctx.settings.queue)
-        if isinstance(exc, NovelAIError):
-            await ctx.metrics.novelai_error(decision.error.kind)
-        if decision.retry:
-            log.info("job %s attempt %d failed (%s); retrying in %.1f s", job.id, job.attempts,
-                     decision.error.kind, decision.pause_seconds)
-            await ctx.queue.retry(job, owner, decision.pause_seconds, decision.error)
-        else:
-            if decision.error.kind == "internal":
-                log.exception("job %s failed", job.id)
-            await ctx.queue.fail(job, decision.error)
-        return
+        try:
+            results, seconds = await work
+        except asyncio.CancelledError:
+            if hold.abandoned is not work:
+                raise  # we ourselves are being cancelled (shutdown)
+            return  # job lease lost: the job belongs to another attempt now
+        except LaneLost:
+            # Popped, but the lane is someone else's now: nothing was sent to NovelAI. The job keeps
+            # its running lease, which nobody renews now, so the sweeper puts it back at the head.
+            log.warning("job %s: not started, the lease of lane %s was lost", job.id, job.account)
+            return
+        except SpendRefused as exc:
+            await ctx.queue.fail(job, JobError(kind="payment", message=exc.user_message))
+            return
+        except AccountMissing as exc:
+            await ctx.queue.fail(job, JobError(kind="account", message=str(exc)))
+            return
+        except Exception as exc:
+            decision = decide(exc, job.attempts, ctx.settings.queue)
+            if isinstance(exc, NovelAIError):
+                await ctx.metrics.novelai_error(decision.error.kind)
+            if decision.retry:
+                log.info("job %s attempt %d failed (%s); retrying in %.1f s", job.id, job.attempts,
+                         decision.error.kind, decision.pause_seconds)
+                await ctx.queue.retry(job, owner, decision.pause_seconds, decision.error)
+            else:
+                if decision.error.kind == "internal":
+                    log.exception("job %s failed", job.id)
+                await ctx.queue.fail(job, decision.error)
+            return
+        hold.work = None  # recording is never abandoned, even if the job's lease turns out lost
+        await record_result(ctx, job, results, seconds)
     finally:
-        keeper.cancel()
-    if not await ctx.queue.complete(job, results, seconds=seconds):
-        log.info("job %s already had a result; this attempt's is dropped", job.id)
+        hold.job, hold.work = None, None
+
+
+async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult], seconds: float | None
+                        ) -> None:
+    """Record a finished generation. A finished generation is never thrown away.
+
+    The images are in storage already, and generating them again would cost Anlas. So if Redis
+    cannot be reached, the worker keeps the lane and the job (its ``LaneHold`` keeper goes on
+    renewing both, best effort) and retries with back-off (0.1 s doubling to 2 s) until Redis
+    answers, for at most ``queue.record_retry_seconds``; only then does it move on.
+
+    At the first failure it also writes the result (the ``ImageResult`` list) to storage under
+    ``result_key(job)``: storage, because Redis is what is failing, and only on failure, so the
+    normal path costs nothing. Any later attempt of the job (after this worker gives up, or if the
+    job's lease lapsed during a long outage and the sweeper requeued it meanwhile) finds that file
+    before it generates and records these images instead (``_generate_and_store``); ``finish.lua``
+    accepts only the first outcome, so whichever records first wins and nothing is generated twice.
+    """
+    limit = ctx.settings.queue.record_retry_seconds
+    deadline = time.monotonic() + limit
+    delay, kept = 0.1, False
+    while True:
+        try:
+            if not await ctx.queue.complete(job, results, seconds=seconds):
+                log.info("job %s already had a result; this attempt's is dropped", job.id)
+            elif kept:
+                log.info("job %s: result recorded after Redis came back", job.id)
+            return
+        except _REDIS_AWAY as exc:
+            if not kept:
+                kept = await _keep_in_storage(ctx, job, results)
+            if time.monotonic() + delay > deadline:
+                log.error("job %s: could not record its result for %.0f s (%s); giving up, its next attempt "
+                          "reuses the stored images", job.id, limit, exc)
+                raise
+            log.warning("job %s: could not record its result (%s); retrying in %.1f s", job.id, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+async def _keep_in_storage(ctx: WorkerContext, job: Job, results: list[ImageResult]) -> bool:
+    payload = json.dumps([image.model_dump(mode="json") for image in results], separators=(",", ":")).encode()
+    try:
+        await asyncio.to_thread(ctx.storage.put, result_key(job), payload, "application/json")
+    except Exception:
+        log.exception("job %s: could not keep its result in storage either", job.id)
+        return False
+    return True
 
 
 async def sweep(ctx: WorkerContext) -> None:

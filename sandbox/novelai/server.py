@@ -289,10 +289,12 @@ class NovelAISandbox:
                 raise Refusal(429, CONCURRENCY_MESSAGE)
             self._generating.add(key)
             self.stats.started[key] += 1
+            began = time.time()
             try:
                 yield
             finally:
                 self._generating.discard(key)
+                self.stats.spans.setdefault(key, []).append((began, time.time()))
         finally:
             self._in_flight[key] -= 1
 

@@ -39,6 +39,8 @@ class SandboxStats:
     ``started`` counts generations that got past the lock, ``generations`` those that finished.
     ``peak_concurrency`` counts overlapping generation *attempts*, refused ones included, so a
     value above 1 means a client sent a second generation before the first one ended.
+    ``spans`` holds the (start, end) wall-clock times of every generation that got past the lock,
+    per account, however it ended: idle gaps between one account's generations are read from it.
     Each entry of ``requests`` has time, method, path, status (0 = dropped), account, model, body.
     """
 
@@ -47,12 +49,13 @@ class SandboxStats:
     generations: Counter[str] = field(default_factory=Counter)
     images: Counter[str] = field(default_factory=Counter)
     peak_concurrency: dict[str, int] = field(default_factory=dict)
+    spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=KEEP_REQUESTS))
 
     def clear(self) -> None:
         """Empty in place, so references held by tests stay live."""
         for container in (self.logins, self.started, self.generations, self.images, self.peak_concurrency,
-                          self.requests):
+                          self.spans, self.requests):
             container.clear()
 
     def generations_started(self, account: str | None = None) -> int:

@@ -2,6 +2,8 @@
 -- KEYS: lane, lane_lease, lane_pause, running, rounds, events, lanes
 -- ARGV: owner, now_ms, lease_ms, prefix, events_maxlen, account, now_s
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {'lost'} end
+-- Every pop renews the lane's lease: a worker draining short jobs holds it as long as it drains.
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
 local pause = redis.call('PTTL', KEYS[3])
 if pause > 0 then return {'paused', pause} end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
