@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Any
 
+from bot.chat.generate_options import ascii_float, ascii_int
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -236,17 +237,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen.add_argument("--negative")
     gen.add_argument("--model", default="nai-diffusion-4-5-full", help="id or alias: v3, v4, v4.5, v5, ...")
     gen.add_argument("--sampler")
-    gen.add_argument("--steps", type=int)
-    gen.add_argument("--scale", type=float)
+    gen.add_argument("--steps", type=ascii_int)
+    gen.add_argument("--scale", type=ascii_float)
     gen.add_argument("--size", help="WxH or a preset: portrait, landscape, square, ...")
-    gen.add_argument("--n", type=int, help="number of images")
-    gen.add_argument("--seed", type=int)
+    gen.add_argument("--n", type=ascii_int, help="number of images")
+    gen.add_argument("--seed", type=ascii_int)
     gen.add_argument("--character", action="append", default=[], metavar="CAPTION[@C3][|NEGATIVE]",
                      help="a character prompt with its position (repeatable, V4 and later)")
-    gen.add_argument("--priority", type=int, default=DEFAULT_PRIORITY, choices=range(MIN_PRIORITY, MAX_PRIORITY + 1),
-                     metavar=f"{MIN_PRIORITY}..{MAX_PRIORITY}")
+    gen.add_argument("--priority", type=ascii_int, default=DEFAULT_PRIORITY,
+                     choices=range(MIN_PRIORITY, MAX_PRIORITY + 1), metavar=f"{MIN_PRIORITY}..{MAX_PRIORITY}")
     gen.add_argument("--account", default="default", help="the NovelAI account to run on")
-    gen.add_argument("--max-anlas", type=int, help="the most Anlas this job may spend (default from settings)")
+    gen.add_argument("--max-anlas", type=ascii_int, help="the most Anlas this job may spend (default from settings)")
     gen.add_argument("--as", dest="as_user", help="submit on behalf of this user id")
     gen.add_argument("--wait", action="store_true", help="show position and progress until it ends")
     gen.add_argument("--json", action="store_true")

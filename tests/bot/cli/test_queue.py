@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.main import main
 from tests.fixtures.deployment import ROOT, Deployment
 
 pytestmark = pytest.mark.xdist_group("workers")
@@ -103,3 +104,10 @@ async def test_unreachable_redis_says_the_queue_is_unavailable(deployment: Deplo
     code, _, err = await naibot(deployment, "generate", "a cat", "--size", "512x512", timeout=20)
     assert code == 1
     assert "queue is unavailable" in err
+
+
+@pytest.mark.parametrize("option", [["--steps", "２８"], ["--steps", "٢٨"], ["--scale", "nan"], ["--n", "1_0"]])
+def test_generate_options_are_plain_ascii_finite_numbers(option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["generate", "a cat", *option])
+    assert exited.value.code == 2 and option[0] in capsys.readouterr().err
