@@ -112,6 +112,19 @@ class BotKeys:
         """Set: the live status messages on this platform of jobs on one account's lane."""
         return f"{self.platform(platform)}:lane:{account}"
 
+    def pace_chat(self, platform: str, chat_id: str) -> str:
+        """Sorted set with TTL: the pacer's recent calls into one chat (score: Redis time, member
+        ``<token>:<weight>``), shared by every bot process of the platform."""
+        return f"{self.platform(platform)}:pace:chat:{chat_id}"
+
+    def pace_block(self, platform: str, chat_id: str) -> str:
+        """String with TTL: the platform answered 429 in this chat; no call until it expires."""
+        return f"{self.platform(platform)}:pace:block:{chat_id}"
+
+    def pace_overall(self, platform: str) -> str:
+        """Sorted set with TTL: the pacer's recent calls on this platform, all chats together."""
+        return f"{self.platform(platform)}:pace:all"
+
     def interaction_token(self, message_id: str) -> str:
         """String with TTL: the Discord interaction token that may edit this message."""
         return f"{self.base}:discord:itoken:{message_id}"

@@ -11,6 +11,13 @@ messages after every job; the pacer makes that safe:
 * higher-priority work (answers to commands, results) goes before position updates;
 * ``RateLimited`` from the platform blocks the chat (and the whole bot when it is global) for
   ``retry_after`` and puts the work back at the head; work that made no call costs nothing.
+
+The windows the platform counts are the platform's, not one process's: with ``SharedWindows`` they
+live in Redis, so a restarted bot (or a second bot process of the same platform) knows the calls
+made before it. Each send is one Lua call that checks the chat's windows and the overall ones and
+either records the call in all of them ("go") or says how long to wait. This process's own windows
+are kept in memory too: they spare a round trip when they already say "wait", and they pace alone
+while Redis is unreachable (an answer still goes out during an outage).
 """
 
 from __future__ import annotations
@@ -19,13 +26,20 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
 from bot.chat.ports import ChatRef, ChatUnavailable, RateLimited
+from bot.keys import BotKeys
+from naibot.redisconn import text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,6 +93,149 @@ class SlidingLimit:
         return entry
 
 
+# Checks the windows of one chat and the overall ones, on Redis' clock (every process reads the
+# same one), and records the call in all of them or says how long to wait.
+# KEYS: the chat's calls (sorted set), the overall calls (sorted set), the chat's 429 block (string).
+# ARGV: member token, weight, then for the chat and for the overall windows: how many windows,
+# then ``calls seconds`` for each. A member is ``<token>:<weight>`` scored by the time of the call.
+# Returns {"0", 0} (recorded) or {seconds to wait, 1 = the chat's windows or block, 2 = overall}.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local token, weight = ARGV[1], tonumber(ARGV[2])
+local wait, scope = 0, 0
+local blocked = redis.call('PTTL', KEYS[3])
+if blocked > 0 then wait, scope = blocked / 1000, 1 end
+local i = 3
+local horizons = {}
+for k = 1, 2 do
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  local horizon = 0
+  for _ = 1, n do
+    local calls, seconds = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+    i = i + 2
+    if seconds > horizon then horizon = seconds end
+    -- Work heavier than a whole window needs the window empty, not more room than it can have.
+    local need = math.min(weight, calls)
+    local used = 0
+    local recent = redis.call('ZREVRANGEBYSCORE', KEYS[k], '+inf', string.format('(%.6f', now - seconds), 'WITHSCORES')
+    for j = 1, #recent, 2 do
+      local w = tonumber(string.match(recent[j], ':(%d+)$')) or 1
+      used = used + w
+      if w > 0 and used + need > calls then
+        local ready = tonumber(recent[j + 1]) + seconds - now
+        if ready > wait then wait, scope = ready, k end
+        break
+      end
+    end
+  end
+  horizons[k] = horizon
+end
+if wait > 0 then return {tostring(wait), scope} end
+local member = token .. ':' .. weight
+for k = 1, 2 do
+  if horizons[k] > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now - horizons[k])
+    redis.call('ZADD', KEYS[k], now, member)
+    redis.call('PEXPIRE', KEYS[k], math.ceil(horizons[k] * 1000) + 1000)
+  end
+end
+return {'0', 0}
+"""
+
+# Work that made another number of calls than it reserved (0: it found nothing to send) is
+# recorded with what it made. KEYS: the chat's and the overall calls; ARGV: token, reserved, made.
+_SETTLE = """
+local old = ARGV[1] .. ':' .. ARGV[2]
+for k = 1, 2 do
+  local score = redis.call('ZSCORE', KEYS[k], old)
+  if score then
+    redis.call('ZREM', KEYS[k], old)
+    if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[k], score, ARGV[1] .. ':' .. ARGV[3]) end
+  end
+end
+return 0
+"""
+
+# A Redis call the pacer makes gives up after this long (a hung server must not hold an answer)...
+SHARED_TIMEOUT = 1.0
+# ...and after a failure the pacer paces alone for this long before it asks Redis again.
+SHARED_RETRY = 5.0
+
+SCOPE_CHAT, SCOPE_OVERALL = 1, 2
+
+
+class SharedWindows:
+    """The platform's windows in Redis, shared by every bot process of one platform and deployment.
+
+    Every method answers even when Redis does not: a failure (or no answer within
+    ``SHARED_TIMEOUT``) is logged once, and for ``SHARED_RETRY`` seconds the pacer is told to go on
+    its own windows, without trying Redis on every send."""
+
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys, platform: str, *,
+                 timeout: float = SHARED_TIMEOUT, retry: float = SHARED_RETRY) -> None:
+        self.redis, self.keys, self.platform = redis, keys, platform
+        self.timeout, self.retry = timeout, retry
+        self._reserve = redis.register_script(_RESERVE)
+        self._settle = redis.register_script(_SETTLE)
+        self._token = uuid.uuid4().hex[:12]
+        self._seq = itertools.count()
+        self._down_until = 0.0
+        self.down = False
+        self.calls = 0  # Redis calls made (figures for tests and benchmarks)
+
+    def new_token(self) -> str:
+        return f"{self._token}.{next(self._seq)}"
+
+    def _keys(self, chat: ChatRef) -> list[str]:
+        return [self.keys.pace_chat(self.platform, chat.chat_id), self.keys.pace_overall(self.platform),
+                self.keys.pace_block(self.platform, chat.chat_id)]
+
+    async def _run(self, what: Callable[[], Awaitable[T]]) -> T | None:
+        """``what()`` within the timeout, or None when Redis fails (then, for a while, without trying)."""
+        if self._down_until and time.monotonic() < self._down_until:
+            return None
+        self.calls += 1
+        try:
+            result = await asyncio.wait_for(what(), self.timeout)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._down_until = time.monotonic() + self.retry
+            if not self.down:
+                self.down = True
+                log.warning("%s pacer: Redis unreachable (%s); pacing with this process's windows only",
+                            self.platform, exc.__class__.__name__)
+            return None
+        if self.down:
+            self.down = False
+            log.info("%s pacer: Redis is back; the platform's windows are shared again", self.platform)
+        self._down_until = 0.0
+        return result
+
+    async def reserve(self, chat: ChatRef, windows: list[Window], overall: list[Window], token: str,
+                      weight: int) -> tuple[float, int] | None:
+        """(0, 0) when the call is recorded in every window; (seconds to wait, which scope holds it
+        back) when not; None when Redis did not answer (the caller goes on its own windows)."""
+        args: list[str | int | float] = [token, weight]
+        for group in (windows, overall):
+            args.append(len(group))
+            for window in group:
+                args += [window.calls, window.seconds]
+        reply = await self._run(lambda: self._reserve(keys=self._keys(chat), args=args))
+        if reply is None:
+            return None
+        return float(text(reply[0])), int(reply[1])
+
+    async def settle(self, chat: ChatRef, token: str, reserved: int, made: int) -> None:
+        """Record that reserved work made ``made`` calls, not ``reserved``."""
+        await self._run(lambda: self._settle(keys=self._keys(chat)[:2], args=[token, reserved, made]))
+
+    async def block(self, chat: ChatRef, seconds: float) -> None:
+        """The platform said "retry after": every process holds this chat for that long."""
+        ms = max(1, math.ceil(seconds * 1000))
+        await self._run(lambda: self.redis.set(self.keys.pace_block(self.platform, chat.chat_id), 1, px=ms))
+
+
 @dataclass
 class _Work:
     key: str
@@ -87,6 +244,8 @@ class _Work:
     seq: int
     weight: int
     not_before: float = 0.0
+    # The token its calls are recorded under in the shared windows, once they have room for it.
+    reservation: tuple[str, int] | None = None  # (token, weight reserved)
 
 
 # Keys run this recently are remembered for their minimum interval; beyond this many, old ones go.
@@ -124,9 +283,12 @@ class Limits:
 
 
 class Pacer:
-    def __init__(self, limits: Limits, *, max_in_flight: int = 8, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, limits: Limits, *, shared: SharedWindows | None = None, max_in_flight: int = 8,
+                 clock: Callable[[], float] = time.monotonic,
                  on_rate_limited: Callable[[], None] | None = None) -> None:
         self.limits = limits
+        # The platform's windows in Redis; without them (tests) this process's windows are all there is.
+        self.shared = shared
         # Told of every 429 the platform answered (metrics); must not block or raise.
         self.on_rate_limited = on_rate_limited
         self.overall = SlidingLimit(limits.overall)
@@ -230,12 +392,35 @@ class Pacer:
                 continue
             work = chat.head(now)
             assert work is not None
+            if self.shared is not None and not await self._reserve(chat, work):
+                self._slots.release()
+                continue
             del chat.pending[work.key]
             chat.busy = True
             entries = (chat.limit.record(now, work.weight), self.overall.record(now, work.weight))
             task = asyncio.create_task(self._execute(chat, work, entries))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+
+    async def _reserve(self, chat: _Chat, work: _Work) -> bool:
+        """Record the work's calls in the shared windows; False (and the chat or every chat held
+        back as long as Redis says) when another process's calls, or a dead one's, fill them.
+        True without Redis: this process's windows, which said "go", are all there is then."""
+        assert self.shared is not None
+        token = self.shared.new_token()
+        windows = self.limits.group if chat.ref.group else self.limits.private
+        answer = await self.shared.reserve(chat.ref, windows, self.limits.overall, token, work.weight)
+        if answer is None:
+            work.reservation = None
+            return True
+        wait, scope = answer
+        if wait <= 0:
+            work.reservation = (token, work.weight)
+            return True
+        until = self.clock() + wait
+        limit = self.overall if scope == SCOPE_OVERALL else chat.limit
+        limit.blocked_until = max(limit.blocked_until, until)
+        return False
 
     async def _execute(self, chat: _Chat, work: _Work, entries: tuple[list[float], list[float]]) -> None:
         # The platform counts a call when it arrives, not when it was picked: on a busy loop this
@@ -253,6 +438,8 @@ class Pacer:
             until = self.clock() + exc.retry_after
             chat.limit.blocked_until = max(chat.limit.blocked_until, until)
             log.warning("chat %s: rate limited for %.1f s", chat.ref.chat_id, exc.retry_after)
+            if self.shared is not None:
+                await self.shared.block(chat.ref, exc.retry_after)
             if work.key not in chat.pending:  # nothing newer arrived: try this again first
                 work.priority = min(work.priority, PRIORITY_ANSWER)
                 chat.pending[work.key] = work
@@ -265,6 +452,9 @@ class Pacer:
         finally:
             for entry in entries:
                 entry[1] = float(made)  # work that sent nothing costs nothing
+            reservation, work.reservation = work.reservation, None
+            if self.shared is not None and reservation is not None and made != reservation[1]:
+                await self.shared.settle(chat.ref, reservation[0], reservation[1], made)
             self.calls_made += made
             chat.ran(work.key, self.clock())
             chat.busy = False

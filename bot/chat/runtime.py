@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.chat.delivery import Delivery
 from bot.chat.nsfw import NsfwRule
-from bot.chat.pacer import Limits, Pacer
+from bot.chat.pacer import Limits, Pacer, SharedWindows
 from bot.chat.ports import ChatSender
 from bot.chat.router import CommandRouter
 from bot.chat.status_registry import StatusRegistry
@@ -49,9 +49,11 @@ class ChatRuntime:
         """Build everything and start the pacer and the delivery loop (on the running loop)."""
         services = QueueServices.from_settings(settings)
         metrics = Metrics(services.redis, settings.redis.prefix)
-        pacer = Pacer(limits)
-        sender = make_sender(services)
         keys = BotKeys(settings.redis.prefix)
+        # The platform's windows live in Redis: every bot process of the platform, and the next one
+        # after a restart, spends one budget.
+        pacer = Pacer(limits, shared=SharedWindows(services.redis, keys, platform))
+        sender = make_sender(services)
         registry = StatusRegistry(services.redis, keys, platform, settings.queue.retention_seconds)
         storage = storage_from_settings(settings)
         # One delivery consumer per platform and host: a restart on the same host takes over

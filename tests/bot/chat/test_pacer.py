@@ -1,33 +1,62 @@
-"""The pacer: platform limits never exceeded, latest state wins, priorities, retry_after honoured."""
+"""The pacer: platform limits never exceeded, latest state wins, priorities, retry_after honoured;
+with its windows in Redis, shared by bot processes and surviving a restart, and alone without Redis.
+
+Every behaviour test runs twice: with this process's windows only (``memory``) and with the
+platform's windows in Redis (``redis``), where it must not change."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+import redis.asyncio as aioredis
 
-from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_POSITION, PRIORITY_RESULT, Limits, Pacer, Window
+from bot.chat.pacer import (
+    PRIORITY_ANSWER,
+    PRIORITY_POSITION,
+    PRIORITY_RESULT,
+    Limits,
+    Pacer,
+    SharedWindows,
+    Window,
+)
 from bot.chat.ports import ChatRef, ChatUnavailable, RateLimited
+from bot.keys import BotKeys
+from tests.fixtures.redis import PrivateRedis
 
 GROUP = ChatRef("-100", group=True)
 PRIVATE = ChatRef("42", group=False)
+PLATFORM = "telegram"
 
 
 @pytest.fixture
-async def pacer_factory() -> AsyncIterator:
+async def run_pacers() -> AsyncIterator[Callable[[Pacer], Pacer]]:
+    """Runs a pacer's loop until the test ends (``stop`` it earlier to play a killed process)."""
     tasks: list[asyncio.Task[None]] = []
 
-    def make(limits: Limits) -> Pacer:
-        pacer = Pacer(limits)
+    def run(pacer: Pacer) -> Pacer:
         tasks.append(asyncio.create_task(pacer.run()))
         return pacer
 
-    yield make
+    yield run
     for task in tasks:
         task.cancel()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def pacer_factory(request: pytest.FixtureRequest, run_pacers, aredis, redis_prefix) -> AsyncIterator:
+    shared: Callable[[], SharedWindows | None] = lambda: None  # noqa: E731
+    if request.param == "redis":
+        shared = lambda: SharedWindows(aredis, BotKeys(redis_prefix), PLATFORM)  # noqa: E731
+
+    def make(limits: Limits) -> Pacer:
+        return run_pacers(Pacer(limits, shared=shared()))
+
+    yield make
 
 
 def violations(stamps: list[float], window: Window) -> int:
@@ -231,3 +260,148 @@ async def test_a_key_waiting_its_interval_does_not_hold_up_other_work(pacer_fact
     pacer.submit(PRIVATE, "other", op_named("other"), priority=PRIORITY_POSITION)
     await pacer.idle()
     assert order == ["status-1", "other", "status-2"]
+
+
+# -- the windows in Redis --------------------------------------------------------------------
+
+
+def stamping(stamps: list[float], made: int = 1):
+    async def op() -> int:
+        stamps.append(time.monotonic())
+        return made
+    return op
+
+
+# The pacer stamps a call in Redis (Redis' clock) just before it makes it; these tests stamp it in
+# the op (this process's clock), a moment later. Two calls of different pacers may be stamped a
+# few milliseconds closer than Redis saw them: the windows are checked that much shorter.
+STAMP_TOLERANCE = 0.02
+
+
+def shorter(window: Window) -> Window:
+    return Window(window.calls, window.seconds - STAMP_TOLERANCE)
+
+
+async def test_a_restarted_pacer_waits_for_the_window_its_predecessor_filled(aredis, redis_prefix,
+                                                                             run_pacers) -> None:
+    """The fault run's 429s after a restart: the new process must know the calls of the dead one."""
+    per_minute = Window(3, 1.0)  # a group's 20 a minute, shrunk
+    limits = Limits(private=[Window(1, 0.05)], group=[Window(1, 0.05), per_minute], overall=[Window(100, 1)])
+    keys = BotKeys(redis_prefix)
+    first = run_pacers(Pacer(limits, shared=SharedWindows(aredis, keys, PLATFORM)))
+    stamps: list[float] = []
+    for n in range(3):
+        first.submit(GROUP, f"answer{n}", stamping(stamps), priority=PRIORITY_ANSWER)
+    await first.idle()
+    assert len(stamps) == 3
+    # The first process is never used again (killed); a new one starts on the same Redis prefix.
+
+    restarted = run_pacers(Pacer(limits, shared=SharedWindows(aredis, keys, PLATFORM)))
+    restarted.submit(GROUP, "answer", stamping(stamps), priority=PRIORITY_ANSWER)
+    await restarted.idle()
+    assert stamps[3] - stamps[0] >= per_minute.seconds - STAMP_TOLERANCE, (
+        f"sent {stamps[3] - stamps[0]:.3f} s after the first of the dead process's calls: the window was full")
+    assert violations(stamps, shorter(per_minute)) == 0
+
+
+async def test_two_pacers_sharing_a_budget_never_exceed_it_together(aredis, redis_prefix, run_pacers) -> None:
+    group_window, per_call, overall = Window(4, 0.5), Window(1, 0.02), Window(6, 0.4)
+    limits = Limits(private=[per_call], group=[per_call, group_window], overall=[overall])
+    pacers = [run_pacers(Pacer(limits, shared=SharedWindows(aredis, BotKeys(redis_prefix), PLATFORM)))
+              for _ in range(2)]
+    in_group: list[float] = []
+    everywhere: list[float] = []
+
+    def both(made: int = 1):
+        async def op() -> int:
+            now = time.monotonic()
+            in_group.append(now)
+            everywhere.append(now)
+            return made
+        return op
+
+    for n in range(6):
+        for i, pacer in enumerate(pacers):
+            pacer.submit(GROUP, f"p{i}-msg{n}", both(), priority=PRIORITY_POSITION)
+            pacer.submit(ChatRef(f"{i}{n}", group=False), "hello", stamping(everywhere), priority=PRIORITY_POSITION)
+    await asyncio.gather(*(pacer.idle() for pacer in pacers))
+    assert len(in_group) == 12 and len(everywhere) == 24
+    assert violations(in_group, shorter(group_window)) == 0
+    assert violations(everywhere, shorter(overall)) == 0
+    assert sum(pacer.calls_made for pacer in pacers) == 24
+
+
+async def test_one_redis_call_per_send_and_the_windows_expire(aredis, redis_prefix, run_pacers) -> None:
+    limits = Limits(private=[Window(5, 0.3)], group=[], overall=[Window(100, 1.0)])
+    keys = BotKeys(redis_prefix)
+    shared = SharedWindows(aredis, keys, PLATFORM)
+    pacer = run_pacers(Pacer(limits, shared=shared))
+    stamps: list[float] = []
+    for n in range(5):
+        pacer.submit(PRIVATE, f"m{n}", stamping(stamps), priority=PRIORITY_POSITION)
+    await pacer.idle()
+    assert len(stamps) == 5
+    assert shared.calls == 5, "one round trip a send"
+    chat_ttl = await aredis.pttl(keys.pace_chat(PLATFORM, PRIVATE.chat_id))
+    overall_ttl = await aredis.pttl(keys.pace_overall(PLATFORM))
+    assert 0 < chat_ttl <= 1300 and 0 < overall_ttl <= 2000, (chat_ttl, overall_ttl)
+    assert await aredis.zcard(keys.pace_chat(PLATFORM, PRIVATE.chat_id)) == 5
+
+
+async def test_a_429_in_one_process_holds_the_chat_in_every_process(aredis, redis_prefix, run_pacers) -> None:
+    limits = Limits(private=[], group=[], overall=[Window(100, 1)])
+    keys = BotKeys(redis_prefix)
+    first, second = (run_pacers(Pacer(limits, shared=SharedWindows(aredis, keys, PLATFORM))) for _ in range(2))
+    attempts: list[float] = []
+    stamps: list[float] = []
+
+    async def limited() -> int:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RateLimited(0.4)
+        return 1
+
+    first.submit(PRIVATE, "x", limited, priority=PRIORITY_POSITION)
+    await asyncio.sleep(0.1)
+    second.submit(PRIVATE, "y", stamping(stamps), priority=PRIORITY_POSITION)
+    await asyncio.gather(first.idle(), second.idle())
+    assert len(attempts) == 2 and len(stamps) == 1
+    assert stamps[0] - attempts[0] >= 0.4 - STAMP_TOLERANCE, "the other process waited out the retry_after"
+
+
+async def test_without_redis_the_pacer_still_sends_on_its_own_windows(tmp_path, run_pacers, caplog) -> None:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    client = aioredis.Redis.from_url(server.url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        keys = BotKeys("naibot-test-outage")
+        shared = SharedWindows(client, keys, PLATFORM, retry=0.3)
+        per_chat = Window(1, 0.1)
+        pacer = run_pacers(Pacer(Limits(private=[per_chat], group=[], overall=[Window(100, 1)]), shared=shared))
+
+        async def answer() -> str:
+            return "sent"
+
+        assert await pacer.call(PRIVATE, answer) == "sent"
+        assert await client.exists(keys.pace_chat(PLATFORM, PRIVATE.chat_id))
+        server.stop()
+
+        caplog.set_level(logging.INFO, logger="bot.chat.pacer")
+        stamps: list[float] = []
+        started = time.monotonic()
+        for n in range(3):
+            await asyncio.wait_for(pacer.call(PRIVATE, stamping(stamps)), 2.0)
+            assert n or time.monotonic() - started < 1.0, "an answer goes out at once during an outage"
+        assert shared.down
+        assert violations(stamps, per_chat) == 0, "this process's windows still pace it"
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "Redis unreachable" in r.message]
+        assert len(warnings) == 1, "logged once, not at every send"
+
+        server.start()  # an empty server on the same port
+        await asyncio.sleep(0.35)
+        assert await asyncio.wait_for(pacer.call(PRIVATE, answer), 2.0) == "sent"
+        assert not shared.down
+        assert await client.exists(keys.pace_chat(PLATFORM, PRIVATE.chat_id)), "shared again once Redis is back"
+    finally:
+        await client.aclose()
+        server.stop()
