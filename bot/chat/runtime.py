@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 from bot.chat.delivery import Delivery
 from bot.chat.nsfw import NsfwRule
-from bot.chat.pacer import Limits, Pacer, SharedWindows
+from bot.chat.pacer import Limits, Pacer
 from bot.chat.ports import ChatSender
 from bot.chat.router import CommandRouter
 from bot.chat.status_registry import StatusRegistry
 from bot.chat.user_settings import UserSettings
+from bot.chat.windows import SharedWindows
 from bot.keys import BotKeys
 from bot.rules.policy import Policy
 from naibot.settings import Settings

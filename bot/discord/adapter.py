@@ -22,11 +22,12 @@ from discord import app_commands
 
 from bot.chat.context import OUTAGE, AdminCheck, ChatContext
 from bot.chat.generate_options import GenerateOptions
-from bot.chat.pacer import WINDOW_SLACK, Limits, Window
+from bot.chat.pacer import WINDOW_SLACK, Limits
 from bot.chat.ports import Button, ChatRef, parse_button_data
 from bot.chat.router import CommandRouter
 from bot.chat.runtime import ChatRuntime
 from bot.chat.texts.jobs import refusal_text
+from bot.chat.windows import Window
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.views import LoginModal, job_button_for

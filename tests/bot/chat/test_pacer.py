@@ -21,10 +21,9 @@ from bot.chat.pacer import (
     PRIORITY_RESULT,
     Limits,
     Pacer,
-    SharedWindows,
-    Window,
 )
 from bot.chat.ports import ChatRef, ChatUnavailable, RateLimited
+from bot.chat.windows import SharedWindows, Window
 from bot.keys import BotKeys
 from tests.fixtures.redis import PrivateRedis
 
