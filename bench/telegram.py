@@ -22,9 +22,16 @@ hand-overs). Every command asks for ``--n 2`` (an album) at 512x512, 8 steps.
     the bot is idle (every status message final); messages charged by Telegram's rules (an album counts
     one per picture) and the throughput that allows at 30/s; 429 answers. getUpdates is not counted.
 
+(3) ONE busy group (``--busy-group``: this scenario alone): the lane is paused, so every job waits, and
+    50 members send ``/generate`` one after another into one group at Telegram's real 20 messages a minute.
+    Per command: the time from the command to a visible Cancel button for its job (on a message that
+    replies to the command, or on the group's queue board), read from the stand-in's messages every
+    0.1 s; and the Bot API calls into the group (per job) until every waiting job's Cancel is visible
+    (capped at ``BUSY_CAP`` seconds: a bot that sends one status message per job needs minutes).
+
 The worker and the NovelAI stand-in run in their own process groups, always killed at the end. Every
 Redis key lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
-Run: ``.venv/bin/python bench/telegram.py``.
+Run: ``.venv/bin/python bench/telegram.py`` (``--busy-group``: scenario 3 alone).
 """
 # ruff: noqa: E402 - the path fix below has to run before any import.
 
@@ -71,6 +78,9 @@ ISOLATED = 3
 OPTIONS = f"--size 512x512 --steps {STEPS} --n 2"
 BOT_USERNAME = "naibot_test_bot"
 BURST_TIMEOUT = 120.0
+BUSY_JOBS = 50
+BUSY_GROUP = -1_004_000_000_000
+BUSY_CAP = 360.0
 # Telegram's limits as the stand-in enforces them (the bot's defaults are the same numbers).
 LIMITS = FloodLimits()
 # What Telegram counts against a chat's limit: one message per call, one per picture of an album.
@@ -345,6 +355,54 @@ async def benchmark(world: World) -> None:
           f"{pacer.rate_limited} RateLimited and counted {pacer.calls_made} paced messages")
 
 
+async def busy_group(world: World) -> None:
+    """(3): 50 waiting jobs in ONE group: how soon each command's Cancel button shows, and what it costs."""
+    telegram, queue = world.telegram, world.services.queue
+    await world.services.redis.set(queue.keys.lane_pause("default"), "bench", px=int(BUSY_CAP * 2000))
+    members = [SandboxUser(40_000 + i, f"busy{i}", f"busy{i}", "en") for i in range(BUSY_JOBS)]
+    calls_before = len(await asyncio.to_thread(telegram.calls))
+    began = time.monotonic()
+    sent: dict[str, float] = {}  # member (user id; one command each) -> when the command was sent
+    for n, user in enumerate(members):
+        telegram.user_message(BUSY_GROUP, user, f"/generate@{BOT_USERNAME} a cat, number {n} {OPTIONS}",
+                              chat_type="supergroup", chat_title="Busy group")
+        sent[str(user.id)] = time.monotonic()
+    last_command = str(members[-1].id)
+    job_of: dict[str, str] = {}  # member -> their job's id
+    visible: dict[str, float] = {}  # member -> when their job's Cancel showed
+    while len(visible) < BUSY_JOBS and time.monotonic() - began < BUSY_CAP:
+        world.check_alive()
+        if len(job_of) < BUSY_JOBS:
+            for job in await queue.get_many(await queue.waiting_ids("default", BUSY_JOBS + 10)):
+                if job.requester.chat_id == str(BUSY_GROUP):
+                    job_of[job.requester.user_id] = job.id
+        messages = await asyncio.to_thread(telegram.bot_messages, BUSY_GROUP)
+        shown: set[str] = set()  # job ids shown with a Cancel button
+        for message in messages:
+            for row in (message.reply_markup or {}).get("inline_keyboard", []):
+                for button in row:
+                    data = str(button.get("callback_data", ""))
+                    if data.startswith("cancel:"):
+                        shown.add(data.split(":", 1)[1])
+        now = time.monotonic()
+        for member, job_id in job_of.items():
+            if member not in visible and job_id in shown:
+                visible[member] = now
+        await asyncio.sleep(0.1)
+    calls = [c for c in (await asyncio.to_thread(telegram.calls))[calls_before:]
+             if c.chat_id == BUSY_GROUP and c.method not in ("getUpdates", "answerCallbackQuery")]
+    waits = [at - sent[member] for member, at in visible.items()]
+    last = visible.get(last_command)
+    last_text = f"{last - sent[last_command]:.1f} s" if last is not None else f"not within {BUSY_CAP:.0f} s"
+    elapsed = time.monotonic() - began
+    print(f"(3) ONE group, {BUSY_JOBS} waiting jobs at {LIMITS.group_per_minute} messages/min: command -> its Cancel "
+          f"button visible: the {BUSY_JOBS}th command {last_text}; {len(visible)} of {BUSY_JOBS} visible within "
+          f"{elapsed:.0f} s" + (f" ({describe(waits)})" if waits else ""))
+    print(f"    Bot API calls into the group until then: {len(calls)} = {len(calls) / BUSY_JOBS:.2f} per job "
+          f"({by_method(calls)}); 429 answers: {sum(1 for c in calls if c.status == 429)}")
+    await world.services.redis.delete(queue.keys.lane_pause("default"))
+
+
 async def main() -> None:
     async with bench_session("telegram") as session:
         prefix = f"{session.base}:tg"
@@ -366,7 +424,10 @@ async def main() -> None:
                       f"'default' account (one lane, one job at a time)")
                 world = World(telegram=telegram, services=services, bot=bot, worker=worker, procs=session.procs,
                               trace=trace, prefix=prefix)
-                await benchmark(world)
+                if "--busy-group" in sys.argv[1:]:
+                    await busy_group(world)
+                else:
+                    await benchmark(world)
 
 
 if __name__ == "__main__":

@@ -128,3 +128,12 @@ class BotKeys:
     def interaction_token(self, message_id: str) -> str:
         """String with TTL: the Discord interaction token that may edit this message."""
         return f"{self.base}:discord:itoken:{message_id}"
+
+    def status_chat(self, platform: str, chat_id: str) -> str:
+        """Set: the live status entries on this platform of jobs asked for in one group chat
+        (the queue board counts and lists that chat's waiting jobs from it)."""
+        return f"{self.platform(platform)}:chat:{chat_id}"
+
+    def board(self, platform: str, chat_id: str) -> str:
+        """Hash: one group chat's queue board (its message id, language, whether it is showing)."""
+        return f"{self.platform(platform)}:board:{chat_id}"

@@ -10,8 +10,9 @@
 - ``texts/``             every word the bots say, one table per language.
 - ``generate_options.py`` the ``/generate`` grammar; ``user_settings.py`` saved defaults and language;
   ``nsfw.py`` the age-restricted rule; ``recent_jobs.py`` a person's and a group's recent jobs.
-- ``delivery.py``, ``pacer.py``, ``status_registry.py``: results back into the chat, within the
-  platform's rate limits, surviving restarts.
+- ``delivery.py``, ``pacer.py``, ``windows.py``, ``status_registry.py``: results back into the chat,
+  within the platform's rate limits (windows shared in Redis), surviving restarts.
+- ``queue_board.py``     one message listing a busy group's waiting jobs with their Cancel buttons.
 
 May import ``bot.rules``, ``bot.keys``, ``tasks``, ``novelai``, ``storage``, ``naibot``; never
 ``bot.telegram``, ``bot.discord``, ``bot.http``, ``bot.cli`` or the platform libraries.

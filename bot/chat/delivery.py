@@ -10,24 +10,27 @@ live registry entry) converges on the right state even if it missed events while
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
-from bot.chat.pacer import PRIORITY_POSITION, PRIORITY_RESULT, PRIORITY_STATE, Pacer
+from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_POSITION, PRIORITY_RESULT, PRIORITY_STATE, Pacer
 from bot.chat.ports import (
     ACTION_AGAIN,
     ACTION_CANCEL,
     ACTION_PNG,
     Button,
+    ChatRef,
     ChatSender,
     ChatUnavailable,
     MessageGone,
     NotModified,
     Picture,
 )
+from bot.chat.queue_board import QueueBoard, board_threshold
 from bot.chat.status_registry import StatusEntry, StatusRegistry
 from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import caption, status_text
@@ -35,7 +38,7 @@ from storage.base import Storage
 from tasks.events import Event, EventReader
 from tasks.job import Job, JobState
 from tasks.metrics import DELIVERY_LAG, Metrics
-from tasks.queue import JobQueue
+from tasks.queue import JobQueue, QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,13 @@ class Delivery:
         # is rejected); set by the command layer.
         self.on_ended: Callable[[Job], Awaitable[None]] | None = None
         self.metrics = Metrics(queue.redis, queue.keys.prefix)
+        # A busy group's waiting jobs share one message (where the group budget is per minute).
+        threshold = board_threshold(pacer.limits)
+        self.board: QueueBoard | None = None
+        if threshold is not None:
+            self.board = QueueBoard(platform=platform, registry=registry, queue=queue, sender=sender, pacer=pacer,
+                                    threshold=threshold)
+            self.board.on_closed = self._board_closed
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -122,6 +132,30 @@ class Delivery:
         interval = 0.0 if priority <= PRIORITY_RESULT else STATUS_MIN_INTERVAL
         self.pacer.submit(entry.chat, f"status:{job_id}", lambda: self.refresh(job_id), priority=priority,
                           min_interval=interval)
+        if self.board is not None and entry.chat.group:
+            self.board.touch(entry.chat, urgent=priority <= PRIORITY_ANSWER)
+
+    async def takes_to_board(self, entry: StatusEntry) -> bool:
+        """Whether a new command in this chat is shown on the chat's queue board rather than
+        answered with a status message of its own (the chat has too many waiting jobs). Redis
+        trouble answers False: the job is queued, and its command must hear so."""
+        if self.board is None or not entry.chat.group:
+            return False
+        try:
+            return await self.board.covers(entry.chat)
+        except (RedisError, OSError, QueueUnavailable) as exc:
+            log.warning("queue board of chat %s unreadable (%s): answering the command", entry.chat.chat_id, exc)
+            return False
+
+    async def _board_closed(self, chat: ChatRef) -> None:
+        """The chat's board closed: its jobs get (or again keep up) their own status messages."""
+        assert self.board is not None
+        for job_id in await self.registry.in_chat(chat):
+            entry = await self.registry.get(job_id)
+            if entry is None or entry.retired:
+                continue
+            self.pacer.submit(entry.chat, f"status:{job_id}", functools.partial(self.refresh, job_id),
+                              priority=PRIORITY_STATE)
 
     # -- the paced work ----------------------------------------------------------------------
 
@@ -132,11 +166,15 @@ class Delivery:
         if not entry.message_id:
             if job_id in self.answering:
                 return 0  # its command is answering right now, and schedules a refresh after
+            if entry.on_board and await self._left_on_board(entry):
+                return 0
             return await self._first_answer(entry)
         job = await self.queue.get(job_id)
         if job is None:
             await self.registry.forget(job_id)
             return 0
+        if job.state is JobState.QUEUED and self.board is not None and await self.board.showing(entry.chat):
+            return 0  # the board shows where it stands; its own message waits for the start
         if job.state is JobState.DONE and not entry.delivered:
             self.pacer.submit(entry.chat, f"result:{job_id}", lambda: self.deliver(job_id),
                               priority=PRIORITY_RESULT, weight=max(1, self.sender.pictures_cost(len(job.images))))
@@ -152,6 +190,20 @@ class Delivery:
             await self.registry.retire(entry)
             await self._ended(job)
         return calls
+
+    async def _left_on_board(self, entry: StatusEntry) -> bool:
+        """A job the board shows, with no message of its own: True while nothing needs one (it
+        still waits on a board, or it was canceled there: the presser was told, the board updates)."""
+        job = await self.queue.get(entry.job_id)
+        if job is None:
+            return False  # _first_answer says it was lost
+        if job.state is JobState.QUEUED:
+            return self.board is not None and await self.board.covers(entry.chat, fresh=False)
+        if job.state is JobState.CANCELED:
+            await self.registry.retire(entry)
+            await self._ended(job)
+            return True
+        return False
 
     async def _first_answer(self, entry: StatusEntry) -> int:
         """A status entry whose command never got its first answer (the bot died while that answer

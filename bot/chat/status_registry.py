@@ -37,6 +37,9 @@ class StatusEntry:
     message_gone: bool = False
     # The job ended and the chat has everything: nothing more to send, but buttons still work.
     retired: bool = False
+    # Its command was not answered: the chat's queue board lists the job (and its Cancel button)
+    # until it starts; then it gets its status message (``Delivery.refresh``).
+    on_board: bool = False
     # Not stored: what this process last sent, so an unchanged text costs no call.
     last_text: str | None = field(default=None, compare=False)
 
@@ -47,6 +50,7 @@ class StatusEntry:
             "first_position": "" if self.first_position is None else str(self.first_position),
             "delivered": "1" if self.delivered else "0", "message_gone": "1" if self.message_gone else "0",
             "retired": "1" if self.retired else "0", "reply_to": self.reply_to or "",
+            "on_board": "1" if self.on_board else "0",
         }
 
     @classmethod
@@ -58,6 +62,7 @@ class StatusEntry:
             first_position=int(f["first_position"]) if f.get("first_position") else None,
             delivered=f.get("delivered") == "1", message_gone=f.get("message_gone") == "1",
             retired=f.get("retired") == "1", reply_to=f.get("reply_to") or None,
+            on_board=f.get("on_board") == "1",
         )
 
 
@@ -82,6 +87,9 @@ class StatusRegistry:
     def _lane(self, account: str) -> str:
         return self.keys.status_lane(self.platform, account)
 
+    def _chat(self, chat: ChatRef) -> str:
+        return self.keys.status_chat(self.platform, chat.chat_id)
+
     async def register(self, entry: StatusEntry) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             # redis-py wants a Mapping keyed by any encodable (Mapping keys are invariant, so not dict[str, str]).
@@ -90,6 +98,8 @@ class StatusRegistry:
             pipe.expire(self._key(entry.job_id), self.retention)
             pipe.sadd(self._live, entry.job_id)
             pipe.sadd(self._lane(entry.account), entry.job_id)
+            if entry.chat.group:
+                pipe.sadd(self._chat(entry.chat), entry.job_id)
             await pipe.execute()
         self._memory[entry.job_id] = entry
 
@@ -123,6 +133,7 @@ class StatusRegistry:
             pipe.hset(self._key(entry.job_id), "retired", "1")
             pipe.srem(self._live, entry.job_id)
             pipe.srem(self._lane(entry.account), entry.job_id)
+            pipe.srem(self._chat(entry.chat), entry.job_id)
             await pipe.execute()
         self._memory.pop(entry.job_id, None)
 
@@ -133,6 +144,7 @@ class StatusRegistry:
             pipe.srem(self._live, job_id)
             if entry is not None:
                 pipe.srem(self._lane(entry.account), job_id)
+                pipe.srem(self._chat(entry.chat), job_id)
             await pipe.execute()
         self._memory.pop(job_id, None)
 
@@ -141,6 +153,10 @@ class StatusRegistry:
 
     async def in_lane(self, account: str) -> list[str]:
         return sorted(text(m) for m in await self.redis.smembers(self._lane(account)))
+
+    async def in_chat(self, chat: ChatRef) -> list[str]:
+        """The live entries of one group chat (private chats are not tracked: no board there)."""
+        return sorted(text(m) for m in await self.redis.smembers(self._chat(chat)))
 
     async def forget_chat(self, chat_id: str) -> list[str]:
         """A chat that blocked or removed the bot: stop trying to reach it."""

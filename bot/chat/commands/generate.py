@@ -151,13 +151,20 @@ class GenerateCommands:
             # 4. Only now the answer (it may wait for the chat's pacing slot). From here on the job
             #    is safe: an outage must not make anyone send it again.
             ctx.progress.queued = True
-            message_id = await self.conv.answer(ctx, Reply(t(lang, "status.submitting")))
-            # Set on the entry this process holds before Redis is asked: if Redis is down now, the
-            # delivery loop's resync (when it is back) edits this message rather than posting one.
-            await self.registry.update(entry, message_id=message_id, first_position=job.position)
+            if await self.delivery.takes_to_board(entry):
+                # A busy group: the chat's queue board lists the job with its Cancel button (one
+                # edit, first in the chat's line); its own message is posted when it starts.
+                await self.registry.update(entry, on_board=True, first_position=job.position)
+                priority_next = PRIORITY_ANSWER
+            else:
+                message_id = await self.conv.answer(ctx, Reply(t(lang, "status.submitting")))
+                # Set on the entry this process holds before Redis is asked: if Redis is down now, the
+                # delivery loop's resync (when it is back) edits this message rather than posting one.
+                await self.registry.update(entry, message_id=message_id, first_position=job.position)
+                priority_next = PRIORITY_STATE
         finally:
             answering.discard(job_id)
-        await self.delivery.schedule(job.id, PRIORITY_STATE)
+        await self.delivery.schedule(job.id, priority_next)
         return job
 
     async def _refund(self, job_id: str, charge: Charge) -> None:

@@ -138,6 +138,14 @@ TEXTS: dict[str, str] = {
     "queue.item_named_unplaced": "• {id} · {name} · waiting · wait {wait} · {prompt}",
     "queue.running_header": "Running now:",
     "queue.running_item": "• {id} · {name}",
+    # --- the queue board (one message per busy group) --------------------------------------
+    "board.header": "📋 Queue board: {count} jobs from this chat are waiting",
+    "board.help": "Your job gets its own message when it starts; the pictures answer your command. "
+                  "Press ✖ under your job to cancel it.",
+    "board.item": "{position}. {name} · {id} · {prompt}",
+    "board.more": "… and {count} more waiting",
+    "board.cancel": "✖ {position}. {name}",
+    "board.closed": "📋 The queue here is short again: each job shows its own status message.",
     # --- /settings ----------------------------------------------------------------------------
     "settings.header": "⚙️ Your defaults (used when /generate does not say otherwise):",
     "settings.title": "{label} ({name})",

@@ -338,6 +338,34 @@ def queue_text(lang: str, own: list[Job], running: list[Job], total_waiting: int
     return "\n\n".join("\n".join(section) for section in sections)
 
 
+# Telegram's message limit, in UTF-16 code units.
+MESSAGE_LIMIT = 4096
+BOARD_PROMPT_CHARS = 24
+BOARD_NAME_CHARS = 24
+
+
+def board_text(lang: str, waiting: list[Job], max_listed: int) -> str:
+    """A busy group's queue board: the chat's waiting jobs, first in the queue first, each with its
+    place, whose it is and its id; beyond ``max_listed`` (or the message limit) only counted."""
+    lines = [t(lang, "board.header", count=len(waiting)), t(lang, "board.help"), ""]
+    listed = 0
+    for job in waiting[:max_listed]:
+        line = t(lang, "board.item", position=job.position or "?",
+                 name=excerpt(job.requester.display_name or job.requester.user_id, BOARD_NAME_CHARS), id=job.id,
+                 prompt=excerpt(job.request.prompt, BOARD_PROMPT_CHARS))
+        if _utf16_length("\n".join([*lines, line])) > MESSAGE_LIMIT - 64:
+            break
+        lines.append(line)
+        listed += 1
+    if listed < len(waiting):
+        lines.append(t(lang, "board.more", count=len(waiting) - listed))
+    return "\n".join(lines)
+
+
+def board_closed_text(lang: str) -> str:
+    return t(lang, "board.closed")
+
+
 def cancel_text(lang: str, status: str, job_id: str) -> str:
     """The answer to ``/cancel``: a ``CancelOutcome.status``, or "nothing" when no job was named or waiting."""
     return t(lang, f"cancel.{status}", id=job_id)

@@ -132,6 +132,12 @@ TEXTS: dict[str, str] = {
     "queue.item_named_unplaced": "• {id} · {name} · 等待中 · 预计等待 {wait} · {prompt}",
     "queue.running_header": "正在生成：",
     "queue.running_item": "• {id} · {name}",
+    "board.header": "📋 排队看板：本群有 {count} 个任务在排队",
+    "board.help": "任务开始时会单独发消息；图片会回复你的命令。点你任务下的 ✖ 可取消。",
+    "board.item": "{position}. {name} · {id} · {prompt}",
+    "board.more": "… 还有 {count} 个在排队",
+    "board.cancel": "✖ {position}. {name}",
+    "board.closed": "📋 本群排队已不多：每个任务恢复单独的状态消息。",
     # --- /settings ----------------------------------------------------------------------------
     "settings.header": "⚙️ 你的默认参数（/generate 里没写的参数会用这些）：",
     "settings.title": "{label}（{name}）",

@@ -189,6 +189,8 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "queue.own_header": set(), "queue.group_header": set(), "queue.none_own": set(), "queue.none_group": set(),
     "queue.item": ITEM, "queue.item_unplaced": ITEM, "queue.item_named": ITEM, "queue.item_named_unplaced": ITEM,
     "queue.running_header": set(), "queue.running_item": {"id", "name"},
+    "board.header": {"count"}, "board.help": set(), "board.item": {"position", "name", "id", "prompt"},
+    "board.more": {"count"}, "board.cancel": {"position", "name"}, "board.closed": set(),
     "settings.header": set(), "settings.title": {"label", "name"}, "settings.item": {"title", "value"},
     "settings.empty": set(), "settings.hint": set(), "settings.saved": {"title", "value"},
     "settings.reset_all": set(), "settings.reset_one": {"title"}, "settings.on": set(), "settings.off": set(),
