@@ -181,7 +181,8 @@ class Delivery:
             return 0  # the status edit follows the upload
         eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
         progress = self.progress.get(job_id) if job.state is JobState.RUNNING else None
-        text = status_text(job, entry.language, eta=eta, progress=progress, first_position=entry.first_position)
+        text = self._addressed(entry, status_text(job, entry.language, eta=eta, progress=progress,
+                                                  first_position=entry.first_position))
         calls = 0
         if not entry.message_gone and text != entry.last_text:
             calls = await self._edit(entry, text, status_buttons(job, entry.language))
@@ -212,11 +213,14 @@ class Delivery:
         is lost."""
         job = await self.queue.get(entry.job_id)
         if job is None:  # recorded, but the bot died before it was queued
-            await self.sender.send_text(entry.chat, t(entry.language, "status.lost"), reply_to=entry.reply_to)
+            entry.late = True
+            await self.sender.send_text(entry.chat, self._addressed(entry, t(entry.language, "status.lost")),
+                                        reply_to=entry.reply_to)
             await self.registry.forget(entry.job_id)
             return 1
         eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
-        text = status_text(job, entry.language, eta=eta, first_position=job.position)
+        entry.late = True
+        text = self._addressed(entry, status_text(job, entry.language, eta=eta, first_position=job.position))
         try:
             message_id = await self.sender.send_text(entry.chat, text, status_buttons(job, entry.language),
                                                      reply_to=entry.reply_to)
@@ -224,9 +228,17 @@ class Delivery:
             await self.registry.forget_chat(entry.chat.chat_id)
             raise
         entry.last_text = text
-        await self.registry.update(entry, message_id=message_id, first_position=job.position)
+        await self.registry.update(entry, message_id=message_id, first_position=job.position, late=True)
         await self.schedule(entry.job_id, PRIORITY_STATE)  # a result to deliver, an end to retire
         return 1
+
+    @staticmethod
+    def _addressed(entry: StatusEntry, text: str) -> str:
+        """A first answer that cannot reply to its command (none to reply to: a Discord interaction
+        whose bot died before answering) names whose it is, so a busy channel knows."""
+        if not entry.late or entry.reply_to or not entry.asker:
+            return text
+        return t(entry.language, "status.for", name=" ".join(entry.asker.split())[:64]) + "\n" + text
 
     async def _ended(self, job: Job) -> None:
         if self.on_ended is None:

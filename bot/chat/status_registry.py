@@ -24,7 +24,8 @@ _UPDATE_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSE
 class StatusEntry:
     """``message_id`` is "" until the command's first answer has gone out (the entry is recorded
     before it): a restarted bot posts the status message of such an entry, replying to
-    ``reply_to`` (the command's own message, where the platform has one)."""
+    ``reply_to`` (the command's own message, where the platform has one) or, where there is none
+    (a Discord interaction, whose token died with the bot), addressed to ``asker`` by name."""
 
     job_id: str
     chat: ChatRef
@@ -40,6 +41,10 @@ class StatusEntry:
     # Its command was not answered: the chat's queue board lists the job (and its Cancel button)
     # until it starts; then it gets its status message (``Delivery.refresh``).
     on_board: bool = False
+    # Who sent the command (display name), for a first answer that cannot reply to it.
+    asker: str = ""
+    # The status message was posted by a restarted bot's delivery loop, not as the command's answer.
+    late: bool = False
     # Not stored: what this process last sent, so an unchanged text costs no call.
     last_text: str | None = field(default=None, compare=False)
 
@@ -50,7 +55,8 @@ class StatusEntry:
             "first_position": "" if self.first_position is None else str(self.first_position),
             "delivered": "1" if self.delivered else "0", "message_gone": "1" if self.message_gone else "0",
             "retired": "1" if self.retired else "0", "reply_to": self.reply_to or "",
-            "on_board": "1" if self.on_board else "0",
+            "on_board": "1" if self.on_board else "0", "asker": self.asker,
+            "late": "1" if self.late else "0",
         }
 
     @classmethod
@@ -62,7 +68,8 @@ class StatusEntry:
             first_position=int(f["first_position"]) if f.get("first_position") else None,
             delivered=f.get("delivered") == "1", message_gone=f.get("message_gone") == "1",
             retired=f.get("retired") == "1", reply_to=f.get("reply_to") or None,
-            on_board=f.get("on_board") == "1",
+            on_board=f.get("on_board") == "1", asker=f.get("asker", ""),
+            late=f.get("late") == "1",
         )
 
 

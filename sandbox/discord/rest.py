@@ -9,6 +9,7 @@ to its authentication and bucket; splitting it would separate a route from the r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -97,6 +98,17 @@ class Route:
         return f"{self.method} {self.template}"
 
 
+
+async def _answer_slowly(request: web.Request, latency: float) -> bool:
+    """Hold a call ``latency`` seconds; False if its caller hung up meanwhile (a killed bot)."""
+    deadline = time.monotonic() + latency
+    while time.monotonic() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
 class RestAPI:
     def __init__(self, world: World, composer: Composer, interactions: Interactions, gateway: Gateway, *,
                  limits: Callable[[], RateLimits], token: Callable[[], str], gateway_url: Callable[[], str],
@@ -154,6 +166,8 @@ class RestAPI:
         try:
             route, decoded.params = self._match(request.method, request.path.removeprefix(API_PREFIX))
             decoded.body, decoded.uploads = await _read_body(request)
+            if route.handler == self.callback and not await _answer_slowly(request, self._limits().callback_latency):
+                return web.Response(status=499)  # the caller hung up first: nothing was answered
             if route.auth == "bot" and request.headers.get("Authorization") != f"Bot {self._token()}":
                 raise unauthorized()
             verdict = self.limiter.admit(self._limits(), _bucket(route, decoded.params),

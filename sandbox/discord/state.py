@@ -144,6 +144,9 @@ class RateLimits:
     enabled: bool = True
     channel_window: float = 5.0
     webhook_window: float = 2.0
+    # A fault, not a limit: seconds Discord takes to answer an interaction callback (a slow edge;
+    # tests kill a bot while its first answer is on the wire).
+    callback_latency: float = 0.0
 
 
 @dataclass

@@ -130,7 +130,7 @@ class GenerateCommands:
         # 1. The entry first (a job is never queued without one); its message is still to come, so
         #    this process's delivery loop leaves it to us until we have answered.
         entry = StatusEntry(job_id=job_id, chat=ctx.chat, message_id="", language=lang, account=account,
-                            reply_to=ctx.message_id)
+                            reply_to=ctx.message_id, asker=ctx.display_name)
         answering = self.delivery.answering
         answering.add(job_id)
         try:

@@ -95,6 +95,7 @@ TEXTS: dict[str, str] = {
     "status.retrying": "↻ The last try did not work out; trying again (attempt {attempt})",
     "status.starting": "🎨 Starting…",
     "status.submitting": "⏳ Adding your job to the queue…",
+    "status.for": "For {name}, who asked before the bot restarted:",
     "status.lost": "This job was lost before it reached the queue; please send the command again.",
     "status.running": "🎨 Generating: step {step} of {total}",
     "status.done": "✅ Done: {count} images",

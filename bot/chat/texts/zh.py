@@ -89,6 +89,7 @@ TEXTS: dict[str, str] = {
     "status.retrying": "↻ 上一次没有成功，正在重试（第 {attempt} 次）",
     "status.starting": "🎨 正在开始…",
     "status.submitting": "⏳ 正在加入队列…",
+    "status.for": "给 {name}（在机器人重启前发出的命令）：",
     "status.lost": "这个任务没能进入队列，请重新发送命令。",
     "status.running": "🎨 生成中：第 {step} 步，共 {total} 步",
     "status.done": "✅ 完成：共 {count} 张图",

@@ -174,7 +174,7 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "duration.hours": {"hours", "minutes"},
     "status.queued": {"position", "total", "wait"}, "status.queued_no_eta": {"position", "total", "wait"},
     "status.queued_unplaced": {"wait"}, "status.queued_unplaced_no_eta": {"wait"}, "status.retrying": {"attempt"},
-    "status.starting": set(), "status.submitting": set(), "status.lost": set(),
+    "status.starting": set(), "status.submitting": set(), "status.lost": set(), "status.for": {"name"},
     "dc.generate": set(), "dc.opt.prompt": set(), "dc.opt.negative": set(), "dc.opt.model": set(),
     "dc.opt.sampler": set(), "dc.opt.size": set(), "dc.opt.steps": set(), "dc.opt.scale": set(), "dc.opt.n":
     set(), "dc.opt.seed": set(), "dc.opt.characters": set(), "dc.opt.priority": set(), "dc.opt.job": set(),
