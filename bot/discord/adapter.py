@@ -99,7 +99,12 @@ class DiscordBot:
         intents = discord.Intents.none()
         intents.guilds = True  # channel NSFW flags and member permissions come with guild data
         self.rate_limits = RateLimitTrace()  # counts Discord's 429s for /metrics
-        self.client = discord.Client(intents=intents, http_trace=self.rate_limits.config)
+        # Nothing the bot says pings anyone: prompts, names and typed words reach messages, and
+        # "@everyone" or "<@&role>" in them must stay text. discord.py applies the client's default to
+        # every channel send and edit, interaction response, follow-up and interaction-webhook edit
+        # (``ConnectionState.allowed_mentions``, read as ``previous_allowed_mentions``).
+        self.client = discord.Client(intents=intents, http_trace=self.rate_limits.config,
+                                     allowed_mentions=discord.AllowedMentions.none())
         # discord.py calls setup_hook once logged in; set on the instance rather than subclassing Client.
         self.client.setup_hook = self._setup  # type: ignore[method-assign]
         self.tree = app_commands.CommandTree(self.client)

@@ -72,7 +72,8 @@ class Composer:
             content=str(payload.get("content") or ""), embeds=list(payload.get("embeds") or []),
             components=list(payload.get("components") or []), attachments=attachments,
             flags=flags | (EPHEMERAL if ephemeral_for is not None else 0), ephemeral_for=ephemeral_for,
-            interaction_id=interaction_id, guild_id=guild_id, type=message_type, webhook_id=webhook_id)
+            interaction_id=interaction_id, guild_id=guild_id, type=message_type, webhook_id=webhook_id,
+            allowed_mentions=_allowed_mentions(payload))
         _require_something(message)
         return self._world.add_message(message)
 
@@ -101,6 +102,8 @@ class Composer:
             keep = message.flags & (EPHEMERAL | (1 << 15))
             message.flags = keep | (int(payload["flags"]) & CHANNEL_FLAGS)
         message.attachments = attachments
+        if "allowed_mentions" in payload:
+            message.allowed_mentions = _allowed_mentions(payload)
         message.flags &= ~LOADING
         _require_something(message)
         message.edits += 1
@@ -211,6 +214,12 @@ def _check_components(rows: list[Any], flags: int) -> None:
             if custom_id in seen:
                 raise invalid_form(path, "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
             seen.add(str(custom_id))
+
+
+def _allowed_mentions(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's ``allowed_mentions`` as sent (kept so tests can see what the message may ping)."""
+    allowed = payload.get("allowed_mentions")
+    return dict(allowed) if isinstance(allowed, dict) else None
 
 
 def _require_something(message: StoredMessage) -> None:

@@ -3,6 +3,7 @@ error answers. Kept apart from the server so every helper module can share them 
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -214,10 +215,25 @@ class StoredMessage:
     webhook_id: int | None = None
     created_at: float = field(default_factory=time.time)
     edited_at: float | None = None
+    # The ``allowed_mentions`` of the last create or edit (None: not sent, so Discord parses every mention).
+    allowed_mentions: dict[str, Any] | None = None
 
     @property
     def ephemeral(self) -> bool:
         return self.ephemeral_for is not None
+
+    def pings(self) -> dict[str, Any]:
+        """Whom Discord would notify for this content: mentions in the text, filtered by
+        ``allowed_mentions`` the way Discord does (absent: all parsed; present: only the ``parse``
+        kinds and the ids listed)."""
+        allowed = self.allowed_mentions
+        parse = {"everyone", "users", "roles"} if allowed is None else set(allowed.get("parse") or [])
+        listed_users = {str(u) for u in (allowed or {}).get("users") or []}
+        listed_roles = {str(r) for r in (allowed or {}).get("roles") or []}
+        users = {u for u in _USER.findall(self.content) if "users" in parse or u in listed_users}
+        roles = {r for r in _ROLE.findall(self.content) if "roles" in parse or r in listed_roles}
+        return {"everyone": "everyone" in parse and _EVERYONE.search(self.content) is not None,
+                "users": sorted(users), "roles": sorted(roles)}
 
     def custom_ids(self) -> list[str]:
         """Every component custom id in the message, however deeply nested."""
@@ -240,7 +256,13 @@ class StoredMessage:
                 "ephemeral_for": None if self.ephemeral_for is None else str(self.ephemeral_for),
                 "interaction_id": self.interaction_id,
                 "reference_id": None if self.reference_id is None else str(self.reference_id),
-                "edits": self.edits, "deleted": self.deleted, "type": self.type}
+                "edits": self.edits, "deleted": self.deleted, "type": self.type,
+                "allowed_mentions": self.allowed_mentions, "pings": self.pings()}
+
+
+_EVERYONE = re.compile(r"@(everyone|here)\b")
+_USER = re.compile(r"<@!?(\d+)>")
+_ROLE = re.compile(r"<@&(\d+)>")
 
 
 @dataclass

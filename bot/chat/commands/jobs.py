@@ -7,6 +7,7 @@ queue is answered by the router's guard (``Conversation.guarded``), as for every
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.chat.context import ChatContext, Conversation
@@ -16,6 +17,18 @@ from bot.chat.texts.jobs import cancel_text, queue_text, status_text
 from bot.rules.policy import NoAccount, Policy
 from tasks.job import Job, JobState
 from tasks.queue import JobQueue
+
+# What a typed job id may look like (ids are 10 characters of lower-case base32; a little room
+# for ids of other lengths). Anything else is never looked up nor echoed: a typed
+# "@everyone <@&role>" or markup must not come back in a public answer.
+_TYPED_ID = re.compile(r"[a-z0-9]{1,32}")
+NOT_AN_ID = "?"
+
+
+def typed_job_id(typed: str) -> str:
+    """The typed id, lower-cased, if it has the shape of one; ``NOT_AN_ID`` otherwise."""
+    word = typed.strip().lower()
+    return word if _TYPED_ID.fullmatch(word) else NOT_AN_ID
 
 
 @dataclass
@@ -53,7 +66,8 @@ class JobCommands:
 
     async def _target(self, ctx: ChatContext, job_id: str | None, *, waiting_only: bool) -> Job | None:
         if job_id:
-            return await self.queue.get(job_id.strip().lower())
+            job_id = typed_job_id(job_id)
+            return None if job_id == NOT_AN_ID else await self.queue.get(job_id)
         for job in await self.recent.of_user(ctx.user_key):
             if not waiting_only or job.state is JobState.QUEUED:
                 return job
@@ -66,7 +80,7 @@ class JobCommands:
         lang = await conv.language(ctx)
         job = await self._target(ctx, job_id or None, waiting_only=False)
         if job is None:
-            text = cancel_text(lang, "missing", job_id or "-")
+            text = cancel_text(lang, "missing", typed_job_id(job_id) if job_id else "-")
         else:
             text = status_text(job, lang, eta=await self.queue.estimated_wait(job))
         await conv.answer(ctx, Reply(text))
@@ -79,7 +93,7 @@ class JobCommands:
         lang = await conv.language(ctx)
         job = await self._target(ctx, job_id or None, waiting_only=True)
         if job is None:
-            status, shown = ("missing", job_id) if job_id else ("nothing", "-")
+            status, shown = ("missing", typed_job_id(job_id)) if job_id else ("nothing", "-")
         else:
             outcome = await self.queue.cancel(job.id, await conv.caller(ctx))
             status, shown = outcome.status, job.id
