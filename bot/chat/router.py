@@ -33,6 +33,7 @@ from bot.rules.logins import Logins
 from bot.rules.policy import Policy
 from naibot.settings import Settings
 from storage.base import Storage
+from tasks.job import Job
 from tasks.queue import QueueUnavailable
 from tasks.services import QueueServices
 
@@ -117,6 +118,8 @@ class CommandRouter:
         job = await self.queue.get(job_id)
         if job is None:
             return t(lang, "callback.gone"), True
+        if not posted_here(job, ctx):
+            return t(lang, "callback.elsewhere"), True
         if action == ACTION_CANCEL:
             return await self.jobs.cancel_button(ctx, job, lang)
         if action == ACTION_AGAIN:
@@ -124,3 +127,16 @@ class CommandRouter:
         if action == ACTION_PNG:
             return await self.generate.originals(ctx, job, lang), False
         return t(lang, "callback.gone"), True
+
+
+def posted_here(job: Job, ctx: ChatContext) -> bool:
+    """Whether the job's messages (and so its buttons) are in the chat the button was pressed in.
+
+    A button's data names only the job, and on Telegram a custom client can send any callback data
+    from any chat: without this check a press in one chat could cancel, repeat (on the pressing
+    chat's account) or fetch the originals of a job asked in another. Every message carrying a
+    job's buttons (its status message, its results, the queue board) is in the chat the job was
+    asked in, which the job itself records (``Requester.chat_id``; it outlives the status entry).
+    """
+    asked = job.requester
+    return asked.platform == ctx.platform and bool(asked.chat_id) and asked.chat_id == ctx.chat.chat_id

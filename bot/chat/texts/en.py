@@ -111,6 +111,7 @@ TEXTS: dict[str, str] = {
     "callback.again": "Queued again with a new seed.",
     "callback.png": "Sending the original PNG files…",
     "callback.gone": "That job is no longer available.",
+    "callback.elsewhere": "That button belongs to a message in another chat.",
     # --- captions -----------------------------------------------------------------------------
     "caption.for": "Results for {name}",
     "caption.seed": "Seed {seed}",

@@ -105,6 +105,7 @@ TEXTS: dict[str, str] = {
     "callback.again": "已用新的种子重新排队。",
     "callback.png": "正在发送原始 PNG 文件…",
     "callback.gone": "这个任务已经不存在了。",
+    "callback.elsewhere": "这个按钮属于另一个聊天里的消息。",
     # --- captions -----------------------------------------------------------------------------
     "caption.for": "{name} 的作品",
     "caption.seed": "种子 {seed}",

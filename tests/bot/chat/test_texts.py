@@ -181,7 +181,7 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "dc.opt.settings": set(), "nsfw.channels_only": set(), "nsfw.refused": {"terms"},
     "menu.generate": set(), "menu.queue": set(), "menu.status": set(),
     "menu.cancel": set(), "menu.settings": set(), "menu.help": set(),
-    "callback.again": set(), "callback.png": set(), "callback.gone": set(),
+    "callback.again": set(), "callback.png": set(), "callback.gone": set(), "callback.elsewhere": set(),
     "status.running": {"step", "total"}, "status.done": {"count"}, "status.done_one": set(),
     "status.failed": {"reason"}, "status.canceled": set(), "status.job": {"id"}, "status.job_cancelable": {"id"},
     **{f"cancel.{s}": {"id"} for s in ("canceled", "running", "done", "failed", "missing", "forbidden", "nothing")},
