@@ -49,6 +49,14 @@ class BotKeys:
         """Set: groups this admin may bind an account for in the next minutes."""
         return f"{self.base}:binding:{user_key}"
 
+    def login_attempts_person(self, user_key: str) -> str:
+        """Counter with TTL: a person's rejected credential checks with NovelAI in the current window."""
+        return f"{self.base}:login-attempts:user:{user_key}"
+
+    def login_attempts_chat(self, chat: str) -> str:
+        """Counter with TTL: rejected credential checks from one chat (``<platform>:<chat id>``)."""
+        return f"{self.base}:login-attempts:chat:{chat}"
+
     # -- accounts ----------------------------------------------------------------------------
 
     def account_meta(self, account: str) -> str:
@@ -137,3 +145,18 @@ class BotKeys:
     def board(self, platform: str, chat_id: str) -> str:
         """Hash: one group chat's queue board (its message id, language, whether it is showing)."""
         return f"{self.platform(platform)}:board:{chat_id}"
+
+    # -- the HTTP API's status page ----------------------------------------------------------
+
+    def api_session(self, session_digest: str) -> str:
+        """String with TTL: an admin page session (by the SHA-256 of its id) -> the digest of the
+        key it was made with."""
+        return f"{self.base}:api:session:{session_digest}"
+
+    def api_login_failures(self, scope: str) -> str:
+        """Counter with TTL: failed status-page logins from one address (``addr:<ip>``) or in all (``all``)."""
+        return f"{self.base}:api:login-failures:{scope}"
+
+    def api_login_lock(self, scope: str) -> str:
+        """String with TTL: logins from this scope are refused (429) until it expires."""
+        return f"{self.base}:api:login-lock:{scope}"

@@ -11,6 +11,7 @@ typed so far) lives in Redis with a short expiry, so any bot process can continu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import redis.asyncio as aioredis
 
 from bot.keys import BotKeys
 from bot.rules.groups import GroupStore
+from bot.rules.login_attempts import LoginAttempts
 from naibot.logs import redact, register_secret
 from naibot.settings import Settings
 from novelai.accesskey import normalize_email
@@ -85,6 +87,8 @@ class Logins:
         self.directory = directory
         self.groups = groups
         self.queue = queue
+        # Every check of credentials with NovelAI takes an attempt first (bot.rules.login_attempts).
+        self.attempts = LoginAttempts(redis, self.keys)
 
     def _store(self) -> AccountStore:
         if self.store is None:
@@ -121,7 +125,10 @@ class Logins:
         return await self.save(Account(name=name, token=token.strip()), owner)
 
     async def save_password(self, name: str, email: str, password: str, owner: str) -> Subscription:
-        return await self.save(Account.from_password(name, normalize_email(email), password), owner)
+        """The access key is derived in a thread: Argon2id takes a CPU-second or so on purpose, and
+        on the event loop it would stop every other command of the bot for that long."""
+        account = await asyncio.to_thread(Account.from_password, name, normalize_email(email), password)
+        return await self.save(account, owner)
 
     async def owner_of(self, account: str) -> str | None:
         owner = await self.redis.hget(self.meta_key(account), "owner")

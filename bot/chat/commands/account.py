@@ -18,6 +18,7 @@ from bot.chat.context import ChatContext, Conversation
 from bot.chat.generate_options import GenerateOptions
 from bot.chat.texts.accounts import lending_line, status_lines
 from bot.chat.texts.catalog import t
+from bot.chat.texts.jobs import duration_text
 from bot.rules.groups import SharedAccount
 from bot.rules.logins import LoginRejected, Logins, looks_like_token
 from bot.rules.policy import NoAccount, Policy, group_account_name, personal_account_name
@@ -112,6 +113,12 @@ class AccountCommands:
             await conv.private(ctx, t(lang, "group.not_admin_anymore"))
             return False
         name = personal_account_name(ctx.user_key) if target == "personal" else group_account_name(target)
+        chat = f"{ctx.platform}:{ctx.chat.chat_id}"
+        wait = await self.logins.attempts.take(ctx.user_key, chat)
+        if wait:
+            await conv.private(ctx, t(lang, "login.throttled", wait=duration_text(wait, lang)))
+            return False
+        rejected = False  # only a rejection by NovelAI uses up an attempt
         try:
             if token is not None:
                 subscription = await self.logins.save_token(name, token, ctx.user_key)
@@ -119,6 +126,7 @@ class AccountCommands:
                 assert email is not None and password is not None
                 subscription = await self.logins.save_password(name, email, password, ctx.user_key)
         except LoginRejected as exc:
+            rejected = not exc.unreachable
             key = "login.unreachable" if exc.unreachable else "login.rejected"
             await conv.private(ctx, t(lang, key, reason=exc.reason))
             return False
@@ -129,6 +137,9 @@ class AccountCommands:
             log.warning("saving a login failed: %s", type(exc).__name__)
             await conv.private(ctx, t(lang, "login.failed"))
             return False
+        finally:
+            if not rejected:
+                await self.logins.attempts.give_back(ctx.user_key, chat)
         if target == "personal":
             await conv.private(ctx, t(lang, "login.saved", tier=subscription.tier_name, anlas=subscription.anlas))
         else:

@@ -328,6 +328,8 @@ TEXTS: dict[str, str] = {
     "login.unreachable": "I could not reach NovelAI to check these credentials ({reason}). Nothing was stored; "
                          "try again in a minute.",
     "login.failed": "Something went wrong while saving your login; nothing was stored. Please try again.",
+    "login.throttled": ("Too many login attempts. To keep the bot from being used to test stolen passwords, "
+                        "try again in {wait}."),
     "login.disabled": "Logins are not enabled on this bot (its operator has not set a secret key).",
     "login.start_private": "Let's log you in here, privately. Send /login to start.",
     "login.go_private": "Logins happen only in private: open a chat with me (@{bot}) and send /login.",

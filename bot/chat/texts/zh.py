@@ -293,6 +293,7 @@ TEXTS: dict[str, str] = {
     "login.rejected": "❌ NovelAI 不接受这些凭据（{reason}）。没有保存任何东西。",
     "login.unreachable": "无法连接 NovelAI 来验证这些凭据（{reason}）。没有保存任何东西，请稍后再试。",
     "login.failed": "保存登录时出错，没有保存任何东西。请再试一次。",
+    "login.throttled": "登录尝试次数太多。为防止有人借机器人试探被盗的密码，请在 {wait} 后再试。",
     "login.disabled": "这个机器人没有启用登录（运营者没有设置密钥）。",
     "login.start_private": "我们在这里私下登录吧。发送 /login 开始。",
     "login.go_private": "登录只能私聊进行：请打开与我（@{bot}）的私聊并发送 /login。",

@@ -80,6 +80,7 @@ ACCOUNT_CALLER_PARAMS: dict[str, set[str]] = {
     "login.rejected": {"reason"},
     "login.unreachable": {"reason"},
     "login.failed": set(),
+    "login.throttled": {"wait"},
     "login.disabled": set(),
     "login.start_private": set(),
     "login.go_private": {"bot"},
