@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AsyncHandler, Handler, run_async
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AsyncHandler, Handler, refuse_weak_secrets, run_async
 from naibot.logs import register_secret
 from naibot.secrets import SecretError
 from naibot.settings import Settings
@@ -93,6 +93,9 @@ async def _remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def _runner(fn: AsyncHandler) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        # Stored accounts are sealed under the secret key: a guessable one is refused here too.
+        if (refused := refuse_weak_secrets(settings, secret_key=True, redis=False)) is not None:
+            return refused
         try:
             return run_async(lambda: fn(args, settings))
         except SecretKeyMissing as exc:

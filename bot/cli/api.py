@@ -9,7 +9,8 @@ from naibot.settings import Settings
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if (refused := refuse_without_secret_key(settings)) is not None:
+    # The API keys guard every job and the status page: an example or guessable one is refused.
+    if (refused := refuse_without_secret_key(settings, api_keys=True)) is not None:
         return refused
     import uvicorn
 

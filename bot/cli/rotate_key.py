@@ -16,6 +16,7 @@ from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_async
 from naibot.logs import register_secret
 from naibot.redisconn import async_redis
 from naibot.rotate import rotate_secrets
+from naibot.secret_strength import key_weakness
 from naibot.secrets import SecretBox
 from naibot.settings import MIN_SECRET_KEY_LENGTH, Settings, secret
 
@@ -45,6 +46,10 @@ async def _rotate(settings: Settings) -> int:
     if len(new_key) < MIN_SECRET_KEY_LENGTH:
         print(f"naibot: the new key must be at least {MIN_SECRET_KEY_LENGTH} characters "
               f"(from {NEW_KEY_ENV} or stdin; typed twice the same on a terminal)", file=sys.stderr)
+        return EXIT_USAGE
+    # The current key may be weak (rotating is how to leave it); the new one may not.
+    if (reason := key_weakness(new_key)) is not None:
+        print(f"naibot: {NEW_KEY_ENV} {reason}", file=sys.stderr)
         return EXIT_USAGE
     redis = async_redis(settings.redis)
     try:

@@ -30,7 +30,7 @@ from tests.fixtures.telegram_e2e import FAST_LIMITS
 
 pytestmark = pytest.mark.xdist_group("workers")
 
-API_KEY = "procfile-test-key-0123456789"
+API_KEY = "DtiFTyN09t7KxD6GKIeXrhBEMvcfMy76ur9KCIH5104="  # random: `naibot api` refuses a guessable key
 HONCHO = ROOT / ".venv" / "bin" / "honcho"
 START_TIMEOUT = 60.0
 JOB_TIMEOUT = 60.0

@@ -20,7 +20,7 @@ from novelai.tokens import CachedToken, TokenCache
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 
-NEW_KEY = "the-new-secret-key-also-at-least-32-chars"
+NEW_KEY = "RM5r2TTczUeTXunshOLjqKOFnoFDnWIZy8EErNO9v6k="  # random: rotate-key refuses a guessable new key
 OLD, NEW = SecretBox(TEST_SECRET_KEY), SecretBox(NEW_KEY)
 SMALL = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=8, seed=42)
 
