@@ -46,7 +46,7 @@ POLLED_JOBS = 20
 POLL_SECONDS = 10.0
 SUBMITS = 500
 SUBMIT_CONCURRENCY = 20
-API_KEY = "benchmark-api-key-0123456789"
+API_KEY = "pJ1II0cKcK2JXj2zBrpYNBHuWOKVdE7npusTzmBI9zc="  # random: `naibot api` refuses a guessable key
 BODY = {"prompt": "a cat in a hat", "width": 512, "height": 512, "steps": 8}
 
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-SECRET_KEY = "benchmark secret key, at least 32 chars"
+SECRET_KEY = "PWoUJ6WM2WYWjuhXPhTgOUV8aNpfSm/Z02Mo57ufoRc="  # random: naibot refuses a guessable key
 # Settings a developer's shell may carry: they would leak into the benchmark's deployment.
 SHELL_SETTINGS = ("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "STORAGE_")
 

@@ -73,8 +73,9 @@ ADMINS = (1029, 1030)
 SIZES = ("512x512", "512x768", "768x512", "640x640", "576x832", "832x576", "512x640", "640x512")
 STEP_LATENCY = 0.045
 REPORT_SECONDS = 180.0  # the report's load phase; its fault times are scaled to ours
-WEBAPP_KEY = "fault-webapp-key-" + "w" * 20
-OPS_KEY = "fault-ops-key-" + "o" * 24
+# Random: `naibot api` refuses guessable keys.
+WEBAPP_KEY = "kQlOXiVeJxhji+YxnInvnSMzH2YuI1rV6LIVKqXuXqA="
+OPS_KEY = "DuYrocX9/fDyFp7KQU+7XU5mg/+z184keRpwg/PLUzg="
 CLI = [sys.executable, "-m", "bot.cli"]
 
 
@@ -218,8 +219,9 @@ async def deploy(procs: Processes, tmp: Path, rng: random.Random) -> Deployment:
     await d.wait_redis()
     await wait_until_answering(procs, "novelai", novelai, f"{novelai_url}/_sandbox/stats")
     await wait_until_answering(procs, "tgsandbox", telegram, f"{telegram_url}/_sandbox/stats")
-    add = subprocess.run([*CLI, "account", "add", "apiacct", "--token", tokens["C"]], env=env, cwd=procs.logs,
-                         capture_output=True, timeout=60, check=False)
+    # The token on stdin, never in argv (visible to every user in ps).
+    add = subprocess.run([*CLI, "account", "add", "apiacct", "--token"], env=env, cwd=procs.logs,
+                         input=tokens["C"].encode() + b"\n", capture_output=True, timeout=60, check=False)
     if add.returncode != 0:
         raise RuntimeError(f"naibot account add failed: {add.stdout.decode()}{add.stderr.decode()}")
     await d.start_worker("w1")

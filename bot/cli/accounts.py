@@ -1,7 +1,9 @@
 """``naibot account ...``: the deployment's named NovelAI accounts.
 
-Passwords come from stdin or ``NOVELAI_PASSWORD``, never from argv (argv is visible to every
-user of the machine in ``ps``). Credentials are checked against NovelAI before being saved.
+Passwords come from stdin or ``NOVELAI_PASSWORD``, tokens from stdin or ``NAIBOT_ACCOUNT_TOKEN``,
+never from argv (argv is visible to every user of the machine in ``ps``, and kept in shell
+history). ``--token`` with a value is refused and says so. Credentials are checked against
+NovelAI before being saved.
 """
 
 from __future__ import annotations
@@ -22,22 +24,38 @@ from novelai.client import NovelAIClient
 from novelai.errors import NovelAIError
 from novelai.factory import SecretKeyMissing, account_store, client_from_settings
 
+# Not NOVELAI_TOKEN: that one is the deployment's "default" account, often set in the same
+# environment, and `account add other` must not quietly save it under another name.
+TOKEN_ENV = "NAIBOT_ACCOUNT_TOKEN"
+# What a bare ``--token`` stands for: read the token from TOKEN_ENV or stdin.
+_READ_TOKEN = "-"
 
-def _read_password() -> str:
-    env = os.environ.get("NOVELAI_PASSWORD")
+
+def _read_secret(env_name: str, prompt: str) -> str:
+    """From the environment, else typed at a hidden prompt on a terminal, else one line of a pipe."""
+    env = os.environ.get(env_name)
     if env:
         return env
     if sys.stdin.isatty():
-        return getpass.getpass("NovelAI password: ")
+        return getpass.getpass(prompt)
     return sys.stdin.readline().rstrip("\r\n")
 
 
 async def _add(args: argparse.Namespace, settings: Settings) -> int:
-    if args.token:
+    if args.token is not None and args.token != _READ_TOKEN:
         register_secret(args.token)
-        account = Account(name=args.name, token=args.token)
+        print(f"naibot: a token on the command line is visible to every user (ps, shell history) and was not "
+              f"used: give --token alone and type or pipe the token on stdin, or set {TOKEN_ENV}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.token is not None:
+        token = _read_secret(TOKEN_ENV, "NovelAI token: ")
+        if not token:
+            print(f"naibot: no token given (stdin or {TOKEN_ENV})", file=sys.stderr)
+            return EXIT_USAGE
+        register_secret(token)
+        account = Account(name=args.name, token=token)
     else:
-        password = _read_password()
+        password = _read_secret("NOVELAI_PASSWORD", "NovelAI password: ")
         if not password:
             print("naibot: no password given (stdin or NOVELAI_PASSWORD)", file=sys.stderr)
             return EXIT_USAGE
@@ -62,7 +80,8 @@ async def _list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(names))
     else:
-        print("\n".join(names) if names else "no accounts (add one with: naibot account add NAME --token pst-...)")
+        print("\n".join(names) if names else "no accounts (add one with: naibot account add NAME --token, "
+                                              "then paste the pst-... token)")
     return EXIT_OK
 
 
@@ -111,10 +130,13 @@ def _runner(fn: AsyncHandler) -> Handler:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("account", help="manage the deployment's NovelAI accounts")
     asub = p.add_subparsers(dest="action", required=True)
-    add = asub.add_parser("add", help="check and save an account (password from stdin or NOVELAI_PASSWORD)")
+    add = asub.add_parser("add", help=f"check and save an account (token from stdin or {TOKEN_ENV}, password "
+                                      "from stdin or NOVELAI_PASSWORD; never on the command line)")
     add.add_argument("name")
     creds = add.add_mutually_exclusive_group(required=True)
-    creds.add_argument("--token", help="a persistent API token (pst-...) or an access token")
+    creds.add_argument("--token", nargs="?", const=_READ_TOKEN, metavar="-",
+                       help=f"add with a persistent API token (pst-...) or an access token, read from {TOKEN_ENV} "
+                            "or stdin (a value here is refused: argv is visible to every user)")
     creds.add_argument("--email", help="log in with email; the password is read from stdin")
     add.set_defaults(handler=_runner(_add))
     lst = asub.add_parser("list", help="list account names")

@@ -24,7 +24,7 @@ def operator(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[tuple[str, r
     prefix = f"naibot-test:{uuid.uuid4().hex[:12]}"
     client = redis.Redis.from_url(REDIS_URL)
     with running_sandbox() as sandbox:
-        for name in ("NOVELAI_TOKEN", "NOVELAI_EMAIL", "NOVELAI_PASSWORD"):
+        for name in ("NOVELAI_TOKEN", "NOVELAI_EMAIL", "NOVELAI_PASSWORD", "NAIBOT_ACCOUNT_TOKEN"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
         monkeypatch.setenv("REDIS_URL", REDIS_URL)
@@ -45,9 +45,16 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_token_account_is_checked_saved_encrypted_and_listed(operator, capsys) -> None:
+def add_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str,
+              token: str = OPUS_TOKEN) -> tuple[int, str, str]:
+    """``naibot account add NAME --token`` with the token piped on stdin, the documented way."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    return run(capsys, "account", "add", name, "--token")
+
+
+def test_token_account_is_checked_saved_encrypted_and_listed(operator, capsys, monkeypatch) -> None:
     prefix, client = operator
-    code, out, _ = run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)
+    code, out, _ = add_token(capsys, monkeypatch, "main")
     assert code == EXIT_OK and "Opus" in out
     raw = client.get(f"{prefix}:nai:account:main")
     assert raw is not None and OPUS_TOKEN.encode() not in raw, "stored credentials are encrypted"
@@ -87,9 +94,9 @@ def test_bad_credentials_are_refused_and_nothing_is_stored(operator, capsys, mon
     assert "wrong-password" not in err
 
 
-def test_remove_deletes_the_account_and_its_cached_token(operator, capsys) -> None:
+def test_remove_deletes_the_account_and_its_cached_token(operator, capsys, monkeypatch) -> None:
     prefix, client = operator
-    assert run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)[0] == EXIT_OK
+    assert add_token(capsys, monkeypatch, "main")[0] == EXIT_OK
     assert client.exists(f"{prefix}:nai:token:main")
     code, out, _ = run(capsys, "account", "remove", "main")
     assert code == EXIT_OK and "removed" in out
@@ -107,5 +114,5 @@ def test_default_account_comes_from_the_environment(operator, capsys, monkeypatc
 
 def test_storing_credentials_without_a_secret_key_is_refused(operator, capsys, monkeypatch) -> None:
     monkeypatch.delenv("NAIBOT_SECRET_KEY")
-    code, _, err = run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)
+    code, _, err = add_token(capsys, monkeypatch, "main")
     assert code == EXIT_USAGE and "NAIBOT_SECRET_KEY" in err
