@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bot.cli.common import EXIT_OK, EXIT_USAGE
@@ -14,6 +15,15 @@ from sandbox.novelai import OPUS_TOKEN
 from tests.bot.cli.test_accounts import operator, run  # noqa: F401 - the fixture, shared
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+def running_argv(pid: int) -> bytes:
+    """The argv ``ps`` shows for ``pid``, once it has exec'd Python (empty between fork and exec)."""
+    deadline = time.monotonic() + 30
+    while b"bot.cli" not in (argv := Path(f"/proc/{pid}/cmdline").read_bytes()):
+        assert time.monotonic() < deadline, "the CLI did not start"
+        time.sleep(0.005)
+    return argv
 
 
 def test_a_token_on_the_command_line_is_refused_and_nothing_is_stored(operator, capsys) -> None:  # noqa: F811
@@ -29,7 +39,7 @@ def test_a_bare_token_flag_reads_one_line_from_a_pipe_and_the_token_is_never_in_
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "account", "add", "main", "--token"], cwd=ROOT,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=dict(os.environ))
-    argv = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+    argv = running_argv(process.pid)
     out, err = process.communicate(OPUS_TOKEN.encode() + b"\n", timeout=60)
     assert process.returncode == EXIT_OK, err.decode()
     assert b"saved account main" in out
