@@ -17,7 +17,10 @@ from fastapi import FastAPI
 
 from bot.http.auth import ApiKeys
 from bot.http.deps import ApiState
+from bot.http.limits import RequestLimits
+from bot.http.login_throttle import LoginThrottle
 from bot.http.routes import admin_page, jobs, ops
+from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
 from tasks.services import QueueServices
@@ -29,7 +32,10 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = QueueServices.from_settings(settings)
-        app.state.api = ApiState(settings, services, storage_from_settings(settings), ApiKeys(settings.api))
+        keys, prefix = ApiKeys(settings.api), settings.redis.prefix
+        app.state.api = ApiState(settings, services, storage_from_settings(settings), keys,
+                                 AdminSessions(services.redis, prefix, keys, settings.api.admin_session_seconds),
+                                 LoginThrottle(services.redis, prefix))
         log.info("HTTP API (pid %d) up on %s:%d: Redis %s, prefix %s, storage %s, %d API keys",
                  os.getpid(), settings.api.listen, settings.api.port, settings.redis.address,
                  settings.redis.prefix, settings.storage.backend, len(settings.api.keys))
@@ -42,9 +48,16 @@ def create_app(settings: Settings) -> FastAPI:
                 await tokens.aclose()
             await services.aclose()
 
+    # /docs and /redoc run Swagger UI / ReDoc from a CDN on the status page's origin: only on request.
+    docs = settings.api.docs
+    # redirect_slashes off: Starlette builds that redirect from the Host header a client sent.
     app = FastAPI(title="naibot HTTP API", version="1.0",
                   description="Queue NovelAI generations and follow them; the same queue as the chat bots.",
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  redirect_slashes=False)
+    # Outermost of ours: sizes are checked before anything reads a header or the body.
+    app.add_middleware(RequestLimits, body_bytes=settings.api.max_body_bytes,
+                       body_bytes_by_path=admin_page.BODY_LIMITS)
     jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
     app.include_router(ops.router)
     app.include_router(admin_page.router)

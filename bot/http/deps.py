@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from bot.http.auth import ApiKeys
+from bot.http.login_throttle import LoginThrottle
+from bot.http.sessions import AdminSessions
 from bot.http.status_cache import Caches
 from naibot.settings import Settings
 from storage.base import Storage
@@ -25,6 +27,8 @@ class ApiState:
     services: QueueServices
     storage: Storage
     keys: ApiKeys
+    sessions: AdminSessions  # the status page's logins
+    logins: LoginThrottle  # failed status-page logins, and lockouts
     # Built on first use by ``bot.http.routes.jobs.caches`` (it knows what a status poll reads).
     status_cache: Caches | None = None
 

@@ -4,6 +4,11 @@ Field names follow the original naibot API's ``/generate`` (``negative_prompt``,
 bounds (steps, scale, sizes, seed, priority) are in the schema too, so clients and schemathesis
 see them; everything that depends on the model (samplers, character support, sizes per sample
 count) is checked by ``GenerationRequest.resolved()``, the same validation the chat bots use.
+
+Every string and list has a length bound here, so validation work is bounded before any of our
+code runs (an 8 MB list of 2 million characters once held the event loop for 26 s). The bounds on
+prompts leave room for what ``resolved()`` strips (spaces, control characters); its own 2000-character
+limit, with its clearer message, still applies to the text itself.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from novelai.errors import InvalidRequest, Problem
-from novelai.models import DEFAULT_SIZE
+from novelai.models import DEFAULT_SIZE, MAX_CHARACTERS_V4
 from novelai.request import (
     AUTO_POSITION,
     MAX_CFG_RESCALE,
     MAX_N_SAMPLES,
+    MAX_PROMPT_CHARS,
     MAX_SCALE,
     MAX_SEED,
     MAX_SIDE,
@@ -36,6 +42,10 @@ from tasks.job import MAX_PRIORITY, MIN_PRIORITY
 _STRICT = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently ignored wish
 _Side = Annotated[int, Field(ge=MIN_SIDE, le=MAX_SIDE, multiple_of=SIZE_STEP)]
 _Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+_Prompt = Annotated[str, Field(max_length=2 * MAX_PROMPT_CHARS)]
+_Name = Annotated[str, Field(max_length=64)]  # a model, sampler or noise schedule name
+# The chat syntax "PROMPT[@POSITION][|NEGATIVE]": two prompts and a position.
+_CharacterText = Annotated[str, Field(max_length=4 * MAX_PROMPT_CHARS + 64)]
 
 
 class Center(BaseModel):
@@ -49,10 +59,10 @@ class Character(BaseModel):
     A1–E5 or "x,y"); with neither, the AI places it."""
 
     model_config = _STRICT
-    prompt: str
-    negative_prompt: str = ""
+    prompt: _Prompt
+    negative_prompt: _Prompt = ""
     center: Center | None = None
-    position: str | None = Field(None, examples=["C3", "0.3,0.7", AUTO_POSITION])
+    position: str | None = Field(None, max_length=32, examples=["C3", "0.3,0.7", AUTO_POSITION])
 
     def to_prompt(self, index: int) -> CharacterPrompt:
         if self.center is not None and self.position is not None:
@@ -68,21 +78,22 @@ class GenerateBody(BaseModel):
     """``POST /generate``. Omitted (or null) settings take the model's defaults."""
 
     model_config = _STRICT
-    prompt: str = Field(examples=["1girl, red hair, beach, sunset"])
-    negative_prompt: str = ""
-    model: str | None = Field(None, examples=["nai-diffusion-4-5-full", "v4.5", "v3"])
-    sampler: str | None = Field(None, examples=["k_euler_ancestral"])
+    prompt: _Prompt = Field(examples=["1girl, red hair, beach, sunset"])
+    negative_prompt: _Prompt = ""
+    model: _Name | None = Field(None, examples=["nai-diffusion-4-5-full", "v4.5", "v3"])
+    sampler: _Name | None = Field(None, examples=["k_euler_ancestral"])
     steps: Annotated[int, Field(ge=MIN_STEPS, le=MAX_STEPS)] | None = None
     scale: Annotated[float, Field(ge=MIN_SCALE, le=MAX_SCALE, allow_inf_nan=False)] | None = None
     width: _Side = DEFAULT_SIZE[0]
     height: _Side = DEFAULT_SIZE[1]
     n_samples: Annotated[int, Field(ge=1, le=MAX_N_SAMPLES)] = 1
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
-    characters: list[Character | str] = Field(
-        default_factory=list, description='Objects, or the chat syntax "PROMPT[@POSITION][|NEGATIVE]" as strings.')
+    characters: list[Character | _CharacterText] = Field(
+        default_factory=list, max_length=MAX_CHARACTERS_V4,
+        description='Objects, or the chat syntax "PROMPT[@POSITION][|NEGATIVE]" as strings.')
     quality_tags: bool = True
     uc_preset: Annotated[int, Field(ge=0)] = 0
-    noise_schedule: str | None = None
+    noise_schedule: _Name | None = None
     cfg_rescale: Annotated[float, Field(ge=MIN_CFG_RESCALE, le=MAX_CFG_RESCALE, allow_inf_nan=False)] = 0.0
     variety: bool = False
     smea: bool = False

@@ -34,7 +34,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.http.auth import ApiIdentity, bearer_key, require_identity
+from bot.http.auth import ApiIdentity, KeyFirstRoute, bearer_key, require_identity
 from bot.http.deps import ApiState, api_state
 from bot.http.models import (
     Canceled,
@@ -87,7 +87,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
 
 
-router = APIRouter()
+# KeyFirstRoute: a keyed route answers 401 before FastAPI reads (and parses) its body.
+router = APIRouter(route_class=KeyFirstRoute)
 _AUTH = _errors(401, 503)
 
 
@@ -131,9 +132,12 @@ def _visible(job: Job | None, identity: ApiIdentity) -> Job:
     return job
 
 
-def _absolute(url: str, request: Request) -> str:
-    """Local storage without ``public_base_url`` yields ``/static/images/...``: this server's, then."""
-    return str(request.base_url).rstrip("/") + url if url.startswith("/") else url
+def _absolute(url: str, public_url: str | None) -> str:
+    """Local storage without ``public_base_url`` yields ``/static/images/...``: this server's, so
+    under ``api.public_url`` when set, else left relative (to the URL the client called). Never
+    built from the request's Host header, which the client chooses (a poisoned cache or link
+    preview would send others elsewhere)."""
+    return public_url.rstrip("/") + url if public_url and url.startswith("/") else url
 
 
 # -- the endpoints ---------------------------------------------------------------------------
@@ -166,7 +170,7 @@ async def generate(body: GenerateBody, identity: ApiIdentity = Depends(require_i
 
 @router.get("/task_status/{task_id}", response_model=TaskStatus, responses=_errors(400, 401, 404, 503),
             tags=["jobs"], summary="a task's state, queue position, ETA, images or error")
-async def task_status(request: Request, task_id: str = _TASK_ID, identity: ApiIdentity = Depends(require_identity),
+async def task_status(task_id: str = _TASK_ID, identity: ApiIdentity = Depends(require_identity),
                       state: ApiState = Depends(api_state)) -> TaskStatus:
     snapshot, age = await caches(state).tasks.get(task_id)
     if snapshot is None:
@@ -175,10 +179,11 @@ async def task_status(request: Request, task_id: str = _TASK_ID, identity: ApiId
     eta = snapshot.eta
     if eta is not None and job.state is JobState.QUEUED:
         eta = max(0.0, eta - age)  # the cached estimate, brought up to now
+    public_url = state.settings.api.public_url
     return TaskStatus(
         task_id=job.id, state=job.state.value, position=job.position, total=job.total, eta_seconds=_rounded(eta),
         priority=job.priority, created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
-        images=[ImageOut(url=_absolute(url, request), seed=image.seed, width=image.width, height=image.height)
+        images=[ImageOut(url=_absolute(url, public_url), seed=image.seed, width=image.width, height=image.height)
                 for image, url in zip(job.images, snapshot.image_urls, strict=True)],
         error=JobErrorOut(kind=job.error.kind, message=job.error.message) if job.error else None,
     )

@@ -43,7 +43,8 @@ DOM_TIMEOUT_MS = 30_000
 def api_settings(deployment: Deployment) -> Settings:
     keys = [ApiKeySettings(key=SecretStr(ADMIN_KEY), identity="ops", admin=True),
             ApiKeySettings(key=SecretStr(USER_KEY), identity="app")]
-    return deployment.settings.model_copy(update={"api": ApiSettings(keys=keys)})
+    # Plain http on 127.0.0.1: a Secure cookie would not come back (httpx, like a browser, keeps it for https).
+    return deployment.settings.model_copy(update={"api": ApiSettings(keys=keys, cookie_secure=False)})
 
 
 @asynccontextmanager
