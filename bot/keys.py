@@ -67,6 +67,11 @@ class BotKeys:
         """String: the owner was told once that NovelAI rejects this account's token."""
         return f"{self.base}:auth-notified:{account}"
 
+    @property
+    def account_naming_key(self) -> str:
+        """String (hex): the deployment's key for naming personal accounts (bot.rules.account_names)."""
+        return f"{self.base}:account-naming-key"
+
     def account_groups(self, account: str) -> str:
         """Set: the groups an account is bound or lent to."""
         return f"{self.base}:account-groups:{account}"

@@ -18,6 +18,7 @@ from typing import Literal
 import redis.asyncio as aioredis
 
 from bot.keys import BotKeys
+from bot.rules.account_names import AccountNames, legacy_personal_name
 from bot.rules.groups import GroupConfig, GroupStore
 from bot.rules.quotas import Charge, Limit, Quotas
 from naibot.refusal import Refusal
@@ -28,11 +29,6 @@ from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory
 from novelai.request import GenerationRequest
 from tasks.spending import SubscriptionCache
-
-
-def personal_account_name(user_key: str) -> str:
-    """The account-store name of a person's own NovelAI account."""
-    return f"user:{user_key}"
 
 
 def group_account_name(group: str) -> str:
@@ -115,6 +111,7 @@ class Policy:
         self.subscriptions = subscriptions
         self.groups = GroupStore(redis, self.keys)
         self.quotas = Quotas(redis, self.keys)
+        self.names = AccountNames(redis, self.keys)
 
     # -- bans ------------------------------------------------------------------------------
 
@@ -142,9 +139,21 @@ class Policy:
 
     # -- accounts --------------------------------------------------------------------------
 
+    async def personal_account(self, user_key: str) -> str:
+        """The name of this person's own account (and lane), stored or to store.
+
+        A keyed hash of the person (``bot.rules.account_names``), unless an account saved before
+        names were hashed is still stored under ``user:<platform>:<id>``: that one keeps its name
+        (its lane, waiting jobs and lending go on as they were) until its owner logs out.
+        """
+        legacy = legacy_personal_name(user_key)
+        if self.store is not None and await self.store.exists(legacy):
+            return legacy
+        return await self.names.personal(user_key)
+
     async def has_personal(self, user_key: str) -> bool:
         """Read through to the store: right after /login or /logout the answer must be current."""
-        return self.store is not None and await self.store.exists(personal_account_name(user_key))
+        return self.store is not None and await self.store.exists(await self.personal_account(user_key))
 
     async def _default_allowed(self, config: GroupConfig | None) -> bool:
         allowed = self.settings.bot.allow_default_account
@@ -157,12 +166,13 @@ class Policy:
 
     async def fund(self, actor: Actor, config: GroupConfig | None = None) -> Funding:
         """The account this person's next job here runs on; NoAccount if there is none."""
-        own = await self.has_personal(actor.user_key)
+        personal = await self.personal_account(actor.user_key)
+        own = self.store is not None and await self.store.exists(personal)
         shared = config.shared if config is not None and config.shared_applies(actor.channel_id) else None
         if shared is not None and ((config is not None and config.prefer_shared) or not own):
             return Funding(shared.account, "shared", paid_by=shared.owner_name, lent=shared.kind == "lent")
         if own:
-            return Funding(personal_account_name(actor.user_key), "own")
+            return Funding(personal, "own")
         if await self._default_allowed(config):
             return Funding(self.settings.bot.default_account, "default")
         raise NoAccount(in_group=actor.group is not None)

@@ -19,9 +19,10 @@ from bot.chat.generate_options import GenerateOptions
 from bot.chat.texts.accounts import lending_line, status_lines
 from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import duration_text
+from bot.rules.account_names import PERSONAL_PREFIX
 from bot.rules.groups import SharedAccount
 from bot.rules.logins import LoginRejected, Logins, looks_like_token
-from bot.rules.policy import NoAccount, Policy, group_account_name, personal_account_name
+from bot.rules.policy import NoAccount, Policy, group_account_name
 from naibot.refusal import Refusal
 from novelai.cost import would_spend
 from novelai.errors import NovelAIError
@@ -112,7 +113,7 @@ class AccountCommands:
                                          or await self.logins.may_bind(ctx.user_key, target)):
             await conv.private(ctx, t(lang, "group.not_admin_anymore"))
             return False
-        name = personal_account_name(ctx.user_key) if target == "personal" else group_account_name(target)
+        name = await self.policy.personal_account(ctx.user_key) if target == "personal" else group_account_name(target)
         chat = f"{ctx.platform}:{ctx.chat.chat_id}"
         wait = await self.logins.attempts.take(ctx.user_key, chat)
         if wait:
@@ -158,7 +159,7 @@ class AccountCommands:
         lang = await conv.language(ctx)
         await self.logins.end(ctx.user_key)
         try:
-            report = await self.logins.remove(personal_account_name(ctx.user_key), ctx.user_key)
+            report = await self.logins.remove(await self.policy.personal_account(ctx.user_key), ctx.user_key)
         except SecretKeyMissing:
             await conv.private(ctx, t(lang, "login.disabled"))
             return
@@ -218,8 +219,9 @@ class AccountCommands:
         if job.state in (JobState.FAILED, JobState.CANCELED) and charges:
             await self.policy.quotas.refund(job.id, [(str(k), int(a)) for k, a in charges])
         if (job.state is JobState.FAILED and job.error is not None and job.error.kind == "auth"
-                and job.account.startswith("user:") and await self.logins.first_rejection(job.account)):
-            owner = job.account.removeprefix("user:")
+                and job.account.startswith(PERSONAL_PREFIX) and await self.logins.first_rejection(job.account)):
+            # The name no longer says whose it is (a keyed hash); the account's metadata does.
+            owner = await self.logins.owner_of(job.account) or ""
             platform, _, user_id = owner.partition(":")
-            if platform == self.conv.platform:
+            if platform == self.conv.platform and user_id:
                 await self.conv.tell_privately(user_id, "account.rejected")

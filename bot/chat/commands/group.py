@@ -20,7 +20,7 @@ from bot.chat.texts.accounts import lending_line
 from bot.chat.texts.catalog import t
 from bot.rules.groups import GroupConfig, Lending, Quota, SharedAccount
 from bot.rules.logins import Logins
-from bot.rules.policy import Actor, Policy, personal_account_name
+from bot.rules.policy import Actor, Policy
 from tasks.queue import Caller
 
 _CHANNEL_REF = re.compile(r"^<?#?([0-9]{1,25})>?$")
@@ -229,7 +229,7 @@ class GroupCommands:
                           images_per_day=_count("images", pairs.get("images", "0")),
                           anlas_per_day=_count("anlas", pairs.get("anlas", "0")),
                           until=parse_until(pairs["until"]) if "until" in pairs else None)
-        shared = SharedAccount(account=personal_account_name(ctx.user_key), kind="lent",
+        shared = SharedAccount(account=await self.policy.personal_account(ctx.user_key), kind="lent",
                                owner_name=ctx.display_name, lending=lending)
         await self.policy.groups.update(group, {"shared": shared})
         await self.conv.answer(ctx, Reply(await self.group_status_text(ctx, lang)))

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from bot.keys import BotKeys
+from bot.rules.account_names import AccountNames
 from sandbox.discord import DiscordUser, StoredMessage
 from sandbox.novelai.accounts import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, TABLET_EMAIL, TABLET_PASSWORD
 from tasks.job import Job, JobState
@@ -33,6 +34,12 @@ async def services_of(world: DiscordWorld) -> AsyncIterator[QueueServices]:
         yield services
     finally:
         await services.aclose()
+
+
+async def personal(world: DiscordWorld, user: DiscordUser) -> str:
+    """The name of the user's own account (and lane): a keyed hash, never their Discord id."""
+    async with services_of(world) as services:
+        return await AccountNames(services.redis, BotKeys(world.deployment.prefix)).personal(f"discord:{user.id}")
 
 
 def key(world: DiscordWorld, *parts: str) -> str:
@@ -121,7 +128,7 @@ async def test_login_by_token_in_a_modal_and_jobs_run_on_the_own_account(discord
     assert answer.ephemeral_for == ANN.id and "Logged in" in answer.content and "1000 Anlas" in answer.content
     assert OPUS_TOKEN not in visible_everywhere(world)
     async with services_of(world) as services:
-        stored = key(world, "nai", "account", f"user:discord:{ANN.id}")
+        stored = key(world, "nai", "account", await personal(world, ANN))
         assert await services.redis.exists(stored)
         assert OPUS_TOKEN.encode() not in await stored_bytes(services, stored)
         assert OPUS_TOKEN[4:20].encode() not in await stored_bytes(services, stored)
@@ -130,7 +137,7 @@ async def test_login_by_token_in_a_modal_and_jobs_run_on_the_own_account(discord
     status = await generate(world, ANN, "my own cat")
     assert status.ephemeral_for is None
     job = await latest_job(world, ANN)
-    assert job.account == f"user:discord:{ANN.id}"
+    assert job.account == await personal(world, ANN)
     async with services_of(world) as services:
         assert (await wait_until_finished(services, [job.id]))[job.id].state is JobState.DONE
     await world.wait(lambda: len(world.results()) == 1)
@@ -151,13 +158,13 @@ async def test_login_by_email_and_password_bad_credentials_and_an_empty_form(dis
     bad_token = await world.login(BOB, token="pst-" + "x" * 60)
     assert "did not accept" in bad_token.content
     async with services_of(world) as services:
-        assert not await services.redis.keys(key(world, "nai", "*", f"user:discord:{BOB.id}"))
+        assert not await services.redis.keys(key(world, "nai", "*", await personal(world, BOB)))
 
     good = await world.login(CAT, email=TABLET_EMAIL, password=TABLET_PASSWORD)
     assert good.ephemeral_for == CAT.id and "Logged in" in good.content and "500 Anlas" in good.content
     assert TABLET_PASSWORD not in visible_everywhere(world)
     async with services_of(world) as services:
-        stored = await stored_bytes(services, key(world, "nai", "account", f"user:discord:{CAT.id}"))
+        stored = await stored_bytes(services, key(world, "nai", "account", await personal(world, CAT)))
         assert stored and TABLET_PASSWORD.encode() not in stored and TABLET_EMAIL.encode() not in stored
 
     account = await world.ask(CAT, "account")
@@ -178,7 +185,7 @@ async def test_logout_wipes_every_secret_and_unbinds_lent_groups(discord_world: 
     await world.ask(OWNER, "account")  # logs in with NovelAI: a token is cached now
     lent = await world.ask(OWNER, "group", action="lend", args="images:5")
     assert "lent by Owner" in lent.content
-    user = f"user:discord:{OWNER.id}"
+    user = await personal(world, OWNER)
     secrets = [key(world, "nai", "account", user), key(world, "nai", "token", user),
                BotKeys(world.deployment.prefix).account_meta(user)]
     async with services_of(world) as services:
@@ -239,7 +246,7 @@ async def test_lent_account_caps_images_and_results_name_who_paid(discord_world:
     for i in range(5):
         answer = await generate(world, BOB, f"lent cat {i}")
         assert answer.ephemeral_for is None, answer.content
-        assert (await latest_job(world, BOB, i + 1)).account == f"user:discord:{OWNER.id}"
+        assert (await latest_job(world, BOB, i + 1)).account == await personal(world, OWNER)
     sixth = await generate(world, ANN, "one too many")
     assert sixth.ephemeral_for == ANN.id
     assert "made its 5 images for today" in sixth.content

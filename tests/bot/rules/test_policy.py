@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from bot.chat.commands.group import ArgumentError, parse_pairs, parse_until
 from bot.keys import BotKeys
 from bot.rules.groups import GroupConfig, GroupStore, Lending, SharedAccount
-from bot.rules.policy import Actor, NoAccount, Policy, PriorityTooHigh, personal_account_name
+from bot.rules.policy import Actor, NoAccount, Policy, PriorityTooHigh
 from bot.rules.quotas import CoolingDown, Limit, QuotaExceeded, Quotas
 from naibot.secrets import SecretBox
 from naibot.settings import load_settings
@@ -43,7 +43,7 @@ def make_policy(aredis: aioredis.Redis, prefix: str, **env: str) -> Policy:
 
 async def add_personal(policy: Policy, user_key: str) -> None:
     assert policy.store is not None
-    await policy.store.add(Account(name=personal_account_name(user_key), token="pst-" + "u" * 40))
+    await policy.store.add(Account(name=await policy.personal_account(user_key), token="pst-" + "u" * 40))
 
 
 def lent(images: int = 0, until: float | None = None) -> GroupConfig:
@@ -59,7 +59,7 @@ async def test_own_account_comes_before_the_groups_and_the_default(aredis, redis
     assert (await policy.fund(ANN, lent())).source == "shared"
     await add_personal(policy, ANN.user_key)
     funding = await policy.fund(ANN, lent())
-    assert funding.source == "own" and funding.account == "user:telegram:1"
+    assert funding.source == "own" and funding.account == await policy.personal_account("telegram:1")
 
 
 async def test_a_group_preferring_its_account_uses_it_even_for_members_with_their_own(aredis, redis_prefix) -> None:

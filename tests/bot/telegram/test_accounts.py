@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bot.keys import BotKeys
+from bot.rules.account_names import AccountNames
 from novelai.accesskey import derive_access_key
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, TABLET_EMAIL, TABLET_PASSWORD
 from sandbox.novelai.accounts import SandboxAccount
@@ -43,6 +44,15 @@ async def said(world: TelegramWorld, chat_id: int, fragment: str, timeout: float
 
 def deleted(world: TelegramWorld, chat_id: int, message: dict) -> bool:
     return any(m.deleted for m in world.telegram.messages(chat_id) if m.message_id == message["message_id"])
+
+
+async def personal(world: TelegramWorld, user: SandboxUser) -> str:
+    """The name of the user's own account (and lane): a keyed hash, never their Telegram id."""
+    services = world.deployment.services()
+    try:
+        return await AccountNames(services.redis, BotKeys(world.deployment.prefix)).personal(f"telegram:{user.id}")
+    finally:
+        await services.aclose()
 
 
 async def redis_values(world: TelegramWorld) -> dict[str, bytes]:
@@ -92,7 +102,7 @@ async def test_login_by_token_is_stored_encrypted_and_the_message_deleted(telegr
     assert "Opus" in reply
     assert deleted(world, ANN.id, secret_message), "the message holding the token is deleted"
     values = await redis_values(world)
-    account_key = f"{world.deployment.prefix}:nai:account:user:telegram:{ANN.id}"
+    account_key = f"{world.deployment.prefix}:nai:account:{await personal(world, ANN)}"
     assert account_key in values
     assert all(OPUS_TOKEN.encode() not in value for value in values.values()), "no token in the clear"
     command = world.say(ANN, f"/generate a fox {SMALL}")
@@ -103,7 +113,7 @@ async def test_login_by_token_is_stored_encrypted_and_the_message_deleted(telegr
         job = (await wait_until_finished(services, [job_id]))[job_id]
     finally:
         await services.aclose()
-    assert job.account == f"user:telegram:{ANN.id}" and job.state is JobState.DONE
+    assert job.account == await personal(world, ANN) and job.state is JobState.DONE
 
 
 async def test_login_by_email_and_password_keeps_the_access_key_not_the_password(
@@ -122,7 +132,7 @@ async def test_login_by_email_and_password_keeps_the_access_key_not_the_password
     everything = b"".join(values.values())
     assert TABLET_PASSWORD.encode() not in everything
     assert derive_access_key(TABLET_EMAIL, TABLET_PASSWORD).encode() not in everything, "the key is encrypted"
-    assert f"{world.deployment.prefix}:nai:account:user:telegram:{BOB.id}" in values
+    assert f"{world.deployment.prefix}:nai:account:{await personal(world, BOB)}" in values
 
 
 async def test_bad_credentials_are_refused_and_nothing_is_stored(telegram_world: TelegramWorld) -> None:
@@ -186,7 +196,7 @@ async def test_logout_deletes_every_stored_secret_and_cached_token(telegram_worl
     await world.start_bot()
     world.say(ANN, f"/login {OPUS_EMAIL} {OPUS_PASSWORD}")
     await said(world, ANN.id, "Logged in")
-    mine = f"user:telegram:{ANN.id}"
+    mine = await personal(world, ANN)
     assert any(key.endswith(f":nai:token:{mine}") for key in await redis_values(world)), "a token was cached"
     world.say(ANN, "/logout")
     await said(world, ANN.id, "Logged out")
@@ -457,7 +467,7 @@ async def test_cancel_button_permissions_by_role(telegram_world: TelegramWorld, 
 
 async def test_ending_a_loan_cancels_the_groups_jobs_still_waiting_on_it(telegram_world: TelegramWorld) -> None:
     world = telegram_world
-    lane = f"user:telegram:{ANN.id}"
+    lane = await personal(world, ANN)
     await world.deployment.hold_lane(lane)
     await world.start_bot(**NO_DEFAULT)
     await login_with_token(world, ANN)

@@ -3,7 +3,6 @@ router, on the real Redis and the NovelAI stand-in (which accepts its Opus token
 
 from __future__ import annotations
 
-from bot.rules.policy import personal_account_name
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN
 from tasks.job import JobState
 from tests.fixtures.chat import (
@@ -67,11 +66,13 @@ async def test_login_in_private_with_a_token_checks_it_and_saves_the_account(cha
     await chat.command(ann, f"/login {OPUS_TOKEN}")
     assert answers(ann).only.text == LOGGED_IN
     assert await chat.policy.has_personal(ANN)
-    assert await chat.router.account.logins.owner_of(personal_account_name(ANN)) == ANN
+    mine = await chat.policy.personal_account(ANN)
+    assert await chat.router.account.logins.owner_of(mine) == ANN
     assert not await redis_holds(chat, OPUS_TOKEN), "stored encrypted"
-    # From now on Ann's jobs run on her own account's lane.
+    # From now on Ann's jobs run on her own account's lane, named without her user id.
     job = await chat.generated(ann, "a fox")
-    assert job.account == "user:telegram:1" and await chat.waiting("user:telegram:1") == [job.id]
+    assert job.account == mine and await chat.waiting(mine) == [job.id]
+    assert mine.startswith("user:") and "telegram" not in mine
 
 
 async def test_a_token_novelai_rejects_stores_nothing(chat: ChatWorld) -> None:

@@ -77,7 +77,7 @@ async def test_admin_queue_lists_every_lane_and_what_runs(chat: ChatWorld) -> No
         "All lanes: 2 with jobs, 2 waiting, 1 running",
         "▸ default: 1 waiting",
         f"   • {first.id} · telegram:1 · priority 3",
-        "▸ user:telegram:2: 1 waiting",
+        f"▸ {await chat.policy.personal_account('telegram:2')}: 1 waiting",
         f"   • {bobs.id} · telegram:2 · priority 5",
         f"▶ {running.id} · telegram:1 · on default",
     ]

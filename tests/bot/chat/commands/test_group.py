@@ -147,14 +147,15 @@ async def test_lending_needs_the_lenders_own_login(chat: ChatWorld) -> None:
     status = answers(boss).last.text
     assert "\nShared account: lent by Boss\n" in status and "Today: 0 of 5 images" in status
     shared = (await chat.policy.groups.get(GROUP)).shared
-    assert shared is not None and shared.kind == "lent" and shared.account == "user:telegram:3"
+    boss_account = await chat.policy.personal_account("telegram:3")
+    assert shared is not None and shared.kind == "lent" and shared.account == boss_account
     assert shared.lending is not None and shared.lending.images_per_day == 5
 
     # Members without their own account now run on Boss's, and say who pays.
     ann = chat.in_group("1", "Ann")
     job = await chat.generated(ann, "a fox")
-    assert job.account == "user:telegram:3" and job.requester.reply["paid_by"] == "Boss"
-    lent = chat.policy.quotas.lender_key("user:telegram:3", GROUP, "images")
+    assert job.account == boss_account and job.requester.reply["paid_by"] == "Boss"
+    lent = chat.policy.quotas.lender_key(boss_account, GROUP, "images")
     assert await chat.policy.quotas.used(lent) == 1
     await chat.command(ann, "/account")
     assert dms(ann).only.text.startswith("Your jobs here run on this group's shared account (paid by Boss).")
