@@ -34,6 +34,22 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
 )
 
+# Libraries whose own DEBUG output carries what no log may hold, kept at this level or above
+# whatever ``logging.level`` says. PTB's DEBUG dumps every Bot API call and its answer: the raw
+# updates, with the password a person types during /login and their email. discord.py's DEBUG
+# dumps gateway events (modal submissions with the same). httpx logs each request URL at INFO
+# (Telegram's carry the bot token in the path); httpcore's DEBUG traces every header. Our own
+# loggers keep DEBUG, and they never log a raw update.
+LIBRARY_FLOORS: dict[str, int] = {
+    "telegram": logging.INFO,
+    "discord": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.INFO,
+    "hpack": logging.INFO,
+    "aiohttp": logging.INFO,
+    "websockets": logging.INFO,
+}
+
 _literals: set[str] = set()
 _literals_lock = threading.Lock()
 # Short strings would redact ordinary words; real secrets are long.
@@ -73,6 +89,8 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
@@ -91,5 +109,6 @@ def setup_logging(level: str = "INFO") -> None:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
     root.setLevel(level)
-    # httpx logs every request URL at INFO; that is noise at INFO and carries tokens in paths.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    numeric = logging.getLevelName(level)
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, numeric if isinstance(numeric, int) else logging.INFO))

@@ -12,6 +12,7 @@ import threading
 
 import dramatiq
 
+from naibot.excepthooks import install_exception_hooks
 from naibot.logs import setup_logging
 from naibot.settings import load_settings
 from tasks.bridge import AsyncBridge
@@ -19,6 +20,9 @@ from tasks.dispatch import LANE_ACTOR, make_broker
 from tasks.worker import WorkerContext, drain_lane, sweep
 
 log = logging.getLogger("naibot.worker")
+# Every Dramatiq worker process imports this module first: its uncaught exceptions (actor threads,
+# the bridge loop, start-up) reach stderr only through the redactor.
+install_exception_hooks()
 settings = load_settings()
 setup_logging(settings.logging.level)
 broker = make_broker(settings.redis.url, settings.redis.prefix)

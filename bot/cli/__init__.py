@@ -16,7 +16,14 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The console script's entry point (imported lazily so ``bot.cli.common`` stays light)."""
+    """The console script's entry point (imported lazily so ``bot.cli.common`` stays light).
+
+    First of all, uncaught exceptions (a wrong bot token's traceback quotes it) are routed through
+    the log redactor: here, at process start, not in ``bot.cli.main.main``, which tests call in
+    their own process."""
+    from naibot.excepthooks import install_exception_hooks
+
+    install_exception_hooks()
     from bot.cli.main import main as run
 
     return run(argv)
