@@ -56,3 +56,16 @@ async def test_a_typed_job_id_is_never_echoed_raw(discord_world: DiscordWorld, c
     answer = await world.answer(world.discord.slash_command(GUILD, SFW, ANN, command, {"job": HOSTILE}))
     assert "everyone" not in answer.content and str(ROLE) not in answer.content
     assert "?" in answer.content  # "I can't find job ?": said, without repeating what was typed
+
+
+async def test_follow_ups_after_a_deferred_answer_carry_no_mentions_either(discord_world: DiscordWorld) -> None:
+    """The login form's answer is deferred ("thinking…") and then sent through the interaction
+    webhook: discord.py's client default reaches that path too."""
+    world = discord_world
+    await world.start_bot()
+    answer = await world.login(ANN, token="pst-" + "x" * 60)
+    assert "did not accept" in answer.content
+    assert answer.allowed_mentions is not None and answer.allowed_mentions["parse"] == []
+    webhook_calls = [c for c in world.discord.calls(path_contains="/webhooks/") if isinstance(c.json, dict)
+                     and "content" in c.json]
+    assert webhook_calls and all(c.json.get("allowed_mentions", {}).get("parse") == [] for c in webhook_calls)
