@@ -94,7 +94,7 @@ async def test_the_event_loop_keeps_answering_while_a_password_is_derived(
 
     def held(cls: type[Account], name: str, email: str, password: str) -> Account:
         loop.call_soon_threadsafe(started.set)
-        answered_during.append(other_answered.wait(timeout=3))
+        answered_during.append(other_answered.wait(timeout=10))
         return derive(cls, name, email, password)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(Account, "from_password", classmethod(held))
