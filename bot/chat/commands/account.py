@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -140,7 +141,8 @@ class AccountCommands:
             return False
         finally:
             if not rejected:
-                await self.logins.attempts.give_back(ctx.user_key, chat)
+                with suppress(RedisError):  # best effort: the answer is what matters, the count expires
+                    await self.logins.attempts.give_back(ctx.user_key, chat)
         if target == "personal":
             await conv.private(ctx, t(lang, "login.saved", tier=subscription.tier_name, anlas=subscription.anlas))
         else:
