@@ -5,8 +5,13 @@ accounts, cached tokens, whatever is added next), it scans every string under th
 prefix and re-seals whatever the old key opens *with that value's own Redis key as associated
 data* — exactly the records ``SecretBox`` sealed there. Everything else is left alone.
 
-Safe to interrupt and run again: a value the new key already opens counts as done, so a second
-run (or a run after a crash halfway) only finishes what is left. Each value is rewritten under
+It also moves records of the first version's fixed-salt derivation to the deployment's salt
+(see ``naibot.secrets``): a record counts as done only when the new box opens it *and* it is in
+the format the new box seals. With the same passphrase on both sides (``--keep-key``) that is all
+a rotation does.
+
+Safe to interrupt and run again: a value already done is left alone, so a second run (or a run
+after a crash halfway) only finishes what is left. Each value is rewritten under
 WATCH, so a process writing the same key meanwhile wins and the rotation re-reads it.
 """
 
@@ -43,6 +48,16 @@ def _text(key: bytes | str) -> str:
     return key.decode("utf-8", "replace") if isinstance(key, bytes) else key
 
 
+def _open_with_either(blob: bytes, context: str, old: SecretBox, new: SecretBox) -> bytes | None:
+    """The plaintext, from the old key or (an old-format record already under the new key) the new."""
+    for box in (old, new):
+        try:
+            return box.open(blob, context)
+        except SecretError:
+            continue
+    return None
+
+
 async def _rotate_one(redis: aioredis.Redis, key: bytes, old: SecretBox, new: SecretBox) -> str:
     """Re-seal one value; returns which list of the report the key belongs to."""
     context = _text(key)
@@ -53,14 +68,14 @@ async def _rotate_one(redis: aioredis.Redis, key: bytes, old: SecretBox, new: Se
                 blob = await pipe.get(key)
                 if blob is None or not looks_sealed(blob):
                     return "skip"  # deleted or overwritten with something else since the scan
-                try:
-                    new.open(blob, context)
-                    return "already"
-                except SecretError:
-                    pass
-                try:
-                    plaintext = old.open(blob, context)
-                except SecretError:
+                if not new.needs_reseal(blob):
+                    try:
+                        new.open(blob, context)
+                        return "already"
+                    except SecretError:
+                        pass
+                plaintext = _open_with_either(blob, context, old, new)
+                if plaintext is None:
                     return "unreadable"
                 pipe.multi()
                 # KEEPTTL: a cached token keeps expiring when it would have.

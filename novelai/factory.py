@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from naibot.deployment_salt import salt_loader
 from naibot.logs import register_secret
 from naibot.redisconn import async_redis
 from naibot.secrets import SecretBox
@@ -45,8 +46,9 @@ def require_secret_key(settings: Settings) -> None:
 
 
 def secret_box(settings: Settings) -> SecretBox | None:
+    """The box every process seals with: the secret key, and the deployment's salt from Redis."""
     passphrase = secret(settings.security.secret_key)
-    return SecretBox(passphrase) if passphrase else None
+    return SecretBox(passphrase, salt_loader(settings.redis)) if passphrase else None
 
 
 def client_from_settings(settings: Settings) -> NovelAIClient:

@@ -12,7 +12,9 @@ import redis
 
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
+from naibot.deployment_salt import salt_loader
 from naibot.secrets import SecretBox
+from naibot.settings import RedisSettings
 from novelai.accesskey import derive_access_key
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, running_sandbox
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
@@ -68,7 +70,8 @@ def test_email_account_reads_the_password_from_stdin_and_never_stores_it(operato
     code, out, err = run(capsys, "account", "add", "alt", "--email", OPUS_EMAIL)
     assert code == EXIT_OK, err
     key = f"{prefix}:nai:account:alt"
-    record = SecretBox(TEST_SECRET_KEY).open_json(client.get(key), key)
+    box = SecretBox(TEST_SECRET_KEY, salt_loader(RedisSettings(url=REDIS_URL, prefix=prefix)))
+    record = box.open_json(client.get(key), key)
     assert set(record) == {"name", "token", "email", "access_key"}
     assert record["access_key"] == derive_access_key(OPUS_EMAIL, OPUS_PASSWORD)
     assert OPUS_PASSWORD not in json.dumps(record), "only the derived access key is kept"

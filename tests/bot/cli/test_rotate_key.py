@@ -11,6 +11,7 @@ import redis
 
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
+from naibot.deployment_salt import load_salt
 from naibot.rotate import rotate_secrets
 from naibot.secrets import SecretBox, SecretError
 from novelai.accounts import Account, AccountStore
@@ -174,7 +175,8 @@ async def test_cli_takes_the_new_key_from_the_environment_and_says_how_many(
     assert code == EXIT_OK
     assert "re-encrypted 3 secrets (0 already under the new key)" in out
     assert NEW_KEY not in out and TEST_SECRET_KEY not in out
-    assert (await AccountStore(aredis, NEW, redis_prefix).get("main")).token == OPUS_TOKEN
+    salted = SecretBox(NEW_KEY, await load_salt(aredis, redis_prefix))  # what every process now builds
+    assert (await AccountStore(aredis, salted, redis_prefix).get("main")).token == OPUS_TOKEN
 
 
 async def test_cli_reads_the_new_key_from_stdin(operator_env, aredis, redis_prefix, capsys, monkeypatch) -> None:
