@@ -156,11 +156,15 @@ async def test_each_further_failure_doubles_the_lockout(page: httpx.AsyncClient,
     assert 500 < first <= 1000 and 1500 < second <= 2000 and 3500 < third <= 4000, lockouts
 
 
-async def test_a_successful_login_clears_the_addresss_count(page: httpx.AsyncClient) -> None:
+async def test_a_successful_login_clears_the_addresss_count(page: httpx.AsyncClient, deployment: Deployment,
+                                                            aredis) -> None:
     user = from_address("203.0.113.10")
+    failures = BotKeys(deployment.prefix).api_login_failures("addr:203.0.113.10")
     for _ in range(login_throttle.PER_ADDRESS - 1):
         await log_in(page, "wrong-key-0123456789", **user)
+    assert int(await aredis.get(failures)) == login_throttle.PER_ADDRESS - 1
     assert (await log_in(page, ADMIN_KEY, **user)).status_code == 303
+    assert not await aredis.exists(failures)
     for _ in range(login_throttle.PER_ADDRESS - 1):
         await log_in(page, "wrong-key-0123456789", **user)
     assert (await log_in(page, ADMIN_KEY, **user)).status_code == 303
