@@ -22,6 +22,8 @@ import httpx
 
 from novelai import errors
 from novelai.accounts import Account, jwt_expiry
+from novelai.answers import error_from_response, read_within
+from novelai.limits import DEFAULT_LIMITS, Limits, count_bytes
 from novelai.payload import build_payload
 from novelai.request import GenerationRequest
 from novelai.response import GeneratedImage, StreamEvent, decode_images, image_from_png, iter_stream_events
@@ -37,7 +39,11 @@ ProgressCallback = Callable[[StreamEvent, int], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds per call type: logins and account calls are quick, generations are not."""
+    """Seconds per call type: logins and account calls are quick, generations are not.
+
+    Each bounds one wait (connecting, or one read); the deadline of a whole generation is
+    ``Limits.generation_seconds``.
+    """
 
     connect: float = 10.0
     login: float = 30.0
@@ -74,24 +80,6 @@ def _correlation_headers() -> dict[str, str]:
     }
 
 
-def _error_from_response(response: httpx.Response) -> errors.NovelAIError:
-    message = response.reason_phrase or "error"
-    try:
-        body = response.json()
-        if isinstance(body, dict):
-            message = str(body.get("message") or body.get("error") or message)
-    except ValueError:
-        text = response.text.strip()
-        if text and not text.lstrip().startswith("<"):
-            message = text[:200]
-    retry_after = response.headers.get("retry-after")
-    try:
-        delay = float(retry_after) if retry_after else None
-    except ValueError:
-        delay = None
-    return errors.error_for_status(response.status_code, message, retry_after=delay)
-
-
 class NovelAIClient:
     """Talks to NovelAI (or the sandbox) for any number of accounts side by side."""
 
@@ -104,11 +92,13 @@ class NovelAIClient:
         timeouts: Timeouts | None = None,
         refresh_days: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.image_url = image_url.rstrip("/")
         self.tokens = token_cache
         self.timeouts = timeouts or Timeouts()
+        self.limits = limits or DEFAULT_LIMITS
         self.refresh_margin = refresh_days * DAY
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -138,8 +128,9 @@ class NovelAIClient:
         return list(dict.fromkeys([self.image_url, self.api_url]))
 
     async def _send(self, method: str, url: str, *, timeout: float, **kwargs: Any) -> httpx.Response:
+        request = self._http.build_request(method, url, timeout=self.timeouts.for_call(timeout), **kwargs)
         try:
-            return await self._http.request(method, url, timeout=self.timeouts.for_call(timeout), **kwargs)
+            return await read_within(await self._http.send(request, stream=True), self.limits)
         except httpx.TimeoutException as exc:
             raise errors.Timeout(f"no answer from NovelAI within {timeout:.0f} s ({type(exc).__name__})",
                                  user_message="NovelAI did not answer in time") from exc
@@ -171,7 +162,7 @@ class NovelAIClient:
         response = await self._user_call("POST", "/user/login", json={"key": access_key},
                                          timeout=self.timeouts.login)
         if response.status_code not in (200, 201):
-            raise _error_from_response(response)
+            raise error_from_response(response, self.limits)
         try:
             token = response.json()["accessToken"]
         except (ValueError, KeyError, TypeError):
@@ -258,7 +249,7 @@ class NovelAIClient:
         response = await self._authorized(account, lambda token: self._user_call(
             "GET", "/user/subscription", headers=self._auth_headers(token), timeout=self.timeouts.user))
         if response.status_code != 200:
-            raise _error_from_response(response)
+            raise error_from_response(response, self.limits)
         await self._mark_verified(account)
         return Subscription.from_api(response.json())
 
@@ -298,10 +289,17 @@ class NovelAIClient:
         intermediate step (event, total steps); otherwise the plain ZIP endpoint.
         """
         request = request.resolved()
+        deadline = self.limits.generation_seconds
         async with self._lock(self._generation_locks, account.fingerprint):
-            if on_progress is None:
-                return await self._generate_zip(account, request)
-            return await self._generate_stream(account, request, on_progress)
+            try:
+                async with asyncio.timeout(deadline):
+                    if on_progress is None:
+                        return await self._generate_zip(account, request)
+                    return await self._generate_stream(account, request, on_progress)
+            except TimeoutError:
+                raise errors.DeadlineExceeded(
+                    f"the generation did not finish within {deadline:g} s",
+                    user_message=f"NovelAI did not finish the image within {deadline:g} s") from None
 
     async def _generate_zip(self, account: Account, request: GenerationRequest) -> list[GeneratedImage]:
         payload = build_payload(request)
@@ -309,8 +307,8 @@ class NovelAIClient:
             "POST", f"{self.image_url}/ai/generate-image", json=payload,
             headers=self._auth_headers(token), timeout=self.timeouts.generate))
         if response.status_code != 200:
-            raise _error_from_response(response)
-        return decode_images(response.content, request.seed)
+            raise error_from_response(response, self.limits)
+        return decode_images(response.content, request.seed, self.limits)
 
     async def _generate_stream(self, account: Account, request: GenerationRequest,
                                on_progress: ProgressCallback) -> list[GeneratedImage]:
@@ -324,14 +322,13 @@ class NovelAIClient:
                     headers=self._auth_headers(token), timeout=self.timeouts.for_call(self.timeouts.generate),
                 ) as response:
                     if response.status_code == 401 and stale is None:
-                        await response.aread()
+                        await read_within(response, self.limits)
                         self._memory.pop((account.name, account.fingerprint), None)
                         await self.tokens.delete(account.name)
                         stale = token
                         continue
                     if response.status_code != 200:
-                        await response.aread()
-                        raise _error_from_response(response)
+                        raise error_from_response(await read_within(response, self.limits), self.limits)
                     return await self._collect_stream(response, request, on_progress)
             except httpx.TimeoutException as exc:
                 raise errors.Timeout("NovelAI's stream stalled", user_message="NovelAI did not answer in time"
@@ -344,12 +341,23 @@ class NovelAIClient:
 
     async def _collect_stream(self, response: httpx.Response, request: GenerationRequest,
                               on_progress: ProgressCallback) -> list[GeneratedImage]:
+        """Read the stream within the limits: total bytes, frame size and count, and only the samples
+        asked for (a final for a sample index beyond ``n_samples``, or twice, is refused)."""
+        limits = self.limits
         finals: dict[int, bytes] = {}
-        async for event in iter_stream_events(response.aiter_bytes()):
+        chunks = count_bytes(response.aiter_bytes(), limits.max_response_bytes)
+        async for event in iter_stream_events(chunks, limits):
+            if not 0 <= event.sample_index < request.n_samples:
+                raise errors.StreamTooLarge(
+                    f"NovelAI's stream sent sample {event.sample_index} of a request for {request.n_samples}",
+                    user_message="NovelAI's stream sent images that were not asked for")
             if event.is_final:
+                if event.sample_index in finals:
+                    raise errors.StreamTooLarge(f"NovelAI's stream sent sample {event.sample_index} twice",
+                                                user_message="NovelAI's stream sent images that were not asked for")
                 finals[event.sample_index] = event.image
             else:
                 await on_progress(event, request.steps or 0)
         if len(finals) < request.n_samples:
             raise errors.ServerError(f"NovelAI's stream ended after {len(finals)} of {request.n_samples} images")
-        return [image_from_png(finals[i], i, request.seed) for i in sorted(finals)]
+        return [image_from_png(finals[i], i, request.seed, limits) for i in sorted(finals)]

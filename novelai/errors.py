@@ -128,6 +128,49 @@ class NetworkError(NovelAIError):
     retryable = True
 
 
+class ResponseRefused(NovelAIError):
+    """NovelAI (or something between us and it) answered with more than this client accepts.
+
+    The root of the bounds in ``novelai.limits``: too many bytes, a ZIP bomb, too many images, a
+    PNG too large to be one NovelAI made, an oversized text chunk or stream frame, or a stream that
+    goes on and on. Not retried: NovelAI answered, so it has most likely charged the generation,
+    and asking again would pay twice for the same hostile or broken answer.
+    """
+
+    kind = "response_refused"
+
+
+class ResponseTooLarge(ResponseRefused):
+    """The body (ZIP, PNG or stream) went past ``limits.max_response_bytes``; reading stopped there."""
+
+
+class ArchiveTooLarge(ResponseRefused):
+    """The ZIP has too many members, or a member (or all of them) would inflate past the bound."""
+
+
+class ImageTooLarge(ResponseRefused):
+    """A PNG is bigger than any NovelAI makes: in bytes, or in pixels by its header."""
+
+
+class TextChunkTooLarge(ResponseRefused):
+    """A PNG text chunk (tEXt, zTXt, iTXt) is or would inflate past ``limits.max_text_chunk_bytes``."""
+
+
+class StreamTooLarge(ResponseRefused):
+    """The msgpack stream sent a frame that is too big, too many frames, or samples not asked for."""
+
+
+class DeadlineExceeded(NovelAIError):
+    """The whole generation (sending, NovelAI's work, reading every byte) took longer than allowed.
+
+    Ends a stream that never ends or trickles. Not retried: the generation was sent, so NovelAI
+    may well have charged it; and it holds the account until NovelAI finishes whatever it runs.
+    """
+
+    kind = "deadline"
+    holds_account = True
+
+
 class CredentialsMissing(NovelAIError):
     """The account has neither a usable token nor an access key to log in with."""
 

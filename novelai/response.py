@@ -4,29 +4,29 @@ of ``/ai/generate-image-stream``.
 The original PNG bytes are kept untouched: NovelAI embeds the generation parameters (and a
 signature) in text chunks and in the alpha channel, and any re-encoding would strip them.
 Width, height and seed are read from the PNG header and the ``Comment`` chunk without decoding
-pixels, so this costs microseconds, not a Pillow decode.
+pixels, so this costs microseconds, not a Pillow decode. Nothing here trusts the bytes: every size
+is checked against ``novelai.limits.Limits`` before the memory it would cost is spent (Pillow's
+guards, ``Image.MAX_IMAGE_PIXELS`` and ``PngImagePlugin.MAX_TEXT_CHUNK``, never see these PNGs:
+no code of ours opens them with Pillow, so the same bounds are applied here).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import struct
-import zipfile
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
 
-from novelai.errors import ServerError
+from novelai.archive import read_zip_pngs
+from novelai.errors import ImageTooLarge, ServerError, StreamTooLarge, TextChunkTooLarge
+from novelai.limits import DEFAULT_LIMITS, Limits, inflate_bounded, size_text
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ZIP_MAGIC = b"PK\x03\x04"
 _FRAME_HEADER = struct.Struct(">I")
-# A single msgpack frame carries at most one full-size PNG; anything bigger is a broken stream.
-_MAX_FRAME = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,32 @@ class StreamEvent:
         return self.event_type == "final"
 
 
-def read_png_info(png: bytes) -> tuple[int, int, dict[str, str]]:
-    """Width, height and the tEXt/zTXt/iTXt chunks of a PNG, without decoding pixels."""
+def read_png_info(png: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, dict[str, str]]:
+    """Width, height and the tEXt/zTXt/iTXt chunks of a PNG, without decoding pixels, within ``limits``."""
     if not png.startswith(PNG_MAGIC):
         raise ServerError("NovelAI sent an image that is not a PNG")
+    if len(png) > limits.max_image_bytes:
+        raise ImageTooLarge(f"NovelAI sent a PNG of {len(png):,} bytes, more than {limits.max_image_bytes:,}",
+                            user_message=f"NovelAI sent an image larger than the "
+                                         f"{size_text(limits.max_image_bytes)} this bot accepts")
     width = height = 0
     texts: dict[str, str] = {}
+    text_bytes = 0
     pos = len(PNG_MAGIC)
     while pos + 8 <= len(png):
         length, ctype = struct.unpack(">I4s", png[pos : pos + 8])
         start, pos = pos + 8, pos + 12 + length
         if ctype == b"IHDR":
             width, height = struct.unpack(">II", png[start : start + 8])
+            _check_pixels(width, height, limits)
         elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
-            key, value = _text_chunk(ctype, png[start : start + length])
+            key, value = _text_chunk(ctype, png[start : start + length], limits.max_text_chunk_bytes)
+            text_bytes += len(value)
+            if text_bytes > limits.max_text_bytes:
+                raise TextChunkTooLarge(
+                    f"NovelAI sent a PNG with more than {limits.max_text_bytes:,} bytes of text chunks",
+                    user_message=f"NovelAI sent an image with more than the "
+                                 f"{size_text(limits.max_text_bytes)} of metadata this bot accepts")
             texts[key] = value
         elif ctype == b"IEND":
             break
@@ -78,16 +90,29 @@ def read_png_info(png: bytes) -> tuple[int, int, dict[str, str]]:
     return width, height, texts
 
 
-def _text_chunk(ctype: bytes, data: bytes) -> tuple[str, str]:
+def _check_pixels(width: int, height: int, limits: Limits) -> None:
+    """A PNG's header may claim any size: refuse more pixels than NovelAI ever makes."""
+    if width * height > limits.max_image_pixels:
+        raise ImageTooLarge(f"NovelAI sent a PNG of {width}×{height} pixels, more than {limits.max_image_pixels:,}",
+                            user_message=f"NovelAI sent an image of {width}×{height} pixels, more than the "
+                                         f"{limits.max_image_pixels:,} this bot accepts")
+
+
+def _text_chunk(ctype: bytes, data: bytes, limit: int) -> tuple[str, str]:
+    """One text chunk's key and text; compressed text is inflated to at most ``limit`` bytes."""
     key, _, rest = data.partition(b"\x00")
+    if len(rest) > limit:
+        raise TextChunkTooLarge(f"NovelAI sent a PNG text chunk of {len(rest):,} bytes, more than {limit:,}",
+                                user_message=f"NovelAI sent an image with a text chunk larger than the "
+                                             f"{size_text(limit)} this bot accepts")
     if ctype == b"zTXt":
-        rest = zlib.decompress(rest[1:])
+        rest = inflate_bounded(rest[1:], limit, error=TextChunkTooLarge)
     elif ctype == b"iTXt":
-        compressed, rest = rest[0], rest[2:]
+        compressed, rest = rest[:1] == b"\x01", rest[2:]
         _lang, _, rest = rest.partition(b"\x00")
         _tkey, _, rest = rest.partition(b"\x00")
         if compressed:
-            rest = zlib.decompress(rest)
+            rest = inflate_bounded(rest, limit, error=TextChunkTooLarge)
         return key.decode("latin-1"), rest.decode("utf-8", "replace")
     return key.decode("latin-1"), rest.decode("latin-1")
 
@@ -100,40 +125,29 @@ def _seed_from(texts: dict[str, str], fallback: int | None) -> int | None:
     return int(seed) if isinstance(seed, int | float) else fallback
 
 
-def image_from_png(png: bytes, index: int, request_seed: int | None) -> GeneratedImage:
+def image_from_png(png: bytes, index: int, request_seed: int | None, limits: Limits = DEFAULT_LIMITS
+                   ) -> GeneratedImage:
     """Wrap one PNG; image *i* of a request used seed + i unless its metadata says otherwise."""
-    width, height, texts = read_png_info(png)
+    width, height, texts = read_png_info(png, limits)
     fallback = request_seed + index if request_seed is not None else None
     return GeneratedImage(index, png, width, height, _seed_from(texts, fallback), texts)
 
 
-def decode_images(body: bytes, request_seed: int | None) -> list[GeneratedImage]:
+def decode_images(body: bytes, request_seed: int | None, limits: Limits = DEFAULT_LIMITS) -> list[GeneratedImage]:
     """Decode a ``/ai/generate-image`` body, sniffing the format (the Content-Type has varied)."""
     if body.startswith(ZIP_MAGIC):
-        return _decode_zip(body, request_seed)
+        return _decode_zip(body, request_seed, limits)
     if body.startswith(PNG_MAGIC):
-        return [image_from_png(body, 0, request_seed)]
+        return [image_from_png(body, 0, request_seed, limits)]
     preview = body[:80].decode("utf-8", "replace")
     raise ServerError(f"NovelAI answered with neither a ZIP nor a PNG: {preview!r}")
 
 
-def _decode_zip(body: bytes, request_seed: int | None) -> list[GeneratedImage]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            names = sorted(
-                (n for n in archive.namelist() if n.lower().endswith(".png")), key=_image_number
-            )
-            pngs = [archive.read(name) for name in names]
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ServerError(f"NovelAI sent a broken ZIP: {exc}") from exc
+def _decode_zip(body: bytes, request_seed: int | None, limits: Limits) -> list[GeneratedImage]:
+    pngs = read_zip_pngs(body, limits)
     if not pngs:
         raise ServerError("NovelAI sent a ZIP without images")
-    return [image_from_png(png, i, request_seed) for i, png in enumerate(pngs)]
-
-
-def _image_number(name: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in name.rsplit("/", 1)[-1] if ch.isdigit())
-    return (int(digits) if digits else 0, name)
+    return [image_from_png(png, i, request_seed, limits) for i, png in enumerate(pngs)]
 
 
 def _stream_event(frame: dict[str, Any]) -> StreamEvent:
@@ -148,18 +162,31 @@ def _stream_event(frame: dict[str, Any]) -> StreamEvent:
     )
 
 
-async def iter_stream_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-    """Split a byte stream of length-prefixed msgpack maps into events as they arrive."""
+async def iter_stream_events(chunks: AsyncIterator[bytes], limits: Limits = DEFAULT_LIMITS
+                             ) -> AsyncIterator[StreamEvent]:
+    """Split a byte stream of length-prefixed msgpack maps into events as they arrive.
+
+    A frame longer than ``limits.max_frame_bytes`` is refused from its 4-byte header, before its
+    body is buffered; the ``limits.max_stream_frames``-th frame and beyond are refused too.
+    """
     buffer = bytearray()
+    frames = 0
     async for chunk in chunks:
         buffer.extend(chunk)
         while len(buffer) >= _FRAME_HEADER.size:
             (length,) = _FRAME_HEADER.unpack_from(buffer)
-            if length > _MAX_FRAME:
-                raise ServerError(f"NovelAI stream frame of {length} bytes is not believable")
+            if length > limits.max_frame_bytes:
+                raise StreamTooLarge(f"NovelAI stream frame of {length:,} bytes, more than {limits.max_frame_bytes:,}",
+                                     user_message=f"NovelAI sent a stream frame larger than the "
+                                                  f"{size_text(limits.max_frame_bytes)} this bot accepts")
             end = _FRAME_HEADER.size + length
             if len(buffer) < end:
                 break
+            frames += 1
+            if frames > limits.max_stream_frames:
+                raise StreamTooLarge(f"NovelAI's stream went past {limits.max_stream_frames:,} frames",
+                                     user_message=f"NovelAI's stream went on past the {limits.max_stream_frames:,} "
+                                                  f"updates this bot accepts")
             try:
                 frame = msgpack.unpackb(bytes(buffer[_FRAME_HEADER.size : end]), raw=False)
             except (msgpack.UnpackException, ValueError) as exc:

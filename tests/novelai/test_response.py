@@ -12,7 +12,7 @@ import msgpack
 import pytest
 from PIL import Image, PngImagePlugin
 
-from novelai.errors import ServerError
+from novelai.errors import ServerError, StreamTooLarge
 from novelai.response import decode_images, iter_stream_events, read_png_info
 
 
@@ -109,6 +109,6 @@ async def test_stream_cut_in_the_middle_of_a_frame_raises() -> None:
         _ = [e async for e in iter_stream_events(chunks_of(data, 16))]
 
 
-async def test_stream_frame_with_absurd_length_raises() -> None:
-    with pytest.raises(ServerError, match="not believable"):
+async def test_stream_frame_with_absurd_length_is_refused_from_its_header() -> None:
+    with pytest.raises(StreamTooLarge, match="more than"):
         _ = [e async for e in iter_stream_events(chunks_of(struct.pack(">I", 2**31) + b"x", 64))]
