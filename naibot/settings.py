@@ -62,6 +62,28 @@ class NovelAITimeouts(_Section):
     generate: float = Field(180.0, gt=0)
 
 
+_MIB = 1024 * 1024
+
+
+class NovelAILimits(_Section):
+    """What the client accepts from NovelAI (or whoever answers in its name); ``novelai.limits`` says why
+    each default is what it is. Crossing one fails the job with a plain message, without a retry."""
+
+    max_response_bytes: int = Field(64 * _MIB, ge=_MIB)
+    max_error_bytes: int = Field(64 * 1024, ge=1024)
+    max_message_chars: int = Field(300, ge=20)
+    max_zip_members: int = Field(16, ge=1)
+    max_image_bytes: int = Field(32 * _MIB, ge=64 * 1024)
+    max_image_pixels: int = Field(2048 * 2048, ge=64 * 64)
+    max_text_chunk_bytes: int = Field(_MIB, ge=1024)
+    max_text_bytes: int = Field(4 * _MIB, ge=1024)
+    max_frame_bytes: int = Field(32 * _MIB + 64 * 1024, ge=64 * 1024)
+    max_stream_frames: int = Field(1000, ge=10)
+    max_retry_after_seconds: float = Field(300.0, ge=0, le=86400)
+    # The whole generation, wall clock (timeouts.generate bounds each read only).
+    generation_seconds: float = Field(300.0, gt=0)
+
+
 class DefaultAccount(_Section):
     """The deployment's own NovelAI account, named ``default``."""
 
@@ -78,6 +100,7 @@ class NovelAISettings(_Section):
     api_url: str = "https://api.novelai.net"
     image_url: str = "https://image.novelai.net"
     timeouts: NovelAITimeouts = NovelAITimeouts()
+    limits: NovelAILimits = NovelAILimits()
     # Log in again when a cached token has this many days or fewer left (tokens live 30 days).
     refresh_days: float = Field(10.0, ge=0, le=30)
     default_account: DefaultAccount = DefaultAccount()

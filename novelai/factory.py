@@ -15,6 +15,7 @@ from naibot.secrets import SecretBox
 from naibot.settings import Settings, secret
 from novelai.accounts import DEFAULT_ACCOUNT_NAME, Account, AccountStore
 from novelai.client import NovelAIClient, Timeouts
+from novelai.limits import Limits
 from novelai.tokens import TokenCache
 
 
@@ -57,7 +58,7 @@ def client_from_settings(settings: Settings) -> NovelAIClient:
     timeouts = Timeouts(connect=nai.timeouts.connect, login=nai.timeouts.login, user=nai.timeouts.user,
                         generate=nai.timeouts.generate)
     return NovelAIClient(api_url=nai.api_url, image_url=nai.image_url, token_cache=cache, timeouts=timeouts,
-                         refresh_days=nai.refresh_days)
+                         refresh_days=nai.refresh_days, limits=Limits(**nai.limits.model_dump()))
 
 
 def account_store(settings: Settings) -> AccountStore:
