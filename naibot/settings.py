@@ -14,13 +14,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "NAIBOT_"
 SETTINGS_PATH_ENV = "NAIBOT_SETTINGS"
@@ -40,6 +50,10 @@ class RedisSettings(_Section):
     connect_timeout: float = Field(2.0, gt=0)
     # Connections per process; more callers than this wait for one (up to socket_timeout).
     max_connections: int = Field(64, ge=2, le=10_000)
+    # With a rediss:// URL (Redis reached over the network, deploy/SCALING.md): the CA that signed
+    # the server's certificate, when it is not one the system trusts. The server's certificate
+    # and host name are always checked.
+    ca_file: Path | None = None
 
     @field_validator("url")
     @classmethod
@@ -47,6 +61,23 @@ class RedisSettings(_Section):
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @model_validator(mode="after")
+    def _ca_into_url(self) -> RedisSettings:
+        """Fold ``ca_file`` into the URL (redis-py's ``ssl_ca_certs`` query argument): every client
+        is built from the URL alone (ours, and Dramatiq's broker), so each of them checks the
+        server against this CA without knowing about the setting."""
+        if self.ca_file is None:
+            return self
+        parts = urlsplit(self.url)
+        if parts.scheme != "rediss":
+            raise ValueError("ca_file needs a rediss:// url (TLS); with redis:// nothing would be checked")
+        if not self.ca_file.is_file():
+            raise ValueError(f"ca_file: no such file: {self.ca_file}")
+        query = [item for item in parts.query.split("&") if item and not item.startswith("ssl_ca_certs=")]
+        query.append(urlencode({"ssl_ca_certs": str(self.ca_file)}))
+        self.url = urlunsplit(parts._replace(query="&".join(query)))
+        return self
 
     @property
     def address(self) -> str:
@@ -144,6 +175,31 @@ class StorageSettings(_Section):
     minio: MinioSettings = MinioSettings()
 
 
+# Telegram's alphabet and limit for setWebhook's secret_token; 32 characters of it are 192 bits.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
+MAKE_WEBHOOK_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+# Words that make a "secret" a placeholder someone forgot to replace (compared without case, - and _).
+_PLACEHOLDER_WORDS = ("changeme", "replaceme", "placeholder", "example", "secret", "password")
+
+
+def webhook_secret_problem(value: str | None, mode: str) -> str | None:
+    """What is wrong with ``telegram.webhook_secret`` for this mode, or None.
+
+    In webhook mode anyone who finds the URL can POST an update "from" anyone, a deployment admin
+    included; this header, which Telegram sends with every update, is the only proof that a request
+    came from Telegram. So webhook mode refuses to start without a long random one."""
+    how = f"make one with: {MAKE_WEBHOOK_SECRET} and set NAIBOT_TELEGRAM__WEBHOOK_SECRET to it"
+    if value is None:
+        return f"required in webhook mode (it proves an update comes from Telegram); {how}" if mode == "webhook" \
+            else None
+    if not _WEBHOOK_SECRET.match(value):
+        return f"must be 32 to 256 characters of A-Z a-z 0-9 _ - (Telegram's alphabet); {how}"
+    plain = value.lower().replace("-", "").replace("_", "")
+    if len(set(plain)) < 8 or any(word in plain for word in _PLACEHOLDER_WORDS):
+        return f"looks like a placeholder, not a random secret; {how}"
+    return None
+
+
 class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_url: str = "https://api.telegram.org"
@@ -152,6 +208,7 @@ class TelegramSettings(_Section):
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)
+    # Required in webhook mode: Telegram sends it with every update (see webhook_secret_problem).
     webhook_secret: SecretStr | None = None
     # Telegram's documented limits; the bot paces itself to stay under them.
     private_per_second: float = Field(1.0, gt=0)
@@ -162,6 +219,16 @@ class TelegramSettings(_Section):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_usable(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # Runs for the default too (validate_default); ``mode`` is declared above, so it is in info.data.
+        plain = value.get_secret_value() if value is not None else None
+        problem = webhook_secret_problem(plain, info.data.get("mode", "polling"))
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class DiscordSettings(_Section):
@@ -275,6 +342,16 @@ class ApiSettings(_Section):
     status_cache_seconds: float = Field(1.0, ge=0, le=60)
     # GET /metrics without an API key (only where nothing but a private network reaches the API).
     metrics_public: bool = False
+    # Where clients reach the API (e.g. https://bot.example): image URLs and the status page's
+    # login check use it, never the Host header a client sent. None: relative image URLs.
+    public_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/?$")
+    # The largest request body read (POST /generate's JSON); bigger ones are answered 413.
+    max_body_bytes: int = Field(65536, ge=1024, le=1048576)
+    # The status page's session cookie is Secure (sent over https only); false for plain-http demos.
+    cookie_secure: bool = True
+    admin_session_seconds: int = Field(12 * 3600, ge=60, le=7 * 24 * 3600)
+    # /docs and /redoc load Swagger UI / ReDoc from a CDN, on the admin page's origin: off unless asked.
+    docs: bool = False
 
 
 class LoggingSettings(_Section):

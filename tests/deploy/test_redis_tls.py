@@ -1,0 +1,140 @@
+"""Redis over TLS with a private CA, as deploy/SCALING.md sets it up for other machines (security M4).
+
+A private redis-server serves TLS only, with a throwaway CA and server certificate, and the ACL
+user of deploy/redis.conf. naibot is configured with ``rediss://`` and ``redis.ca_file``: a real
+worker process (Dramatiq's broker included) takes a job from submit to done through it. Without the
+CA the server is not trusted, and a CA file with a plain ``redis://`` URL is refused at start.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from naibot.redisconn import async_redis, sync_redis
+from naibot.settings import SettingsError, load_settings
+from tasks.job import JobState, Requester
+from tests.deploy.test_redis_acl import NAIBOT_PASSWORD, PREFIX, conf_rules, for_test
+from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.redis import PrivateRedis, TlsFiles
+from tests.tasks.test_queue_workers import SMALL
+
+pytestmark = pytest.mark.xdist_group("workers")
+
+
+def _redis_has_tls() -> bool:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return False
+    linked = subprocess.run(["ldd", binary], capture_output=True, text=True, check=False).stdout
+    return "libssl" in linked
+
+
+requires_tls = pytest.mark.skipif(not _redis_has_tls(), reason="this redis-server is built without TLS (no libssl)")
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def make_tls_files(directory: Path) -> TlsFiles:
+    """A throwaway CA and a server certificate for 127.0.0.1 / localhost signed by it."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(_name("naibot test CA")).issuer_name(_name("naibot test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    files = TlsFiles(cert=directory / "redis.crt", key=directory / "redis.key", ca=directory / "ca.crt")
+    files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+    files.key.chmod(0o600)
+    return files
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    directory = tmp_path / "tls"
+    directory.mkdir()
+    server = PrivateRedis(tmp_path, ["--user", "default", "off", "--user", "naibot", "on", *for_test(conf_rules())],
+                          tls=make_tls_files(directory))
+    server.start()
+    yield server
+    server.stop()
+
+
+def _env(server: PrivateRedis, **extra: str) -> dict[str, str]:
+    return {"NAIBOT_SETTINGS": "/nonexistent/settings.yaml", "NAIBOT_REDIS__PREFIX": PREFIX,
+            "REDIS_URL": server.url_for("naibot", NAIBOT_PASSWORD), **extra}
+
+
+@requires_tls
+def test_a_ca_file_with_a_plain_redis_url_is_refused(tls_redis: PrivateRedis) -> None:
+    assert tls_redis.tls is not None
+    with pytest.raises(SettingsError, match="ca_file needs a rediss:"):
+        load_settings(env={"NAIBOT_SETTINGS": "/nonexistent/settings.yaml", "REDIS_URL": "redis://127.0.0.1:6379/0",
+                           "NAIBOT_REDIS__CA_FILE": str(tls_redis.tls.ca)})
+
+
+@requires_tls
+async def test_rediss_with_the_ca_file_connects_and_without_it_the_server_is_not_trusted(
+        tls_redis: PrivateRedis) -> None:
+    assert tls_redis.tls is not None
+    settings = load_settings(env=_env(tls_redis, NAIBOT_REDIS__CA_FILE=str(tls_redis.tls.ca)))
+    client = sync_redis(settings.redis)
+    try:
+        client.set(f"{PREFIX}:tls", "over TLS")
+        assert client.get(f"{PREFIX}:tls") == b"over TLS"
+    finally:
+        client.close()
+    aclient = async_redis(settings.redis)
+    try:
+        assert await aclient.ping()
+    finally:
+        await aclient.aclose()
+
+    untrusted = sync_redis(load_settings(env=_env(tls_redis)).redis)
+    try:
+        with pytest.raises(redis.exceptions.ConnectionError, match=r"(?i)certificate"):
+            untrusted.ping()
+    finally:
+        untrusted.close()
+
+
+@requires_tls
+async def test_a_worker_runs_a_job_over_tls_as_the_acl_user(tls_redis: PrivateRedis, deployment: Deployment) -> None:
+    assert tls_redis.tls is not None
+    deployment.prefix = PREFIX
+    deployment.overrides.update(_env(tls_redis, NAIBOT_REDIS__CA_FILE=str(tls_redis.tls.ca)))
+    deployment.overrides.pop("NAIBOT_SETTINGS")
+    await deployment.start_worker()
+    services = deployment.services()
+    try:
+        job = await services.submitter.submit(SMALL, Requester(platform="test", user_id="ann"), account="default")
+        assert (await wait_until_finished(services, [job.id]))[job.id].state is JobState.DONE
+    finally:
+        await services.aclose()
