@@ -32,7 +32,7 @@ import math
 import re
 import string
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from naibot.settings import Settings
 
@@ -166,7 +166,7 @@ def redis_password(url: str) -> str | None:
     """The password in a Redis URL (``redis://:pw@host`` or ``unix:///path?password=pw``), if any."""
     parts = urlsplit(url)
     if parts.password:
-        return parts.password
+        return unquote(parts.password)  # as Redis receives it: change%2Dme is change-me
     return next(iter(parse_qs(parts.query).get("password", [])), None)
 
 

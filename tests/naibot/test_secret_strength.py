@@ -115,3 +115,8 @@ def test_weak_secrets_names_each_variable_and_only_the_uses_asked_for(tmp_path: 
 
 def test_a_unix_socket_url_password_is_checked_too() -> None:
     assert redis_password("unix:///run/redis.sock?db=0&password=change-me") == "change-me"
+
+
+def test_a_percent_encoded_example_password_is_still_the_example() -> None:
+    password = redis_password("redis://:change%2Dme@127.0.0.1:6379/0")
+    assert password is not None and password_weakness(password) is not None
