@@ -159,7 +159,8 @@ class BotKeys:
         return f"{self.base}:api:session:{session_digest}"
 
     def api_login_failures(self, scope: str) -> str:
-        """Counter with TTL: failed status-page logins from one address (``addr:<ip>``) or in all (``all``)."""
+        """Counter with TTL: failed status-page logins from one address (``addr:<ip>``), with one key
+        (``key:<digest>``) or in all (``all``)."""
         return f"{self.base}:api:login-failures:{scope}"
 
     def api_login_lock(self, scope: str) -> str:

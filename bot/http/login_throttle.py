@@ -1,11 +1,15 @@
-"""Failed status-page logins: counted per client address and for the whole deployment, in Redis.
+"""Failed status-page logins: counted per client address, per key tried and overall, in Redis.
 
 Before, nothing slowed guessing: 300 wrong keys in 10 s, then the right one, all answered. Now each
-failed login (an unknown key, or a key that is not an admin's) counts against two scopes at once:
+failed login (an unknown key, or a key that is not an admin's) counts against three scopes at once:
 
 * ``addr:<client address>``: after ``PER_ADDRESS`` failures, that address is locked out;
-* ``all``: after ``OVERALL`` failures from anywhere (a guess names no key, so a spread-out attack
-  against the deployment's keys is only seen here), logins are locked out for everyone.
+* ``key:<digest of the key tried>``: after ``PER_KEY`` failures, logins with that key are refused
+  from every address (a leaked non-admin key, or one key tried from many machines); only a
+  truncated SHA-256 is stored, never the key;
+* ``all``: after ``OVERALL`` failures from anywhere (a wrong guess names no real key, so a
+  spread-out attack against the deployment's keys is only seen here), logins are locked out for
+  everyone.
 
 Each further failure doubles the lockout (``BASE_LOCK_SECONDS``, 2 s, 4 s, ... up to
 ``MAX_LOCK_SECONDS``). Failures are forgotten ``WINDOW_SECONDS`` after the last one; a successful
@@ -20,6 +24,7 @@ what one address may try, so it takes a distributed attack to reach it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 
@@ -30,6 +35,7 @@ from bot.keys import BotKeys
 log = logging.getLogger(__name__)
 
 PER_ADDRESS = 5
+PER_KEY = 5
 OVERALL = 100
 BASE_LOCK_SECONDS = 1.0
 MAX_LOCK_SECONDS = 900.0
@@ -60,21 +66,25 @@ class LoginThrottle:
         self._keys = BotKeys(prefix)
         self._fail = redis.register_script(_FAIL)
 
-    def _scopes(self, address: str) -> list[tuple[str, int]]:
-        return [(f"addr:{address}", PER_ADDRESS), ("all", OVERALL)]
+    @staticmethod
+    def _scopes(address: str, key: str | None) -> list[tuple[str, int]]:
+        scopes = [(f"addr:{address}", PER_ADDRESS), ("all", OVERALL)]
+        if key is not None:
+            scopes.append((f"key:{hashlib.sha256(key.encode()).hexdigest()[:32]}", PER_KEY))
+        return scopes
 
-    async def locked_for(self, address: str) -> int:
-        """Seconds until this address may try again (0: it may now)."""
+    async def locked_for(self, address: str, key: str | None = None) -> int:
+        """Seconds until this address (and, once read, this key) may try again (0: it may now)."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for scope, _ in self._scopes(address):
+            for scope, _ in self._scopes(address, key):
                 pipe.pttl(self._keys.api_login_lock(scope))
             remaining = await pipe.execute()
         longest = max((int(ms) for ms in remaining if int(ms) > 0), default=0)
         return math.ceil(longest / 1000)
 
-    async def failed(self, address: str) -> int:
+    async def failed(self, address: str, key: str) -> int:
         """Count a failed login; the lockout it started, in seconds (0: none)."""
-        scopes = self._scopes(address)
+        scopes = self._scopes(address, key)
         keys = [key for scope, _ in scopes
                 for key in (self._keys.api_login_failures(scope), self._keys.api_login_lock(scope))]
         args = [WINDOW_SECONDS, int(BASE_LOCK_SECONDS * 1000), int(MAX_LOCK_SECONDS * 1000),

@@ -119,6 +119,12 @@ def _no_store_redirect() -> RedirectResponse:
     return RedirectResponse("/", status_code=303, headers={"Cache-Control": "no-store"})
 
 
+def _locked_out(seconds: int) -> HTMLResponse:
+    refusal = _login_form(f"Too many failed logins; try again in {seconds} seconds.", 429)
+    refusal.headers["Retry-After"] = str(seconds)
+    return refusal
+
+
 @router.post("/login", include_in_schema=False)
 async def login(request: Request) -> Response:
     api: ApiState = request.app.state.api
@@ -126,14 +132,14 @@ async def login(request: Request) -> Response:
         return _login_form("This login form was not sent from this site.", 403)
     address = _address(request)
     if (wait := await api.logins.locked_for(address)) > 0:  # before the body is even read
-        refusal = _login_form(f"Too many failed logins; try again in {wait} seconds.", 429)
-        refusal.headers["Retry-After"] = str(wait)
-        return refusal
+        return _locked_out(wait)
     body = await request.body()  # at most BODY_LIMITS["/login"] bytes (bot.http.limits)
     key = (parse_qs(body.decode("utf-8", "replace")).get("key") or [""])[0].strip()
+    if (wait := await api.logins.locked_for(address, key)) > 0:  # this key is locked out everywhere
+        return _locked_out(wait)
     identity = api.keys.identify(key)
     if identity is None or not identity.admin:
-        await api.logins.failed(address)
+        await api.logins.failed(address, key)
         if identity is None:
             return _login_form("Unknown API key.", 401)
         return _login_form("That API key is not an admin key.", 403)

@@ -147,8 +147,8 @@ async def test_each_further_failure_doubles_the_lockout(page: httpx.AsyncClient,
                                                         aredis) -> None:
     attacker, lock = from_address("203.0.113.9"), BotKeys(deployment.prefix).api_login_lock("addr:203.0.113.9")
     lockouts = []
-    for _ in range(login_throttle.PER_ADDRESS + 2):
-        await log_in(page, "wrong-key-0123456789", **attacker)
+    for i in range(login_throttle.PER_ADDRESS + 2):
+        await log_in(page, f"wrong-key-{i}-0123456789", **attacker)  # other keys: only the address locks
         lockouts.append(await aredis.pttl(lock))
         await aredis.delete(lock)  # as if the lockout had run out: the next try is counted
     assert lockouts[:login_throttle.PER_ADDRESS - 1] == [-2] * (login_throttle.PER_ADDRESS - 1)
@@ -173,9 +173,18 @@ async def test_a_successful_login_clears_the_addresss_count(page: httpx.AsyncCli
 async def test_failures_spread_over_many_addresses_lock_logins_overall(page: httpx.AsyncClient) -> None:
     per_address = login_throttle.PER_ADDRESS - 1
     for n in range(login_throttle.OVERALL // per_address):
-        for _ in range(per_address):
-            assert (await log_in(page, "wrong-key-0123456789", **from_address(f"10.0.{n}.1"))).status_code == 401
+        for i in range(per_address):
+            response = await log_in(page, f"wrong-key-{n}-{i}-0123456789", **from_address(f"10.0.{n}.1"))
+            assert response.status_code == 401
     assert (await log_in(page, ADMIN_KEY, **from_address("192.0.2.200"))).status_code == 429
+
+
+async def test_one_key_tried_from_many_addresses_is_locked_out_everywhere(page: httpx.AsyncClient) -> None:
+    for n in range(login_throttle.PER_KEY):
+        assert (await log_in(page, USER_KEY, **from_address(f"10.1.{n}.1"))).status_code == 403
+    assert (await log_in(page, USER_KEY, **from_address("10.1.99.1"))).status_code == 429
+    assert (await log_in(page, "another-wrong-key-0123", **from_address("10.1.99.1"))).status_code == 401
+    assert (await log_in(page, ADMIN_KEY, **from_address("10.1.99.1"))).status_code == 303
 
 
 # -- where a login may come from --------------------------------------------------------------------
