@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from sandbox.novelai.accounts import SandboxAccount, parse_account_spec
+from sandbox.novelai.hostile import HOSTILE_MODES
 from sandbox.novelai.state import Faults, Refusal, SandboxStats
 
 _FAULT_FIELDS = frozenset(f.name for f in fields(Faults))
@@ -62,8 +63,15 @@ class ControlAPI:
         if unknown:
             raise Refusal(400, f"unknown fault fields: {sorted(unknown)}")
         faults = self._sandbox.faults
+        if unknown_modes := set(body.get("hostile", [])) - HOSTILE_MODES:
+            raise Refusal(400, f"unknown hostile modes: {sorted(unknown_modes)}; known: {sorted(HOSTILE_MODES)}")
         for name, value in body.items():
-            setattr(faults, name, [int(status) for status in value] if name == "forced" else float(value))
+            if name == "forced":
+                setattr(faults, name, [int(status) for status in value])
+            elif name == "hostile":
+                setattr(faults, name, [str(mode) for mode in value])
+            else:
+                setattr(faults, name, float(value))
         return web.json_response(asdict(faults))
 
     async def config(self, request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from novelai.accesskey import normalize_email
+from sandbox.novelai import hostile
 from sandbox.novelai.accounts import (
     DEFAULT_ACCOUNTS,
     DEFAULT_TOKEN_LIFETIME,
@@ -317,8 +318,14 @@ class NovelAISandbox:
         base = generation.seed if generation.seed is not None else self._rng.randint(1, MAX_SEED - 7)
         return [base + index for index in range(generation.n_samples)]
 
-    async def _generate_image(self, request: web.Request) -> web.Response:
+    def _take_hostile(self) -> str | None:
+        return self.faults.hostile.pop(0) if self.faults.hostile else None
+
+    async def _generate_image(self, request: web.Request) -> web.StreamResponse:
         account, generation = await self._admit(request, streaming=False)
+        mode = self._take_hostile()
+        if mode == "retry_after":
+            return hostile.retry_after_response()
         with self._generation_slot(account):
             cost = self._price(account, generation)
             if self.step_latency > 0:
@@ -326,11 +333,18 @@ class NovelAISandbox:
             seeds = self._seeds(generation)
             pngs = [render_png(generation, seed, record_seed=generation.seed is not None) for seed in seeds]
             self._settle(account, generation, cost)
+        if mode is not None:
+            size = int(self.faults.hostile_bytes)
+            answer = hostile.zip_answer(mode, pngs, size, zip_images)
+            return answer if answer is not None else await hostile.huge_zip_body(request, size)
         return web.Response(body=zip_images(pngs), content_type="binary/octet-stream")
 
     async def _generate_image_stream(self, request: web.Request) -> web.StreamResponse:
         account, generation = await self._admit(request, streaming=True)
         sse = generation.parameters["stream"] == "sse"
+        mode = self._take_hostile()
+        if mode == "retry_after":
+            return hostile.retry_after_response()
         with self._generation_slot(account):
             cost = self._price(account, generation)
             response = web.StreamResponse(
@@ -338,14 +352,21 @@ class NovelAISandbox:
             response.enable_chunked_encoding()
             await response.prepare(request)
             writer = EventWriter(response, sse=sse)
-            async for event in self._events(generation):
+            if mode in hostile.STREAM_MODES:
+                await hostile.stream_answer(response, mode, int(self.faults.hostile_bytes),
+                                                    self.step_latency, lambda: writer.gone)
+            async for event in self._events(generation, mode):
                 await writer.send(event)
             self._settle(account, generation, cost)
         await writer.finish()
         return response
 
-    async def _events(self, generation: Generation) -> AsyncIterator[dict[str, Any]]:
-        """A batch sampler's view: every sample advances one step at a time, finals come last."""
+    async def _events(self, generation: Generation, mode: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """A batch sampler's view: every sample advances one step at a time, finals come last.
+
+        After a hostile stream-level answer nothing follows; a hostile PNG mode replaces the finals."""
+        if mode in hostile.STREAM_MODES:
+            return
         gen_id = uuid.UUID(int=self._rng.getrandbits(128)).hex
         seeds = self._seeds(generation)
         for step in range(generation.steps):
@@ -356,8 +377,10 @@ class NovelAISandbox:
                        "sigma": sigma(step, generation.steps),
                        "image": render_preview(generation, seed, step)}
         for index, seed in enumerate(seeds):
-            yield {"event_type": "final", "samp_ix": index, "gen_id": gen_id,
-                   "image": render_png(generation, seed, record_seed=generation.seed is not None)}
+            png = render_png(generation, seed, record_seed=generation.seed is not None)
+            if mode in hostile.PNG_MODES:
+                png = hostile.hostile_png(mode, png, int(self.faults.hostile_bytes))
+            yield {"event_type": "final", "samp_ix": index, "gen_id": gen_id, "image": png}
 
 
 @contextlib.contextmanager

@@ -22,7 +22,9 @@ class Faults:
     """Failures to inject into NovelAI routes (never the control API). Rates are 0..1 per request.
 
     ``forced`` is consumed one status per request before anything else; status 0 there means
-    "drop the connection".
+    "drop the connection". ``hostile`` is consumed one mode per generation request (after it is
+    admitted and charged): the hostile answers of ``sandbox/novelai/hostile.py``, whose bombs and
+    long bodies are ``hostile_bytes`` big.
     """
 
     error_500_rate: float = 0.0
@@ -30,6 +32,8 @@ class Faults:
     drop_rate: float = 0.0
     slow_seconds: float = 0.0
     forced: list[int] = field(default_factory=list)
+    hostile: list[str] = field(default_factory=list)
+    hostile_bytes: float = float(1024 ** 3)
 
 
 @dataclass

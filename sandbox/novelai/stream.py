@@ -41,6 +41,11 @@ class EventWriter:
         self._sse = sse
         self._gone = False
 
+    @property
+    def gone(self) -> bool:
+        """The client went away (hostile endless streams stop then, not the generation lock)."""
+        return self._gone
+
     async def send(self, event: dict[str, Any]) -> None:
         if self._gone:
             return
