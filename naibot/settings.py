@@ -81,8 +81,8 @@ class RedisSettings(_Section):
 
     @property
     def address(self) -> str:
-        """The URL without its credentials (``user:password@``), safe for a log line."""
-        return self.url.split("@")[-1]
+        """The URL without its credentials (``user:password@``, ``?password=``), safe for a log line."""
+        return re.sub(r"(?<=[?&])password=[^&#]*", "password=**********", self.url.split("@")[-1])
 
 
 class NovelAITimeouts(_Section):

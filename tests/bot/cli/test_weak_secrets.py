@@ -15,6 +15,7 @@ import pytest
 from bot.cli import chat as cli_chat
 from bot.cli.common import EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
+from naibot.settings import RedisSettings
 from tests.fixtures.http_e2e import free_port
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 
@@ -170,6 +171,12 @@ def test_settings_check_masks_a_password_in_the_query_and_keeps_the_user(
     monkeypatch.setenv("REDIS_URL", f"unix:///run/redis.sock?db=0&password={REDIS_PASSWORD}")
     main(["settings", "check"])
     assert json.loads(capsys.readouterr().out)["redis"]["url"] == "unix:///run/redis.sock?db=0&password=**********"
+
+
+def test_the_redis_address_start_logs_show_has_no_password_in_its_query() -> None:
+    settings = RedisSettings(url=f"unix:///run/redis.sock?db=0&password={REDIS_PASSWORD}")
+    assert REDIS_PASSWORD not in settings.address
+    assert RedisSettings(url=f"redis://:{REDIS_PASSWORD}@10.0.0.5:6379/0").address == "10.0.0.5:6379/0"
 
 
 def test_settings_check_names_each_weak_secret_and_exits_2() -> None:
