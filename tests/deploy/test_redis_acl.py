@@ -25,7 +25,8 @@ from naibot.settings import load_settings
 from sandbox.novelai import TABLET_EMAIL, TABLET_PASSWORD, NovelAISandbox
 from sandbox.telegram import TelegramSandbox
 from tasks.launch import ROOT
-from tests.fixtures.deployment import Deployment, bounded
+from tests.fixtures.deployment import Deployment, bounded, wait_until_finished
+from tests.fixtures.http_e2e import ADMIN_KEY, ALICE_KEY, auth, running_api, with_api
 from tests.fixtures.redis import PrivateRedis
 from tests.fixtures.telegram_e2e import ANN, BOB, FAST_LIMITS, TelegramWorld
 
@@ -152,3 +153,25 @@ async def test_worker_and_telegram_bot_run_under_the_acl_user(acl_world: Telegra
     assert not refused, f"commands refused to the naibot user: {refused}"
     for log in world.deployment.storage_dir.glob("worker-*.log"):
         assert "NOPERM" not in log.read_text(errors="replace"), log
+
+
+async def test_the_http_api_runs_under_the_acl_user(acl_world: TelegramWorld, acl_redis: PrivateRedis) -> None:
+    deployment = acl_world.deployment
+    await deployment.start_worker()
+    async with running_api(with_api(deployment.settings)) as api:
+        assert (await api.client.get("/healthz")).status_code == 200
+        job = await api.submit(ALICE_KEY, steps=8)
+        services = deployment.services()
+        try:
+            await wait_until_finished(services, [job["task_id"]])
+        finally:
+            await services.aclose()
+        status = (await api.client.get(f"/task_status/{job['task_id']}", headers=auth(ALICE_KEY))).json()
+        assert status["state"] == "done" and status["images"], status
+        assert (await api.client.get("/queue_status", headers=auth(ALICE_KEY))).status_code == 200
+        assert (await api.client.get("/metrics", headers=auth(ADMIN_KEY))).status_code == 200
+        assert (await api.client.get("/admin/state", headers=auth(ADMIN_KEY))).status_code == 200
+        assert (await api.client.post("/login", data={"key": "not-a-key-at-all-1234"})).status_code == 401
+
+    refused = acl_log(acl_redis)
+    assert not refused, f"commands refused to the naibot user: {refused}"
