@@ -76,16 +76,23 @@ def key_digest(key: str) -> bytes:
     return _digest(key)
 
 
-def admin_cookie(request: Request) -> str | None:
-    """The session id in the ``Cookie`` header, read in one linear pass (no unquoting: a session id
-    is URL-safe base64, so a quoted or escaped value is not one of ours)."""
+def session_id_in(cookie_header: str) -> str | None:
+    """The status page's session id in one ``Cookie`` header, read in one linear pass (no
+    unquoting: a session id is URL-safe base64, so a quoted or escaped value is not one of ours)."""
     prefix = ADMIN_COOKIE + "="
+    for part in cookie_header.split(";"):
+        part = part.strip()
+        if part.startswith(prefix):
+            value = part[len(prefix):]
+            return value if _SESSION_ID.fullmatch(value) else None
+    return None
+
+
+def admin_cookie(request: Request) -> str | None:
+    """The session id the request's cookies carry, if any (see ``session_id_in``)."""
     for header in request.headers.getlist("cookie"):
-        for part in header.split(";"):
-            part = part.strip()
-            if part.startswith(prefix):
-                value = part[len(prefix):]
-                return value if _SESSION_ID.fullmatch(value) else None
+        if (found := session_id_in(header)) is not None:
+            return found
     return None
 
 

@@ -6,8 +6,12 @@ Why here, and not in the routes:
   is quadratic in backslashes (CVE-2024-7592): one 60 KB ``Cookie`` header held the event loop,
   and so every request of the process, for 17 s. A route cannot protect itself, since the parsing
   may happen before it runs. So a ``Cookie`` over ``MAX_COOKIE_BYTES`` or headers over
-  ``MAX_HEADER_BYTES`` in all are answered 431 here, before any of them is parsed. (The admin
-  cookie is read by ``bot.http.auth.admin_cookie``, a linear parser, never ``request.cookies``.)
+  ``MAX_HEADER_BYTES`` in all are answered 431 here, before any of them is parsed. Below that cap
+  a 4 KB cookie still costs tens of milliseconds, and FastAPI evaluates ``request.cookies`` for
+  *every* route (``solve_dependencies``), so the cap alone is not enough: the API uses one cookie,
+  the status page's session id, so only that one passes on to the application, and only if it
+  has the shape of a session id (``bot.http.auth.session_id_in``, a linear parser), which has
+  nothing to unquote. Every other cookie is dropped here.
 * **Bodies.** Nothing in FastAPI bounds a body: a 100 MB body was buffered and JSON-parsed. Each
   path has a limit; it is checked when the application first *reads* the body, against
   ``Content-Length`` and then against the bytes that actually arrive (a chunked body has no
@@ -27,6 +31,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.http.auth import ADMIN_COOKIE, session_id_in
 from bot.http.models import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,20 @@ def header_problem(headers: list[tuple[bytes, bytes]]) -> str | None:
     if total > MAX_HEADER_BYTES:
         return f"the request headers are too large (over {MAX_HEADER_BYTES} bytes)"
     return None
+
+
+def only_our_cookie(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers with every ``Cookie`` replaced by the status page's session id alone (if one
+    of them carries a well-formed one): nothing the quadratic unquoting could chew on is left."""
+    cookies = [value for name, value in headers if name.lower() == b"cookie"]
+    if not cookies:
+        return headers
+    kept = [(name, value) for name, value in headers if name.lower() != b"cookie"]
+    for value in cookies:
+        if (session := session_id_in(value.decode("latin-1"))) is not None:
+            kept.append((b"cookie", f"{ADMIN_COOKIE}={session}".encode()))
+            break
+    return kept
 
 
 def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -124,6 +143,7 @@ class RequestLimits:
         if problem is not None:
             await send_refusal(send, 431, problem)
             return
+        scope = {**scope, "headers": only_our_cookie(headers)}
         limit = self.body_bytes_by_path.get(scope["path"], self.body_bytes)
         guard = _BodyGuard(receive, send, limit, _declared_length(headers))
         try:

@@ -94,6 +94,14 @@ async def test_cookie_secure_can_be_turned_off_for_a_plain_http_demo(page: httpx
     assert "secure" not in flags and "httponly" in flags
 
 
+async def test_the_session_is_found_among_other_cookies(page: httpx.AsyncClient) -> None:
+    session = cookie_of(await log_in(page))
+    page.cookies.clear()  # only the header below
+    cookie = f'theme="dark\\\\mode"; {ADMIN_COOKIE}={session}; lang=en'
+    response = await page.get("/admin/state", headers={"Cookie": cookie})
+    assert response.status_code == 200
+
+
 async def test_the_raw_admin_key_in_the_cookie_opens_nothing(page: httpx.AsyncClient) -> None:
     assert await state_with_cookie(page, ADMIN_KEY) == 401
     page_html = await page.get("/", headers={"Cookie": f"{ADMIN_COOKIE}={ADMIN_KEY}"})
