@@ -68,6 +68,8 @@ class NaibotWorkerLifecycle(dramatiq.Middleware):
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         _Process.stop.set()
+        if _Process.context is not None:
+            _Process.context.stopping.set()  # lanes stop after their running job (bounded by its deadline)
 
 
 broker.add_middleware(NaibotWorkerLifecycle())

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class WorkerContext:
     accounts: AccountDirectory
     subscriptions: SubscriptionCache
     metrics: Metrics
+    # Set when the worker process shuts down (SIGTERM): lanes are handed back after the job that
+    # runs, which the client's generation deadline ends, so the process exits within that deadline.
+    stopping: threading.Event = field(default_factory=threading.Event)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
     @classmethod
@@ -174,6 +178,11 @@ async def _drain(ctx: WorkerContext, account: str, owner: str, hold: LaneHold) -
     while True:
         if hold.lost:
             return ran  # the keeper found the lease gone (and said so): leave the lane to its new holder
+        if ctx.stopping.is_set():
+            # Shutting down: start nothing more here; whoever runs next takes the lane over.
+            if await ctx.queue.release_lane(account, owner, force=True) == 1:
+                await ctx.waker.wake(account)
+            return ran
         popped = await ctx.queue.pop(account, owner)
         if popped.job is not None:  # kind "job": pop answers a job together with it
             await run_job(ctx, popped.job, owner, hold)

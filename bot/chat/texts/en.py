@@ -271,6 +271,12 @@ TEXTS: dict[str, str] = {
     "error.rate_limited": "NovelAI kept turning the account away (rate limit), so I gave up.",
     "error.server": "NovelAI had server trouble and could not make the image.",
     "error.timeout": "NovelAI took too long to answer.",
+    "error.deadline": (
+        "NovelAI did not finish the image in time, so I stopped waiting. I did not try again, so it is not "
+        "paid twice."),
+    "error.response_refused": (
+        "NovelAI sent back something far larger or stranger than an image, so I refused it. I did not try "
+        "again, so it is not paid twice."),
     "error.network": "I couldn't reach NovelAI (network problem).",
     "error.storage": "The images were made but I couldn't store them.",
     "error.account": "The NovelAI account for this job is no longer set up. Ask an admin, or log in with /login.",

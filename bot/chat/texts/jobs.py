@@ -42,7 +42,8 @@ NAME_CHARS = 64
 # Kinds the queue retries before giving up, so "tried N times" is worth saying.
 _RETRIED_KINDS = frozenset({"concurrency_locked", "rate_limited", "server", "timeout", "network", "storage",
                             "internal"})
-_PLAIN_KINDS = frozenset({"auth", "account", *_RETRIED_KINDS})
+# Hostile or endless NovelAI answers (novelai.limits): plain texts, never retried (so never "tried N times").
+_PLAIN_KINDS = frozenset({"auth", "account", "deadline", "response_refused", *_RETRIED_KINDS})
 # Setting name → the field label key that says it in words.
 _SETTING_FIELDS: dict[str, str] = {"n": "n_samples", "quality": "quality_tags"}
 # Problem params written with thousands separators, as the English messages write them.

@@ -252,6 +252,8 @@ TEXTS: dict[str, str] = {
     "error.rate_limited": "NovelAI 一直限制这个账号的请求频率，只好放弃了。",
     "error.server": "NovelAI 服务器出了问题，没能生成图片。",
     "error.timeout": "NovelAI 太久没有响应。",
+    "error.deadline": "NovelAI 没有在限定时间内生成完图片，我已停止等待。没有自动重试，以免重复扣费。",
+    "error.response_refused": "NovelAI 返回的内容远超正常图片的大小或格式，我拒绝了它。没有自动重试，以免重复扣费。",
     "error.network": "连不上 NovelAI（网络问题）。",
     "error.storage": "图片已经生成，但没能保存下来。",
     "error.account": "这个任务使用的 NovelAI 账号已不存在，请联系管理员，或用 /login 登录自己的账号。",

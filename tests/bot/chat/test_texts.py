@@ -209,7 +209,8 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "error.bad_request": {"detail"}, "error.auth": set(), "error.payment": {"cost"},
     "error.payment_unknown_cost": set(), "error.free_hint": set(), "error.attempts": {"attempts"},
     **{f"error.{k}": set() for k in ("concurrency_locked", "rate_limited", "server", "timeout", "network", "storage",
-                                     "account", "internal", "queue_unavailable", "unknown_account")},
+                                     "account", "internal", "queue_unavailable", "unknown_account", "deadline",
+                                     "response_refused")},
     "error.queue_full": {"waiting", "limit"}, "error.spend_refused_free": {"cost"},
     "error.spend_refused_limit": {"cost", "allowed"},
     "button.cancel": set(), "button.again": set(), "button.original": set(),
@@ -219,7 +220,7 @@ CALLER_PARAMS: dict[str, set[str]] = {
 }
 CALLER_PARAMS.update(ACCOUNT_CALLER_PARAMS)
 JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_locked", "rate_limited", "server",
-                   "timeout", "network", "storage", "account", "internal")
+                   "timeout", "network", "storage", "account", "internal", "deadline", "response_refused")
 LEFTOVER = re.compile(r"\{\w*\}")
 
 
