@@ -15,6 +15,7 @@ import pytest
 from bot.cli import chat as cli_chat
 from bot.cli.common import EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
+from naibot.secret_strength import redis_password
 from naibot.settings import RedisSettings
 from tests.fixtures.http_e2e import free_port
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
@@ -47,7 +48,9 @@ def assert_refused_quietly(result: subprocess.CompletedProcess[str], secrets: li
 def test_the_api_refuses_to_start_on_env_example_unedited() -> None:
     env = env_example()
     result = run_module(env, "api", "--port", str(free_port()))
-    assert_refused_quietly(result, [env["REDIS_URL"].split("@")[0][len("redis://:"):]])
+    password = redis_password(env["REDIS_URL"])
+    assert password is not None, "the example REDIS_URL carries a password"
+    assert_refused_quietly(result, [password])
     assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if line.startswith("naibot: ")]
     assert "REDIS_URL" in result.stderr
 
