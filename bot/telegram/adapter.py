@@ -2,14 +2,17 @@
 
 Everything Telegram-specific stays here and in ``bot.telegram.sender``: reading updates into a
 ``ChatContext``, the admin check, and the command list. Long polling by default; webhook mode
-by setting. The Bot API base URL comes from settings, so the bot runs unchanged against a local
-Bot API server or the offline stand-in.
+by setting, with our own receiver (``bot.telegram.webhook``, which says why not PTB's). The Bot API
+base URL comes from settings, so the bot runs unchanged against a local Bot API server or the
+offline stand-in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import time
 from typing import Any, TypeAlias
 
@@ -33,8 +36,9 @@ from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.telegram.sender import TelegramSender
+from bot.telegram.webhook import WebhookReceiver
 from naibot.logs import register_secret
-from naibot.settings import Settings, secret
+from naibot.settings import Settings, TelegramSettings, secret, webhook_secret_problem
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -43,6 +47,8 @@ ADMIN_CACHE_SECONDS = 60.0
 # Updates handled at once; more wait their turn (each may hold a Redis connection meanwhile).
 CONCURRENT_UPDATES = 32
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+# The update kinds the bot handles; Telegram does not even create the others for it.
+ALLOWED_UPDATES = ["message", "callback_query"]
 # What ``Application.builder()...build()`` makes: PTB's default bot, context and data types
 # (telegram.ext._applicationbuilder.InitApplicationBuilder).
 TelegramApp: TypeAlias = Application[
@@ -56,6 +62,18 @@ def command_text(update: Update) -> str:
     text = update.effective_message.text or "" if update.effective_message else ""
     parts = text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
+
+
+def webhook_secret(tg: TelegramSettings) -> str:
+    """The secret Telegram must send with every pushed update; webhook mode has none without it.
+
+    Settings validation already refuses a missing or weak one; this check is for settings made
+    some other way (``model_copy``), because the cost of getting it wrong is anyone acting as anyone."""
+    value = secret(tg.webhook_secret)
+    problem = webhook_secret_problem(value, "webhook")
+    if problem is not None or value is None:
+        raise ValueError(f"telegram.webhook_secret: {problem}")
+    return value
 
 
 def context_of(update: Update, pacer: Pacer, sender: ChatSender, is_admin: AdminCheck | None = None
@@ -84,6 +102,11 @@ class TelegramBot:
             raise ValueError("TELEGRAM_TOKEN is not set")
         register_secret(token)
         self.settings = settings
+        tg = settings.telegram
+        # Webhook mode refuses to exist without its secret, before anything starts.
+        self._webhook_secret = webhook_secret(tg) if tg.mode == "webhook" else None
+        register_secret(self._webhook_secret)
+        self._receiver: WebhookReceiver | None = None
         api = settings.telegram.api_url
         self.application = (
             Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
@@ -131,9 +154,31 @@ class TelegramBot:
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(poll_interval=0.0, timeout=1,
-                                                     allowed_updates=["message", "callback_query"])
+                                                     allowed_updates=ALLOWED_UPDATES)
+
+    async def start_webhook(self) -> None:
+        """Start webhook mode inside an already running event loop (tests; ``run`` uses it too).
+
+        The receiver listens before ``setWebhook``: Telegram pushes (and the real one checks the URL)
+        as soon as the webhook is set. The webhook stays set on stop, so Telegram keeps the updates
+        that arrive meanwhile for the next start, as it does for PTB's own ``run_webhook``."""
+        tg = self.settings.telegram
+        if self._webhook_secret is None:
+            raise ValueError("telegram.mode is not webhook")
+        if not tg.webhook_url:
+            raise ValueError("telegram.webhook_url is required in webhook mode")
+        await self.application.initialize()
+        await self._started(self.application)
+        await self.application.start()
+        self._receiver = WebhookReceiver(self.application.bot, self.application.update_queue, self._webhook_secret)
+        await self._receiver.start(tg.webhook_listen, tg.webhook_port)
+        await self.application.bot.set_webhook(tg.webhook_url, secret_token=self._webhook_secret,
+                                               allowed_updates=ALLOWED_UPDATES)
 
     async def stop(self) -> None:
+        if self._receiver is not None:
+            await self._receiver.stop()  # no new updates while the ones in hand finish
+            self._receiver = None
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -143,16 +188,24 @@ class TelegramBot:
 
     def run(self) -> None:
         """Run until interrupted: long polling, or a webhook server when configured."""
-        tg = self.settings.telegram
-        allowed = ["message", "callback_query"]
-        if tg.mode == "webhook":
-            if not tg.webhook_url:
+        if self.settings.telegram.mode == "webhook":
+            if not self.settings.telegram.webhook_url:
                 raise ValueError("telegram.webhook_url is required in webhook mode")
-            self.application.run_webhook(listen=tg.webhook_listen, port=tg.webhook_port, url_path="telegram",
-                                         webhook_url=tg.webhook_url, secret_token=secret(tg.webhook_secret),
-                                         allowed_updates=allowed)
+            asyncio.run(self._serve_webhook())
         else:
-            self.application.run_polling(allowed_updates=allowed)
+            self.application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+    async def _serve_webhook(self) -> None:
+        """Webhook mode in the foreground until SIGINT or SIGTERM, as ``run_polling`` does for polling."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        try:
+            await self.start_webhook()
+            await stopping.wait()
+        finally:
+            await self.stop()
 
     # -- handlers ----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from sandbox.telegram.flood import FloodControl
 from sandbox.telegram.media import MAX_DOWNLOAD_BYTES
 from sandbox.telegram.state import ADMIN_STATUSES, ApiError, FloodLimits, SandboxChat, StoredMessage, bad_request
 from sandbox.telegram.text import format_text
+from sandbox.telegram.webhook import delete_webhook, set_webhook, webhook_info
 from sandbox.telegram.wire import Params, Upload
 from sandbox.telegram.world import World
 
@@ -69,23 +70,20 @@ class BotAPI:
         return self._world.bot
 
     async def delete_webhook(self, p: Params) -> Any:
-        if p.get("drop_pending_updates"):
-            self._world.updates.clear()
-        self._world.webhook_url = ""
+        delete_webhook(self._world, bool(p.get("drop_pending_updates")))
         return True
 
     async def set_webhook(self, p: Params) -> Any:
-        self._world.webhook_url = str(p.require("url"))
+        await set_webhook(self._world, p)
         return True
 
     async def get_webhook_info(self, p: Params) -> Any:
-        return {"url": self._world.webhook_url, "has_custom_certificate": False,
-                "pending_update_count": len(self._world.updates)}
+        return webhook_info(self._world)
 
     async def get_updates(self, p: Params) -> Any:
         """Long polling: confirm by ``offset``, then wait up to ``timeout`` s for something to return."""
         world = self._world
-        if world.webhook_url:
+        if world.webhook.url:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                 "use deleteWebhook to delete the webhook first")
         world.confirm(_optional_int(p, "offset"))

@@ -2,10 +2,10 @@
 
 The real python-telegram-bot talks to it over HTTP exactly as to api.telegram.org (platform-notes §1):
 ``Application.builder().base_url(sandbox.base_url).base_file_url(sandbox.base_file_url)``. What matters
-to a bot is reproduced on purpose: long polling with offsets, uploads kept byte for byte, Telegram's
-error answers (blocked user, kicked bot, message not modified / not found) and its flood limits with
-``retry_after``, so pacing is really tested. Tests act as users through the Python methods below or,
-from other processes, through the control API under ``/_sandbox/``.
+to a bot is reproduced on purpose: long polling with offsets or pushes to a webhook (``webhook``), uploads
+kept byte for byte, Telegram's error answers (blocked user, kicked bot, message not modified / not found)
+and its flood limits with ``retry_after``, so pacing is really tested. Tests act as users through the
+Python methods below or, from other processes, through the control API under ``/_sandbox/``.
 
 Everything runs on the sandbox's event loop. The Python methods may also be called from another thread
 (see :func:`running_telegram`); they then hop onto that loop, so state is never touched concurrently.
@@ -36,6 +36,7 @@ from sandbox.telegram.state import (
     StoredMessage,
     TelegramStats,
 )
+from sandbox.telegram.webhook import WebhookPusher, webhook_info
 from sandbox.telegram.wire import Params, error, ok, read_params
 from sandbox.telegram.world import World
 
@@ -70,6 +71,7 @@ class TelegramSandbox(ObservedServer):
         }, privacy_mode=privacy_mode)
         self._flood = FloodControl()
         self._api = BotAPI(self._world, lambda: self.limits, self._flood, self._poll_wait)
+        self._pusher = WebhookPusher(self._world, self._wait_until, self._changed)
         self._calls: deque[Call] = deque(maxlen=KEEP_CALLS)
         self._long_polls = 0
 
@@ -85,11 +87,13 @@ class TelegramSandbox(ObservedServer):
         await self._serve(app, host, port)
         self.base_url = f"{self.url}/bot"
         self.base_file_url = f"{self.url}/file/bot"
+        self._pusher.start()
         return self.url
 
     async def stop(self) -> None:
-        """Answer pending long polls at once (empty), then close the server."""
+        """Answer pending long polls at once (empty), stop pushing to a webhook, then close the server."""
         await self._begin_shutdown()
+        await self._pusher.stop()
         await self._finish_shutdown()
 
     # -- acting as users -------------------------------------------------------------------
@@ -149,7 +153,8 @@ class TelegramSandbox(ObservedServer):
         self._mutate(apply)
 
     def reset(self) -> None:
-        """Forget chats, users, files, updates, calls, statistics and flood history; keep the limits."""
+        """Forget chats, users, files, updates, calls, statistics and flood history; keep the limits and
+        the webhook."""
 
         def apply() -> None:
             self._world.reset()
@@ -193,6 +198,16 @@ class TelegramSandbox(ObservedServer):
     @property
     def bot_id(self) -> int:
         return self._world.bot_id
+
+    def webhook_info(self) -> dict[str, Any]:
+        """getWebhookInfo's answer now (``pending_update_count``, ``last_error_message``, ...): await
+        ``webhook_info()["pending_update_count"] == 0`` to know the bot confirmed every update."""
+        return self._read(lambda: webhook_info(self._world))
+
+    @property
+    def webhook_deliveries(self) -> int:
+        """Updates the current webhook confirmed with a 2xx (a new setWebhook starts again at 0)."""
+        return self._read(lambda: self._world.webhook.delivered)
 
     @property
     def long_polls(self) -> int:

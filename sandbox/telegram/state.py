@@ -83,6 +83,31 @@ class TelegramStats:
                 "per_chat": {str(chat): count for chat, count in self.per_chat.items()}}
 
 
+@dataclass
+class WebhookState:
+    """What setWebhook set (an empty ``url``: no webhook, getUpdates works) and how pushing to it goes.
+    setWebhook makes a new one, so a push in flight can tell the webhook changed under it."""
+
+    url: str = ""
+    secret_token: str | None = None
+    max_connections: int = 40
+    allowed_updates: list[str] | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+    delivered: int = 0  # the stand-in's own count of updates the webhook confirmed
+
+    def to_api(self, pending: int) -> dict[str, Any]:
+        """getWebhookInfo's WebhookInfo, with the optional fields only when they have a value."""
+        info: dict[str, Any] = {"url": self.url, "has_custom_certificate": False, "pending_update_count": pending}
+        if self.last_error_date is not None:
+            info |= {"last_error_date": self.last_error_date, "last_error_message": self.last_error_message}
+        if self.url:
+            info |= {"max_connections": self.max_connections, "ip_address": "127.0.0.1"}
+            if self.allowed_updates is not None:
+                info["allowed_updates"] = self.allowed_updates
+        return info
+
+
 @dataclass(frozen=True)
 class Call:
     """One Bot API call as the bot made it; uploads appear as ``{"upload": name, "size": n, ...}``."""

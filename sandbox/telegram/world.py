@@ -16,6 +16,7 @@ from sandbox.telegram.state import (
     SandboxChat,
     SandboxUser,
     StoredMessage,
+    WebhookState,
     bad_request,
 )
 from sandbox.telegram.text import addressed_to, mentions, typed_entities
@@ -39,6 +40,8 @@ class World:
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._media_group_ids = itertools.count(13_000_000_000_000_001)
+        # The webhook survives reset() too: a bot in webhook mode keeps getting what users send.
+        self.webhook = WebhookState()
         self.reset()
 
     def reset(self) -> None:
@@ -48,7 +51,6 @@ class World:
         self.updates: list[dict[str, Any]] = []
         self.callbacks: dict[str, CallbackRecord] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self.webhook_url = ""
 
     @property
     def bot_id(self) -> int:
