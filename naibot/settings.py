@@ -63,19 +63,23 @@ class RedisSettings(_Section):
         return value
 
     @model_validator(mode="after")
-    def _ca_into_url(self) -> RedisSettings:
-        """Fold ``ca_file`` into the URL (redis-py's ``ssl_ca_certs`` query argument): every client
-        is built from the URL alone (ours, and Dramatiq's broker), so each of them checks the
-        server against this CA without knowing about the setting."""
-        if self.ca_file is None:
-            return self
+    def _tls_into_url(self) -> RedisSettings:
+        """Fold the TLS checks into a rediss:// URL (redis-py's query arguments): every client is
+        built from the URL alone (ours, and Dramatiq's broker), so each of them checks the server
+        against ``ca_file`` and its certificate's host name without knowing about the setting.
+        The host name check is spelled out because redis-py before 6 left it off by default."""
         parts = urlsplit(self.url)
         if parts.scheme != "rediss":
-            raise ValueError("ca_file needs a rediss:// url (TLS); with redis:// nothing would be checked")
-        if not self.ca_file.is_file():
-            raise ValueError(f"ca_file: no such file: {self.ca_file}")
-        query = [item for item in parts.query.split("&") if item and not item.startswith("ssl_ca_certs=")]
-        query.append(urlencode({"ssl_ca_certs": str(self.ca_file)}))
+            if self.ca_file is not None:
+                raise ValueError("ca_file needs a rediss:// url (TLS); with redis:// nothing would be checked")
+            return self
+        wanted = {"ssl_check_hostname": "true"}
+        if self.ca_file is not None:
+            if not self.ca_file.is_file():
+                raise ValueError(f"ca_file: no such file: {self.ca_file}")
+            wanted["ssl_ca_certs"] = str(self.ca_file)
+        query = [item for item in parts.query.split("&") if item and item.split("=", 1)[0] not in wanted]
+        query.append(urlencode(wanted))
         self.url = urlunsplit(parts._replace(query="&".join(query)))
         return self
 

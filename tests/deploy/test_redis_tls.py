@@ -48,8 +48,8 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def make_tls_files(directory: Path) -> TlsFiles:
-    """A throwaway CA and a server certificate for 127.0.0.1 / localhost signed by it."""
+def make_tls_files(directory: Path, *, ip: bool = True) -> TlsFiles:
+    """A throwaway CA and a server certificate for localhost (and 127.0.0.1 with ``ip``) signed by it."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("naibot test CA")).issuer_name(_name("naibot test CA"))
@@ -63,9 +63,9 @@ def make_tls_files(directory: Path) -> TlsFiles:
     cert = (x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), *([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if ip else [])]),
+                critical=False)
             .sign(ca_key, hashes.SHA256()))
     files = TlsFiles(cert=directory / "redis.crt", key=directory / "redis.key", ca=directory / "ca.crt")
     files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
@@ -76,13 +76,18 @@ def make_tls_files(directory: Path) -> TlsFiles:
     return files
 
 
-@pytest.fixture
-def tls_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+def _tls_server(tmp_path: Path, *, ip: bool = True) -> PrivateRedis:
     directory = tmp_path / "tls"
     directory.mkdir()
     server = PrivateRedis(tmp_path, ["--user", "default", "off", "--user", "naibot", "on", *for_test(conf_rules())],
-                          tls=make_tls_files(directory))
+                          tls=make_tls_files(directory, ip=ip))
     server.start()
+    return server
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = _tls_server(tmp_path)
     yield server
     server.stop()
 
@@ -138,3 +143,20 @@ async def test_a_worker_runs_a_job_over_tls_as_the_acl_user(tls_redis: PrivateRe
         assert (await wait_until_finished(services, [job.id]))[job.id].state is JobState.DONE
     finally:
         await services.aclose()
+
+
+@requires_tls
+def test_a_certificate_for_another_host_name_is_refused(tmp_path: Path) -> None:
+    server = _tls_server(tmp_path, ip=False)  # signed by the CA, but for "localhost" only
+    try:
+        assert server.tls is not None
+        settings = load_settings(env=_env(server, NAIBOT_REDIS__CA_FILE=str(server.tls.ca)))
+        assert "ssl_check_hostname=true" in settings.redis.url
+        client = sync_redis(settings.redis)
+        try:
+            with pytest.raises(redis.exceptions.ConnectionError, match=r"(?i)hostname|IP address mismatch"):
+                client.ping()
+        finally:
+            client.close()
+    finally:
+        server.stop()
