@@ -4,7 +4,10 @@ one, is refused at the door and runs nothing; webhook mode does not start withou
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -63,6 +66,29 @@ async def test_webhook_bot_answers_a_generate_pushed_by_telegram(telegram_world:
     await world.wait(lambda: "Done" in (world.current(ANN.id, status.message_id).text or ""))
     assert world.telegram.webhook_deliveries >= 1 and world.telegram.webhook_info()["pending_update_count"] == 0
     assert not world.telegram.calls("getUpdates"), "every update came by the webhook"
+
+
+async def test_naibot_telegram_serves_webhook_mode_until_sigterm(telegram_world: TelegramWorld) -> None:
+    """The deployed path: ``naibot telegram`` with telegram.mode webhook, the declared dependencies only."""
+    world = telegram_world
+    port = free_port()
+    env = {**world.env(), "NAIBOT_TELEGRAM__MODE": "webhook", "NAIBOT_TELEGRAM__WEBHOOK_PORT": str(port),
+           "NAIBOT_TELEGRAM__WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+           "NAIBOT_TELEGRAM__WEBHOOK_SECRET": SECRET}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "telegram", env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        await world.wait(lambda: any(c.status == 200 for c in world.telegram.calls("setWebhook")), timeout=30)
+        command = world.say(ANN, "/help")
+        await world.wait(lambda: bool(world.replies_to(ANN.id, command["message_id"])))
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, output.decode(errors="replace")[-2000:]
+    assert SECRET.encode() not in output, "the webhook secret never reaches the log"
 
 
 async def test_forged_updates_are_refused_and_run_nothing(telegram_world: TelegramWorld,
