@@ -91,9 +91,9 @@ class WebhookReceiver:
         if not secret_matches(self._secret, request.headers.get(SECRET_HEADER)):
             self._refused()
             return web.Response(status=403, text="Forbidden")
+        body = await request.read()  # past MAX_UPDATE_BYTES aiohttp answers 413 (client_max_size)
         try:
-            data = json.loads(await request.read())  # over MAX_UPDATE_BYTES: aiohttp answers 413
-            update = Update.de_json(data, self._bot)
+            update = Update.de_json(json.loads(body), self._bot)
         except Exception:  # PTB's de_json raises whatever a malformed dict makes it raise
             # Telegram never sends this; what did is not logged (it may be anyone's message).
             log.warning("a webhook request with the right secret held no readable update")

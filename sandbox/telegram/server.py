@@ -91,9 +91,9 @@ class TelegramSandbox(ObservedServer):
         return self.url
 
     async def stop(self) -> None:
-        """Answer pending long polls at once (empty), stop pushing to a webhook, then close the server."""
+        """Stop pushing to a webhook, answer pending long polls at once (empty), then close the server."""
+        await self._pusher.stop()  # first: once closing, every wait returns at once
         await self._begin_shutdown()
-        await self._pusher.stop()
         await self._finish_shutdown()
 
     # -- acting as users -------------------------------------------------------------------

@@ -112,6 +112,20 @@ async def test_forged_updates_are_refused_and_run_nothing(telegram_world: Telegr
     assert len([m for m in world.telegram.bot_messages(CAT.id) if "is banned" in (m.text or "")]) == 1
 
 
+async def test_oversized_or_unreadable_bodies_are_refused_and_the_bot_goes_on(
+        telegram_world: TelegramWorld) -> None:
+    world = telegram_world
+    _, url = await start_webhook_bot(world)
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    async with httpx.AsyncClient() as client:
+        huge = await client.post(url, content=b'{"update_id": 1, "pad": "' + b"x" * (2 << 20) + b'"}', headers=headers)
+        assert huge.status_code == 413
+        assert (await client.post(url, content=b"not json", headers=headers)).status_code == 400
+        assert (await client.post(url, json=["not", "an", "update"], headers=headers)).status_code == 400
+    command = world.say(ANN, "/help")
+    await world.wait(lambda: bool(world.replies_to(ANN.id, command["message_id"])))
+
+
 async def test_the_secret_is_compared_in_constant_time(telegram_world: TelegramWorld,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     world = telegram_world
