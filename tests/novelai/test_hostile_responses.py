@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import struct
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
+import msgpack
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from novelai import errors
 from novelai.accounts import Account
@@ -201,3 +203,27 @@ async def test_huge_retry_after_is_capped(novelai_sandbox, stream: bool) -> None
 def test_retry_after_is_read_within_bounds(header: str | None, expected: float | None) -> None:
     now = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds(header, 300.0, now=now) == expected
+
+
+def test_png_text_chunks_together_are_bounded() -> None:
+    info = PngImagePlugin.PngInfo()
+    for index in range(5):
+        info.add_text(f"Note{index}", "x" * MIB)
+    out = io.BytesIO()
+    Image.new("P", (64, 64)).save(out, "PNG", pnginfo=info)
+    with pytest.raises(errors.TextChunkTooLarge, match="text chunks"):
+        read_png_info(out.getvalue())
+
+
+async def test_stream_samples_not_asked_for_are_refused() -> None:
+    def frame(event: dict[str, object]) -> bytes:
+        packed = msgpack.packb(event, use_bin_type=True)
+        return struct.pack(">I", len(packed)) + packed
+
+    body = b"".join(frame({"event_type": "final", "samp_ix": index, "image": b"x"}) for index in (0, 7))
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    client = NovelAIClient(api_url="http://nai.test", image_url="http://nai.test",
+                           token_cache=TokenCache(None, None, "hostile"), transport=transport)
+    async with client:
+        with pytest.raises(errors.StreamTooLarge, match="sample 7 of a request for 1"):
+            await generate(client, stream=True)
