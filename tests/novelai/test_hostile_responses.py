@@ -17,11 +17,13 @@ import msgpack
 import pytest
 from PIL import Image, PngImagePlugin
 
+from naibot.settings import load_settings
 from novelai import errors
 from novelai.accounts import Account
 from novelai.answers import error_from_response
 from novelai.archive import _read_member
 from novelai.client import NovelAIClient
+from novelai.factory import client_from_settings
 from novelai.limits import MIB, Limits, retry_after_seconds
 from novelai.request import GenerationRequest
 from novelai.response import read_png_info
@@ -227,3 +229,13 @@ async def test_stream_samples_not_asked_for_are_refused() -> None:
     async with client:
         with pytest.raises(errors.StreamTooLarge, match="sample 7 of a request for 1"):
             await generate(client, stream=True)
+
+
+def test_configured_limits_reach_the_client() -> None:
+    settings = load_settings(env={"NAIBOT_SETTINGS": "/nonexistent/settings.yaml",
+                                  "NAIBOT_NOVELAI__LIMITS__MAX_ZIP_MEMBERS": "3",
+                                  "NAIBOT_NOVELAI__LIMITS__GENERATION_SECONDS": "42"})
+    client = client_from_settings(settings)
+    assert client.limits == Limits(max_zip_members=3, generation_seconds=42.0)
+    assert settings.novelai.limits.model_dump() == {**vars(Limits()), "max_zip_members": 3,
+                                                    "generation_seconds": 42.0}
