@@ -121,3 +121,14 @@ def test_systemd_accepts_every_directive_and_rates_the_units_well(tmp_path: Path
         found = re.search(r"Overall exposure level for \S+: ([\d.]+)", security.stdout)
         assert found, security.stdout[-500:] + security.stderr[-500:]
         assert float(found.group(1)) <= MAX_EXPOSURE, f"{path.name}: {found.group(0)}"
+
+
+def test_a_stopping_worker_is_given_time_to_finish_its_longest_generation(
+        units: dict[str, dict[str, list[str]]]) -> None:
+    """Killed mid-generation, a job is recovered and generated (and paid) again: systemd must wait
+    out the longest generation the client allows before it sends SIGKILL."""
+    from naibot.settings import NovelAILimits
+
+    stop = last(units["worker"], "TimeoutStopSec")
+    assert stop is not None and stop.isdigit()
+    assert int(stop) >= NovelAILimits().generation_seconds + 20
