@@ -102,7 +102,9 @@ class NovelAIClient:
         self.refresh_margin = refresh_days * DAY
         self._http = httpx.AsyncClient(
             transport=transport,
-            headers={"User-Agent": "naibot/0.1 (+https://github.com/naibot)"},
+            # identity: images are compressed already, and httpx would inflate a gzip body per
+            # network chunk (up to ~1000x) before the response bounds of novelai.limits count it.
+            headers={"User-Agent": "naibot/0.1 (+https://github.com/naibot)", "Accept-Encoding": "identity"},
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             timeout=self.timeouts.for_call(self.timeouts.user),
         )

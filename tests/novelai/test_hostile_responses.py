@@ -239,3 +239,19 @@ def test_configured_limits_reach_the_client() -> None:
     assert client.limits == Limits(max_zip_members=3, generation_seconds=42.0)
     assert settings.novelai.limits.model_dump() == {**vars(Limits()), "max_zip_members": 3,
                                                     "generation_seconds": 42.0}
+
+
+async def test_the_client_asks_for_uncompressed_answers_so_no_gzip_inflates_past_the_bounds() -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("accept-encoding", ""))
+        return httpx.Response(200, json={"tier": 3})
+
+    client = NovelAIClient(api_url="http://nai.test", image_url="http://nai.test",
+                           token_cache=TokenCache(None, None, "identity"), transport=httpx.MockTransport(answer))
+    try:
+        await client._http.get("http://nai.test/user/subscription")
+    finally:
+        await client.aclose()
+    assert seen == ["identity"]
