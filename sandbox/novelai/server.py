@@ -23,8 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
+import sandbox.novelai.hostile as hostile
 from novelai.accesskey import normalize_email
-from sandbox.novelai import hostile
 from sandbox.novelai.accounts import (
     DEFAULT_ACCOUNTS,
     DEFAULT_TOKEN_LIFETIME,
