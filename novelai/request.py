@@ -17,6 +17,11 @@ the tokenizers read them as plain whitespace.
 Left alone: zero-width joiners (emoji sequences need them) and the LRM/RLM marks (legitimate in
 right-to-left text, and they reorder nothing around them).
 
+Typed text is bounded before it is read (security review H1): a position (``MAX_POSITION_CHARS``),
+a character in the chat syntax (``MAX_CHARACTER_SPEC_CHARS``) and a model, sampler or noise schedule
+name (``MAX_NAME_CHARS``) longer than any real one is refused unread, and positions are read by
+small forward-only scanners, so no text costs more than time in proportion to its length.
+
 One piece although past 400 lines: the request model and the validation of its fields belong
 together, so every limit is read next to the field it limits.
 """
@@ -24,7 +29,6 @@ together, so every limit is read next to the field it limits.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -69,15 +73,102 @@ GRID_COLUMNS = "ABCDE"
 MIN_CENTER, MAX_CENTER = GRID_COORDS[0], GRID_COORDS[-1]
 AUTO_POSITION = "auto"
 
-_GRID_CELL = re.compile(r"^([A-Ea-e])([1-5])$")
-# ASCII digits only (float() would read "０.３" too). _POSITION_LIKE below keeps "\d" on purpose: a
-# position typed with other digits is still recognised as one, and refused as a bad position
-# instead of silently staying in the prompt.
-_COORDINATES = re.compile(r"^\(?\s*([-+]?[0-9]*\.?[0-9]+)\s*[,;]\s*([-+]?[0-9]*\.?[0-9]+)\s*\)?$")
-# What counts as a position suffix after "@": a grid-like cell, a coordinate pair, or "auto".
-# Anything else after "@" (like the "@_@" tag) stays part of the prompt.
-_POSITION_LIKE = re.compile(
-    rf"^(?:[A-Za-z]\d+|\(?[-+\d.\s]+[,;][-+\d.\s]+\)?|{AUTO_POSITION})$", re.IGNORECASE)
+# Positions are read by the small scanners below, not by regular expressions: every step moves
+# forward, so reading costs time in proportion to the text, whatever it holds. (The regular
+# expression they replace, ``[-+]?[0-9]*\.?[0-9]+`` twice, could split a run of digits in n ways
+# per number and took O(n³) to fail: 449 s for one 4 KB message; security review H1.)
+#
+# Coordinates are ASCII digits only (float() would read "０.３" too). What counts as a position
+# suffix after "@" (``looks_like_position``) takes any decimal digit on purpose: a position typed
+# with other digits is still recognised as one, and refused as a bad position instead of silently
+# staying in the prompt.
+_GRID_LETTERS = "ABCDEabcde"
+_GRID_DIGITS = "12345"
+_ASCII_DIGITS = frozenset("0123456789")
+_SEPARATORS = ",;"
+# The letters a position suffix may start with ("Z9" is a position, refused as off the grid): the
+# ASCII letters, and the four others the earlier case-insensitive ``[A-Za-z]`` also took (İ ı ſ and
+# the Kelvin sign fold to i, s and k), so such a suffix is refused as before, not kept in the prompt.
+_CELL_LIKE_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\u0130\u0131\u017f\u212a")
+# A position is a cell ("C3"), "auto" or two numbers ("(0.25, 0.75)"): a few characters. 64 leaves
+# room for spaces, parentheses and long decimals, and is what no one types by accident.
+MAX_POSITION_CHARS = 64
+# One character in the chat syntax PROMPT@POSITION|NEGATIVE: two prompts, each with room for what
+# ``resolved()`` strips before its own MAX_PROMPT_CHARS rule (with the clearer message) applies,
+# and a position. The HTTP API's string form has the same bound.
+MAX_CHARACTER_SPEC_CHARS = 4 * MAX_PROMPT_CHARS + MAX_POSITION_CHARS
+# A model, sampler or noise schedule name: the longest real one (nai-diffusion-4-curated-preview,
+# k_dpmpp_2s_ancestral) is about 30 characters.
+MAX_NAME_CHARS = 64
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _skip_digits(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _ASCII_DIGITS:
+        i += 1
+    return i
+
+
+def _number_end(text: str, i: int) -> int:
+    """Where the number starting at ``i`` ends (-1 if none starts there): an optional sign, then
+    ASCII digits with an optional point and more digits, or a point and digits ("0.5", "+.5", "3";
+    not "1." nor "."). Greedy, and no other split could succeed: a number is always followed by a
+    space, a separator, ")" or the end, none of which is a digit or a point."""
+    if i < len(text) and text[i] in "+-":
+        i += 1
+    digits = _skip_digits(text, i)
+    if digits < len(text) - 1 and text[digits] == "." and text[digits + 1] in _ASCII_DIGITS:
+        return _skip_digits(text, digits + 1)
+    return digits if digits > i else -1
+
+
+def _coordinates(spec: str) -> tuple[str, str] | None:
+    """The two numbers of "x,y" ("x;y", "(x, y)"; spaces around either number), or None."""
+    i = _skip_space(spec, 1 if spec.startswith("(") else 0)
+    end_x = _number_end(spec, i)
+    if end_x < 0:
+        return None
+    sep = _skip_space(spec, end_x)
+    if sep >= len(spec) or spec[sep] not in _SEPARATORS:
+        return None
+    start_y = _skip_space(spec, sep + 1)
+    end_y = _number_end(spec, start_y)
+    if end_y < 0:
+        return None
+    end = _skip_space(spec, end_y)
+    if spec.startswith(")", end):
+        end += 1
+    return (spec[i:end_x], spec[start_y:end_y]) if end == len(spec) else None
+
+
+def looks_like_position(text: str) -> bool:
+    """Whether ``text`` (what follows the last "@" of a character) is meant as a position: a letter
+    and digits ("C3", "Z9"), "auto", or two runs of digits, points, signs and spaces around one
+    "," or ";", in optional parentheses. Anything else (the "@_@" tag) stays part of the prompt."""
+    spec = text.strip()
+    if spec.lower() == AUTO_POSITION:
+        return True
+    if len(spec) >= 2 and spec[0] in _CELL_LIKE_LETTERS and spec[1:].isdecimal():
+        return True
+    body = spec[1:] if spec.startswith("(") else spec
+    body = body[:-1] if body.endswith(")") else body
+    separators = [i for i, char in enumerate(body) if char in _SEPARATORS]
+    if len(separators) != 1:
+        return False
+    left, right = body[:separators[0]], body[separators[0] + 1:]
+    return bool(left and right) and all(char in "+-." or char.isdecimal() or char.isspace()
+                                        for char in left + right)
+
+
+def _too_long(field: str, label: str, length: int, limit: int, *, code: str) -> InvalidRequest:
+    return InvalidRequest(Problem(field, f"the {label} is too long ({length} characters, the limit is {limit})",
+                                  code=code, params={"length": length, "limit": limit}))
+
 
 # What clean_prompt_text takes out of a prompt (None) or turns into a space / newline.
 _UNSENDABLE: dict[int, str | None] = {
@@ -114,14 +205,15 @@ def parse_position(text: str) -> tuple[float, float]:
     Raw coordinates outside 0..1 are refused rather than clamped: they are a typo, not an edge.
     """
     spec = text.strip()
-    cell = _GRID_CELL.match(spec)
-    if cell:
-        return GRID_COORDS[GRID_COLUMNS.index(cell[1].upper())], GRID_COORDS[int(cell[2]) - 1]
-    pair = _COORDINATES.match(spec)
+    if len(spec) > MAX_POSITION_CHARS:
+        raise _too_long("position", "position", len(spec), MAX_POSITION_CHARS, code="position_too_long")
+    if len(spec) == 2 and spec[0] in _GRID_LETTERS and spec[1] in _GRID_DIGITS:
+        return GRID_COORDS[GRID_COLUMNS.index(spec[0].upper())], GRID_COORDS[int(spec[1]) - 1]
+    pair = _coordinates(spec)
     if pair is None:
         raise InvalidRequest(Problem("position", f"'{text}' is not a position; {POSITION_HELP}",
                                      code="bad_position", params={"value": text}))
-    center = float(pair[1]), float(pair[2])
+    center = float(pair[0]), float(pair[1])
     if not _center_in_image(center):
         raise InvalidRequest(Problem("position", f"position {spec} is outside the image; {POSITION_HELP}",
                                      code="position_outside", params={"value": spec}))
@@ -151,11 +243,15 @@ class CharacterPrompt(BaseModel, frozen=True):
         ``girl, red hair@B3|lowres, bad hands``. POSITION is a grid cell A1–E5, ``x,y`` in 0..1,
         or ``auto``. Only the text after the *last* ``@`` that looks like a position is taken as
         one, so tags such as ``@_@`` stay in the prompt; the negative may contain anything.
+        A spec longer than MAX_CHARACTER_SPEC_CHARS is refused before it is read.
         """
+        if len(spec) > MAX_CHARACTER_SPEC_CHARS:
+            raise _too_long("characters", "character text", len(spec), MAX_CHARACTER_SPEC_CHARS,
+                            code="character_text_too_long")
         body, _, negative = spec.partition("|")
         prompt, center = body, None
         head, at, tail = body.rpartition("@")
-        if at and _POSITION_LIKE.match(tail.strip()):
+        if at and looks_like_position(tail):
             prompt = head
             center = None if tail.strip().lower() == AUTO_POSITION else parse_position(tail)
         return cls(prompt=prompt.strip(), negative=negative.strip(), center=center)
@@ -196,6 +292,9 @@ class GenerationRequest(BaseModel, frozen=True):
         """
         problems = _text_problems(self) + _size_problems(self.width, self.height, self.n_samples)
         problems += _range_problems(self)
+        names = _name_problems(self)
+        if names:  # nothing reads a name that long; the rest depends on the model
+            raise InvalidRequest(problems + names)
         model = _collect(problems, resolve_model, self.model)
         if model is None:
             raise InvalidRequest(problems)
@@ -242,6 +341,15 @@ def _text_problems(req: GenerationRequest) -> list[Problem]:
     too_long = (_length_problem("prompt", "prompt", req.prompt, code="prompt_too_long"),
                 _length_problem("negative", "negative prompt", req.negative, code="negative_too_long"))
     return problems + [p for p in too_long if p]
+
+
+def _name_problems(req: GenerationRequest) -> list[Problem]:
+    """Model, sampler and noise schedule names too long to be one (MAX_NAME_CHARS), refused before
+    anything reads them."""
+    names = (("model", req.model), ("sampler", req.sampler), ("noise_schedule", req.noise_schedule))
+    return [Problem(field, f"this name is too long ({len(name)} characters, the limit is {MAX_NAME_CHARS})",
+                    code="name_too_long", params={"length": len(name), "limit": MAX_NAME_CHARS})
+            for field, name in names if name is not None and len(name) > MAX_NAME_CHARS]
 
 
 def _length_problem(field: str, label: str, text: str, *, code: str) -> Problem | None:

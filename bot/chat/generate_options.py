@@ -11,6 +11,12 @@ full-width or Arabic-Indic digits, ``nan``, ``inf`` and exponents are "not a num
 Errors are ``OptionError(key, **params)`` with an i18n key, so the presenter can say them in
 the user's language.
 
+Everything here reads the text once, front to back (no regular expression with nested or adjacent
+quantifiers that could try a string many ways), and every length is capped before anything is
+read: the whole ``/generate`` text (``MAX_GENERATE_CHARS``) and each option value (``_Option.max_chars``).
+Too long is refused with ``option.text_too_long`` / ``option.value_too_long``, which never echo the
+text. A value echoed in another refusal is shortened (``shorten``) so the answer stays one message.
+
 One piece although past 400 lines: it is one grammar (the tokenizer, the option table and the
 value parsers it names); split, an option's name would sit apart from the rule that reads it.
 """
@@ -28,7 +34,7 @@ from typing import Any
 from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest
 from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS, parse_size, resolve_model, resolve_sampler
-from novelai.request import CharacterPrompt
+from novelai.request import MAX_CHARACTER_SPEC_CHARS, MAX_NAME_CHARS, MAX_PROMPT_CHARS, CharacterPrompt
 from tasks.job import MAX_PRIORITY, MIN_PRIORITY
 
 
@@ -38,6 +44,38 @@ class OptionError(Refusal):
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(f"{key}: {params}", key=key, **params)
+
+
+# The caps, in characters, each checked before the text it bounds is read (security review H1).
+# The whole text after /generate: room for a full prompt, a full negative and several characters
+# (8 × NovelAI's prompt limit of MAX_PROMPT_CHARS), nearly four times the longest message Telegram
+# delivers (4096). No real request comes near it; it only bounds what a future front end could pass.
+MAX_GENERATE_CHARS = 8 * MAX_PROMPT_CHARS
+# A negative prompt: twice the prompt limit, as the HTTP API allows, so ``resolved()``'s own
+# MAX_PROMPT_CHARS rule (with its clearer "the negative prompt is too long") is what people meet.
+MAX_NEGATIVE_CHARS = 2 * MAX_PROMPT_CHARS
+# A number: a seed has at most 10 digits and a scale like 5.5 three characters, and even the exact
+# decimal of any finite double fits in under 800 characters, so no number anyone means is longer.
+# Up to this, a number that is merely absurd ("1" * 400 is infinite) still reads "not a number I can
+# use", and int()/float() on it take microseconds.
+MAX_NUMBER_CHARS = 1024
+# Arguments of /group and /admin (a few name:value words, channel mentions of about 23 characters
+# each, a user id) and of /settings (at most one negative prompt and a setting name): the longest
+# Telegram message, which holds over 170 channel mentions or a full negative prompt.
+MAX_COMMAND_CHARS = 4096
+# How much of a typed value a refusal quotes back; real values are shorter, so it only shortens junk.
+ECHO_CHARS = 200
+
+
+def shorten(value: str, limit: int = ECHO_CHARS) -> str:
+    """``value`` as a refusal quotes it: whole if short, else its start and "…"."""
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+def check_length(text: str, limit: int, command: str) -> None:
+    """Refuse a command's text longer than ``limit`` before any of it is read."""
+    if len(text) > limit:
+        raise OptionError("option.text_too_long", command=command, length=len(text), limit=limit)
 
 
 @dataclass(frozen=True)
@@ -162,7 +200,7 @@ def _parse_character(option: str, raw: str) -> CharacterPrompt:
     try:
         return CharacterPrompt.parse(raw)
     except InvalidRequest:
-        raise OptionError("option.bad_character", value=raw) from None
+        raise OptionError("option.bad_character", value=shorten(raw)) from None
 
 
 def _parse_text(option: str, raw: str) -> str:
@@ -178,26 +216,29 @@ class _Option:
     # The GenerationRequest field it sets; None where it is not simply one field (size, character,
     # priority).
     field: str | None
+    # The longest value read (stripped), in characters; a longer one is refused unread.
+    max_chars: int
     # On/off options may stand alone ("--variety") to mean on.
     switch: bool = False
 
 
+_NUMBER, _NAME = MAX_NUMBER_CHARS, MAX_NAME_CHARS
 _OPTIONS: tuple[_Option, ...] = (
-    _Option("model", ("m",), _parse_model, "v4.5", "model"),
-    _Option("sampler", ("s",), _parse_sampler, "euler_a", "sampler"),
-    _Option("size", ("res", "resolution"), _parse_size, "portrait", None),
-    _Option("steps", (), _number_parser(int, "28"), "28", "steps"),
-    _Option("scale", ("cfg", "guidance"), _number_parser(float, "5.5"), "5.5", "scale"),
-    _Option("n", ("count", "images"), _number_parser(int, "2"), "2", "n_samples"),
-    _Option("seed", (), _number_parser(int, "12345"), "12345", "seed"),
-    _Option("negative", ("neg", "uc"), _parse_text, "\"lowres, blurry\"", "negative"),
-    _Option("character", ("char",), _parse_character, "\"girl, red hair@B3\"", None),
-    _Option("priority", ("prio",), _parse_priority, "7", None),
-    _Option("quality", (), _parse_switch, "on", "quality_tags", switch=True),
-    _Option("variety", (), _parse_switch, "on", "variety", switch=True),
-    _Option("preset", ("ucpreset",), _number_parser(int, "0"), "0", "uc_preset"),
-    _Option("rescale", ("cfg_rescale",), _number_parser(float, "0.2"), "0.2", "cfg_rescale"),
-    _Option("schedule", ("noise",), _parse_text, "karras", "noise_schedule"),
+    _Option("model", ("m",), _parse_model, "v4.5", "model", _NAME),
+    _Option("sampler", ("s",), _parse_sampler, "euler_a", "sampler", _NAME),
+    _Option("size", ("res", "resolution"), _parse_size, "portrait", None, _NAME),
+    _Option("steps", (), _number_parser(int, "28"), "28", "steps", _NUMBER),
+    _Option("scale", ("cfg", "guidance"), _number_parser(float, "5.5"), "5.5", "scale", _NUMBER),
+    _Option("n", ("count", "images"), _number_parser(int, "2"), "2", "n_samples", _NUMBER),
+    _Option("seed", (), _number_parser(int, "12345"), "12345", "seed", _NUMBER),
+    _Option("negative", ("neg", "uc"), _parse_text, "\"lowres, blurry\"", "negative", MAX_NEGATIVE_CHARS),
+    _Option("character", ("char",), _parse_character, "\"girl, red hair@B3\"", None, MAX_CHARACTER_SPEC_CHARS),
+    _Option("priority", ("prio",), _parse_priority, "7", None, _NUMBER),
+    _Option("quality", (), _parse_switch, "on", "quality_tags", _NAME, switch=True),
+    _Option("variety", (), _parse_switch, "on", "variety", _NAME, switch=True),
+    _Option("preset", ("ucpreset",), _number_parser(int, "0"), "0", "uc_preset", _NUMBER),
+    _Option("rescale", ("cfg_rescale",), _number_parser(float, "0.2"), "0.2", "cfg_rescale", _NUMBER),
+    _Option("schedule", ("noise",), _parse_text, "karras", "noise_schedule", _NAME),
 )
 _BY_NAME: dict[str, _Option] = {name: o for o in _OPTIONS for name in (o.name, *o.aliases)}
 
@@ -217,10 +258,10 @@ def suggest(name: str, known: list[str] | tuple[str, ...]) -> str | None:
 
 
 def _unknown_option(typed: str) -> OptionError:
-    suggestion = suggest(typed, list(_BY_NAME))
+    suggestion = suggest(typed, list(_BY_NAME)) if len(typed) <= MAX_NAME_CHARS else None
     if suggestion:
         return OptionError("option.unknown_suggest", option=f"--{typed}", suggestion=f"--{suggestion}")
-    return OptionError("option.unknown", option=f"--{typed}", choices=", ".join(OPTION_NAMES))
+    return OptionError("option.unknown", option=shorten(f"--{typed}"), choices=", ".join(OPTION_NAMES))
 
 
 def parse_value(name: str, raw: str) -> tuple[str, Any]:
@@ -231,9 +272,12 @@ def parse_value(name: str, raw: str) -> tuple[str, Any]:
     option = _BY_NAME.get(name.strip().lower())
     if option is None:
         raise _unknown_option(name.strip())
-    if not raw.strip():
+    value = raw.strip()
+    if not value:
         raise OptionError("option.missing_value", option=name, example=option.example)
-    return option.name, option.parse(name, raw.strip())
+    if len(value) > option.max_chars:
+        raise OptionError("option.value_too_long", option=name, length=len(value), limit=option.max_chars)
+    return option.name, option.parse(name, value)
 
 
 def request_fields(name: str, value: Any) -> dict[str, Any]:
@@ -365,12 +409,13 @@ class _Scanner:
 
 def _join_prompt(chunks: list[list[str]]) -> str:
     """The prompt words with single spaces; a comma left dangling where an option was cut goes too."""
-    text = ""
+    parts: list[str] = []
     for chunk in (" ".join(words) for words in chunks if words):
-        if text.endswith(tuple(_COMMAS)) and chunk.startswith(tuple(_COMMAS)):
+        if parts and parts[-1].endswith(tuple(_COMMAS)) and chunk.startswith(tuple(_COMMAS)):
             chunk = chunk[1:].lstrip()
-        text = f"{text} {chunk}" if text and chunk else text or chunk
-    return _unwrap_quotes(text.strip(" " + _COMMAS))
+        if chunk:
+            parts.append(chunk)
+    return _unwrap_quotes(" ".join(parts).strip(" " + _COMMAS))
 
 
 def _unwrap_quotes(prompt: str) -> str:
@@ -386,10 +431,13 @@ def parse_generate(text: str) -> GenerateOptions:
     """Split what follows ``/generate`` into the prompt and the options given explicitly.
 
     A repeated option keeps its last value, except ``char``, which adds one character each time.
+    A text longer than MAX_GENERATE_CHARS is refused before any of it is read.
     """
+    check_length(text, MAX_GENERATE_CHARS, "generate")
     scanner = _Scanner(text)
     chunks: list[list[str]] = [[]]
     fields: dict[str, Any] = {}
+    characters: list[CharacterPrompt] = []
     priority: int | None = None
     while True:
         scanner.skip_space()
@@ -400,9 +448,10 @@ def parse_generate(text: str) -> GenerateOptions:
             chunks[-1].append(scanner.word())
             continue
         raw = scanner.value(found)
-        name, value = parse_value(found.typed, raw) if raw is not None else (found.option.name, True)
+        parsed: tuple[str, Any] = parse_value(found.typed, raw) if raw is not None else (found.option.name, True)
+        name, value = parsed
         if name == "character":
-            fields["characters"] = (*fields.get("characters", ()), value)
+            characters.append(value)
         elif name == "priority":
             priority = value
         else:
@@ -411,6 +460,8 @@ def parse_generate(text: str) -> GenerateOptions:
     prompt = _join_prompt(chunks)
     if not prompt:
         raise OptionError("option.missing_prompt")
+    if characters:
+        fields["characters"] = tuple(characters)
     return GenerateOptions(prompt=prompt, fields=fields, priority=priority)
 
 

@@ -18,9 +18,20 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
-from bot.chat.generate_options import GenerateOptions, OptionError, find_option, parse_value, request_fields, suggest
+from bot.chat.generate_options import (
+    MAX_COMMAND_CHARS,
+    GenerateOptions,
+    OptionError,
+    check_length,
+    find_option,
+    parse_value,
+    request_fields,
+    shorten,
+    suggest,
+)
 from bot.chat.texts.catalog import LANGUAGES, normalise_language
 from bot.keys import BotKeys
+from novelai.request import MAX_NAME_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +65,10 @@ def setting_name(name: str) -> str:
     canonical = find_option(typed)
     if canonical in SETTING_NAMES:
         return canonical
-    guess = suggest(typed, SETTING_NAMES)
+    guess = suggest(typed, SETTING_NAMES) if len(typed) <= MAX_NAME_CHARS else None
     if guess:
         raise OptionError("option.unknown_setting_suggest", name=name, suggestion=guess)
-    raise OptionError("option.unknown_setting", name=name, choices=", ".join(SETTING_NAMES))
+    raise OptionError("option.unknown_setting", name=shorten(name), choices=", ".join(SETTING_NAMES))
 
 
 def parse_setting(name: str, raw_value: str) -> tuple[str, Any]:
@@ -65,11 +76,14 @@ def parse_setting(name: str, raw_value: str) -> tuple[str, Any]:
     canonical = setting_name(name)
     if canonical != "language":
         return canonical, parse_value(name.strip(), raw_value)[1]
-    if not raw_value.strip():
+    value = raw_value.strip()
+    if not value:
         raise OptionError("option.missing_value", option=name.strip(), example="zh")
-    language = normalise_language(raw_value)
+    if len(value) > MAX_NAME_CHARS:
+        raise OptionError("option.value_too_long", option=name.strip(), length=len(value), limit=MAX_NAME_CHARS)
+    language = normalise_language(value)
     if language is None:
-        raise OptionError("option.bad_language", value=raw_value.strip(), choices=", ".join(LANGUAGES))
+        raise OptionError("option.bad_language", value=value, choices=", ".join(LANGUAGES))
     return canonical, language
 
 
@@ -157,7 +171,11 @@ def _strip_quotes(value: str) -> str:
 
 
 def parse_settings_command(args: str) -> SettingsCommand:
-    """``show`` / ``set NAME VALUE`` / ``reset [NAME]`` / ``NAME VALUE`` (so ``language zh`` works)."""
+    """``show`` / ``set NAME VALUE`` / ``reset [NAME]`` / ``NAME VALUE`` (so ``language zh`` works).
+
+    Arguments longer than MAX_COMMAND_CHARS (room for a full negative prompt) are refused unread;
+    each value is then capped like the matching ``/generate`` option."""
+    check_length(args, MAX_COMMAND_CHARS, "settings")
     words = args.strip().split(maxsplit=1)
     if not words:
         return SettingsCommand("show")
@@ -171,7 +189,7 @@ def parse_settings_command(args: str) -> SettingsCommand:
         return _set_command(rest, args)
     if action is None and _is_setting(head):
         return _set_command(args.strip(), args)
-    raise OptionError("option.bad_settings_command", command=args.strip())
+    raise OptionError("option.bad_settings_command", command=shorten(args.strip()))
 
 
 def _is_setting(word: str) -> bool:
@@ -185,7 +203,7 @@ def _is_setting(word: str) -> bool:
 def _set_command(text: str, args: str) -> SettingsCommand:
     parts = text.split(maxsplit=1)
     if not parts:
-        raise OptionError("option.bad_settings_command", command=args.strip())
+        raise OptionError("option.bad_settings_command", command=shorten(args.strip()))
     value = _strip_quotes(parts[1].strip()) if len(parts) > 1 else ""
     name, _ = parse_setting(parts[0], value)  # junk is refused here, before anything is saved
     return SettingsCommand("set", name, value)

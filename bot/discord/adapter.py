@@ -26,14 +26,12 @@ from bot.chat.pacer import WINDOW_SLACK, Limits
 from bot.chat.ports import Button, ChatRef, parse_button_data
 from bot.chat.router import CommandRouter
 from bot.chat.runtime import ChatRuntime
-from bot.chat.texts.jobs import refusal_text
 from bot.chat.windows import Window
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.views import LoginModal, job_button_for
 from bot.keys import BotKeys
 from naibot.logs import register_secret
-from naibot.refusal import Refusal
 from naibot.settings import Settings, secret
 from tasks.services import QueueServices
 
@@ -237,15 +235,10 @@ class DiscordBot:
 
     async def _generate(self, ctx: ChatContext, router: CommandRouter, prompt: str, raw: dict[str, Any],
                         priority: int | None) -> None:
-        try:
-            options = GenerateOptions(prompt=prompt, fields=typed_fields(raw), priority=priority)
-        except Refusal as refusal:
-            if await router.conv.refused_banned(ctx):
-                return
-            lang = await router.conv.language(ctx)
-            await ctx.answerer.reply(refusal_text(refusal, lang), private=True)
-            return
-        await router.generate.generate_options(ctx, options)
+        """The ban check first (``generate_from``), then the typed options are read, each value
+        capped and parsed by the same grammar as text; a refusal is answered privately."""
+        await router.generate.generate_from(
+            ctx, lambda: GenerateOptions(prompt=prompt, fields=typed_fields(raw), priority=priority))
 
     # -- accounts ----------------------------------------------------------------------------
 

@@ -1,4 +1,7 @@
-"""`/admin ...`: what only the deployment's admins (``bot.admins``) may do: bans and every lane."""
+"""`/admin ...`: what only the deployment's admins (``bot.admins``) may do: bans and every lane.
+
+Nothing of the arguments is read before the admin check, and arguments over ``MAX_COMMAND_CHARS``
+are refused unread (a real one is two words)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from bot.chat.context import ChatContext, Conversation
+from bot.chat.generate_options import MAX_COMMAND_CHARS, OptionError, check_length, shorten
 from bot.chat.ports import Reply
 from bot.chat.texts.catalog import t
 from bot.rules.policy import Policy
@@ -27,13 +31,18 @@ class AdminCommands:
         if not conv.deployment_admin(ctx):
             await conv.say(ctx, "admin.only", private=True)
             return "forbidden"
+        try:
+            check_length(args, MAX_COMMAND_CHARS, "admin")
+        except OptionError as exc:
+            await conv.say(ctx, exc.key, private=True, **exc.params)
+            return "bad_argument"
         lang = await conv.language(ctx)
         words = args.split()
         action = words[0].lower() if words else ""
         if action in ("ban", "unban") and len(words) == 2:
             match = _USER_REF.match(words[1])
             if match is None:
-                await conv.say(ctx, "admin.bad_user", private=True, value=words[1])
+                await conv.say(ctx, "admin.bad_user", private=True, value=shorten(words[1]))
                 return "bad_argument"
             user_key = f"{match[1] or ctx.platform}:{match[2]}"
             if user_key == ctx.user_key:

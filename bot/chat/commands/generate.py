@@ -11,6 +11,7 @@ once. Redis trouble anywhere is answered by the one guard (``Conversation.guarde
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.chat.context import ChatContext, Conversation
@@ -65,10 +66,16 @@ class GenerateCommands:
 
     async def generate(self, ctx: ChatContext, text: str) -> Job | None:
         """`/generate` typed as text (Telegram): the ban check first, then parse the options."""
+        return await self.generate_from(ctx, lambda: parse_generate(text))
+
+    async def generate_from(self, ctx: ChatContext, read: Callable[[], GenerateOptions]) -> Job | None:
+        """`/generate` from what the person typed, however the platform hands it over: the ban
+        check first, and only then ``read`` (the text grammar, or Discord's typed options), so a
+        banned person's text is never parsed. A refusal while reading is answered privately."""
         if await self.conv.refused_banned(ctx):
             return None
         try:
-            options = parse_generate(text)
+            options = read()
         except Refusal as refusal:
             await self._refuse(ctx, refusal)
             return None

@@ -3,6 +3,9 @@
 Group admins (as the adapter tells) change the rules; anyone may read them with `/group status`.
 Credentials for a bound account never pass through here: binding hands over to the private
 login of ``bot.chat.commands.account``.
+
+The ban check comes first, before a word of the arguments is read; arguments longer than
+``MAX_COMMAND_CHARS`` are refused unread, and every rule below reads its words once, front to back.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.chat.context import ChatContext, Conversation
-from bot.chat.generate_options import OptionError
+from bot.chat.generate_options import MAX_COMMAND_CHARS, OptionError, check_length, shorten
 from bot.chat.ports import Reply
 from bot.chat.texts.accounts import lending_line
 from bot.chat.texts.catalog import t
@@ -38,7 +41,7 @@ def _split_pairs(args: list[str], allowed: dict[str, str]) -> list[tuple[str, st
         name, sep, value = word.replace("=", ":", 1).partition(":")
         canonical = allowed.get(name.lower())
         if not sep or canonical is None or not value:
-            raise ArgumentError("group.bad_argument", word=word, names=", ".join(sorted(allowed)))
+            raise ArgumentError("group.bad_argument", word=shorten(word), names=", ".join(sorted(allowed)))
         pairs.append((name.lower(), canonical, value))
     return pairs
 
@@ -55,7 +58,7 @@ def parse_counts(args: list[str], allowed: dict[str, str], high: int = 1_000_000
 
 def _count(name: str, value: str, high: int = 1_000_000) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) > high:  # ASCII digits only ("²".isdigit())
-        raise ArgumentError("group.bad_number", name=name, value=value, high=high)
+        raise ArgumentError("group.bad_number", name=name, value=shorten(value), high=high)
     return int(value)
 
 
@@ -67,7 +70,7 @@ def parse_until(value: str, now: float | None = None) -> float:
     try:
         day = time.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise ArgumentError("group.bad_until", value=value) from None
+        raise ArgumentError("group.bad_until", value=shorten(value)) from None
     end = calendar.timegm(day) + 86400
     if end <= now:
         raise ArgumentError("group.bad_until", value=value)
@@ -77,8 +80,14 @@ def parse_until(value: str, now: float | None = None) -> float:
 def _channel_id(word: str) -> str:
     match = _CHANNEL_REF.match(word)
     if match is None:
-        raise ArgumentError("group.bad_channel", value=word)
+        raise ArgumentError("group.bad_channel", value=shorten(word))
     return match[1]
+
+
+def group_words(args: str) -> list[str]:
+    """The words of `/group`'s arguments; ArgumentError for arguments over MAX_COMMAND_CHARS, unread."""
+    check_length(args, MAX_COMMAND_CHARS, "group")
+    return args.split()
 
 
 Action = Callable[[ChatContext, str, list[str]], Awaitable[str]]
@@ -99,18 +108,24 @@ class GroupCommands:
         }
 
     async def group(self, ctx: ChatContext, args: str = "") -> str:
-        """`/group <action> ...` in a group; returns the action taken (for adapters and tests)."""
-        words = args.split()
+        """`/group <action> ...` in a group; returns the action taken (for adapters and tests).
+
+        The ban check first, then the length of the arguments, and only then are they read."""
+        if await self.conv.refused_banned(ctx):
+            return "banned"
+        try:
+            words = group_words(args)
+        except ArgumentError as exc:
+            await self.conv.say(ctx, exc.key, private=True, **exc.params)
+            return "bad_argument"
         action = words[0].lower() if words else "status"
         if action == "status":
-            if await self.conv.refused_banned(ctx):
-                return "banned"
             if not ctx.chat.group or ctx.group_key is None:
                 await self.conv.say(ctx, "group.only_in_groups")
                 return "not_group"
             await self.conv.answer(ctx, Reply(await self.group_status_text(ctx, await self.conv.language(ctx))))
             return "status"
-        refused = await self.refused_admin_action(ctx)
+        refused = await self._refused_admin(ctx)
         if refused:
             return refused
         lang = await self.conv.language(ctx)
@@ -127,9 +142,13 @@ class GroupCommands:
         """The checks every admin action passes (also Discord's bind, which then opens a form):
         not banned, in a group, by one of its admins or a deployment admin. Answers a refusal and
         returns what was refused; None to go on."""
-        conv = self.conv
-        if await conv.refused_banned(ctx):
+        if await self.conv.refused_banned(ctx):
             return "banned"
+        return await self._refused_admin(ctx)
+
+    async def _refused_admin(self, ctx: ChatContext) -> str | None:
+        """``refused_admin_action`` after its ban check: in a group, by an admin of it."""
+        conv = self.conv
         if not ctx.chat.group or ctx.group_key is None:
             await conv.say(ctx, "group.only_in_groups")
             return "not_group"

@@ -206,9 +206,15 @@ TEXTS: dict[str, str] = {
     "option.bad_settings_command": (
         "I didn't understand “/settings {command}”. Use /settings, /settings set steps 28, "
         "/settings reset or /settings language zh."),
+    "option.text_too_long": (
+        "Your /{command} text is too long ({length} characters; I read at most {limit}). "
+        "Nothing was done: shorten it and send it again."),
+    "option.value_too_long": (
+        "The value of {option} is too long ({length} characters; at most {limit}). Nothing was done."),
     # --- validation problems (novelai.errors.Problem.code; params as the Problem carries them) ---
     "problem.bad_position": "'{value}' is not a position; " + _POSITION_HELP_EN,
     "problem.position_outside": "position {value} is outside the image; " + _POSITION_HELP_EN,
+    "problem.position_too_long": "the position is too long ({length} characters, the limit is {limit})",
     "problem.empty_prompt": "the prompt is empty; describe the picture, e.g. `1girl, red hair, beach`",
     "problem.prompt_too_long": "the prompt is too long ({length} characters, the limit is {limit}); shorten it",
     "problem.negative_too_long": (
@@ -248,6 +254,8 @@ TEXTS: dict[str, str] = {
     "problem.too_many_characters": "{model} takes at most {max} characters (got {value})",
     "problem.character_empty_prompt": "character {number} has an empty prompt; write it like `girl, red hair@B3`",
     "problem.character_too_long": "character {number}'s text is longer than {limit} characters; shorten it",
+    "problem.character_text_too_long": "the character text is too long ({length} characters, the limit is {limit})",
+    "problem.name_too_long": "this name is too long ({length} characters, the limit is {limit})",
     "problem.character_outside": "character {number}'s position {x},{y} is outside the image; " + _POSITION_HELP_EN,
     "problem.uc_preset_range": "uc_preset must be one of {choices} for {model} (got {value})",
     "problem.too_expensive": (

@@ -198,9 +198,13 @@ TEXTS: dict[str, str] = {
     "option.bad_settings_command": (
         "看不懂“/settings {command}”。可以用 /settings、/settings set steps 28、"
         "/settings reset 或 /settings language en。"),
+    "option.text_too_long": (
+        "/{command} 后面的内容太长了（{length} 个字符，最多读 {limit} 个）。没有做任何操作，请缩短后重新发送。"),
+    "option.value_too_long": "参数 {option} 的值太长了（{length} 个字符，最多 {limit} 个）。没有做任何操作。",
     # --- validation problems (novelai.errors.Problem.code; params as the Problem carries them) ---
     "problem.bad_position": "“{value}”不是有效的位置。" + _POSITION_HELP_ZH,
     "problem.position_outside": "位置 {value} 超出了画面范围。" + _POSITION_HELP_ZH,
+    "problem.position_too_long": "位置写得太长了（{length} 个字符，上限是 {limit}）",
     "problem.empty_prompt": "提示词是空的，请描述你想画的画面，例如 `1girl, red hair, beach`",
     "problem.prompt_too_long": "提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
     "problem.negative_too_long": "负面提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
@@ -234,6 +238,8 @@ TEXTS: dict[str, str] = {
     "problem.too_many_characters": "{model} 最多只能有 {max} 个角色（你写了 {value} 个）",
     "problem.character_empty_prompt": "角色 {number} 的提示词是空的，请照这个格式写：`girl, red hair@B3`",
     "problem.character_too_long": "角色 {number} 的文字超过了 {limit} 个字符，请删减一些",
+    "problem.character_text_too_long": "角色的文字太长了（{length} 个字符，上限是 {limit}）",
+    "problem.name_too_long": "名称太长了（{length} 个字符，上限是 {limit}）",
     "problem.character_outside": "角色 {number} 的位置 {x},{y} 超出了画面范围。" + _POSITION_HELP_ZH,
     "problem.uc_preset_range": "{model} 的负面预设只能是 {choices} 中的一个（你写的是 {value}）",
     "problem.too_expensive": (

@@ -30,7 +30,15 @@ from bot.chat.user_settings import parse_settings_command
 from novelai.cost import anlas_per_image, request_cost
 from novelai.errors import AuthError, InvalidRequest, Problem
 from novelai.models import parse_size, resolve_model
-from novelai.request import MAX_PROMPT_CHARS, CharacterPrompt, GenerationRequest, parse_position
+from novelai.request import (
+    MAX_CHARACTER_SPEC_CHARS,
+    MAX_NAME_CHARS,
+    MAX_POSITION_CHARS,
+    MAX_PROMPT_CHARS,
+    CharacterPrompt,
+    GenerationRequest,
+    parse_position,
+)
 from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.queue import QueueFull, QueueUnavailable
 from tasks.spending import SpendRefused
@@ -45,7 +53,8 @@ ITEM = {"id", "name", "position", "total", "wait", "prompt"}
 RANGE = {"min", "max", "value"}
 # Every validation problem code novelai/ raises, with the params its Problem carries.
 PROBLEM_PARAMS: dict[str, set[str]] = {
-    "bad_position": {"value"}, "position_outside": {"value"}, "empty_prompt": set(),
+    "bad_position": {"value"}, "position_outside": {"value"}, "position_too_long": {"length", "limit"},
+    "character_text_too_long": {"length", "limit"}, "name_too_long": {"length", "limit"}, "empty_prompt": set(),
     "prompt_too_long": {"length", "limit"}, "negative_too_long": {"length", "limit"},
     "side_range": {"side", *RANGE}, "size_multiple": {"side", "step", "value", "lower", "upper"},
     "area_too_large": {"width", "height", "area", "max_area"}, "n_samples_range": RANGE,
@@ -205,6 +214,7 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "option.unterminated_quote": {"option", "quote"}, "option.missing_prompt": set(),
     "option.unknown_setting": {"name", "choices"}, "option.unknown_setting_suggest": {"name", "suggestion"},
     "option.bad_language": {"value", "choices"}, "option.bad_settings_command": {"command"},
+    "option.text_too_long": {"command", "length", "limit"}, "option.value_too_long": {"option", "length", "limit"},
     "error.invalid_header": set(), "error.problem": {"field", "message"}, "error.invalid": {"detail"},
     "error.bad_request": {"detail"}, "error.auth": set(), "error.payment": {"cost"},
     "error.payment_unknown_cost": set(), "error.free_hint": set(), "error.attempts": {"attempts"},
@@ -535,6 +545,9 @@ def _request(**fields: Any) -> Callable[[], object]:
 PROBLEM_TRIGGERS: dict[str, Callable[[], object]] = {
     "bad_position": lambda: parse_position("middle"),
     "position_outside": lambda: parse_position("1.5,0.5"),
+    "position_too_long": lambda: parse_position("0." + "1" * MAX_POSITION_CHARS + ",0.5"),
+    "character_text_too_long": lambda: CharacterPrompt.parse("a" * (MAX_CHARACTER_SPEC_CHARS + 1)),
+    "name_too_long": _request(sampler="k" * (MAX_NAME_CHARS + 1)),
     "empty_prompt": _request(prompt="  "),
     "prompt_too_long": _request(prompt="a" * (MAX_PROMPT_CHARS + 1)),
     "negative_too_long": _request(negative="a" * (MAX_PROMPT_CHARS + 1)),
