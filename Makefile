@@ -1,20 +1,31 @@
-# The two commands a newcomer needs: `make demo` and `make test`. Both build .venv themselves.
+# The two commands a newcomer needs: `make demo` and `make test`. Both build .venv themselves, each
+# installing only what it needs: `make demo` the product plus the demo extra (quick on a cold
+# machine), `make test`/`make lint` the test toolchain on top (a headless browser, an S3 server, ...).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# One stamp per install: the demo's is also satisfied by the full one (`.[test,demo]` includes `.[demo]`).
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
 # Parallel test workers: one per core is right for these I/O-bound suites.
 PYTEST_WORKERS ?= auto
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv venv-demo test lint demo bench clean
 
-venv: $(STAMP)
+venv: $(TEST_STAMP)
+venv-demo: $(DEMO_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,demo]'
-	touch $(STAMP)
+	touch $(TEST_STAMP) $(DEMO_STAMP)
 
 # mypy checks the packages listed under [tool.mypy] files in pyproject.toml.
 lint: venv
@@ -31,7 +42,7 @@ test: venv lint
 	NAIBOT_TEST_LOG_DIR=$(TEST_LOG_DIR) $(BIN)/python -m pytest -q -p no:cacheprovider tests/audit || status=$$?; \
 	exit $$status
 
-demo: venv
+demo: venv-demo
 	$(BIN)/naibot demo
 
 bench: venv
