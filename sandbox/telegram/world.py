@@ -19,7 +19,7 @@ from sandbox.telegram.state import (
     WebhookState,
     bad_request,
 )
-from sandbox.telegram.text import addressed_to, mentions, typed_entities
+from sandbox.telegram.text import MAX_CAPTION, MAX_TEXT, addressed_to, mentions, typed_entities
 from sandbox.telegram.wire import Upload
 
 CHAT_TYPES = frozenset({"private", "group", "supergroup"})
@@ -136,6 +136,7 @@ class World:
         would get. Writing to the bot again is how a user unblocks it."""
         if not text and photo is None and document is None:
             raise ValueError("a user message needs text, a photo or a document")
+        _check_length(text, caption=photo is not None or document is not None)
         chat = self.open_chat(chat_id, chat_type, chat_title, user)
         self.users[user.id] = user
         self._join(chat, user)
@@ -211,3 +212,11 @@ class World:
     @staticmethod
     def menu_key(scope: Any, language_code: Any) -> tuple[str, str]:
         return json.dumps(scope or {"type": "default"}, sort_keys=True), str(language_code or "")
+
+
+def _check_length(text: str, *, caption: bool) -> None:
+    """Telegram's clients cannot send a text over 4096 characters (or a caption over 1024): such a message
+    never reaches a bot, so a test or a terminal user must not be able to inject one either."""
+    limit, what = (MAX_CAPTION, "caption") if caption else (MAX_TEXT, "message")
+    if len(text) > limit:
+        raise ValueError(f"{what} is too long: {len(text)} characters, Telegram delivers at most {limit}")
