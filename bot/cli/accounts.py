@@ -13,13 +13,25 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AsyncHandler, Handler, refuse_weak_secrets, run_async
+from bot.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    REDIS_AWAY,
+    Handler,
+    fail,
+    redis_unavailable,
+    refuse_weak_secrets,
+    run_async,
+)
 from naibot.logs import register_secret
+from naibot.redisconn import async_redis
 from naibot.secrets import SecretError
 from naibot.settings import Settings
 from novelai.account_status import account_names, resolve_account, status_dict
-from novelai.accounts import Account
+from novelai.accounts import Account, jwt_expiry
 from novelai.client import NovelAIClient
 from novelai.errors import NovelAIError
 from novelai.factory import SecretKeyMissing, account_store, client_from_settings
@@ -32,38 +44,59 @@ _READ_TOKEN = "-"
 
 
 def _read_secret(env_name: str, prompt: str) -> str:
-    """From the environment, else typed at a hidden prompt on a terminal, else one line of a pipe."""
+    """From the environment, else typed at a hidden prompt on a terminal, else one line of a pipe.
+
+    Ctrl-D at the prompt (getpass raises EOFError) is an empty answer; Ctrl-C propagates."""
     env = os.environ.get(env_name)
     if env:
         return env
     if sys.stdin.isatty():
-        return getpass.getpass(prompt)
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            print(file=sys.stderr)  # the prompt left the cursor on its line
+            return ""
     return sys.stdin.readline().rstrip("\r\n")
 
 
-async def _add(args: argparse.Namespace, settings: Settings) -> int:
+def looks_like_token(token: str) -> bool:
+    """A persistent API token (``pst-``) or an access token (a JWT with an expiry); anything else is
+    a paste of the wrong thing, refused before it is sent to NovelAI."""
+    return token.startswith("pst-") or jwt_expiry(token) is not None
+
+
+def _credentials(args: argparse.Namespace) -> Account | int:
+    """The account to add, read before anything connects (so Ctrl-C at the prompt just ends it), or
+    the exit status of a refusal already said."""
     if args.token is not None and args.token != _READ_TOKEN:
         register_secret(args.token)
         print(f"naibot: a token on the command line is visible to every user (ps, shell history) and was not "
               f"used: give --token alone and type or pipe the token on stdin, or set {TOKEN_ENV}", file=sys.stderr)
         return EXIT_USAGE
     if args.token is not None:
-        token = _read_secret(TOKEN_ENV, "NovelAI token: ")
+        token = _read_secret(TOKEN_ENV, "NovelAI token: ").strip()
         if not token:
             print(f"naibot: no token given (stdin or {TOKEN_ENV})", file=sys.stderr)
             return EXIT_USAGE
         register_secret(token)
-        account = Account(name=args.name, token=token)
-    else:
-        password = _read_secret("NOVELAI_PASSWORD", "NovelAI password: ")
-        if not password:
-            print("naibot: no password given (stdin or NOVELAI_PASSWORD)", file=sys.stderr)
+        if not looks_like_token(token):
+            print("naibot: that does not look like a NovelAI persistent token (they start with pst-); "
+                  "nothing was sent to NovelAI", file=sys.stderr)
             return EXIT_USAGE
-        register_secret(password)
-        account = Account.from_password(args.name, args.email, password)
-        register_secret(account.access_key)
-        del password
+        return Account(name=args.name, token=token)
+    password = _read_secret("NOVELAI_PASSWORD", "NovelAI password: ")
+    if not password:
+        print("naibot: no password given (stdin or NOVELAI_PASSWORD)", file=sys.stderr)
+        return EXIT_USAGE
+    register_secret(password)
+    account = Account.from_password(args.name, args.email, password)
+    register_secret(account.access_key)
+    return account
+
+
+async def _add(args: argparse.Namespace, settings: Settings, account: Account) -> int:
     store = account_store(settings)
+    await store.exists(account.name)  # Redis first: no login at NovelAI for an account that cannot be saved
     async with client_from_settings(settings) as client:
         try:
             subscription = await client.subscription(account)
@@ -85,14 +118,27 @@ async def _list(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _ping(settings: Settings) -> None:
+    """Raise the Redis error now if Redis is away: the default account's status needs no stored
+    record, but what it says about the token cache is only true with Redis answering."""
+    redis = async_redis(settings.redis)
+    try:
+        await redis.ping()
+    finally:
+        await redis.aclose()
+
+
 async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    await _ping(settings)
     account = await resolve_account(settings, args.name)
     if account is None:
-        print(f"naibot: no account named {args.name}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(f"no account named {args.name}", kind="not_found", json_out=args.json)
     client: NovelAIClient
     async with client_from_settings(settings) as client:
         info = status_dict(await client.status(account))
+        # What is stored in Redis now, not what this process holds in memory: a token the client
+        # got but could not cache must not read as cached.
+        info["token_cached"] = (await client.tokens.get(account.name)) is not None
     if args.json:
         print(json.dumps(info))
     else:
@@ -104,27 +150,53 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
 async def _remove(args: argparse.Namespace, settings: Settings) -> int:
     store = account_store(settings)
     client = client_from_settings(settings)
-    removed = await store.remove(args.name, client.tokens.key(args.name))
-    await client.aclose()
-    print(f"removed account {args.name}" if removed else f"no account named {args.name}")
-    return EXIT_OK if removed else EXIT_FAILED
+    try:
+        removed = await store.remove(args.name, client.tokens.key(args.name))
+    finally:
+        await client.aclose()
+    if not removed:
+        return fail(f"no account named {args.name}", kind="not_found")
+    print(f"removed account {args.name}")
+    return EXIT_OK
 
 
-def _runner(fn: AsyncHandler) -> Handler:
+def _run(args: argparse.Namespace, settings: Settings, body: Callable[[], Awaitable[int]]) -> int:
+    """Run a subcommand's body, each way it can fail said in one line (as JSON with ``--json``)."""
+    json_out = bool(getattr(args, "json", False))
+    try:
+        return run_async(body)
+    except SecretKeyMissing as exc:
+        # Only ``add`` stores; the others read what was stored under the key.
+        message = str(exc) if args.action == "add" else (
+            "set NAIBOT_SECRET_KEY (the key the accounts were stored under) to read the stored accounts")
+        return fail(message, kind="secret_key_missing", code=EXIT_USAGE, json_out=json_out)
+    except SecretError as exc:
+        return fail(f"a stored account cannot be read ({exc}); was NAIBOT_SECRET_KEY changed?",
+                    kind="unreadable", json_out=json_out)
+    except REDIS_AWAY as exc:
+        return redis_unavailable(exc, json_out=json_out)
+
+
+def _runner(fn: Callable[[argparse.Namespace, Settings], Awaitable[int]]) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         # Stored accounts are sealed under the secret key: a guessable one is refused here too.
         if (refused := refuse_weak_secrets(settings, secret_key=True, redis=False)) is not None:
             return refused
-        try:
-            return run_async(lambda: fn(args, settings))
-        except SecretKeyMissing as exc:
-            print(f"naibot: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except SecretError as exc:
-            print(f"naibot: a stored account cannot be read ({exc}); was NAIBOT_SECRET_KEY changed?",
-                  file=sys.stderr)
-            return EXIT_FAILED
+        return _run(args, settings, lambda: fn(args, settings))
     return handler
+
+
+def _add_handler(args: argparse.Namespace, settings: Settings) -> int:
+    if (refused := refuse_weak_secrets(settings, secret_key=True, redis=False)) is not None:
+        return refused
+    try:
+        account = _credentials(args)  # outside the event loop: Ctrl-C at the prompt ends it at once
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_FAILED
+    if isinstance(account, int):
+        return account
+    return _run(args, settings, lambda: _add(args, settings, account))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -138,7 +210,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help=f"add with a persistent API token (pst-...) or an access token, read from {TOKEN_ENV} "
                             "or stdin (a value here is refused: argv is visible to every user)")
     creds.add_argument("--email", help="log in with email; the password is read from stdin")
-    add.set_defaults(handler=_runner(_add))
+    add.set_defaults(handler=_add_handler)
     lst = asub.add_parser("list", help="list account names")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=_runner(_list))

@@ -6,24 +6,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from naibot.refusal import EXIT_FAILED, EXIT_USAGE, Refusal
 from naibot.secret_strength import weak_secrets
 from naibot.settings import Settings
+from novelai.errors import InvalidRequest
 from novelai.factory import SecretKeyMissing, require_secret_key
 from tasks.queue import QueueUnavailable
 
 __all__ = [
-    "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "AsyncHandler", "Handler", "refuse_weak_secrets",
-    "refuse_without_secret_key", "run_async",
+    "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "REDIS_AWAY", "AsyncHandler", "Handler", "fail", "redis_unavailable",
+    "refuse_weak_secrets", "refuse_without_secret_key", "refused", "run_async",
 ]
 
 EXIT_OK = 0
 Handler = Callable[[argparse.Namespace, Settings], int]
 # What ``run_async`` bridges to a Handler: the async body of a subcommand.
 AsyncHandler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+# What a Redis client raises when the server cannot be reached (redis-py wraps the OSError):
+# the admin commands that talk to Redis directly turn it into the queue commands' one line.
+REDIS_AWAY: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 def run_async(coro_factory: Callable[[], Awaitable[int | None]]) -> int:
@@ -62,13 +71,40 @@ def refuse_weak_secrets(settings: Settings, *, api_keys: bool = False, secret_ke
     return EXIT_USAGE if weak else None
 
 
-def refused(refusal: Refusal) -> int:
-    """Any refusal as the CLI says it: its sentence on stderr (with what failed inside, when it was
-    the queue that could not be reached: an operator at a terminal wants the Redis error), and its
-    exit status."""
+def fail(message: str, *, kind: str, code: int = EXIT_FAILED, json_out: bool = False,
+         **extra: Any) -> int:
+    """Say an error the one way the command was asked to speak, and return its exit status.
+
+    Plain: ``naibot: <message>`` on stderr. With ``--json`` (``json_out``): ``{"error", "kind", ...}``
+    on stdout, so a script that parses stdout gets JSON for every outcome, errors included, and
+    the exit status is the same either way."""
+    if json_out:
+        print(json.dumps({"error": message, "kind": kind, **extra}))
+    else:
+        print(f"naibot: {message}", file=sys.stderr)
+    return code
+
+
+def refusal_kind(refusal: Refusal) -> str:
+    """A short machine name for a refusal: a NovelAI error's kind, else its text key without ``error.``."""
+    kind = getattr(refusal, "kind", None)
+    return kind if isinstance(kind, str) else refusal.key.removeprefix("error.")
+
+
+def refused(refusal: Refusal, *, json_out: bool = False) -> int:
+    """Any refusal as the CLI says it: its sentence (with what failed inside, when it was the queue
+    that could not be reached: an operator at a terminal wants the Redis error), and its exit
+    status. With ``json_out`` an invalid request also lists its problems by field."""
     message = refusal.describe()
     detail = str(refusal)
     if isinstance(refusal, QueueUnavailable) and detail and detail != message:
         message = f"{message} ({detail})"
-    print(f"naibot: {message}", file=sys.stderr)
-    return refusal.exit_code
+    extra: dict[str, Any] = {}
+    if json_out and isinstance(refusal, InvalidRequest):
+        extra["problems"] = [{"field": p.field, "code": p.code, "message": p.message} for p in refusal.problems]
+    return fail(message, kind=refusal_kind(refusal), code=refusal.exit_code, json_out=json_out, **extra)
+
+
+def redis_unavailable(exc: Exception, *, json_out: bool = False) -> int:
+    """Redis could not be reached: the same line (and exit status 1) as the queue commands say."""
+    return refused(QueueUnavailable(str(exc)), json_out=json_out)

@@ -13,7 +13,7 @@ import getpass
 import os
 import sys
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_async
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, REDIS_AWAY, redis_unavailable, run_async
 from naibot.deployment_salt import load_salt
 from naibot.logs import register_secret
 from naibot.redisconn import async_redis
@@ -26,12 +26,18 @@ NEW_KEY_ENV = "NAIBOT_NEW_SECRET_KEY"
 
 
 def _read_new_key() -> str:
+    """From the environment, else typed twice at a hidden prompt, else one line of a pipe. Ctrl-D
+    at the prompt is an empty answer (refused as too short); Ctrl-C propagates."""
     env = os.environ.get(NEW_KEY_ENV)
     if env:
         return env
     if sys.stdin.isatty():
-        first = getpass.getpass("New secret key: ")
-        if getpass.getpass("Again: ") != first:
+        try:
+            first = getpass.getpass("New secret key: ")
+            if getpass.getpass("Again: ") != first:
+                return ""
+        except EOFError:
+            print(file=sys.stderr)  # the prompt left the cursor on its line
             return ""
         return first
     return sys.stdin.readline().rstrip("\r\n")
@@ -51,15 +57,28 @@ def _refuse_new_key(new_key: str) -> int | None:
     return None
 
 
-async def _rotate(settings: Settings, keep_key: bool) -> int:
+def _handle(args: argparse.Namespace, settings: Settings) -> int:
+    """Read and check the new key before the event loop starts (Ctrl-C at the prompt then just
+    ends it), then rotate; Redis away is the queue commands' one line, exit 1."""
     old_key = secret(settings.security.secret_key)
     if not old_key:
         print("naibot: NAIBOT_SECRET_KEY (the current key) is not set; nothing is encrypted under it",
               file=sys.stderr)
         return EXIT_USAGE
-    new_key = old_key if keep_key else _read_new_key()
-    if not keep_key and (refused := _refuse_new_key(new_key)) is not None:
+    try:
+        new_key = old_key if args.keep_key else _read_new_key()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_FAILED
+    if not args.keep_key and (refused := _refuse_new_key(new_key)) is not None:
         return refused
+    try:
+        return run_async(lambda: _rotate(settings, old_key, new_key, args.keep_key))
+    except REDIS_AWAY as exc:
+        return redis_unavailable(exc)
+
+
+async def _rotate(settings: Settings, old_key: str, new_key: str, keep_key: bool) -> int:
     redis = async_redis(settings.redis)
     try:
         salt = await load_salt(redis, settings.redis.prefix)
@@ -88,4 +107,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--keep-key", action="store_true",
                    help="keep NAIBOT_SECRET_KEY: only re-seal records of the old fixed-salt derivation under this "
                         "deployment's salt (nothing to restart)")
-    p.set_defaults(handler=lambda args, settings: run_async(lambda: _rotate(settings, args.keep_key)))
+    p.set_defaults(handler=_handle)
