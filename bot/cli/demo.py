@@ -9,14 +9,14 @@ places in the queue moving live, cancels one, and leaves the PNGs in a local fol
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
-import logging
 import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from bot.chat.texts.jobs import progress_bar
 from bot.cli.common import EXIT_FAILED, EXIT_OK, run_async
 from bot.cli.format import format_duration
+from naibot.logs import setup_logging
 from naibot.redisconn import async_redis
 from naibot.settings import Settings, load_settings
 from novelai.request import CharacterPrompt, GenerationRequest
@@ -32,6 +33,10 @@ from tasks.job import Job, JobState, Requester
 from tasks.launch import spawn_worker, stop_worker, wait_for_heartbeats
 from tasks.queue import Caller
 from tasks.services import QueueServices
+
+if TYPE_CHECKING:
+    from sandbox.telegram import TelegramSandbox
+    from sandbox.telegram.state import StoredMessage
 
 DEMO_SECRET = "demo-only secret key: never use this one in production"
 # Who asks for what: (person, priority, prompt). Carol is a VIP (priority 8), Dave is in no hurry.
@@ -124,7 +129,9 @@ async def show_until_done(services: QueueServices, jobs: list[Job], after: str) 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from sandbox.novelai import NovelAISandbox
 
-    logging.getLogger().setLevel(logging.WARNING)  # the demo speaks for itself; warnings still show
+    # The demo speaks for itself; warnings still show. Libraries too (python-telegram-bot's "Application
+    # started" lines at INFO cut into the transcript): setup_logging sets their floors with the root's.
+    setup_logging("WARNING")
     out = Path(args.out)
     images = out / "images"
     sandbox = NovelAISandbox(step_latency=args.step_latency)
@@ -159,13 +166,24 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             await services.submitter.waker.wake("default")
             finished = await show_until_done(services, jobs, after)
             sandbox.step_latency = max(sandbox.step_latency, 0.1)  # a job long enough to ask /queue during it
+            before_chat = await services.queue.last_event_id()
             await telegram_conversation(env)
+            finished += await jobs_since(services, before_chat)
         finally:
             stop_worker(worker)
             await _cleanup(services.redis, prefix)
             await services.aclose()
             await sandbox.stop()
-    return _report(finished, demo_settings)
+    return _report(finished, demo_settings, queued=len(PLAN))
+
+
+async def jobs_since(services: QueueServices, after: str) -> list[Job]:
+    """The jobs the queue's event stream names after ``after`` (the chat's, whose ids only the bot knew)."""
+    ids: dict[str, None] = {}  # insertion-ordered set
+    while events := await follow(services.redis, services.settings.redis.prefix, after, block_ms=1):
+        after = events[-1].id
+        ids.update(dict.fromkeys(event.job for event in events if event.job is not None))
+    return await services.queue.get_many(ids)
 
 
 async def telegram_conversation(env: dict[str, str]) -> None:
@@ -180,10 +198,11 @@ async def telegram_conversation(env: dict[str, str]) -> None:
     await bot.start()
     print(f"Telegram: the real bot (python-telegram-bot) against the Bot API stand-in at {telegram.url}\n")
     ann = SandboxUser(4242, "Ann", "ann", "en")
+    order = ChangeOrder(telegram, ann.id)
+    watching = asyncio.create_task(telegram.wait_for(order.observe, timeout=3600))
     try:
         for text in ("/generate a cat in a hat, night --size portrait --seed 42", "/queue"):
             command = telegram.user_message(ann.id, ann, text)
-            print(f"  Ann: {text}")
             # Wait until the bot has answered with something more than "adding your job...".
             def answered(c: dict[str, Any] = command) -> bool:
                 return any(m.reply_to_message_id == c["message_id"] and "…" not in (m.text or "")[:40]
@@ -192,14 +211,45 @@ async def telegram_conversation(env: dict[str, str]) -> None:
             await telegram.wait_for(answered, 15)
         await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), 30)
         await telegram.wait_for(lambda: any("Done" in (m.text or "") for m in telegram.bot_messages(ann.id)), 15)
-        for message in telegram.bot_messages(ann.id):
+        order.observe()
+        for message in order.transcript():
             shown = (f"[photo] {message.caption}" if message.photo else message.text or "").replace("\n", "\n       ")
             edits = f"  (edited {message.edits}x)" if message.edits else ""
-            print(f"  Bot: {shown}{edits}")
+            print(f"  {'Bot' if message.from_bot else message.sender.get('first_name', '?')}: {shown}{edits}")
         print()
     finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
         await bot.stop()
         await telegram.stop()
+
+
+class ChangeOrder:
+    """A chat's messages in the order they last changed, so an edit ("✅ Done") is shown after the
+    replies that came before it (message ids alone put the edited status first). The stand-in re-checks
+    ``observe`` after every change it makes; messages changed in the same round keep their id order."""
+
+    def __init__(self, telegram: TelegramSandbox, chat_id: int) -> None:
+        self._telegram = telegram
+        self._chat_id = chat_id
+        self._seen: dict[int, tuple[object, ...]] = {}
+        self._changed_at: dict[int, int] = {}
+        self._round = 0
+
+    def observe(self) -> bool:
+        """Note which messages changed since the last look; never "met", so the wait goes on."""
+        self._round += 1
+        for message in self._telegram.messages(self._chat_id):
+            state = (message.text, message.caption, message.edits, message.deleted, len(message.photo))
+            if self._seen.get(message.message_id) != state:
+                self._seen[message.message_id] = state
+                self._changed_at[message.message_id] = self._round
+        return False
+
+    def transcript(self) -> list[StoredMessage]:
+        messages = [m for m in self._telegram.messages(self._chat_id) if not m.deleted]
+        return sorted(messages, key=lambda m: (self._changed_at.get(m.message_id, self._round + 1), m.message_id))
 
 
 async def _cleanup(redis: aioredis.Redis, prefix: str) -> None:
@@ -208,17 +258,22 @@ async def _cleanup(redis: aioredis.Redis, prefix: str) -> None:
         await redis.delete(*keys)
 
 
-def _report(jobs: list[Job], settings: Settings) -> int:
-    done = [j for j in jobs if j.state is JobState.DONE]
+def _report(jobs: list[Job], settings: Settings, queued: int) -> int:
+    """The queue part's outcome, then every PNG the demo saved (the chat's too), one path a line."""
+    queue_part = jobs[:queued]
+    done = [j for j in queue_part if j.state is JobState.DONE]
     average = sum((j.finished_at or 0) - (j.started_at or 0) for j in done) / max(1, len(done))
-    print(f"{len(done)} done, {sum(j.state is JobState.CANCELED for j in jobs)} canceled, "
-          f"{sum(j.state is JobState.FAILED for j in jobs)} failed; about {format_duration(average)} each.")
-    print("PNG files (original bytes, NovelAI metadata intact):")
-    for job in done:
+    print(f"{len(done)} done, {sum(j.state is JobState.CANCELED for j in queue_part)} canceled, "
+          f"{sum(j.state is JobState.FAILED for j in queue_part)} failed; about {format_duration(average)} each.")
+    print("PNG files (original bytes, NovelAI metadata intact; the stand-in draws coloured shapes, not art):")
+    for job in (j for j in jobs if j.state is JobState.DONE):
+        who = job.requester.display_name
+        if job.requester.platform != "demo":
+            who += f" on {job.requester.platform.capitalize()}"
         for image in job.images:
             path = (settings.storage.dir / image.key).resolve()
-            print(f"  {path}  ({job.requester.display_name}, seed {image.seed})")
-    return EXIT_OK if len(done) == len(jobs) - 1 else EXIT_FAILED
+            print(f"  {path}  ({who}, seed {image.seed})")
+    return EXIT_OK if len(done) == len(queue_part) - 1 else EXIT_FAILED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
