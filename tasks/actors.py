@@ -11,6 +11,8 @@ import logging
 import threading
 
 import dramatiq
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from naibot.excepthooks import install_exception_hooks
 from naibot.logs import setup_logging
@@ -18,6 +20,7 @@ from naibot.settings import load_settings
 from tasks.bridge import AsyncBridge
 from tasks.dispatch import LANE_ACTOR, make_broker
 from tasks.worker import WorkerContext, drain_lane, sweep
+from tasks.worker_logs import RedisOutage, install_worker_logging
 
 log = logging.getLogger("naibot.worker")
 # Every Dramatiq worker process imports this module first: its uncaught exceptions (actor threads,
@@ -25,7 +28,12 @@ log = logging.getLogger("naibot.worker")
 install_exception_hooks()
 settings = load_settings()
 setup_logging(settings.logging.level)
+# Dramatiq's CLI set up the handlers already: give them our format and the outage filter.
+outage = RedisOutage(settings.redis.address)
+install_worker_logging(outage)
 broker = make_broker(settings.redis.url, settings.redis.prefix)
+# What "Redis is not answering" looks like from the sweeper (anything else is a bug to report).
+_REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class _Process:
@@ -44,13 +52,36 @@ def _booted() -> tuple[AsyncBridge, WorkerContext]:
 
 
 def _sweeper() -> None:
+    """Sweep at once, then every quarter lease. The first sweep that reaches Redis makes the worker
+    ready (and says so); until then it waits for Redis, said once. Later failures are outages."""
     interval = max(0.2, settings.queue.lease_seconds / 4)
-    while not _Process.stop.wait(interval):
+    ready = waiting = False
+    while True:
         try:
             bridge, context = _booted()
             bridge.run(sweep(context), timeout=interval * 4)
-        except Exception as exc:  # Redis away: try again next round, never die
+        except _REDIS_AWAY as exc:
+            if not ready and not waiting:
+                waiting = True
+                log.warning("waiting for Redis at %s (%s)", settings.redis.address, exc)
+            elif ready:
+                outage.failed(str(exc) or type(exc).__name__)
+        except Exception as exc:  # never die: try again next round
             log.warning("sweep failed: %s", exc)
+        else:
+            if not ready:
+                ready = True
+                outage.watching()
+                _say_ready(context)
+            outage.answered()
+        if _Process.stop.wait(interval):
+            return
+
+
+def _say_ready(context: WorkerContext) -> None:
+    log.info("worker %s ready: redis %s, prefix %s, NovelAI %s, storage %s",
+             context.worker_id, settings.redis.address, settings.redis.prefix,
+             settings.novelai.image_url, settings.storage.backend)
 
 
 class NaibotWorkerLifecycle(dramatiq.Middleware):
@@ -60,11 +91,9 @@ class NaibotWorkerLifecycle(dramatiq.Middleware):
         _Process.context = WorkerContext.from_settings(settings)
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        _, context = _booted()
+        _booted()
+        # The sweeper says "ready" once Redis answers (a worker that cannot reach it is not ready).
         threading.Thread(target=_sweeper, name="naibot-sweeper", daemon=True).start()
-        log.info("worker %s ready: redis %s, prefix %s, NovelAI %s, storage %s",
-                 context.worker_id, settings.redis.address, settings.redis.prefix,
-                 settings.novelai.image_url, settings.storage.backend)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         _Process.stop.set()

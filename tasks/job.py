@@ -70,6 +70,9 @@ class JobError(BaseModel):
     kind: str
     message: str
     retryable: bool = False
+    # A finer case of the kind that a chat says in its own words (``error.<kind>_<reason>``), such
+    # as "unverified" for credentials NovelAI refused that never worked here (tasks.accepted).
+    reason: str = ""
 
     @field_validator("message")
     @classmethod

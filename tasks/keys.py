@@ -77,6 +77,10 @@ class Keys:
         """Counters and histograms every process adds to (see ``tasks.metrics``)."""
         return f"{self.prefix}:metrics"
 
+    def accepted(self, account: str) -> str:
+        """Present once NovelAI accepted the account's credentials here (their fingerprint as value)."""
+        return f"{self.prefix}:accepted:{account}"
+
     @property
     def dramatiq_namespace(self) -> str:
         return f"{self.prefix}:dramatiq"

@@ -1,8 +1,8 @@
 """Starting worker processes from Python (the demo, the tests, benchmarks) exactly as in production.
 
-``python -m dramatiq tasks.actors`` with settings passed only through the environment, in its
-own process group so the whole worker (Dramatiq's parent and its children) can be stopped, or
-killed as a crash would, at once.
+``python -m tasks.dramatiq_main tasks.actors`` (Dramatiq's CLI, as ``naibot worker`` runs it) with
+settings passed only through the environment, in its own process group so the whole worker
+(Dramatiq's parent and its children) can be stopped, or killed as a crash would, at once.
 """
 
 from __future__ import annotations
@@ -31,11 +31,17 @@ def worker_environment(env: dict[str, str]) -> dict[str, str]:
     return {"dramatiq_worker_timeout": WORKER_POLL_MS, **env}
 
 
+def worker_argv(queue_name: str, *, processes: int, threads: int) -> list[str]:
+    """The worker's command line (``tasks.dramatiq_main``: Dramatiq's CLI with our log format and
+    start-up check), the same for ``naibot worker`` and every process started from Python."""
+    return [sys.executable, "-m", "tasks.dramatiq_main", "tasks.actors", "--processes", str(processes),
+            "--threads", str(threads), "--queues", queue_name]
+
+
 def spawn_worker(env: dict[str, str], queue_name: str, *, processes: int = 1, threads: int = 4,
                  log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes), "--threads",
-         str(threads), "--queues", queue_name],
+        worker_argv(queue_name, processes=processes, threads=threads),
         env=worker_environment(env), cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
         start_new_session=True,
     )

@@ -26,12 +26,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from naibot.redisconn import async_redis
 from naibot.settings import Settings
+from novelai.accounts import Account
 from novelai.client import NovelAIClient, ProgressCallback
-from novelai.errors import NovelAIError
+from novelai.errors import AuthError, NovelAIError
 from novelai.factory import AccountDirectory, client_from_settings
 from novelai.response import GeneratedImage, StreamEvent
 from storage.base import Storage, image_key, validate_key
 from storage.factory import storage_from_settings
+from tasks.accepted import NEVER_ACCEPTED, AcceptedAccounts, never_accepted_message
 from tasks.dispatch import LaneWaker
 from tasks.job import ImageResult, Job, JobError
 from tasks.metrics import Metrics
@@ -61,6 +63,7 @@ class WorkerContext:
     accounts: AccountDirectory
     subscriptions: SubscriptionCache
     metrics: Metrics
+    accepted: AcceptedAccounts
     # Set when the worker process shuts down (SIGTERM): lanes are handed back after the job that
     # runs, which the client's generation deadline ends, so the process exits within that deadline.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -77,6 +80,7 @@ class WorkerContext:
             client=client, storage=storage_from_settings(settings),
             accounts=AccountDirectory(settings), subscriptions=SubscriptionCache(client),
             metrics=Metrics(redis, settings.redis.prefix),
+            accepted=AcceptedAccounts(redis, settings.redis.prefix),
         )
 
     async def aclose(self) -> None:
@@ -262,6 +266,7 @@ async def _generate_and_store(ctx: WorkerContext, job: Job, hold: LaneHold
     started = time.monotonic()
     images: list[GeneratedImage] = await ctx.client.generate(account, job.request, on_progress=progress)
     seconds = time.monotonic() - started
+    await ctx.accepted.record(account)
     results = []
     for image in images:
         key = image_key(job.id, image.index)
@@ -287,28 +292,46 @@ async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> N
             log.warning("job %s: not started, the lease of lane %s was lost", job.id, job.account)
             return
         except SpendRefused as exc:
-            await ctx.queue.fail(job, JobError(kind="payment", message=exc.user_message))
+            await fail_job(ctx, job, JobError(kind="payment", message=exc.user_message))
             return
         except AccountMissing as exc:
-            await ctx.queue.fail(job, JobError(kind="account", message=str(exc)))
+            await fail_job(ctx, job, JobError(kind="account", message=str(exc)))
             return
         except Exception as exc:
             decision = decide(exc, job.attempts, ctx.settings.queue)
             if isinstance(exc, NovelAIError):
                 await ctx.metrics.novelai_error(decision.error.kind)
             if decision.retry:
-                log.info("job %s attempt %d failed (%s); retrying in %.1f s", job.id, job.attempts,
-                         decision.error.kind, decision.pause_seconds)
+                log.info("job %s attempt %d failed (%s: %s); retrying in %.1f s", job.id, job.attempts,
+                         decision.error.kind, decision.error.message, decision.pause_seconds)
                 await ctx.queue.retry(job, owner, decision.pause_seconds, decision.error)
+            elif isinstance(exc, AuthError):
+                await fail_job(ctx, job, await _refused_credentials(ctx, job, decision.error))
             else:
-                if decision.error.kind == "internal":
-                    log.exception("job %s failed", job.id)
-                await ctx.queue.fail(job, decision.error)
+                await fail_job(ctx, job, decision.error, bug=decision.error.kind == "internal")
             return
         hold.work = None  # recording is never abandoned, even if the job's lease turns out lost
         await record_result(ctx, job, results, seconds)
     finally:
         hold.job, hold.work = None, None
+
+
+async def fail_job(ctx: WorkerContext, job: Job, error: JobError, *, bug: bool = False) -> None:
+    """Fail the job for good, and say so in the log: the one place an operator sees why jobs fail.
+
+    WARNING with the id, the kind and the reason (``error.message``, redacted by ``JobError``); a
+    bug of ours (kind ``internal``) at ERROR with its traceback."""
+    recorded = await ctx.queue.fail(job, error)
+    log.log(logging.ERROR if bug else logging.WARNING, "job %s failed (%s): %s%s", job.id, error.kind,
+            error.message, "" if recorded else " (it had ended already)", exc_info=bug)
+
+
+async def _refused_credentials(ctx: WorkerContext, job: Job, error: JobError) -> JobError:
+    """NovelAI refused the account: "check the token" if it never worked here, else as it was."""
+    account: Account | None = await ctx.accounts.get(job.account)
+    if account is None or await ctx.accepted.ever(account):
+        return error
+    return error.model_copy(update={"message": never_accepted_message(job.account), "reason": NEVER_ACCEPTED})
 
 
 async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult], seconds: float | None

@@ -34,7 +34,7 @@ from novelai.models import DEFAULT_SIZE, parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
 from tasks.events import follow
 from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
-from tasks.launch import worker_environment
+from tasks.launch import worker_argv, worker_environment
 from tasks.queue import Caller, QueueUnavailable
 from tasks.services import QueueServices
 
@@ -218,8 +218,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         return refused
     processes = args.processes or settings.worker.processes
     threads = args.threads or settings.worker.threads
-    argv = [sys.executable, "-m", "dramatiq", "tasks.actors", "--processes", str(processes),
-            "--threads", str(threads), "--queues", settings.queue.dramatiq_queue]
+    argv = worker_argv(settings.queue.dramatiq_queue, processes=processes, threads=threads)
     if args.settings_path:
         os.environ["NAIBOT_SETTINGS"] = args.settings_path
     os.environ.update(worker_environment(dict(os.environ)))
