@@ -272,6 +272,10 @@ TEXTS: dict[str, str] = {
     "error.payment": (
         "NovelAI would not charge the account: not enough Anlas or no active subscription. "
         "This job costs about {cost} Anlas."),
+    "error.auth_unverified": (
+        "NovelAI refused this account's token, and it has never worked here: check the token. "
+        "For the bot's own account, its operator checks `NOVELAI_TOKEN` with `naibot account status <name>`; "
+        "for your own account, log in again with /login."),
     "error.payment_unknown_cost": (
         "NovelAI would not charge the account: not enough Anlas or no active subscription."),
     "error.free_hint": "On Opus it is free with at most 1024×1024 pixels, 28 steps and 1 image.",

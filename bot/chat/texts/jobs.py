@@ -235,6 +235,8 @@ def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int 
     elif kind == "payment":
         price = t(lang, "error.payment", cost=cost) if cost else t(lang, "error.payment_unknown_cost")
         text = _sentences(lang, price, t(lang, "error.free_hint"))
+    elif error.reason and f"error.{kind}_{error.reason}" in TEXTS["en"]:
+        text = t(lang, f"error.{kind}_{error.reason}")  # a finer case the chat says in its own words
     else:
         text = t(lang, f"error.{kind}" if kind in _PLAIN_KINDS else "error.internal")
     if kind in _RETRIED_KINDS and attempts and attempts > 1:

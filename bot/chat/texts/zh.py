@@ -255,6 +255,10 @@ TEXTS: dict[str, str] = {
     "error.payment_unknown_cost": "NovelAI 拒绝扣费：Anlas 不足或没有有效订阅。",
     "error.free_hint": "Opus 会员在不超过 1024×1024 像素、28 步、1 张图时免费。",
     "error.concurrency_locked": "NovelAI 账号一直被另一个生成任务占用，只好放弃了。",
+    "error.auth_unverified": (
+        "NovelAI 拒绝了这个账号的令牌，而且它在这里从未成功使用过：请检查令牌。"
+        "如果是机器人自己的账号，请运营者检查 `NOVELAI_TOKEN`，并用 `naibot account status <name>` 核对；"
+        "如果是你自己的账号，请用 /login 重新登录。"),
     "error.rate_limited": "NovelAI 一直限制这个账号的请求频率，只好放弃了。",
     "error.server": "NovelAI 服务器出了问题，没能生成图片。",
     "error.timeout": "NovelAI 太久没有响应。",
