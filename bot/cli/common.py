@@ -72,14 +72,14 @@ def refuse_weak_secrets(settings: Settings, *, api_keys: bool = False, secret_ke
 
 
 def fail(message: str, *, kind: str, code: int = EXIT_FAILED, json_out: bool = False,
-         **extra: Any) -> int:
+         extra: dict[str, Any] | None = None) -> int:
     """Say an error the one way the command was asked to speak, and return its exit status.
 
     Plain: ``naibot: <message>`` on stderr. With ``--json`` (``json_out``): ``{"error", "kind", ...}``
     on stdout, so a script that parses stdout gets JSON for every outcome, errors included, and
-    the exit status is the same either way."""
+    the exit status is the same either way. ``extra`` adds fields to the JSON."""
     if json_out:
-        print(json.dumps({"error": message, "kind": kind, **extra}))
+        print(json.dumps({"error": message, "kind": kind, **(extra or {})}))
     else:
         print(f"naibot: {message}", file=sys.stderr)
     return code
@@ -102,7 +102,7 @@ def refused(refusal: Refusal, *, json_out: bool = False) -> int:
     extra: dict[str, Any] = {}
     if json_out and isinstance(refusal, InvalidRequest):
         extra["problems"] = [{"field": p.field, "code": p.code, "message": p.message} for p in refusal.problems]
-    return fail(message, kind=refusal_kind(refusal), code=refusal.exit_code, json_out=json_out, **extra)
+    return fail(message, kind=refusal_kind(refusal), code=refusal.exit_code, json_out=json_out, extra=extra)
 
 
 def redis_unavailable(exc: Exception, *, json_out: bool = False) -> int:

@@ -9,12 +9,29 @@ bar here once closed a texts ↔ cli circle).
 from __future__ import annotations
 
 from bot.chat.texts.jobs import duration_text, progress_bar
-from tasks.job import Job, JobState
+from naibot.settings import Settings
+from tasks.job import ImageResult, Job, JobState
 
 
 def format_duration(seconds: float | None) -> str:
     """English only, as the CLI speaks: "2 min 05 s"."""
     return duration_text(seconds, "en")
+
+
+def images_count(n: int) -> str:
+    return f"{n} image" if n == 1 else f"{n} images"
+
+
+def image_location(settings: Settings, image: ImageResult) -> str:
+    """Where an image can be opened: its file with local storage (the operator is on that machine),
+    else its URL."""
+    if settings.storage.backend == "local":
+        return str((settings.storage.dir / image.key).resolve())
+    return image.url
+
+
+def progress_line(job_id: str, step: int, steps: int) -> str:
+    return f"{job_id}: generating {progress_bar(step, steps)} step {step}/{steps}"
 
 
 def status_line(job: Job, eta: float | None = None, step: int | None = None, steps: int | None = None) -> str:
@@ -24,10 +41,19 @@ def status_line(job: Job, eta: float | None = None, step: int | None = None, ste
         return f"{job.id}: queued, {place}, estimated wait {format_duration(eta)}"
     if job.state is JobState.RUNNING:
         if step is not None and steps:
-            return f"{job.id}: generating {progress_bar(step, steps)} step {step}/{steps}"
+            return progress_line(job.id, step, steps)
         return f"{job.id}: generating…"
     if job.state is JobState.DONE:
-        return f"{job.id}: done, {len(job.images)} image(s)"
+        return f"{job.id}: done, {images_count(len(job.images))}"
     if job.state is JobState.FAILED:
         return f"{job.id}: failed: {job.error.message if job.error else 'unknown error'}"
-    return f"{job.id}: canceled"
+    return f"{job.id}: canceled" + (f": {job.error.message}" if job.error else "")
+
+
+def final_line(job: Job, settings: Settings) -> str:
+    """How a job ended, as the last line of ``generate --wait``: where the images are, or why not."""
+    if job.state is JobState.DONE:
+        return f"done: {images_count(len(job.images))} → {', '.join(image_location(settings, i) for i in job.images)}"
+    if job.state is JobState.FAILED:
+        return f"failed: {job.error.message if job.error else 'unknown error'}"
+    return "canceled" + (f": {job.error.message}" if job.error else "")

@@ -2,7 +2,8 @@
 
 The CLI is the first front end: it submits through the same ``Submitter`` as the chat bots, so
 a job queued here is ordered, limited, priced and announced exactly like one from a chat.
-Exit status: 0 success, 1 the job failed or was canceled (or was not found), 2 bad input.
+Exit status: 0 success, 1 the job failed or was canceled (or was not found), 2 bad input. With
+``--json`` every answer is JSON on stdout, errors too (``{"error", "kind"}``, same exit status).
 """
 
 from __future__ import annotations
@@ -19,29 +20,33 @@ from bot.chat.generate_options import ascii_float, ascii_int
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_USAGE,
+    REDIS_AWAY,
     AsyncHandler,
     Handler,
+    fail,
+    redis_unavailable,
     refuse_without_secret_key,
     refused,
     run_async,
 )
-from bot.cli.format import format_duration, status_line
+from bot.cli.format import format_duration, image_location, status_line
+from bot.cli.watch import watch
 from naibot.refusal import Refusal
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest
 from novelai.models import DEFAULT_SIZE, parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
-from tasks.events import follow
 from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
 from tasks.launch import worker_argv, worker_environment
 from tasks.queue import Caller, QueueUnavailable
 from tasks.services import QueueServices
+from tasks.submit import UnknownAccount
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    print(f"naibot: {message}", file=sys.stderr)
-    return code
+def _no_job(job_id: str, json_out: bool, extra: dict[str, Any] | None = None) -> int:
+    """A job id the queue does not know: the same words and exit status for status and cancel."""
+    return fail(f"no job {job_id} (unknown, or finished and expired)", kind="not_found", json_out=json_out,
+                extra=extra)
 
 
 def build_request(args: argparse.Namespace) -> GenerationRequest:
@@ -54,12 +59,6 @@ def build_request(args: argparse.Namespace) -> GenerationRequest:
     return GenerationRequest(**{k: v for k, v in fields.items() if v is not None})
 
 
-def _image_location(settings: Settings, url: str, key: str) -> str:
-    if settings.storage.backend == "local":
-        return str((settings.storage.dir / key).resolve())
-    return url
-
-
 def job_json(job: Job, settings: Settings, eta: float | None = None) -> dict[str, Any]:
     return {
         "job_id": job.id,
@@ -70,43 +69,17 @@ def job_json(job: Job, settings: Settings, eta: float | None = None) -> dict[str
         "account": job.account,
         "priority": job.priority,
         "attempts": job.attempts,
-        "images": [{"url": i.url, "key": i.key, "path": _image_location(settings, i.url, i.key), "seed": i.seed,
+        "images": [{"url": i.url, "key": i.key, "path": image_location(settings, i), "seed": i.seed,
                     "width": i.width, "height": i.height} for i in job.images],
         "error": job.error.model_dump() if job.error else None,
     }
-
-
-async def _watch(services: QueueServices, job: Job, after: str, quiet: bool) -> Job:
-    """Follow the event stream until the job ends, showing position, wait and progress on stderr."""
-    queue = services.queue
-    step: tuple[int, int] | None = None
-    last_line = ""
-    while True:
-        current = await queue.get(job.id)
-        if current is None:
-            raise QueueUnavailable("the job disappeared (expired?)")
-        if current.state.terminal:
-            if not quiet and last_line:
-                sys.stderr.write("\n")
-            return current
-        if not quiet:
-            eta = await queue.estimated_wait(current)
-            line = status_line(current, eta, *(step or (None, None)))
-            if line != last_line:
-                sys.stderr.write("\r" + line.ljust(len(last_line)))
-                sys.stderr.flush()
-                last_line = line
-        for event in await follow(services.redis, services.settings.redis.prefix, after, block_ms=1000):
-            after = event.id
-            if event.job == job.id and event.type == "progress":
-                step = (int(event.fields["step"]), int(event.fields["total"]))
 
 
 async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         request = build_request(args).resolved()
     except InvalidRequest as exc:
-        return refused(exc)
+        return refused(exc, json_out=args.json)
     user = args.as_user or os.environ.get("USER") or getpass.getuser()
     requester = Requester(platform="cli", user_id=user, display_name=user)
     services = QueueServices.from_settings(settings)
@@ -121,18 +94,23 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(status_line(job, eta))
             return EXIT_OK
-        job = await _watch(services, job, after, quiet=args.json)
+        job = await watch(services, settings, job, after, quiet=args.json)
+    except UnknownAccount as exc:
+        # At the command line the operator is the admin the chat wording would send them to.
+        return fail(f"there is no NovelAI account named {args.account!r}; add it with: "
+                    f"naibot account add {args.account} --token", kind="unknown_account", code=exc.exit_code,
+                    json_out=args.json)
     except Refusal as exc:
-        return refused(exc)
+        return refused(exc, json_out=args.json)
+    except REDIS_AWAY as exc:  # the watch reads the event stream directly
+        return redis_unavailable(exc, json_out=args.json)
     finally:
         await services.aclose()
     if args.json:
         print(json.dumps(job_json(job, settings)))
-    elif job.state is JobState.DONE:
+    elif job.state is JobState.DONE:  # how it ended is on stderr already (watch); stdout has the paths
         for image in job.images:
-            print(_image_location(settings, image.url, image.key))
-    else:
-        print(status_line(job), file=sys.stderr)
+            print(image_location(settings, image))
     return EXIT_OK if job.state is JobState.DONE else EXIT_FAILED
 
 
@@ -141,13 +119,18 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
     try:
         job = await services.queue.get(args.job)
         if job is None:
-            return _fail(f"no job {args.job} (unknown, or finished and expired)", EXIT_FAILED)
+            return _no_job(args.job, args.json)
         eta = await services.queue.estimated_wait(job)
     except QueueUnavailable as exc:
-        return refused(exc)
+        return refused(exc, json_out=args.json)
     finally:
         await services.aclose()
-    print(json.dumps(job_json(job, settings, eta)) if args.json else status_line(job, eta))
+    if args.json:
+        print(json.dumps(job_json(job, settings, eta)))
+        return EXIT_OK
+    print(status_line(job, eta))
+    for image in job.images:  # where to open them, one per line
+        print(image_location(settings, image))
     return EXIT_OK
 
 
@@ -159,21 +142,22 @@ async def _cancel(args: argparse.Namespace, settings: Settings) -> int:
     try:
         outcome = await services.queue.cancel(args.job, caller)
     except QueueUnavailable as exc:
-        return refused(exc)
+        return refused(exc, json_out=args.json)
     finally:
         await services.aclose()
+    if outcome.status == "missing":
+        return _no_job(args.job, args.json, {"job_id": args.job, "status": outcome.status})
     messages = {
         "canceled": f"canceled {args.job}",
         "running": f"{args.job} is already running and cannot be canceled",
-        "missing": f"no job {args.job}",
         "forbidden": f"only the owner of {args.job} or an admin of its group may cancel it",
     }
     text = messages.get(outcome.status, f"{args.job} has already ended ({outcome.status})")
-    if args.json:
-        print(json.dumps({"job_id": args.job, "status": outcome.status, "message": text}))
-    else:
-        print(text)
-    return EXIT_OK if outcome.canceled else EXIT_FAILED
+    if not outcome.canceled:
+        return fail(text, kind=outcome.status, json_out=args.json,
+                    extra={"job_id": args.job, "status": outcome.status, "message": text})
+    print(json.dumps({"job_id": args.job, "status": outcome.status, "message": text}) if args.json else text)
+    return EXIT_OK
 
 
 async def _queue(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,7 +171,7 @@ async def _queue(args: argparse.Namespace, settings: Settings) -> int:
             lanes[account] = (depth, await queue.get_many(await queue.waiting_ids(account, args.limit)))
         average = await queue.average_duration()
     except QueueUnavailable as exc:
-        return refused(exc)
+        return refused(exc, json_out=args.json)
     finally:
         await services.aclose()
     now = time.time()
@@ -257,7 +241,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     queue.add_argument("--json", action="store_true")
     queue.set_defaults(handler=_async(_queue))
 
-    status = sub.add_parser("status", help="one job's state")
+    status = sub.add_parser("status", help="one job's state; for a finished job, where its images are")
     status.add_argument("job")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=_async(_status))

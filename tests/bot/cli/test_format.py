@@ -29,7 +29,7 @@ def test_status_line_per_state() -> None:
     assert status_line(running, None, 14, 28) == f"{running.id}: generating ██████████░░░░░░░░░░ step 14/28"
     assert status_line(running) == f"{running.id}: generating…"
     done = make_job(JobState.DONE, images=[ImageResult(key="a.png", url="", width=1024, height=1024, seed=100)])
-    assert status_line(done) == f"{done.id}: done, 1 image(s)"
+    assert status_line(done) == f"{done.id}: done, 1 image"
     failed = make_job(JobState.FAILED, error=JobError(kind="server", message="boom"))
     assert status_line(failed) == f"{failed.id}: failed: boom"
     assert status_line(make_job(JobState.CANCELED)).endswith(": canceled")

@@ -60,9 +60,13 @@ async def test_generate_wait_prints_one_path_per_image(deployment: Deployment) -
 )
 async def test_bad_input_exits_2_with_a_message_and_queues_nothing(deployment: Deployment, args: list[str],
                                                                    expected: str) -> None:
-    code, _, err = await naibot(deployment, "generate", "a cat", *args, "--json")
+    code, out, err = await naibot(deployment, "generate", "a cat", *args)
     assert code == 2
     assert expected in err.lower()
+    code, out, err = await naibot(deployment, "generate", "a cat", *args, "--json")
+    assert code == 2 and err == ""
+    answer = json.loads(out)  # with --json the refusal is JSON on stdout
+    assert answer["kind"] == "invalid" and expected in answer["error"].lower()
     services = deployment.services()
     try:
         assert await services.queue.lane_depths() == {}
