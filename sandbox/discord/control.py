@@ -33,6 +33,8 @@ class ControlledDiscord(Protocol):
     module needs no import of the server that mounts it."""
 
     limits: RateLimits
+    application_id: int
+    bot_user_id: int
 
     @property
     def stats(self) -> DiscordStats: ...
@@ -93,6 +95,7 @@ class ControlAPI:
 
     def routes(self) -> list[web.RouteDef]:
         return [
+            web.get("/_sandbox/bot", self.bot),
             web.post("/_sandbox/guilds", self.add_guild),
             web.post("/_sandbox/guilds/{guild_id}/members", self.add_member),
             web.post("/_sandbox/guilds/{guild_id}/bot-permissions", self.bot_permissions),
@@ -119,6 +122,11 @@ class ControlAPI:
         ]
 
     # -- the world -------------------------------------------------------------------------
+
+    async def bot(self, request: web.Request) -> web.Response:
+        """``{user_id, application_id}``: who the bot is, so a client can tell its messages from users'."""
+        return json_response({"user_id": str(self._sandbox.bot_user_id),
+                              "application_id": str(self._sandbox.application_id)})
 
     async def add_guild(self, request: web.Request) -> web.Response:
         """``{guild_id, name, owner, channels: {channel_id: nsfw}, locale?}``"""
