@@ -21,7 +21,6 @@ from sandbox.novelai.server import (
     SandboxAccount,
     parse_account_spec,
     running_sandbox,
-    serve_forever,
 )
 
 __all__ = [
@@ -39,5 +38,4 @@ __all__ = [
     "SandboxAccount",
     "parse_account_spec",
     "running_sandbox",
-    "serve_forever",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import random
 import time
 import uuid
@@ -55,10 +54,9 @@ from sandbox.observed import run_in_thread
 __all__ = [
     "DEFAULT_ACCOUNTS", "OPUS_EMAIL", "OPUS_PASSWORD", "OPUS_TOKEN", "PAPER_EMAIL", "PAPER_PASSWORD",
     "TABLET_EMAIL", "TABLET_PASSWORD", "ControlAPI", "Faults", "NovelAISandbox", "SandboxAccount", "SandboxStats",
-    "parse_account_spec", "running_sandbox", "serve_forever",
+    "parse_account_spec", "running_sandbox",
 ]
 
-log = logging.getLogger(__name__)
 
 CONCURRENCY_MESSAGE = "Concurrent generation is locked"
 _SUGGESTIONS = (("1girl", 5_000_000), ("1boy", 1_500_000), ("solo", 4_800_000), ("smile", 2_900_000),
@@ -395,14 +393,3 @@ def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) ->
     with run_in_thread(create, "novelai-sandbox") as sandbox:
         yield sandbox
 
-
-async def serve_forever(port: int, accounts: list[SandboxAccount], step_latency: float, *,
-                        host: str = "127.0.0.1") -> None:
-    """Serve until cancelled; what ``naibot sandbox novelai --port P`` runs."""
-    sandbox = NovelAISandbox(accounts, step_latency=step_latency)
-    url = await sandbox.start(host, port)
-    log.info("NovelAI sandbox listening on %s with %d accounts", url, len(sandbox.accounts))
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await sandbox.stop()
