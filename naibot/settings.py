@@ -1,368 +1,52 @@
 """Typed, validated settings: ``settings.yaml`` first, then the environment on top.
 
 One module owns configuration so every process (worker, bots, API, CLI) reads it the same way
-and a mistake is caught at start, with the key named, before anything runs.
-
-Environment overrides, one systematic scheme: ``NAIBOT_<SECTION>__<KEY>`` (double underscore
-between levels, case-insensitive), e.g. ``NAIBOT_REDIS__PREFIX=bot1`` or
-``NAIBOT_NOVELAI__TIMEOUTS__GENERATE=300``. Values that look like JSON lists or objects are
-parsed as JSON. The well-known names in ``WELL_KNOWN_ENV`` (the original design's ``REDIS_HOST``,
-``MINIO_*`` and friends) work too; they win over ``NAIBOT_*`` for the same key.
+and a mistake is caught at start, named by where to fix it, before anything runs. The sections are
+in ``naibot.settings_sections``; the environment layer (``NAIBOT_<SECTION>__<KEY>``, the
+well-known names) and the record of which variable set what, in ``naibot.settings_env``; which file
+and which ``.env`` the ``naibot`` command reads, in ``naibot.settings_source``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
+from pydantic import SecretStr, ValidationError
+
+from naibot.settings_env import SETTINGS_PATH_ENV, Sources, apply_env, describe
+from naibot.settings_sections import (
+    MIN_SECRET_KEY_LENGTH,
+    ApiKeySettings,
+    ApiSettings,
+    BotSettings,
+    DiscordSettings,
+    LoggingSettings,
+    MinioSettings,
+    NovelAILimits,
+    NovelAISettings,
+    QueueSettings,
+    RedisSettings,
+    Section,
+    SecuritySettings,
+    StorageSettings,
+    TelegramSettings,
+    WorkerSettings,
+    webhook_secret_problem,
 )
 
-ENV_PREFIX = "NAIBOT_"
-SETTINGS_PATH_ENV = "NAIBOT_SETTINGS"
-MIN_SECRET_KEY_LENGTH = 32
+__all__ = [
+    "MIN_SECRET_KEY_LENGTH", "ApiKeySettings", "ApiSettings", "BotSettings", "DiscordSettings", "LoggingSettings",
+    "MinioSettings", "NovelAILimits", "NovelAISettings", "QueueSettings", "RedisSettings", "SecuritySettings",
+    "Settings", "SettingsError", "Sources", "StorageSettings", "TelegramSettings", "WorkerSettings", "load_settings",
+    "load_traced", "secret", "webhook_secret_problem",
+]
 
 
-class _Section(BaseModel):
-    # A typo in settings.yaml must be an error that names the key, not a silently ignored line.
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-class RedisSettings(_Section):
-    url: str = "redis://127.0.0.1:6379/0"
-    prefix: str = Field("naibot", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
-    # Fail fast when Redis is away instead of hanging a chat handler.
-    socket_timeout: float = Field(5.0, gt=0)
-    connect_timeout: float = Field(2.0, gt=0)
-    # Connections per process; more callers than this wait for one (up to socket_timeout).
-    max_connections: int = Field(64, ge=2, le=10_000)
-    # With a rediss:// URL (Redis reached over the network, deploy/SCALING.md): the CA that signed
-    # the server's certificate, when it is not one the system trusts. The server's certificate
-    # and host name are always checked.
-    ca_file: Path | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
-
-    @model_validator(mode="after")
-    def _tls_into_url(self) -> RedisSettings:
-        """Fold the TLS checks into a rediss:// URL (redis-py's query arguments): every client is
-        built from the URL alone (ours, and Dramatiq's broker), so each of them checks the server
-        against ``ca_file`` and its certificate's host name without knowing about the setting.
-        The host name check is spelled out because redis-py before 6 left it off by default."""
-        parts = urlsplit(self.url)
-        if parts.scheme != "rediss":
-            if self.ca_file is not None:
-                raise ValueError("ca_file needs a rediss:// url (TLS); with redis:// nothing would be checked")
-            return self
-        wanted = {"ssl_check_hostname": "true"}
-        if self.ca_file is not None:
-            if not self.ca_file.is_file():
-                raise ValueError(f"ca_file: no such file: {self.ca_file}")
-            wanted["ssl_ca_certs"] = str(self.ca_file)
-        query = [item for item in parts.query.split("&") if item and item.split("=", 1)[0] not in wanted]
-        query.append(urlencode(wanted))
-        self.url = urlunsplit(parts._replace(query="&".join(query)))
-        return self
-
-    @property
-    def address(self) -> str:
-        """The URL without its credentials (``user:password@``, ``?password=``), safe for a log line."""
-        return re.sub(r"(?<=[?&])password=[^&#]*", "password=**********", self.url.split("@")[-1])
-
-
-class NovelAITimeouts(_Section):
-    connect: float = Field(10.0, gt=0)
-    login: float = Field(30.0, gt=0)
-    user: float = Field(20.0, gt=0)
-    # A generation at high resolution and many steps can take well over a minute.
-    generate: float = Field(180.0, gt=0)
-
-
-_MIB = 1024 * 1024
-
-
-class NovelAILimits(_Section):
-    """What the client accepts from NovelAI (or whoever answers in its name); ``novelai.limits`` says why
-    each default is what it is. Crossing one fails the job with a plain message, without a retry."""
-
-    max_response_bytes: int = Field(64 * _MIB, ge=_MIB)
-    max_error_bytes: int = Field(64 * 1024, ge=1024)
-    max_message_chars: int = Field(300, ge=20)
-    max_zip_members: int = Field(16, ge=1)
-    max_image_bytes: int = Field(32 * _MIB, ge=64 * 1024)
-    max_image_pixels: int = Field(2048 * 2048, ge=64 * 64)
-    max_text_chunk_bytes: int = Field(_MIB, ge=1024)
-    max_text_bytes: int = Field(4 * _MIB, ge=1024)
-    max_frame_bytes: int = Field(32 * _MIB + 64 * 1024, ge=64 * 1024)
-    max_stream_frames: int = Field(1000, ge=10)
-    max_retry_after_seconds: float = Field(300.0, ge=0, le=86400)
-    # The whole generation, wall clock (timeouts.generate bounds each read only).
-    generation_seconds: float = Field(300.0, gt=0)
-
-
-class DefaultAccount(_Section):
-    """The deployment's own NovelAI account, named ``default``."""
-
-    token: SecretStr | None = None
-    email: str | None = None
-    password: SecretStr | None = None
-
-    @property
-    def configured(self) -> bool:
-        return self.token is not None or (self.email is not None and self.password is not None)
-
-
-class NovelAISettings(_Section):
-    api_url: str = "https://api.novelai.net"
-    image_url: str = "https://image.novelai.net"
-    timeouts: NovelAITimeouts = NovelAITimeouts()
-    limits: NovelAILimits = NovelAILimits()
-    # Log in again when a cached token has this many days or fewer left (tokens live 30 days).
-    refresh_days: float = Field(10.0, ge=0, le=30)
-    default_account: DefaultAccount = DefaultAccount()
-
-    @field_validator("api_url", "image_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if urlsplit(value).scheme not in {"http", "https"}:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
-
-
-class SecuritySettings(_Section):
-    # Passphrase for secrets at rest; required as soon as anything secret is stored.
-    secret_key: SecretStr | None = None
-
-    @field_validator("secret_key")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters long")
-        return value
-
-
-class MinioSettings(_Section):
-    endpoint: str = "127.0.0.1:9000"
-    access_key: SecretStr | None = None
-    secret_key: SecretStr | None = None
-    secure: bool = False
-    bucket: str = "naibot"
-    # Public bucket URLs, or presigned URLs valid for ``presign_seconds``.
-    public: bool = False
-    presign_seconds: int = Field(7 * 86400, gt=0, le=7 * 86400)
-
-
-class StorageSettings(_Section):
-    backend: Literal["local", "minio"] = "local"
-    dir: Path = Path("./data/images")
-    # Where ``/static/images/<key>`` is reachable from outside (the HTTP API), if anywhere.
-    public_base_url: str | None = None
-    minio: MinioSettings = MinioSettings()
-
-
-# Telegram's alphabet and limit for setWebhook's secret_token; 32 characters of it are 192 bits.
-_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
-MAKE_WEBHOOK_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
-# Words that make a "secret" a placeholder someone forgot to replace (compared without case, - and _).
-_PLACEHOLDER_WORDS = ("changeme", "replaceme", "placeholder", "example", "secret", "password")
-
-
-def webhook_secret_problem(value: str | None, mode: str) -> str | None:
-    """What is wrong with ``telegram.webhook_secret`` for this mode, or None.
-
-    In webhook mode anyone who finds the URL can POST an update "from" anyone, a deployment admin
-    included; this header, which Telegram sends with every update, is the only proof that a request
-    came from Telegram. So webhook mode refuses to start without a long random one."""
-    how = f"make one with: {MAKE_WEBHOOK_SECRET} and set NAIBOT_TELEGRAM__WEBHOOK_SECRET to it"
-    if value is None:
-        return f"required in webhook mode (it proves an update comes from Telegram); {how}" if mode == "webhook" \
-            else None
-    if not _WEBHOOK_SECRET.match(value):
-        return f"must be 32 to 256 characters of A-Z a-z 0-9 _ - (Telegram's alphabet); {how}"
-    plain = value.lower().replace("-", "").replace("_", "")
-    if len(set(plain)) < 8 or any(word in plain for word in _PLACEHOLDER_WORDS):
-        return f"looks like a placeholder, not a random secret; {how}"
-    return None
-
-
-class TelegramSettings(_Section):
-    token: SecretStr | None = None
-    api_url: str = "https://api.telegram.org"
-    # Long polling needs nothing in front of the bot; webhook mode needs a public HTTPS URL.
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(8443, ge=1, le=65535)
-    # Required in webhook mode: Telegram sends it with every update (see webhook_secret_problem).
-    webhook_secret: SecretStr | None = None
-    # Telegram's documented limits; the bot paces itself to stay under them.
-    private_per_second: float = Field(1.0, gt=0)
-    group_per_minute: int = Field(20, ge=1)
-    global_per_second: int = Field(30, ge=1)
-
-    @field_validator("api_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _webhook_secret_usable(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        # Runs for the default too (validate_default); ``mode`` is declared above, so it is in info.data.
-        plain = value.get_secret_value() if value is not None else None
-        problem = webhook_secret_problem(plain, info.data.get("mode", "polling"))
-        if problem is not None:
-            raise ValueError(problem)
-        return value
-
-
-class DiscordSettings(_Section):
-    token: SecretStr | None = None
-    api_url: str = "https://discord.com/api/v10"
-    gateway_url: str = "wss://gateway.discord.gg/"
-    # Sync slash commands to these guilds only (instant, for trying things out); empty = globally.
-    guilds: list[int] = Field(default_factory=list)
-    # Outside age-restricted channels: allow | sfw_only (refuse adult prompts) | nsfw_channels_only.
-    nsfw_rule: Literal["allow", "sfw_only", "nsfw_channels_only"] = "sfw_only"
-    # Discord allows about 5 messages or edits per 5 s in a channel, 50 requests a second overall.
-    channel_per_5s: int = Field(5, ge=1)
-    global_per_second: int = Field(50, ge=1)
-    # Role ids (besides Manage Server / Administrator) that count as group admins.
-    admin_roles: list[int] = Field(default_factory=list)
-    # Role id -> the highest priority members with that role may ask for (e.g. supporters).
-    role_priorities: dict[int, int] = Field(default_factory=dict)
-
-    @field_validator("role_priorities")
-    @classmethod
-    def _priorities_in_range(cls, value: dict[int, int]) -> dict[int, int]:
-        if any(not 0 <= p <= 10 for p in value.values()):
-            raise ValueError("role priorities are 0..10")
-        return value
-
-    @field_validator("api_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-
-class QueueSettings(_Section):
-    # Finished jobs (done, failed, canceled) stay readable this long, then expire.
-    retention_seconds: int = Field(7 * 86400, gt=0)
-    # A running job's lease, and a lane's (renewed by every pop and every third of it while its
-    # worker drains the lane); a worker that stops renewing them (killed, machine gone) loses the
-    # job back to the head of its lane within about twice this time.
-    lease_seconds: float = Field(30.0, ge=1)
-    # A finished generation whose result cannot be recorded (Redis away) is retried with back-off
-    # this long while its worker keeps the lease; after that the next attempt reuses its images.
-    record_retry_seconds: float = Field(120.0, ge=0, le=3600)
-    max_attempts: int = Field(5, ge=1, le=50)
-    backoff_base_seconds: float = Field(2.0, ge=0)
-    backoff_max_seconds: float = Field(60.0, ge=0)
-    # An account answering "Concurrent generation is locked" is still busy with an abandoned
-    # generation: its lane pauses this long before trying again.
-    lock_pause_seconds: float = Field(15.0, ge=0)
-    max_waiting_per_user: int = Field(10, ge=1)
-    # Anlas a job may spend unless the request allows more; 0 = free generations only.
-    max_anlas_per_job: int = Field(0, ge=0)
-    # A worker drains at most this many jobs of one lane before letting other lanes in.
-    slice_jobs: int = Field(8, ge=1)
-    events_max_length: int = Field(20000, ge=100)
-    # Send step progress as events at most this often per job.
-    progress_interval_seconds: float = Field(1.0, ge=0)
-    stream_progress: bool = True
-    dramatiq_queue: str = Field("naibot", pattern=r"^[A-Za-z0-9_.-]+$")
-
-
-class WorkerSettings(_Section):
-    processes: int = Field(1, ge=1, le=64)
-    threads: int = Field(4, ge=1, le=256)
-
-
-class BotSettings(_Section):
-    """What the chat bots do by default, whatever the platform."""
-
-    default_language: Literal["en", "zh"] = "en"
-    # The NovelAI account jobs run on until personal and group accounts are configured.
-    default_account: str = "default"
-    # Priority of a normal user's job, and the most they may ask for with --priority.
-    default_priority: int = Field(5, ge=0, le=10)
-    user_max_priority: int = Field(5, ge=0, le=10)
-    # Deployment admins as "<platform>:<user id>", e.g. "telegram:12345": may cancel any job,
-    # ban and unban users, queue at up to priority 10 and see every lane (/admin queue).
-    admins: list[str] = Field(default_factory=list)
-    # Whether the deployment's own account serves people who have not logged in (a group can
-    # turn this off for itself with /group default off). Personal accounts always come first.
-    allow_default_account: bool = True
-    # The most a group admin may ask for (a group can lower or raise it with /group priority).
-    group_admin_max_priority: int = Field(8, ge=0, le=10)
-    # Personal and group NovelAI accounts (stored encrypted): with them on, every process
-    # refuses to start without NAIBOT_SECRET_KEY rather than run unable to read or store them.
-    accounts_enabled: bool = True
-
-
-class ApiKeySettings(_Section):
-    """One HTTP API client: its key, who it is, how high it may queue, which account it spends."""
-
-    key: SecretStr
-    identity: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
-    max_priority: int = Field(5, ge=0, le=10)
-    # The NovelAI account its jobs run on; None = bot.default_account.
-    account: str | None = None
-    # Admin keys see every job, may cancel any, and open the status page.
-    admin: bool = False
-
-    @field_validator("key")
-    @classmethod
-    def _strong_key(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("API keys must be at least 16 characters long")
-        return value
-
-
-class ApiSettings(_Section):
-    listen: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
-    keys: list[ApiKeySettings] = Field(default_factory=list)
-    # Repeated GET /task_status for one job within this time is answered from memory.
-    status_cache_seconds: float = Field(1.0, ge=0, le=60)
-    # GET /metrics without an API key (only where nothing but a private network reaches the API).
-    metrics_public: bool = False
-    # Where clients reach the API (e.g. https://bot.example): image URLs and the status page's
-    # login check use it, never the Host header a client sent. None: relative image URLs.
-    public_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/?$")
-    # The largest request body read (POST /generate's JSON); bigger ones are answered 413.
-    max_body_bytes: int = Field(65536, ge=1024, le=1048576)
-    # The status page's session cookie is Secure (sent over https only); false for plain-http demos.
-    cookie_secure: bool = True
-    admin_session_seconds: int = Field(12 * 3600, ge=60, le=7 * 24 * 3600)
-    # /docs and /redoc load Swagger UI / ReDoc from a CDN, on the admin page's origin: off unless asked.
-    docs: bool = False
-
-
-class LoggingSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-
-class Settings(_Section):
+class Settings(Section):
     redis: RedisSettings = RedisSettings()
     novelai: NovelAISettings = NovelAISettings()
     security: SecuritySettings = SecuritySettings()
@@ -376,117 +60,51 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
 
 
-# Names the original design (and common deployment habit) use, mapped to their place in Settings.
-WELL_KNOWN_ENV: dict[str, tuple[str, ...]] = {
-    "REDIS_URL": ("redis", "url"),
-    "MINIO_ENDPOINT": ("storage", "minio", "endpoint"),
-    "MINIO_ACCESS_KEY": ("storage", "minio", "access_key"),
-    "MINIO_SECRET_KEY": ("storage", "minio", "secret_key"),
-    "MINIO_SECURE": ("storage", "minio", "secure"),
-    "MINIO_BUCKET": ("storage", "minio", "bucket"),
-    "NOVELAI_API_URL": ("novelai", "api_url"),
-    "NOVELAI_IMAGE_URL": ("novelai", "image_url"),
-    "NOVELAI_TOKEN": ("novelai", "default_account", "token"),
-    "NOVELAI_EMAIL": ("novelai", "default_account", "email"),
-    "NOVELAI_PASSWORD": ("novelai", "default_account", "password"),
-    "NAIBOT_SECRET_KEY": ("security", "secret_key"),
-    "STORAGE_BACKEND": ("storage", "backend"),
-    "STORAGE_DIR": ("storage", "dir"),
-    "TELEGRAM_TOKEN": ("telegram", "token"),
-    "TELEGRAM_API_URL": ("telegram", "api_url"),
-    "DISCORD_TOKEN": ("discord", "token"),
-    "DISCORD_API_URL": ("discord", "api_url"),
-    "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
-}
-# The original design configured Redis by host and port; they replace those parts of redis.url.
-REDIS_HOST_ENV = "REDIS_HOST"
-REDIS_PORT_ENV = "REDIS_PORT"
-_NOT_KEYS = {SETTINGS_PATH_ENV, "NAIBOT_SECRET_KEY"}
-
-
 class SettingsError(Exception):
-    """The settings file or environment is wrong; the message names every bad key."""
+    """The settings file or environment is wrong; the message names every bad key by where to fix it."""
 
 
-def _env_value(raw: str) -> Any:
-    text = raw.strip()
-    if text[:1] in "[{":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return raw
-    return raw
+def _read_file(path: Path, sources: Sources) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+    if loaded is not None and not isinstance(loaded, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping of sections (redis:, novelai:, ...)")
+    sources.read_file(loaded or {}, path)
+    return loaded or {}
 
 
-def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    node = tree
-    for part in path[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[path[-1]] = value
-
-
-def _apply_env(tree: dict[str, Any], env: Mapping[str, str]) -> None:
-    for name, raw in sorted(env.items()):
-        upper = name.upper()
-        if upper.startswith(ENV_PREFIX) and upper not in _NOT_KEYS and "__" in upper:
-            path = tuple(part.lower() for part in upper[len(ENV_PREFIX):].split("__"))
-            _set_path(tree, path, _env_value(raw))
-    for name, path in WELL_KNOWN_ENV.items():
-        if name in env:
-            _set_path(tree, path, _env_value(env[name]))
-    _apply_redis_host_port(tree, env)
-
-
-def _apply_redis_host_port(tree: dict[str, Any], env: Mapping[str, str]) -> None:
-    host, port = env.get(REDIS_HOST_ENV), env.get(REDIS_PORT_ENV)
-    if not host and not port:
-        return
-    url = tree.get("redis", {}).get("url") or RedisSettings.model_fields["url"].default
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    userinfo = ""
-    if "@" in netloc:
-        userinfo, netloc = netloc.rsplit("@", 1)
-        userinfo += "@"
-    old_host, _, old_port = netloc.partition(":")
-    new_netloc = f"{userinfo}{host or old_host}:{port or old_port or '6379'}"
-    _set_path(tree, ("redis", "url"), urlunsplit(parts._replace(netloc=new_netloc)))
-
-
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = "unknown key (check the spelling)" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"  {key}: {message}")
-    return "\n".join(lines)
+def load_traced(path: str | Path | None = None, env: Mapping[str, str] | None = None
+                ) -> tuple[Settings, Sources]:
+    """``load_settings``, and where each value came from (to name a setting as the operator set it)."""
+    env = os.environ if env is None else env
+    path = Path(path or env.get(SETTINGS_PATH_ENV) or "settings.yaml")
+    sources = Sources()
+    tree = _read_file(path, sources) if path.exists() else {}
+    problems = apply_env(tree, env, sources)
+    try:
+        settings = Settings.model_validate(tree)
+    except ValidationError as exc:
+        problems += describe(exc, sources)
+    if problems:
+        raise SettingsError("invalid settings:\n" + "\n".join(f"  {line}" for line in problems))
+    if sources.file is not None and sources.from_file(("storage", "dir")) and not settings.storage.dir.is_absolute():
+        # The file's directory is the deployment's: a process started elsewhere finds the same images.
+        settings.storage.dir = sources.file.parent / settings.storage.dir
+    return settings, sources
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the YAML file (if it exists) and the environment into validated ``Settings``.
 
-    Raises ``SettingsError`` naming each bad key; a missing file is fine (defaults + env).
+    Raises ``SettingsError`` naming each bad setting by where it was set: the variable, or the
+    file and the key. A missing file is fine here (defaults + env): tests and tools use that to
+    run on the built-in defaults. The ``naibot`` command is stricter about a path it was given
+    (``naibot.settings_source``). A relative ``storage.dir`` in the file is taken relative to the
+    file's directory; one from ``STORAGE_DIR`` (or the default) relative to the working directory.
     """
-    env = os.environ if env is None else env
-    path = Path(path or env.get(SETTINGS_PATH_ENV) or "settings.yaml")
-    tree: dict[str, Any] = {}
-    if path.exists():
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
-        if loaded is not None and not isinstance(loaded, dict):
-            raise SettingsError(f"{path}: the top level must be a mapping of sections (redis:, novelai:, ...)")
-        tree = loaded or {}
-    _apply_env(tree, env)
-    try:
-        return Settings.model_validate(tree)
-    except ValidationError as exc:
-        raise SettingsError(f"{path}: invalid settings:\n{_describe(exc)}") from None
+    return load_traced(path, env)[0]
 
 
 def secret(value: SecretStr | None) -> str | None:
