@@ -19,6 +19,7 @@ from naibot.logs import setup_logging
 from naibot.settings import load_settings
 from tasks.bridge import AsyncBridge
 from tasks.dispatch import LANE_ACTOR, make_broker
+from tasks.stop_signal import ignore_echoed_sigterm
 from tasks.worker import WorkerContext, drain_lane, sweep
 from tasks.worker_logs import RedisOutage, install_worker_logging
 
@@ -31,6 +32,8 @@ setup_logging(settings.logging.level)
 # Dramatiq's CLI set up the handlers already: give them our format and the outage filter.
 outage = RedisOutage(settings.redis.address)
 install_worker_logging(outage)
+# A stop sent to the process group arrives twice; the second copy must not cut the running jobs off.
+ignore_echoed_sigterm()
 broker = make_broker(settings.redis.url, settings.redis.prefix)
 # What "Redis is not answering" looks like from the sweeper (anything else is a bug to report).
 _REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, OSError)

@@ -5,12 +5,13 @@ consumer in 3.00 seconds`` for every consumer (a queue and its delay queue) ever
 is away, and our sweeper would add a warning per round: about 100 lines for a 15-second outage, none
 of which says more than the first. ``RedisOutage`` turns them into one WARNING when the outage
 starts, at most one a minute while it lasts, and one INFO when it ends. ``DramatiqLogFilter`` feeds
-it the consumers' lines (dropping them) and demotes ``Killing worker process...``, which a normal
-stop logs when the SIGTERM reaches a worker process twice (from the process group and from
-Dramatiq's main process, as under honcho), to INFO.
+it the consumers' lines and drops them.
 
-The texts matched here are Dramatiq 2.x's (``dramatiq/worker.py`` ``ConsumerThread.run``,
-``dramatiq/cli.py`` ``worker_process``); a line that does not match passes unchanged.
+(``Killing worker process...``, which every stop under honcho used to log at WARNING, is not
+demoted here: it was true. ``tasks.stop_signal`` makes such a stop graceful instead.)
+
+The texts matched here are Dramatiq 2.x's (``dramatiq/worker.py`` ``ConsumerThread.run``); a line
+that does not match passes unchanged.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ REPORT_EVERY_SECONDS = 60.0
 _CONSUMER_LOGGER = "dramatiq.worker.ConsumerThread"
 _CONNECTION_ERROR = "Consumer encountered a connection error: "
 _RESTARTING = "Restarting consumer in "
-_KILLING = "Killing worker process..."
 
 
 class RedisOutage:
@@ -113,8 +113,6 @@ class DramatiqLogFilter(logging.Filter):
             if message.startswith(_RESTARTING) and record.name in self._reconnecting:
                 self._reconnecting.discard(record.name)
                 return False
-        if message == _KILLING and record.levelno == logging.WARNING:
-            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
         return True
 
 
