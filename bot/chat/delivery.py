@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
+from bot.chat.outage_log import OutageLog
 from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_POSITION, PRIORITY_RESULT, PRIORITY_STATE, Pacer
 from bot.chat.ports import (
     ACTION_AGAIN,
@@ -54,6 +55,15 @@ _RECONNECT_SECONDS = 1.0
 STATUS_MIN_INTERVAL = 0.5
 
 
+def _stop_if_cancelled() -> None:
+    """Honour a cancel that redis-py swallowed: one landing early in a command (a blocking
+    XREADGROUP just sent) can be lost inside redis-py 8, and the loop would read on for ever while
+    the bot's stop waits for it (a bot that failed to start then never exits)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def status_buttons(job: Job, language: str) -> list[list[Button]]:
     if job.state is JobState.QUEUED:
         return [[Button(t(language, "button.cancel"), ACTION_CANCEL, job.id)]]
@@ -83,6 +93,7 @@ class Delivery:
         # is rejected); set by the command layer.
         self.on_ended: Callable[[Job], Awaitable[None]] | None = None
         self.metrics = Metrics(queue.redis, queue.keys.prefix)
+        self.outage = OutageLog(log, f"{platform} delivery")
         # A busy group's waiting jobs share one message (where the group budget is per minute).
         threshold = board_threshold(pacer.limits)
         self.board: QueueBoard | None = None
@@ -98,14 +109,16 @@ class Delivery:
         while True:
             try:
                 await reader.ensure_group("$")
+                self.outage.succeeded()
                 await self.resync()
                 while True:
+                    _stop_if_cancelled()
                     events = await reader.read(count=500, block_ms=_BLOCK_MS)
                     for event in events:
                         await self.handle(event)
                     await reader.ack(*(event.id for event in events))
             except (RedisError, OSError) as exc:
-                log.warning("delivery: Redis unavailable (%s); retrying", exc)
+                self.outage.failed(exc)  # logged when it starts, once a minute, and when it ends
                 await asyncio.sleep(_RECONNECT_SECONDS)
 
     async def resync(self) -> None:

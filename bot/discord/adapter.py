@@ -29,6 +29,7 @@ from bot.chat.runtime import ChatRuntime
 from bot.chat.windows import Window
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
+from bot.discord.startup import GatewayWatch, gateway_failure, login_failure
 from bot.discord.views import LoginModal, job_button_for
 from bot.keys import BotKeys
 from naibot.logs import register_secret
@@ -94,6 +95,8 @@ class DiscordBot:
         self.settings = settings
         self.token = token
         point_at(settings)
+        # The bot has no voice: discord.py's start-up warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True  # channel NSFW flags and member permissions come with guild data
         self.rate_limits = RateLimitTrace()  # counts Discord's 429s for /metrics
@@ -132,10 +135,6 @@ class DiscordBot:
         self.client.add_dynamic_items(job_button_for(self.on_button))
         await self.tree.set_translator(Translator())
         await self._sync()
-        log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
-                 os.getpid(), settings.discord.api_url, settings.discord.gateway_url,
-                 settings.redis.address, settings.redis.prefix,
-                 f"in guilds {settings.discord.guilds}" if settings.discord.guilds else "global")
 
     async def _sync(self) -> None:
         if self.settings.discord.guilds:
@@ -152,14 +151,39 @@ class DiscordBot:
             self.runtime = None
 
     async def start(self) -> None:
-        """Log in and connect inside a running loop (tests, the demo); returns once ready."""
-        await self.client.login(self.token)
-        self._runner = asyncio.create_task(self.client.connect(reconnect=True))
-        waiter = asyncio.create_task(self.client.wait_until_ready())
-        done, _ = await asyncio.wait({waiter, self._runner}, return_when=asyncio.FIRST_COMPLETED)
-        if self._runner in done:
-            waiter.cancel()
-            self._runner.result()  # connecting failed: raise why
+        """Log in and connect inside a running loop (tests, the demo, ``run``); returns once ready.
+
+        Raises ``StartFailed`` (one line, no token) for what an operator must fix: a rejected
+        token, an API or gateway that cannot be reached (see ``bot.discord.startup``)."""
+        settings = self.settings.discord
+        try:
+            await self.client.login(self.token)
+        except Exception as exc:
+            if (failure := login_failure(exc, settings.api_url)) is not None:
+                raise failure from None
+            raise
+        with GatewayWatch() as watch:
+            self._runner = asyncio.create_task(self.client.connect(reconnect=True))
+            waiter = asyncio.create_task(self.client.wait_until_ready())
+            contenders: set[asyncio.Future[Any]] = {waiter, self._runner, watch.failed}
+            done, _ = await asyncio.wait(contenders, return_when=asyncio.FIRST_COMPLETED)
+        if waiter in done:
+            watch.failed.cancel()
+            # Said once on the gateway, not before: "up" with an unreachable gateway misleads.
+            log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
+                     os.getpid(), settings.api_url, settings.gateway_url, self.settings.redis.address,
+                     self.settings.redis.prefix, f"in guilds {settings.guilds}" if settings.guilds else "global")
+            return
+        waiter.cancel()
+        if watch.failed in done:
+            self._runner.cancel()  # discord.py would retry, then fail on its own state (see startup)
+            cause = watch.failed.result()
+        else:
+            watch.failed.cancel()
+            cause = self._runner.exception() or RuntimeError("the gateway connection ended before ready")
+        if (failure := gateway_failure(cause, settings.gateway_url)) is not None:
+            raise failure from None
+        raise cause
 
     async def stop(self) -> None:
         await self._teardown()
@@ -169,6 +193,7 @@ class DiscordBot:
                 await self._runner
 
     def run(self) -> None:
+        """Run until stopped (SIGINT, SIGTERM); ``StartFailed`` if it cannot start."""
         async def main() -> None:
             try:
                 await self.start()
