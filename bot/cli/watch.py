@@ -68,10 +68,12 @@ class JobView:
         if job.state is JobState.QUEUED and job.attempts > 0:
             return self.retry_line(job.attempts)
         line = status_line(job, eta, *(self.step or (None, None)))
+        return line + self.attempt_note(job) if job.state is JobState.RUNNING else line
+
+    def attempt_note(self, job: Job) -> str:
+        """`` (attempt 2 of 5)`` once the job runs again after a retry; nothing on its first attempt."""
         attempt = max(self.attempt, job.attempts)
-        if job.state is JobState.RUNNING and attempt > 1:
-            line += f" (attempt {attempt} of {self.max_attempts})"
-        return line
+        return f" (attempt {attempt} of {self.max_attempts})" if attempt > 1 else ""
 
     def last_step(self, job: Job) -> tuple[int, int] | None:
         """The step the bar ends on when the job is done: every step of it."""
@@ -114,7 +116,7 @@ async def watch(services: QueueServices, settings: Settings, job: Job, after: st
         if current.state.terminal:
             if not quiet:
                 if current.state is JobState.DONE and (last := view.last_step(current)) is not None:
-                    terminal.show(progress_line(current.id, *last))
+                    terminal.show(progress_line(current.id, *last) + view.attempt_note(current))
                 terminal.end(final_line(current, settings))
             return current
         if not quiet:
