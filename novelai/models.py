@@ -227,9 +227,11 @@ MODEL_ALIASES: dict[str, str] = {
     "v5-full-medium": "nai-diffusion-5-full-medium",
 }
 
-# The short names shown to users when a model name is not understood.
-_SUGGESTED_MODEL_NAMES = ("v3", "furry-v3", "v4", "v4-curated", "v4.5", "v4.5-curated", "v5", "v5-curated",
-                          "v5-medium")
+# The short names of the models, one per model, as every front end lists them: the chat's /help and
+# its "I don't know the model" answer, and the unknown-model problem the CLI and the HTTP API report.
+# Each is a key of MODEL_ALIASES (tests/bot/chat/test_model_list.py checks they cover MODELS).
+MODEL_NAMES: tuple[str, ...] = ("v3", "furry-v3", "v4", "v4-curated", "v4.5", "v4.5-curated", "v5", "v5-curated",
+                                "v5-medium")
 
 # nai-diffusion-[furry-]<major>[-<minor>][-<variant>...], e.g. nai-diffusion-4-5-full.
 _MODEL_ID_PATTERN = re.compile(
@@ -251,10 +253,10 @@ _TEMPLATES: dict[tuple[Family, str], str] = {
 
 
 def _unknown_model(name: str) -> InvalidRequest:
-    known = ", ".join(_SUGGESTED_MODEL_NAMES)
+    known = ", ".join(MODEL_NAMES)
     return InvalidRequest(Problem(
         "model", f"unknown model '{name}'; use one of {known} (or a full id such as nai-diffusion-4-5-full)",
-        code="unknown_model", params={"value": name, "choices": _SUGGESTED_MODEL_NAMES}))
+        code="unknown_model", params={"value": name, "choices": MODEL_NAMES}))
 
 
 def family_of(model_id: str) -> Family:

@@ -384,7 +384,7 @@ def _size_problems(width: int, height: int, n_samples: int) -> list[Problem]:
             code="area_too_large", params={"width": width, "height": height, "area": area, "max_area": MAX_AREA}))
     if not MAX_N_SAMPLES >= n_samples >= 1:
         problems.append(Problem(
-            "n_samples", f"n_samples must be between 1 and {MAX_N_SAMPLES} (got {n_samples})",
+            "n_samples", f"number of images must be between 1 and {MAX_N_SAMPLES} (got {n_samples})",
             code="n_samples_range", params={"min": 1, "max": MAX_N_SAMPLES, "value": n_samples}))
     elif area > 0 and n_samples > max_samples_for_area(area):
         problems.append(Problem(
@@ -403,12 +403,12 @@ def _range_problems(req: GenerationRequest) -> list[Problem]:
             code="steps_range", params={"min": MIN_STEPS, "max": MAX_STEPS, "value": req.steps}))
     if req.scale is not None and not MIN_SCALE <= req.scale <= MAX_SCALE:
         problems.append(Problem(
-            "scale", f"scale (prompt guidance) must be between {MIN_SCALE:g} and {MAX_SCALE:g} "
+            "scale", f"guidance scale must be between {MIN_SCALE:g} and {MAX_SCALE:g} "
                      f"(got {req.scale:g})",
             code="scale_range", params={"min": MIN_SCALE, "max": MAX_SCALE, "value": req.scale}))
     if not MIN_CFG_RESCALE <= req.cfg_rescale <= MAX_CFG_RESCALE:
         problems.append(Problem(
-            "cfg_rescale", f"cfg_rescale must be between {MIN_CFG_RESCALE:g} and {MAX_CFG_RESCALE:g} "
+            "cfg_rescale", f"guidance rescale must be between {MIN_CFG_RESCALE:g} and {MAX_CFG_RESCALE:g} "
                            f"(got {req.cfg_rescale:g})",
             code="cfg_rescale_range",
             params={"min": MIN_CFG_RESCALE, "max": MAX_CFG_RESCALE, "value": req.cfg_rescale}))
@@ -522,7 +522,7 @@ def _uc_preset_problems(index: int, model: ModelInfo) -> list[Problem]:
     if 0 <= index < len(model.uc_presets):
         return []
     choices = tuple(f"{i} {name}" for i, (name, _) in enumerate(model.uc_presets))
-    return [Problem("uc_preset", f"uc_preset must be one of {', '.join(choices)} for {model.label} (got {index})",
+    return [Problem("uc_preset", f"negative preset must be one of {', '.join(choices)} for {model.label} (got {index})",
                     code="uc_preset_range", params={"model": model.label, "choices": choices, "value": index})]
 
 

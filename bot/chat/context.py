@@ -149,8 +149,12 @@ class Conversation:
         """Answer with one text of the catalog, in the asker's language."""
         await self.answer(ctx, Reply(t(await self.language(ctx), key, **params), private=private))
 
-    async def private(self, ctx: ChatContext, text: str) -> bool:
-        """Say something only the person sees; False if it could not be said privately."""
+    async def private(self, ctx: ChatContext, text: str, *, unreachable: str = "login.open_private") -> bool:
+        """Say something only the person sees; False if it could not be said privately.
+
+        In a group, someone who never opened a private chat with the bot is told so there instead,
+        with the ``unreachable`` text (a caller whose own next words would repeat it passes one
+        that says both, so the group gets one answer, not two)."""
         if ctx.private is None:
             await ctx.answerer.reply(text, private=True)
             return True
@@ -160,7 +164,7 @@ class Conversation:
         except ChatError:
             if ctx.chat.group:  # they never opened a private chat with the bot
                 lang = await self.language(ctx)
-                await ctx.answerer.reply(t(lang, "login.open_private", bot=self.bot))
+                await ctx.answerer.reply(t(lang, unreachable, bot=self.bot))
             return False
 
     async def tell_privately(self, user_id: str, key: str) -> None:

@@ -33,7 +33,15 @@ from typing import Any
 
 from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest
-from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS, parse_size, resolve_model, resolve_sampler
+from novelai.models import (
+    MODEL_NAMES,
+    MODELS,
+    SAMPLERS,
+    SIZE_PRESETS,
+    parse_size,
+    resolve_model,
+    resolve_sampler,
+)
 from novelai.request import MAX_CHARACTER_SPEC_CHARS, MAX_NAME_CHARS, MAX_PROMPT_CHARS, CharacterPrompt
 from tasks.job import MAX_PRIORITY, MIN_PRIORITY
 
@@ -103,9 +111,6 @@ class FieldProblem:
     params: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
 
 
-# Short names shown when a model is not understood (the full ids work too).
-MODEL_CHOICES: tuple[str, ...] = ("v3", "furry-v3", "v4", "v4-curated", "v4.5", "v4.5-curated", "v5",
-                                  "v5-curated")
 _SWITCH_WORDS: dict[str, bool] = {
     "on": True, "yes": True, "true": True, "1": True, "开": True, "开启": True, "是": True,
     "off": False, "no": False, "false": False, "0": False, "关": False, "关闭": False, "否": False,
@@ -119,7 +124,7 @@ def _parse_model(option: str, raw: str) -> str:
     try:
         return resolve_model(raw).id
     except InvalidRequest:
-        raise OptionError("option.unknown_model", value=raw, choices=", ".join(MODEL_CHOICES)) from None
+        raise OptionError("option.unknown_model", value=raw, choices=", ".join(MODEL_NAMES)) from None
 
 
 def _parse_sampler(option: str, raw: str) -> str:

@@ -20,6 +20,7 @@ from bot.chat.commands.jobs import JobCommands
 from bot.chat.commands.settings import SettingsCommands
 from bot.chat.context import OUTAGE, ChatContext, Conversation
 from bot.chat.delivery import Delivery
+from bot.chat.generate_options import shorten
 from bot.chat.nsfw import NsfwRule
 from bot.chat.pacer import Pacer
 from bot.chat.ports import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, ChatSender
@@ -38,6 +39,8 @@ from tasks.queue import QueueUnavailable
 from tasks.services import QueueServices
 
 TextHandler = Callable[[ChatContext, str], Awaitable[object]]
+# How much of an unknown command's name is echoed: Telegram's own limit for a command's name.
+UNKNOWN_COMMAND_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,15 @@ class CommandRouter:
             self._command(("admin",), self.admin.admin),
             self._command(("help", "start"), self.settings.help, "menu.help"),
         ]
+
+    async def unknown_command(self, ctx: ChatContext, name: str) -> None:
+        """A command this bot does not have, addressed to it (adapters leave out commands for
+        other bots): in a private chat a pointer to /help; in a group nothing, since a bot that
+        answers every stray slash there is noise for everyone."""
+        if ctx.chat.group:
+            return
+        await self.conv.guarded(ctx, self.conv.say(ctx, "help.unknown_command",
+                                                   command=shorten(name, UNKNOWN_COMMAND_CHARS)))
 
     def _command(self, names: tuple[str, ...], handler: TextHandler, menu: str | None = None) -> TextCommand:
         """Every typed command runs inside the one guard (``Conversation.guarded``): an outage of

@@ -219,19 +219,27 @@ class TelegramBot:
         app.add_handler(CallbackQueryHandler(self._button))
         app.add_error_handler(self._error)
 
-    def _lookup(self, update: Update) -> TextCommand | None:
-        assert self.commands is not None, "the bot has not finished starting"
+    def _command_name(self, update: Update) -> str | None:
+        """The typed command's name, lower-cased; None when it is addressed to another bot."""
         text = update.effective_message.text or "" if update.effective_message else ""
         word = text.split(maxsplit=1)[0] if text.strip() else ""
         name, _, addressee = word.lstrip("/").partition("@")
         if addressee and addressee.lower() != (self.application.bot.username or "").lower():
-            return None  # `/generate@otherbot` in a group is for another bot
-        name = name.lower()
+            return None  # `/generate@otherbot` is for another bot
+        return name.lower()
+
+    def _lookup(self, name: str) -> TextCommand | None:
+        assert self.commands is not None, "the bot has not finished starting"
         return next((command for command in self.commands.text_commands if name in command.names), None)
 
     async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        command = self._lookup(update)
+        name = self._command_name(update)
+        if name is None:
+            return
+        command = self._lookup(name)
         if command is None:
+            assert self.commands is not None
+            await self.commands.unknown_command(self._context(update), name)  # the router decides where to answer
             return
         args = command_text(update)
         assert self.commands is not None

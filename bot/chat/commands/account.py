@@ -57,8 +57,8 @@ class AccountCommands:
         if ctx.chat.group:
             if args.strip():
                 await self.credentials_in_group(ctx, deleted)
-            else:
-                await conv.private(ctx, t(await conv.language(ctx), "login.start_private"))
+            elif await conv.private(ctx, t(await conv.language(ctx), "login.start_private"),
+                                    unreachable="login.go_private_unreachable"):
                 await conv.say(ctx, "login.go_private", bot=conv.bot)
             return
         if not args.strip():

@@ -287,8 +287,13 @@ class GroupCommands:
         allow = bot.allow_default_account and config.allow_default is not False
         lines.append(t(lang, "group.status_default_on" if allow else "group.status_default_off"))
         quota = config.quota
+        # The waiting cap that holds: the deployment's (queue.max_waiting_per_user), narrowed by the
+        # group's own if it sets a smaller one (JobQueue.submit never lets a group widen it). No
+        # deployment-wide daily image cap exists, so without the group's own there is none.
+        deployment_waiting = self.conv.settings.queue.max_waiting_per_user
+        waiting = min(quota.max_waiting, deployment_waiting) if quota.max_waiting else deployment_waiting
         lines.append(t(lang, "group.status_quota", images=quota.images_per_day or "∞",
-                       waiting=quota.max_waiting or "∞", cooldown=quota.cooldown_seconds))
+                       waiting=waiting, cooldown=quota.cooldown_seconds))
         allowed = self.policy.priority_range(Actor(user_key="", display_name=""), config)
         admin_max = config.admin_max_priority if config.admin_max_priority is not None else bot.group_admin_max_priority
         lines.append(t(lang, "group.status_priority", default=allowed.default, max=allowed.maximum, admin=admin_max))

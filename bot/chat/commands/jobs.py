@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.chat.context import ChatContext, Conversation
 from bot.chat.ports import Reply
 from bot.chat.recent_jobs import RecentJobs
+from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import cancel_text, queue_text, status_text
 from bot.rules.policy import NoAccount, Policy
 from tasks.job import Job, JobState
@@ -79,8 +80,10 @@ class JobCommands:
             return
         lang = await conv.language(ctx)
         job = await self._target(ctx, job_id or None, waiting_only=False)
-        if job is None:
-            text = cancel_text(lang, "missing", typed_job_id(job_id) if job_id else "-")
+        if job is None and not job_id:
+            text = t(lang, "status.no_jobs")  # nothing recent: say how to start, not "no job -"
+        elif job is None:
+            text = cancel_text(lang, "missing", typed_job_id(job_id or ""))
         else:
             text = status_text(job, lang, eta=await self.queue.estimated_wait(job))
         await conv.answer(ctx, Reply(text))

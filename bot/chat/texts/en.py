@@ -33,7 +33,7 @@ TEXTS: dict[str, str] = {
         "\n"
         "Options: write --name value, --name=value or name:value, anywhere in the text. "
         "Put values with spaces in quotes.\n"
-        "  model (m): v3, v4, v4.5, v4.5-curated, v5 …\n"
+        "  model (m): {models}\n"
         "  size: portrait, landscape, square, large-portrait … or WxH such as 832x1216\n"
         "  steps, scale (cfg), n (number of images), seed\n"
         "  sampler (s): euler_a, dpm++2m, k_dpmpp_2s_ancestral …\n"
@@ -52,6 +52,7 @@ TEXTS: dict[str, str] = {
         "/help — this text"
     ),
     "help.group_hint": "In groups, address me as /generate@{bot}.",
+    "help.unknown_command": "I don't know /{command}; /help lists what I can do",
     # --- command menus (Telegram) and slash-command descriptions (Discord) --------------------
     "menu.generate": "Generate images: /generate prompt --size portrait --n 2",
     "menu.queue": "Your place in the queue",
@@ -104,6 +105,7 @@ TEXTS: dict[str, str] = {
     "status.canceled": "🚫 Canceled",
     "status.job": "Job {id}",
     "status.job_cancelable": "Job {id} · to cancel: /cancel {id}",
+    "status.no_jobs": "You have no jobs yet; try /generate 1girl, red hair, beach",
     # --- buttons under a job and what pressing them answers -----------------------------------
     "button.cancel": "✖ Cancel",
     "button.again": "🔁 Again (new seed)",
@@ -155,6 +157,7 @@ TEXTS: dict[str, str] = {
     "settings.empty": "You have no saved defaults; each model's own defaults apply.",
     "settings.hint": "Change one with /settings set steps 28, remove all with /settings reset.",
     "settings.saved": "Saved: {title} = {value}. It applies from your next /generate.",
+    "settings.saved_now": "Saved: {title} = {value}. It applies from now on.",
     "settings.reset_all": "All your defaults are removed.",
     "settings.reset_one": "Your default for {title} is removed.",
     "settings.on": "on",
@@ -215,23 +218,22 @@ TEXTS: dict[str, str] = {
     "problem.bad_position": "'{value}' is not a position; " + _POSITION_HELP_EN,
     "problem.position_outside": "position {value} is outside the image; " + _POSITION_HELP_EN,
     "problem.position_too_long": "the position is too long ({length} characters, the limit is {limit})",
-    "problem.empty_prompt": "the prompt is empty; describe the picture, e.g. `1girl, red hair, beach`",
-    "problem.prompt_too_long": "the prompt is too long ({length} characters, the limit is {limit}); shorten it",
-    "problem.negative_too_long": (
-        "the negative prompt is too long ({length} characters, the limit is {limit}); shorten it"),
-    "problem.side_range": "{side} must be between {min} and {max} pixels (got {value})",
-    "problem.size_multiple": "{side} must be a multiple of {step} (got {value}; try {lower} or {upper})",
+    "problem.empty_prompt": "the {label} is empty; describe the picture, e.g. `1girl, red hair, beach`",
+    "problem.prompt_too_long": "the {label} is too long ({length} characters, the limit is {limit}); shorten it",
+    "problem.negative_too_long": "the {label} is too long ({length} characters, the limit is {limit}); shorten it",
+    "problem.side_range": "{label} must be between {min} and {max} pixels (got {value})",
+    "problem.size_multiple": "{label} must be a multiple of {step} (got {value}; try {lower} or {upper})",
     "problem.area_too_large": (
         "{width}×{height} is {area} pixels, more than NovelAI's {max_area} (1024×3072); "
         "use a smaller size such as 1472x1472 or 1024x1536"),
-    "problem.n_samples_range": "n_samples must be between {min} and {max} (got {value})",
+    "problem.n_samples_range": "{label} must be between {min} and {max} (got {value})",
     "problem.n_samples_for_area": (
         "at {width}×{height} NovelAI makes at most {max} image(s) per request (got {value}); "
         "ask for fewer or use a smaller size"),
-    "problem.steps_range": "steps must be between {min} and {max} (got {value})",
-    "problem.scale_range": "scale (prompt guidance) must be between {min} and {max} (got {value})",
-    "problem.cfg_rescale_range": "cfg_rescale must be between {min} and {max} (got {value})",
-    "problem.seed_range": "seed must be between {min} and {max} (got {value})",
+    "problem.steps_range": "{label} must be between {min} and {max} (got {value})",
+    "problem.scale_range": "{label} must be between {min} and {max} (got {value})",
+    "problem.cfg_rescale_range": "{label} must be between {min} and {max} (got {value})",
+    "problem.seed_range": "{label} must be between {min} and {max} (got {value})",
     "problem.unknown_model": (
         "unknown model '{value}'; use one of {choices} (or a full id such as nai-diffusion-4-5-full)"),
     "problem.legacy_model": "'{value}' is a legacy V1/V2 model this bot does not support; use v3 or newer",
@@ -252,18 +254,19 @@ TEXTS: dict[str, str] = {
         "{model} does not support character prompts; use a V4 or newer model (e.g. v4.5) "
         "or describe everyone in the main prompt"),
     "problem.too_many_characters": "{model} takes at most {max} characters (got {value})",
-    "problem.character_empty_prompt": "character {number} has an empty prompt; write it like `girl, red hair@B3`",
-    "problem.character_too_long": "character {number}'s text is longer than {limit} characters; shorten it",
+    "problem.character_empty_prompt": "{label} has an empty prompt; write it like `girl, red hair@B3`",
+    "problem.character_too_long": "{label}'s text is longer than {limit} characters; shorten it",
     "problem.character_text_too_long": "the character text is too long ({length} characters, the limit is {limit})",
     "problem.name_too_long": "this name is too long ({length} characters, the limit is {limit})",
-    "problem.character_outside": "character {number}'s position {x},{y} is outside the image; " + _POSITION_HELP_EN,
-    "problem.uc_preset_range": "uc_preset must be one of {choices} for {model} (got {value})",
+    "problem.character_outside": "{label}'s position {x},{y} is outside the image; " + _POSITION_HELP_EN,
+    "problem.uc_preset_range": "{label} must be one of {choices} for {model} (got {value})",
     "problem.too_expensive": (
         "{width}×{height} at {steps} steps would cost {price} Anlas per image; NovelAI refuses more than {max}, "
         "so use a smaller size or fewer steps"),
     # --- job errors and queue refusals --------------------------------------------------------
     "error.invalid_header": "I couldn't queue that:",
     "error.problem": "• {field}: {message}",
+    "error.problem_named": "• {message}",
     "error.invalid": "The request was refused before reaching NovelAI: {detail}",
     "error.bad_request": "NovelAI refused the request as invalid ({detail}). Change the parameters and try again.",
     "error.auth": (
@@ -351,6 +354,8 @@ TEXTS: dict[str, str] = {
     "login.disabled": "Logins are not enabled on this bot (its operator has not set a secret key).",
     "login.start_private": "Let's log you in here, privately. Send /login to start.",
     "login.go_private": "Logins happen only in private: open a chat with me (@{bot}) and send /login.",
+    "login.go_private_unreachable": ("Logins happen only in private, and I can't message you privately yet: "
+                                     "open a chat with me (@{bot}), press Start, and send /login there."),
     "login.open_private": ("I can't message you privately yet: open a chat with me (@{bot}), press Start, "
                            "and try again."),
     "login.in_group_deleted": (

@@ -258,27 +258,40 @@ def _param_text(name: str, value: Any) -> Any:
 
 
 def problem_text(problem: FieldProblem, lang: str) -> str:
-    """A validation problem in the user's language, from its ``problem.<code>`` text.
+    """A validation problem in the user's language, from its ``problem.<code>`` text."""
+    return _problem_said(problem, lang)[0]
 
-    A Problem without a code, with a code nobody has written a text for, or with params its text
-    does not get, reads as its English message, as before: a missing translation must not lose the
-    explanation.
+
+def _problem_said(problem: FieldProblem, lang: str) -> tuple[str, bool]:
+    """The problem's sentence, and whether it names its field itself.
+
+    Texts whose subject is the field name it with ``{label}``, the field in plain words ("number of
+    images", never ``n_samples``), so their line must not name it a second time. A Problem without a
+    code, with a code nobody has written a text for, or with params its text does not get, reads as
+    its English message, as before: a missing translation must not lose the explanation.
     """
     key = f"problem.{problem.code}"
     if not problem.code or key not in TEXTS["en"]:
-        return problem.message
+        return problem.message, False
     params = {name: _param_text(name, value) for name, value in problem.params.items()}
+    params["label"] = field_label(problem.field, lang, problem.number)
     try:
-        return t(lang, key, **params)
+        text = t(lang, key, **params)
     except (KeyError, IndexError, ValueError):
-        return problem.message
+        return problem.message, False
+    template = TEXTS.get(lang, {}).get(key) or TEXTS["en"][key]  # the one t() used
+    return text, "{label}" in template
 
 
 def _invalid_text(error: InvalidRequest, lang: str) -> str:
     lines = [t(lang, "error.invalid_header")]
     for problem in request_problems(error):
-        lines.append(t(lang, "error.problem", field=field_label(problem.field, lang, problem.number),
-                       message=problem_text(problem, lang)))
+        message, named = _problem_said(problem, lang)
+        if named:
+            lines.append(t(lang, "error.problem_named", message=message))
+        else:
+            lines.append(t(lang, "error.problem", field=field_label(problem.field, lang, problem.number),
+                           message=message))
     return "\n".join(lines)
 
 

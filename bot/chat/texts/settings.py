@@ -11,13 +11,15 @@ from typing import Any
 
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.chat.texts.jobs import QUEUE_PROMPT_CHARS, excerpt, field_label, model_label
+from novelai.models import MODEL_NAMES
 
 # Settings saved as booleans and shown as on/off.
 _SWITCH_SETTINGS = frozenset({"quality", "variety"})
 
 
 def help_text(lang: str, *, bot_username: str | None = None) -> str:
-    text = t(lang, "help.text")
+    """The /help text; its model list is ``novelai.models.MODEL_NAMES``, the one every front end lists."""
+    text = t(lang, "help.text", models=", ".join(MODEL_NAMES))
     return f"{text}\n\n{t(lang, 'help.group_hint', bot=bot_username)}" if bot_username else text
 
 
@@ -52,8 +54,15 @@ def settings_text(lang: str, values: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Settings that change how the bot talks rather than what /generate asks for: they apply at once.
+_APPLY_NOW = frozenset({"language"})
+
+
 def settings_saved_text(lang: str, name: str, value: Any) -> str:
-    return t(lang, "settings.saved", title=_setting_title(name, lang), value=setting_value_text(name, value, lang))
+    """What was saved, and from when it counts: a /generate default from the next /generate, the
+    language from now on (``lang`` is already the new one, so this very answer is in it)."""
+    key = "settings.saved_now" if name in _APPLY_NOW else "settings.saved"
+    return t(lang, key, title=_setting_title(name, lang), value=setting_value_text(name, value, lang))
 
 
 def settings_reset_text(lang: str, name: str | None = None) -> str:

@@ -26,7 +26,7 @@ TEXTS: dict[str, str] = {
         "\n"
         "参数写法：--名称 值、--名称=值 或 名称:值，放在提示词前后都可以。"
         "值里有空格时请用引号括起来（“中文引号”也行）。\n"
-        "  model (m)：模型，如 v3、v4、v4.5、v4.5-curated、v5\n"
+        "  model (m)：模型：{models}\n"
         "  size：尺寸，portrait（竖图）、landscape（横图）、square（方图）等，或 832x1216 这样的 宽x高\n"
         "  steps 步数、scale (cfg) 提示词引导、n 张数、seed 种子\n"
         "  sampler (s)：采样器，如 euler_a、dpm++2m、k_dpmpp_2s_ancestral\n"
@@ -46,6 +46,7 @@ TEXTS: dict[str, str] = {
         "/help —— 显示本帮助"
     ),
     "help.group_hint": "在群里请这样叫我：/generate@{bot}",
+    "help.unknown_command": "我不认识 /{command}；/help 会列出我能做的事",
     # --- command menus (Telegram) and slash-command descriptions (Discord) --------------------
     "menu.generate": "生成图片：/generate 提示词 --size portrait --n 2",
     "menu.queue": "查看你在队列中的位置",
@@ -98,6 +99,7 @@ TEXTS: dict[str, str] = {
     "status.canceled": "🚫 已取消",
     "status.job": "任务 {id}",
     "status.job_cancelable": "任务 {id} · 取消请发 /cancel {id}",
+    "status.no_jobs": "你还没有任务；试试 /generate 1girl, red hair, beach",
     # --- buttons under a job and what pressing them answers -----------------------------------
     "button.cancel": "✖ 取消",
     "button.again": "🔁 再来一次（换种子）",
@@ -147,6 +149,7 @@ TEXTS: dict[str, str] = {
     "settings.empty": "你还没有保存默认参数，目前使用各模型自己的默认值。",
     "settings.hint": "修改请用 /settings set steps 28，全部清除请用 /settings reset。",
     "settings.saved": "已保存：{title} = {value}，下次 /generate 起生效。",
+    "settings.saved_now": "已保存：{title} = {value}，现在起生效。",
     "settings.reset_all": "你的默认参数已全部清除。",
     "settings.reset_one": "已清除{title}的默认值。",
     "settings.on": "开",
@@ -205,22 +208,22 @@ TEXTS: dict[str, str] = {
     "problem.bad_position": "“{value}”不是有效的位置。" + _POSITION_HELP_ZH,
     "problem.position_outside": "位置 {value} 超出了画面范围。" + _POSITION_HELP_ZH,
     "problem.position_too_long": "位置写得太长了（{length} 个字符，上限是 {limit}）",
-    "problem.empty_prompt": "提示词是空的，请描述你想画的画面，例如 `1girl, red hair, beach`",
-    "problem.prompt_too_long": "提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
-    "problem.negative_too_long": "负面提示词太长了（{length} 个字符，上限是 {limit}），请删减一些",
-    "problem.side_range": "必须在 {min} 到 {max} 像素之间（你写的是 {value}）",
-    "problem.size_multiple": "必须是 {step} 的倍数（你写的是 {value}，可以改成 {lower} 或 {upper}）",
+    "problem.empty_prompt": "{label}是空的，请描述你想画的画面，例如 `1girl, red hair, beach`",
+    "problem.prompt_too_long": "{label}太长了（{length} 个字符，上限是 {limit}），请删减一些",
+    "problem.negative_too_long": "{label}太长了（{length} 个字符，上限是 {limit}），请删减一些",
+    "problem.side_range": "{label}必须在 {min} 到 {max} 像素之间（你写的是 {value}）",
+    "problem.size_multiple": "{label}必须是 {step} 的倍数（你写的是 {value}，可以改成 {lower} 或 {upper}）",
     "problem.area_too_large": (
         "{width}×{height} 共 {area} 像素，超过了 NovelAI 的上限 {max_area}（1024×3072）。"
         "请换小一点的尺寸，例如 1472x1472 或 1024x1536"),
-    "problem.n_samples_range": "图片张数必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.n_samples_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
     "problem.n_samples_for_area": (
         "{width}×{height} 的尺寸下，NovelAI 一次最多只能生成 {max} 张图（你要了 {value} 张）。"
         "请少要几张，或者换小一点的尺寸"),
-    "problem.steps_range": "步数必须在 {min} 到 {max} 之间（你写的是 {value}）",
-    "problem.scale_range": "提示词引导（scale）必须在 {min} 到 {max} 之间（你写的是 {value}）",
-    "problem.cfg_rescale_range": "引导重缩放（cfg_rescale）必须在 {min} 到 {max} 之间（你写的是 {value}）",
-    "problem.seed_range": "种子必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.steps_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.scale_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.cfg_rescale_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.seed_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
     "problem.unknown_model": (
         "没有“{value}”这个模型。请从 {choices} 中选一个（也可以写完整的模型 ID，如 nai-diffusion-4-5-full）"),
     "problem.legacy_model": "“{value}”是旧版 V1/V2 模型，本机器人不支持，请用 v3 或更新的模型",
@@ -236,18 +239,19 @@ TEXTS: dict[str, str] = {
     "problem.characters_v4_only": (
         "{model} 不支持角色提示词。请换用 V4 或更新的模型（如 v4.5），或者把所有人物都写进主提示词"),
     "problem.too_many_characters": "{model} 最多只能有 {max} 个角色（你写了 {value} 个）",
-    "problem.character_empty_prompt": "角色 {number} 的提示词是空的，请照这个格式写：`girl, red hair@B3`",
-    "problem.character_too_long": "角色 {number} 的文字超过了 {limit} 个字符，请删减一些",
+    "problem.character_empty_prompt": "{label} 的提示词是空的，请照这个格式写：`girl, red hair@B3`",
+    "problem.character_too_long": "{label} 的文字超过了 {limit} 个字符，请删减一些",
     "problem.character_text_too_long": "角色的文字太长了（{length} 个字符，上限是 {limit}）",
     "problem.name_too_long": "名称太长了（{length} 个字符，上限是 {limit}）",
-    "problem.character_outside": "角色 {number} 的位置 {x},{y} 超出了画面范围。" + _POSITION_HELP_ZH,
-    "problem.uc_preset_range": "{model} 的负面预设只能是 {choices} 中的一个（你写的是 {value}）",
+    "problem.character_outside": "{label} 的位置 {x},{y} 超出了画面范围。" + _POSITION_HELP_ZH,
+    "problem.uc_preset_range": "{model} 的{label}只能是 {choices} 中的一个（你写的是 {value}）",
     "problem.too_expensive": (
         "{width}×{height}、{steps} 步时每张图要花 {price} Anlas，NovelAI 不接受单张超过 {max} Anlas 的请求，"
         "请缩小尺寸或减少步数"),
     # --- job errors and queue refusals --------------------------------------------------------
     "error.invalid_header": "这个请求没法加入队列：",
     "error.problem": "• {field}：{message}",
+    "error.problem_named": "• {message}",
     "error.invalid": "请求在发送给 NovelAI 之前就被拒绝了：{detail}",
     "error.bad_request": "NovelAI 认为请求无效（{detail}），请调整参数后再试。",
     "error.auth": "NovelAI 不接受这个账号的登录信息，请账号所有者用 /login 重新登录（可用 /account 查看状态）。",
@@ -309,6 +313,9 @@ TEXTS: dict[str, str] = {
     "login.disabled": "这个机器人没有启用登录（运营者没有设置密钥）。",
     "login.start_private": "我们在这里私下登录吧。发送 /login 开始。",
     "login.go_private": "登录只能私聊进行：请打开与我（@{bot}）的私聊并发送 /login。",
+    "login.go_private_unreachable": (
+        "登录只能私聊进行，但我还不能私聊你：请打开与我（@{bot}）的对话，"
+        "点击“开始”，然后在那里发送 /login。"),
     "login.open_private": "我还不能私聊你：请打开与我（@{bot}）的对话，点击“开始”，然后再试一次。",
     "login.in_group_deleted": (
         "⚠️ 千万不要在群里发送 NovelAI 令牌或密码。我已删除那条消息且没有保存，但可能已被别人看到："

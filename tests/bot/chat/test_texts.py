@@ -93,6 +93,7 @@ ACCOUNT_CALLER_PARAMS: dict[str, set[str]] = {
     "login.disabled": set(),
     "login.start_private": set(),
     "login.go_private": {"bot"},
+    "login.go_private_unreachable": {"bot"},
     "login.open_private": {"bot"},
     "login.in_group_deleted": {"bot"},
     "login.in_group_not_deleted": {"bot"},
@@ -179,7 +180,7 @@ ACCOUNT_CALLER_PARAMS: dict[str, set[str]] = {
 }
 
 CALLER_PARAMS: dict[str, set[str]] = {
-    "join.sentence": set(), "help.text": set(), "help.group_hint": {"bot"},
+    "join.sentence": set(), "help.text": {"models"}, "help.group_hint": {"bot"},
     "duration.unknown": set(), "duration.seconds": {"seconds"}, "duration.minutes": {"minutes", "seconds"},
     "duration.hours": {"hours", "minutes"},
     "status.queued": {"position", "total", "wait"}, "status.queued_no_eta": {"position", "total", "wait"},
@@ -226,7 +227,10 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "button.cancel": set(), "button.again": set(), "button.original": set(),
     "caption.for": {"name"}, "caption.seed": {"seed"}, "caption.seeds": {"seeds"}, "caption.steps": {"steps"},
     "caption.paid_by": {"name"},
-    **{f"problem.{code}": params for code, params in PROBLEM_PARAMS.items()},
+    # The presenter passes every problem text its field in plain words too ({label}).
+    **{f"problem.{code}": params | {"label"} for code, params in PROBLEM_PARAMS.items()},
+    "error.problem_named": {"message"}, "status.no_jobs": set(), "help.unknown_command": {"command"},
+    "settings.saved_now": {"title", "value"}, "error.auth_unverified": set(),
 }
 CALLER_PARAMS.update(ACCOUNT_CALLER_PARAMS)
 JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_locked", "rate_limited", "server",
@@ -534,7 +538,7 @@ def test_invalid_request_from_real_validation() -> None:
         GenerationRequest(prompt="", steps=99, width=100).resolved()
     lines = error_text(caught.value, "en").splitlines()
     assert len(lines) == 1 + len(caught.value.problems)
-    assert any(line.startswith("• prompt:") for line in lines)
+    assert "• the prompt is empty; describe the picture, e.g. `1girl, red hair, beach`" in lines
 
 
 def _request(**fields: Any) -> Callable[[], object]:
@@ -634,8 +638,9 @@ def test_each_problem_code_is_raised_with_its_params_and_reads_in_both_languages
     assert set(problem.params) == PROBLEM_PARAMS[code]
     error = InvalidRequest(problem)
     english, chinese = error_text(error, "en").splitlines()[1], error_text(error, "zh").splitlines()[1]
-    # The English text says exactly what the message says, so English users see no change.
-    assert english.endswith(f": {problem.message}")
+    # The English text says exactly what the message says (the CLI's and the HTTP API's words),
+    # after the field in plain words unless the message names its field itself.
+    assert english == f"• {problem.message}" or english.endswith(f": {problem.message}")
     assert not LEFTOVER.search(chinese) and problem.message not in chinese
     assert not _english_left(chinese, problem), chinese
 
@@ -665,12 +670,12 @@ def test_a_chinese_user_reads_invalid_requests_entirely_in_chinese(fields: dict[
 
 def test_chinese_steps_problem_reads_naturally() -> None:
     assert error_text(_raise(_request(steps=80)), "zh").splitlines()[1] == \
-        "• 步数：步数必须在 1 到 50 之间（你写的是 80）"
+        "• 步数必须在 1 到 50 之间（你写的是 80）"
 
 
 def test_chinese_character_problem_keeps_the_character_number() -> None:
     error = _raise(_request(characters=(CharacterPrompt(prompt="a"), CharacterPrompt(prompt=" "))))
-    assert error_text(error, "zh").splitlines()[1].startswith("• 角色 2：角色 2 的提示词是空的")
+    assert error_text(error, "zh").splitlines()[1].startswith("• 角色 2 的提示词是空的")
 
 
 def test_problem_without_a_usable_text_falls_back_to_its_english_message() -> None:

@@ -57,8 +57,8 @@ async def test_login_in_a_group_without_a_secret_moves_to_the_private_chat(chat:
     bob = chat.in_group("2", "Bob", reachable=False)
     await chat.command(bob, "/login")
     assert answers(bob).texts == [
-        "I can't message you privately yet: open a chat with me (@naibot_test), press Start, and try again.",
-        "Logins happen only in private: open a chat with me (@naibot_test) and send /login."]
+        "Logins happen only in private, and I can't message you privately yet: open a chat with me (@naibot_test), "
+        "press Start, and send /login there."]
 
 
 async def test_login_in_private_with_a_token_checks_it_and_saves_the_account(chat: ChatWorld) -> None:

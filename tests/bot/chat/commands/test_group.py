@@ -25,7 +25,7 @@ async def test_group_status_shows_the_groups_rules_to_anyone(chat: ChatWorld) ->
         "Shared account: none\n"
         "Members' own accounts come first\n"
         "Bot's own account: allowed for members without one\n"
-        "Per member: ∞ images a day, ∞ waiting at once, 0 s between jobs\n"
+        f"Per member: ∞ images a day, {chat.settings.queue.max_waiting_per_user} waiting at once, 0 s between jobs\n"
         "Priority: members 5 (up to 5), admins up to 8")
     assert not answers(ann).only.private
 

@@ -88,11 +88,10 @@ async def test_status_of_an_unknown_id_says_it_cannot_be_found(chat: ChatWorld) 
     assert answers(ctx).only.text == "I can't find job nosuchjob. Check the id with /queue."
 
 
-async def test_status_without_any_job_answers_as_for_a_missing_job_named_dash(chat: ChatWorld) -> None:
-    """How the code behaves today: no "you have no jobs" text, the missing-job text with "-"."""
+async def test_status_without_any_job_says_there_are_none_yet_and_how_to_start(chat: ChatWorld) -> None:
     ctx = chat.context()
     await chat.command(ctx, "/status")
-    assert answers(ctx).only.text == "I can't find job -. Check the id with /queue."
+    assert answers(ctx).only.text == "You have no jobs yet; try /generate 1girl, red hair, beach"
 
 
 async def test_cancel_without_an_id_cancels_the_askers_newest_waiting_job(chat: ChatWorld) -> None:

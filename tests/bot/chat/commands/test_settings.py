@@ -69,7 +69,7 @@ async def test_changing_the_language_answers_in_the_new_language_from_then_on(ch
     assert answers(ctx).last.text == "优先级 9 超出了你在这里的上限：最多 5。"
 
     await chat.command(ctx, "/settings language en")
-    assert answers(ctx).last.text == "Saved: language = English. It applies from your next /generate."
+    assert answers(ctx).last.text == "Saved: language = English. It applies from now on."
     await chat.command(ctx, "/help")
     assert answers(ctx).last.text.startswith("🎨 NovelAI image bot")
 
