@@ -2,8 +2,10 @@
 
 Passwords come from stdin or ``NOVELAI_PASSWORD``, tokens from stdin or ``NAIBOT_ACCOUNT_TOKEN``,
 never from argv (argv is visible to every user of the machine in ``ps``, and kept in shell
-history). ``--token`` with a value is refused and says so. Credentials are checked against
-NovelAI before being saved.
+history). ``--token`` with a value is refused and says so. Credentials are read before the event
+loop starts (Ctrl-C at the hidden prompt ends the command at once, Ctrl-D says nothing was given),
+a token's shape is checked locally, then the credentials are checked against NovelAI before being
+saved. Redis away is the queue commands' one line (``bot.cli.common.redis_unavailable``), exit 1.
 """
 
 from __future__ import annotations
