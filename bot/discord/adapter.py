@@ -135,6 +135,10 @@ class DiscordBot:
         self.client.add_dynamic_items(job_button_for(self.on_button))
         await self.tree.set_translator(Translator())
         await self._sync()
+        log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
+                 os.getpid(), settings.discord.api_url, settings.discord.gateway_url,
+                 settings.redis.address, settings.redis.prefix,
+                 f"in guilds {settings.discord.guilds}" if settings.discord.guilds else "global")
 
     async def _sync(self) -> None:
         if self.settings.discord.guilds:
@@ -169,10 +173,6 @@ class DiscordBot:
             done, _ = await asyncio.wait(contenders, return_when=asyncio.FIRST_COMPLETED)
         if waiter in done:
             watch.failed.cancel()
-            # Said once on the gateway, not before: "up" with an unreachable gateway misleads.
-            log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
-                     os.getpid(), settings.api_url, settings.gateway_url, self.settings.redis.address,
-                     self.settings.redis.prefix, f"in guilds {settings.guilds}" if settings.guilds else "global")
             return
         waiter.cancel()
         if watch.failed in done:

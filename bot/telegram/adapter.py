@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
@@ -34,8 +35,10 @@ from bot.chat.pacer import Pacer, telegram_limits
 from bot.chat.ports import ChatRef, ChatSender, parse_button_data
 from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
+from bot.chat.startup import StartFailed
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.telegram.sender import TelegramSender
+from bot.telegram.startup import start_failure
 from bot.telegram.webhook import WebhookReceiver
 from naibot.logs import register_secret
 from naibot.settings import Settings, TelegramSettings, secret, webhook_secret_problem
@@ -49,6 +52,8 @@ CONCURRENT_UPDATES = 32
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 # The update kinds the bot handles; Telegram does not even create the others for it.
 ALLOWED_UPDATES = ["message", "callback_query"]
+# getUpdates' long poll in production, seconds (PTB's default for ``run_polling``).
+POLL_TIMEOUT = 10
 # What ``Application.builder()...build()`` makes: PTB's default bot, context and data types
 # (telegram.ext._applicationbuilder.InitApplicationBuilder).
 TelegramApp: TypeAlias = Application[
@@ -147,13 +152,14 @@ class TelegramBot:
             await self.runtime.stop()
             self.runtime = None
 
-    async def start(self) -> None:
-        """Start polling inside an already running event loop (tests, the demo)."""
+    async def start(self, *, poll_timeout: int = 1) -> None:
+        """Start polling inside an already running event loop (tests, the demo; ``run`` too, with
+        the long poll production uses)."""
         await self.application.initialize()
         await self._started(self.application)
         await self.application.start()
         assert self.application.updater is not None
-        await self.application.updater.start_polling(poll_interval=0.0, timeout=1,
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
                                                      allowed_updates=ALLOWED_UPDATES)
 
     async def start_webhook(self) -> None:
@@ -187,22 +193,31 @@ class TelegramBot:
         await self.application.shutdown()
 
     def run(self) -> None:
-        """Run until interrupted: long polling, or a webhook server when configured."""
+        """Run until SIGINT or SIGTERM: long polling, or a webhook server when configured.
+
+        Raises ``StartFailed`` (one line, no token) when the start fails for a reason the operator
+        must fix: a token the Bot API rejects, a Bot API that cannot be reached. Polling runs through
+        ``start``/``stop`` rather than PTB's ``run_polling``, whose bootstrap logs the failure with a
+        traceback and re-raises PTB's own exception (which quotes the token); once started, PTB's
+        updater retries network failures by itself, as before."""
         if self.settings.telegram.mode == "webhook":
             if not self.settings.telegram.webhook_url:
-                raise ValueError("telegram.webhook_url is required in webhook mode")
-            asyncio.run(self._serve_webhook())
+                raise StartFailed("telegram.webhook_url is required in webhook mode")
+            asyncio.run(self._serve(self.start_webhook))
         else:
-            self.application.run_polling(allowed_updates=ALLOWED_UPDATES)
+            asyncio.run(self._serve(lambda: self.start(poll_timeout=POLL_TIMEOUT)))
 
-    async def _serve_webhook(self) -> None:
-        """Webhook mode in the foreground until SIGINT or SIGTERM, as ``run_polling`` does for polling."""
+    async def _serve(self, start: Callable[[], Awaitable[None]]) -> None:
+        """Start, then serve in the foreground until SIGINT or SIGTERM (as PTB's ``run_*`` do)."""
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
         try:
-            await self.start_webhook()
+            try:
+                await start()
+            except TelegramError as exc:
+                raise start_failure(exc, self.settings.telegram.api_url) from None
             await stopping.wait()
         finally:
             await self.stop()

@@ -36,15 +36,20 @@ START_TIMEOUT = 60.0
 JOB_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 PROCFILE_NAMES = ("worker", "telegram", "discord", "api")
+# The chat bots' lines idle without their token, so plain `honcho start` runs any subset of platforms.
+PROCFILE_LINES = {"worker": "naibot worker", "telegram": "naibot telegram --if-configured",
+                  "discord": "naibot discord --if-configured", "api": "naibot api"}
+IDLE_DISCORD = ("naibot: DISCORD_TOKEN is not set; the discord process stays idle "
+                "(remove the Procfile line or set the token)")
 
 
 class Honcho:
     """``honcho start -f Procfile`` in its own session, its output in a log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, cwd: Path = ROOT) -> None:
         self.log_path = log_path
         with log_path.open("wb") as log:
-            self.process = subprocess.Popen([str(HONCHO), "start", "-f", "Procfile", "--no-colour"], cwd=ROOT,
+            self.process = subprocess.Popen([str(HONCHO), "start", "-f", "Procfile", "--no-colour"], cwd=cwd,
                                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -134,7 +139,8 @@ async def test_honcho_runs_the_procfile_and_each_front_end_completes_a_job(deplo
                                                                           tmp_path: Path) -> None:
     assert HONCHO.exists(), "honcho is a test dependency (pip install honcho)"
     procfile = (ROOT / "Procfile").read_text()
-    assert all(re.search(rf"^{name}: naibot {name}$", procfile, re.M) for name in PROCFILE_NAMES), procfile
+    assert all(re.search(rf"^{name}: {re.escape(PROCFILE_LINES[name])}$", procfile, re.M)
+               for name in PROCFILE_NAMES), procfile
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {API_KEY}"}
@@ -197,3 +203,78 @@ async def test_honcho_runs_the_procfile_and_each_front_end_completes_a_job(deplo
         assert re.search(started, log), f"no start line matching {started!r}\n{honcho.tail()}"
     assert returncode is not None, f"honcho did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM\n{honcho.tail()}"
     assert "sending SIGKILL" not in log, f"every process stopped on SIGTERM by itself\n{honcho.tail()}"
+
+
+def dotenv(variables: dict[str, str]) -> str:
+    """A ``.env`` as an operator writes one: ``NAME=value``, single-quoted where the value has more
+    than letters, digits and URL punctuation (JSON)."""
+    plain = re.compile(r"^[A-Za-z0-9_.:/@+=\-]*$")
+    return "".join(f"{name}={value}\n" if plain.match(value) else f"{name}='{value}'\n"
+                   for name, value in variables.items())
+
+
+async def test_plain_honcho_start_runs_a_telegram_only_deployment_while_the_discord_line_idles(
+        deployment: Deployment, tmp_path: Path) -> None:
+    """README step 4 as written, for a deployment without Discord: the real Procfile and a ``.env``
+    in the deployment's directory, nothing else configured. The discord process says once why it
+    idles, the others stay up and a Telegram job comes back; SIGTERM stops all, the idle one with 0."""
+    assert HONCHO.exists(), "honcho is a test dependency (pip install honcho)"
+    home = tmp_path / "deployment"
+    home.mkdir()
+    (home / "Procfile").write_text((ROOT / "Procfile").read_text())
+    (home / "settings.yaml").write_text("# defaults; the deployment is configured by .env\n")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    telegram = TelegramSandbox(limits=FAST_LIMITS)
+    await telegram.start()
+    configured = {name: value for name, value in deployment.env.items()
+                  if name.startswith(("NAIBOT_", "NOVELAI_", "REDIS_", "STORAGE_"))}
+    configured.update({
+        "NAIBOT_SETTINGS": str(home / "settings.yaml"),
+        "TELEGRAM_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url,
+        "NAIBOT_TELEGRAM__PRIVATE_PER_SECOND": str(telegram.limits.private_per_second),
+        "NAIBOT_TELEGRAM__GROUP_PER_MINUTE": str(telegram.limits.group_per_minute),
+        "NAIBOT_TELEGRAM__GLOBAL_PER_SECOND": str(telegram.limits.global_per_second),
+        "NAIBOT_API__LISTEN": "127.0.0.1", "NAIBOT_API__PORT": str(port),
+        "NAIBOT_API__KEYS": json.dumps([{"key": API_KEY, "identity": "procfile", "max_priority": 5}]),
+        "NAIBOT_QUEUE__MAX_ANLAS_PER_JOB": "20",
+    })
+    (home / ".env").write_text(dotenv(configured))
+    # The shell honcho is started from: no naibot configuration at all (no DISCORD_TOKEN either).
+    shell = {name: value for name, value in os.environ.items()
+             if not name.startswith(("NAIBOT_", "NOVELAI_", "REDIS_", "STORAGE_", "TELEGRAM_", "DISCORD_"))}
+    shell.update({"PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+                  "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    honcho = Honcho(shell, tmp_path / "honcho.log", cwd=home)
+    services = deployment.services()
+    try:
+        await until(honcho, "the discord line's idle message", lambda: IDLE_DISCORD in honcho.log(), START_TIMEOUT)
+        await wait_for_heartbeats(services.redis, deployment.prefix, honcho.process, set(), 1, timeout=START_TIMEOUT)
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            async def api_healthy() -> bool:
+                try:
+                    return (await http.get("/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await until(honcho, "the API's /healthz", api_healthy, START_TIMEOUT)
+        await wait_for(telegram, honcho, "the Telegram bot polling", lambda: bool(telegram.calls("deleteWebhook")),
+                       START_TIMEOUT)
+        telegram.user_message(TELEGRAM_ANN.id, TELEGRAM_ANN, "/generate a cat --size 512x512 --steps 8")
+        await wait_for(telegram, honcho, "the Telegram picture",
+                       lambda: any(m.photo for m in telegram.bot_messages(TELEGRAM_ANN.id)), JOB_TIMEOUT)
+        log = honcho.log()
+        assert honcho.process.poll() is None, f"honcho still runs everything\n{honcho.tail()}"
+        assert " stopped (rc=" not in log, f"no process exited\n{honcho.tail()}"
+        assert log.count(IDLE_DISCORD) == 1, f"said once\n{honcho.tail()}"
+    finally:
+        returncode = await honcho.stop()
+        await services.aclose()
+        with suppress(Exception):
+            await asyncio.wait_for(telegram.stop(), 20)
+    log = honcho.log()
+    assert returncode is not None, f"honcho did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM\n{honcho.tail()}"
+    assert "sending SIGKILL" not in log, f"every process stopped on SIGTERM by itself\n{honcho.tail()}"
+    assert re.search(r"^\S+ discord\.1 +\| naibot: DISCORD_TOKEN is not set", log, re.M), honcho.tail()
+    # It stopped when told to (honcho shows the status of the shell it ran the line in, not ours).
+    assert log.index("discord.1 stopped") > log.index("SIGTERM received"), honcho.tail()

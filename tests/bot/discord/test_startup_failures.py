@@ -66,4 +66,3 @@ async def test_an_unreachable_gateway_at_start_is_one_line_naming_the_url_and_ex
     assert_ends_with_one_line(finished, f"naibot: cannot reach the Discord gateway at {closed} (connection refused); "
                                         "check DISCORD_GATEWAY_URL and the network")
     assert discord.token not in finished.output
-    assert "up: REST" not in finished.output  # never said it was up
