@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from honcho.environ import parse as honcho_parse
 
 from naibot.secret_strength import (
     EXAMPLE_VALUES,
@@ -26,8 +27,8 @@ STRONG = "pHdSQbrd4TIBjTGAqzlz1bgbINDfOlAUFb8I6sVsDhc="
 
 
 def env_example() -> dict[str, str]:
-    lines = (ROOT / "deploy" / "env.example").read_text(encoding="utf-8").splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    """The file read as honcho reads a .env (the JSON value is quoted; tests/deploy/test_env_example.py)."""
+    return honcho_parse((ROOT / "deploy" / "env.example").read_text(encoding="utf-8"))
 
 
 def documented_keys() -> list[str]:

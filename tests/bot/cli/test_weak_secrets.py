@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from honcho.environ import parse as honcho_parse
 
 from bot.cli import chat as cli_chat
 from bot.cli.common import EXIT_OK, EXIT_USAGE
@@ -27,8 +28,8 @@ REDIS_PASSWORD = "sVGa0yK4pZ3n6JbqXw8T1c"
 
 
 def env_example() -> dict[str, str]:
-    lines = (ROOT / "deploy" / "env.example").read_text(encoding="utf-8").splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    """The file read as honcho reads a .env (the JSON value is quoted; tests/deploy/test_env_example.py)."""
+    return honcho_parse((ROOT / "deploy" / "env.example").read_text(encoding="utf-8"))
 
 
 def run_module(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
