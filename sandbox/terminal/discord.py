@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,10 @@ GUILD_ID, CHANNEL_ID, NSFW_CHANNEL_ID = 9000, 9001, 9002
 SUBCOMMAND_TYPES = frozenset({1, 2})
 STRING, INTEGER, BOOLEAN, USER, NUMBER, ATTACHMENT = 3, 4, 5, 6, 10, 11
 LOADING = 1 << 7
-BUTTON = 2
+BUTTON, TEXT_INPUT = 2, 4
+# How long an interaction this user started is watched for a form (modal) as its answer: Discord gives a
+# bot 3 s to answer at all.
+WATCH_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ class DiscordPeer:
         self.user = user
         self._http = client or httpx.Client(base_url=self.url, timeout=10.0)
         self._bot_id = ""
+        # Interactions this user started (id → when), watched for a form; the form open now, if any.
+        self._started: dict[str, float] = {}
+        self._forms: list[Shown] = []
+        self._form: dict[str, Any] | None = None
 
     def greeting(self) -> str:
         """Joins the guild (as Discord users must be members to use a bot's commands there)."""
@@ -61,15 +69,20 @@ class DiscordPeer:
         return (f"Discord stand-in at {self.url}: you are {self.user.username} (id {self.user.user_id}), {role} of "
                 f"guild {self.user.guild_id}, in channel {self.user.channel_id}.\n"
                 "Slash-command options go as name:value, e.g. /generate a cat size:portrait steps:8 (the text "
-                "before the first option is the prompt).")
+                "before the first option is the prompt); a form the bot opens (/login) is filled in with "
+                "form NAME=VALUE ….")
 
     def send(self, line: str) -> None:
+        if self._form is not None and line.startswith("form "):
+            self._submit_form(self._form, line.removeprefix("form "))
+            return
         if not line.startswith("/"):
             self._call("POST", f"/_sandbox/channels/{self.user.channel_id}/messages",
                        json={"user": self.user.to_json(), "content": line})
             return
         name, options = slash_call(self._commands(), line)
-        self._call("POST", "/_sandbox/interactions/slash", json={**self._where(), "name": name, "options": options})
+        self._watch(self._call("POST", "/_sandbox/interactions/slash",
+                               json={**self._where(), "name": name, "options": options}))
 
     def send_photo(self, path: Path, caption: str) -> None:
         takers = [f"/{c['name']} {o['name']}:PATH" for c in self._commands() for o in c.get("options") or []
@@ -79,15 +92,43 @@ class DiscordPeer:
         raise ChatError(f"on Discord a picture goes with a command: {', '.join(takers)}")
 
     def press(self, button: Button) -> None:
-        self._call("POST", "/_sandbox/interactions/button", json={
+        self._watch(self._call("POST", "/_sandbox/interactions/button", json={
             **self._where(), "channel_id": int(button.channel or self.user.channel_id),
-            "message_id": int(button.message_id), "custom_id": button.action})
+            "message_id": int(button.message_id), "custom_id": button.action}))
 
     def messages(self) -> list[Shown]:
         found = self._call("GET", f"/_sandbox/channels/{self.user.channel_id}/messages")
         me = str(self.user.user_id)
-        return [shown(message, self._bot_id) for message in found
-                if message.get("author_id") != me and message.get("ephemeral_for") in (None, me)]
+        self._look_for_forms()
+        return [*(shown(message, self._bot_id) for message in found
+                  if message.get("author_id") != me and message.get("ephemeral_for") in (None, me)), *self._forms]
+
+    # -- forms (modals): shown as a message, filled in with ``form NAME=VALUE …`` --------------------
+
+    def _watch(self, started: dict[str, Any]) -> None:
+        self._started[str(started["interaction_id"])] = time.monotonic()
+
+    def _look_for_forms(self) -> None:
+        """A form the bot answered one of this user's interactions with becomes the open form."""
+        for interaction_id, since in list(self._started.items()):
+            record = self._call("GET", f"/_sandbox/interactions/{interaction_id}")
+            if record.get("modal"):
+                self._form = record["modal"]
+                self._forms.append(form_shown(interaction_id, record["modal"]))
+            if record.get("callback_type") is not None or time.monotonic() - since > WATCH_SECONDS:
+                del self._started[interaction_id]
+
+    def _submit_form(self, form: dict[str, Any], text: str) -> None:
+        fields = [str(field["custom_id"]) for field in text_inputs(form)]
+        marker = re.compile(r"(?:^|\s)(" + "|".join(re.escape(f) for f in fields) + r")=")
+        found = list(marker.finditer(text))
+        if not found or text[:found[0].start()].strip():
+            raise ChatError(f"fill the form in as: form {' '.join(f'{f}=…' for f in fields)}")
+        ends = [match.start() for match in found[1:]] + [len(text)]
+        values = {match.group(1): text[match.end():end].strip() for match, end in zip(found, ends, strict=True)}
+        self._form = None
+        self._watch(self._call("POST", "/_sandbox/interactions/modal", json={
+            **self._where(), "custom_id": form["custom_id"], "values": values}))
 
     def _where(self) -> dict[str, Any]:
         return {"guild_id": self.user.guild_id, "channel_id": self.user.channel_id, "user": self.user.to_json()}
@@ -225,3 +266,28 @@ def _buttons(message: dict[str, Any]) -> tuple[tuple[Button, ...], list[str]]:
             buttons.append(Button(label, str(message["id"]), str(component["custom_id"]),
                                   str(message.get("channel_id") or "")))
     return tuple(buttons), links
+
+
+def text_inputs(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """A modal's text inputs, in order, however they are nested (action rows or labels)."""
+    found: list[dict[str, Any]] = []
+    pending = list(form.get("components") or [])
+    while pending:
+        component = pending.pop(0)
+        if component.get("type") == TEXT_INPUT:
+            found.append(component)
+        inner = component.get("component")
+        if isinstance(inner, dict):  # a label around its input: the input shows the label's text
+            inner = {**inner, "label": inner.get("label") or component.get("label")}
+        pending[:0] = [*(component.get("components") or []), *([inner] if isinstance(inner, dict) else [])]
+    return found
+
+
+def form_shown(interaction_id: str, form: dict[str, Any]) -> Shown:
+    """A form the bot opened, as a message: its title, its fields, how to fill it in."""
+    fields = text_inputs(form)
+    lines = [f"(a form) {form.get('title', '')}"]
+    lines += [f"{field['custom_id']}: {field.get('label') or field.get('placeholder') or ''}"
+              f"{'' if field.get('required', True) else ' (optional)'}" for field in fields]
+    lines.append("fill it in: form " + " ".join(f"{field['custom_id']}=…" for field in fields))
+    return Shown(f"form-{interaction_id}", "bot", "\n".join(lines))

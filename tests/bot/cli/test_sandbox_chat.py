@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.novelai import OPUS_TOKEN
 from tests.bot.cli.naibot_process import NaibotProcess, naibot
 from tests.fixtures.discord_e2e import GUILD, SFW, DiscordWorld
 from tests.fixtures.telegram_e2e import ANN, TelegramWorld
@@ -33,13 +34,15 @@ async def test_telegram_chat_shows_the_reply_its_edits_and_presses_a_button(tele
         await chat.until(r"you are Ann \(id 4242\) in a private chat")
         await chat.type(f"/generate a heron {SMALL}")
         await chat.until(r"^bot: ")
-        edited = await chat.until(r"^\(edited\) bot: .*(Job|position)")
-        buttons = await chat.until(r"\[\d+\] ")
+        # "Adding your job…" becomes "Queued: position 1 of 1" with a Cancel button (one look may see
+        # either); pressing it edits the message again, which the terminal shows as an edit.
+        buttons = await _line_with_button(chat, "Cancel")
         await chat.type(f"press {button_number(buttons, 'Cancel')}")
         await chat.until(r"^\(pressed \[\d+\] .*Cancel\)")
         canceled = await chat.until(r"^\(edited\) bot: .*Canceled")
         assert await chat.close_input() == 0
-    assert edited and canceled
+    assert canceled
+    assert any(re.match(r"^(\(edited\) )?bot: .*position 1 of 1", line) for line in chat.lines)
     command = next(m for m in world.telegram.messages(ANN.id) if not m.from_bot)
     assert command.text == f"/generate a heron {SMALL}" and command.entities[0]["type"] == "bot_command"
     assert any(c.status == 200 for c in world.telegram.calls("answerCallbackQuery", None))
@@ -104,3 +107,22 @@ async def test_discord_chat_runs_a_slash_command_shows_edits_and_presses_a_butto
 
 async def _line_with_button(chat: NaibotProcess, label: str) -> str:
     return await chat.until(r"\[\d+\] [^\[]*" + re.escape(label))
+
+
+async def test_discord_chat_shows_a_form_and_fills_it_in(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.start_bot()
+    await wait_for_commands(world)
+    async with naibot("sandbox", "chat", "discord", "--url", world.discord.url, "--user-id", "2001",
+                      "--poll", "0.05") as chat:
+        await chat.until(r"you are you \(id 2001\)")
+        await chat.type("/login")
+        await chat.until(r"^bot: \(a form\) ")
+        how = await chat.until(r"fill it in: form ")
+        await chat.type(f"form token={OPUS_TOKEN}")
+        # The answer, once it is more than "thinking" (one look may see it already filled in, not edited).
+        answer = await chat.until(r"^(\(edited\) )?bot \(only you\): (?!\(thinking)")
+        assert await chat.close_input() == 0
+    assert "token=…" in how
+    assert "opus" in answer.lower(), "logged in with the Opus token"
+    assert not any(OPUS_TOKEN in line for line in chat.lines), "the terminal never prints the typed token"
