@@ -42,8 +42,8 @@ class OutageLog:
         if self.failures == 1:
             self.outages += 1
             self._since = self._last_said = now
-            self.logger.warning("%s: Redis unavailable (%s: %s); retrying every second, quietly until it is back",
-                                self.what, type(exc).__name__, exc)
+            self.logger.warning("%s: Redis unavailable (%s: %s); retrying, with a reminder at most once a minute "
+                                "until it is back", self.what, type(exc).__name__, exc)
         elif now - self._last_said >= self.reminder_seconds:
             self._last_said = now
             self.logger.warning("%s: Redis still unavailable after %.0f s (%d attempts; last: %s: %s)",
