@@ -10,7 +10,9 @@ accounts may be fine, and NovelAI may come back). No default account, nothing to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from naibot.redisconn import async_redis
 from naibot.settings import Settings, secret
@@ -73,11 +75,33 @@ async def _record(settings: Settings, account: Account) -> None:
         await redis.aclose()
 
 
+class _BelowError(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+@contextlib.contextmanager
+def _client_quiet() -> Iterator[None]:
+    """The check's own line says what it found; the client's warnings on the way ("refused the token
+    ...; renewing it once", "token cache unreachable" while Redis is down, which the worker processes
+    report themselves) would say it twice or out of place."""
+    quiet = _BelowError()
+    loggers = [logging.getLogger(name) for name in ("novelai.client", "novelai.tokens")]
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
+
+
 def run_start_checks(settings: Settings) -> None:
     """The start-up checks, from synchronous code (before Dramatiq starts its processes).
 
     Never raises: a check that cannot run must not keep the worker from starting."""
     try:
-        asyncio.run(check_default_account(settings))
+        with _client_quiet():
+            asyncio.run(check_default_account(settings))
     except Exception as exc:  # a bug in a check must not stop the queue
         log.warning("the start-up check of the default NovelAI account did not run: %s", type(exc).__name__)
