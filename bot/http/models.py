@@ -1,9 +1,13 @@
 """The HTTP API's JSON bodies, as pydantic models so ``/openapi.json`` describes them exactly.
 
-Field names follow the original naibot API's ``/generate`` (``negative_prompt``, ``n_samples``, ...). Simple
-bounds (steps, scale, sizes, seed, priority) are in the schema too, so clients and schemathesis
-see them; everything that depends on the model (samplers, character support, sizes per sample
-count) is checked by ``GenerationRequest.resolved()``, the same validation the chat bots use.
+Field names follow the original naibot API's ``/generate`` (``negative_prompt``, ``n_samples``, ...). Every
+rule of a request (ranges, sizes, the pixel budget, what depends on the model) is checked by
+``GenerationRequest.resolved()``, the validation the CLI and the chat bots use, so a refusal here says
+what they say, every problem at once ("width must be a multiple of 64 (got 1000; try 960 or 1024)").
+The simple bounds (steps, scale, sizes, seed, ...) are still declared in the schema (``_declared``), so
+clients and schemathesis see them, but not enforced by it: pydantic would refuse first, one bound at a
+time, in its own words. What the schema does enforce is what no request means: numbers past 64 bits
+(``_Whole``), which no sentence should have to quote, and priority, a queue matter ``resolved()`` never sees.
 
 Every string and list has a length bound here, so validation work is bounded before any of our
 code runs (an 8 MB list of 2 million characters once held the event loop for 26 s). The bounds on
@@ -18,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from novelai.errors import InvalidRequest, Problem
-from novelai.models import DEFAULT_SIZE, MAX_CHARACTERS_V4
+from novelai.models import DEFAULT_SIZE, MAX_CHARACTERS_V4, MODEL_NAMES
 from novelai.request import (
     AUTO_POSITION,
     MAX_CFG_RESCALE,
@@ -40,8 +44,23 @@ from novelai.request import (
 from tasks.job import MAX_PRIORITY, MIN_PRIORITY
 
 _STRICT = ConfigDict(extra="forbid")  # a misspelt field is an error, not a silently ignored wish
-_Side = Annotated[int, Field(ge=MIN_SIDE, le=MAX_SIDE, multiple_of=SIZE_STEP)]
-_Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+def _declared(minimum: float, maximum: float, multiple_of: int | None = None) -> dict[str, Any]:
+    """Bounds for the description only: ``resolved()`` enforces them, in the CLI's and the chat's words."""
+    bounds: dict[str, Any] = {"minimum": minimum, "maximum": maximum}
+    if multiple_of is not None:
+        bounds["multipleOf"] = multiple_of
+    return {"json_schema_extra": bounds}
+
+
+# A whole number a request could mean: within 64 bits. Past that the schema refuses it, so a message
+# never has to quote (or a pixel count multiply) thousands of digits.
+_INT64 = 2**63
+_Whole = Annotated[int, Field(ge=-_INT64, le=_INT64 - 1)]
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
+_Side = Annotated[_Whole, Field(**_declared(MIN_SIDE, MAX_SIDE, SIZE_STEP))]
+_Unit = Annotated[_Finite, Field(**_declared(0.0, 1.0))]
 _Prompt = Annotated[str, Field(max_length=2 * MAX_PROMPT_CHARS)]
 _Name = Annotated[str, Field(max_length=64)]  # a model, sampler or noise schedule name
 # The chat syntax "PROMPT[@POSITION][|NEGATIVE]": two prompts and a position.
@@ -80,21 +99,22 @@ class GenerateBody(BaseModel):
     model_config = _STRICT
     prompt: _Prompt = Field(examples=["1girl, red hair, beach, sunset"])
     negative_prompt: _Prompt = ""
-    model: _Name | None = Field(None, examples=["nai-diffusion-4-5-full", "v4.5", "v3"])
+    model: _Name | None = Field(None, examples=["nai-diffusion-4-5-full", "v4.5", "v3"],
+                                description=f"One of {', '.join(MODEL_NAMES)}, or a full NovelAI model id.")
     sampler: _Name | None = Field(None, examples=["k_euler_ancestral"])
-    steps: Annotated[int, Field(ge=MIN_STEPS, le=MAX_STEPS)] | None = None
-    scale: Annotated[float, Field(ge=MIN_SCALE, le=MAX_SCALE, allow_inf_nan=False)] | None = None
+    steps: Annotated[_Whole, Field(**_declared(MIN_STEPS, MAX_STEPS))] | None = None
+    scale: Annotated[_Finite, Field(**_declared(MIN_SCALE, MAX_SCALE))] | None = None
     width: _Side = DEFAULT_SIZE[0]
     height: _Side = DEFAULT_SIZE[1]
-    n_samples: Annotated[int, Field(ge=1, le=MAX_N_SAMPLES)] = 1
-    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = None
+    n_samples: Annotated[_Whole, Field(**_declared(1, MAX_N_SAMPLES))] = 1
+    seed: Annotated[_Whole, Field(**_declared(0, MAX_SEED))] | None = None
     characters: list[Character | _CharacterText] = Field(
         default_factory=list, max_length=MAX_CHARACTERS_V4,
         description='Objects, or the chat syntax "PROMPT[@POSITION][|NEGATIVE]" as strings.')
     quality_tags: bool = True
-    uc_preset: Annotated[int, Field(ge=0)] = 0
+    uc_preset: Annotated[_Whole, Field(json_schema_extra={"minimum": 0})] = 0
     noise_schedule: _Name | None = None
-    cfg_rescale: Annotated[float, Field(ge=MIN_CFG_RESCALE, le=MAX_CFG_RESCALE, allow_inf_nan=False)] = 0.0
+    cfg_rescale: Annotated[_Finite, Field(**_declared(MIN_CFG_RESCALE, MAX_CFG_RESCALE))] = 0.0
     variety: bool = False
     smea: bool = False
     smea_dyn: bool = False
