@@ -135,7 +135,7 @@ def _discord(args: argparse.Namespace, settings: Settings | None) -> int:
 
 def _chat(args: argparse.Namespace, settings: Settings | None) -> int:
     from sandbox.terminal import discord, telegram
-    from sandbox.terminal.session import Peer, Session, Unreachable, run
+    from sandbox.terminal.session import ChatError, Peer, Session, run
 
     peer: Peer
     if args.platform == "telegram":
@@ -153,7 +153,7 @@ def _chat(args: argparse.Namespace, settings: Settings | None) -> int:
 
     try:
         return run(Session(peer), sys.stdin.fileno(), write, args.poll)
-    except Unreachable as exc:
+    except ChatError as exc:  # only before the session starts: the stand-in is away or refuses this user
         print(f"naibot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

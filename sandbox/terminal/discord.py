@@ -63,8 +63,12 @@ class DiscordPeer:
     def greeting(self) -> str:
         """Joins the guild (as Discord users must be members to use a bot's commands there)."""
         self._bot_id = str(self._call("GET", "/_sandbox/bot")["user_id"])
-        self._call("POST", f"/_sandbox/guilds/{self.user.guild_id}/members",
-                   json={"user": self.user.to_json(), "admin": self.user.admin})
+        try:
+            self._call("POST", f"/_sandbox/guilds/{self.user.guild_id}/members",
+                       json={"user": self.user.to_json(), "admin": self.user.admin})
+        except ChatError as exc:
+            raise ChatError(f"cannot join guild {self.user.guild_id} ({exc}); `naibot sandbox discord` creates "
+                            f"guild {GUILD_ID}, or name yours with --guild") from None
         role = "an admin" if self.user.admin else "a member"
         return (f"Discord stand-in at {self.url}: you are {self.user.username} (id {self.user.user_id}), {role} of "
                 f"guild {self.user.guild_id}, in channel {self.user.channel_id}.\n"

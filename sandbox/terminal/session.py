@@ -118,7 +118,8 @@ def _button_number(command: str) -> int | None:
 
 
 def run(session: Session, stdin_fd: int, write: Callable[[str], None], poll_seconds: float) -> int:
-    """Until end of input: print changes, wait up to ``poll_seconds`` for typed lines, act on them."""
+    """Until end of input: print changes, wait up to ``poll_seconds`` for typed lines, act on them. The
+    greeting's ChatError (the stand-in is away or refuses this user) is the caller's to report."""
     write(session.peer.greeting())
     for line in HELP:
         write(line)
@@ -130,9 +131,7 @@ def run(session: Session, stdin_fd: int, write: Callable[[str], None], poll_seco
         if not ready:
             continue
         chunk = os.read(stdin_fd, 65536)
-        if not chunk:
-            return 0
-        pending += chunk
+        pending += chunk if chunk else b"\n"  # at the end of input, a last unfinished line still counts
         *typed, pending = pending.split(b"\n")
         for raw in typed:
             answer = session.handle(raw.decode("utf-8", errors="replace"))
@@ -140,3 +139,5 @@ def run(session: Session, stdin_fd: int, write: Callable[[str], None], poll_seco
                 return 0
             for line in answer:
                 write(line)
+        if not chunk:
+            return 0

@@ -126,3 +126,14 @@ async def test_discord_chat_shows_a_form_and_fills_it_in(discord_world: DiscordW
     assert "token=…" in how
     assert "opus" in answer.lower(), "logged in with the Opus token"
     assert not any(OPUS_TOKEN in line for line in chat.lines), "the terminal never prints the typed token"
+
+
+async def test_discord_chat_in_a_guild_the_stand_in_lacks_is_one_line_and_exit_2(discord_world: DiscordWorld
+                                                                                  ) -> None:
+    async with naibot("sandbox", "chat", "discord", "--url", discord_world.discord.url, "--guild", "4") as chat:
+        status = await chat.close_input()
+        assert chat.process.stderr is not None
+        err = (await chat.process.stderr.read()).decode()
+    assert status == 2
+    assert err.startswith("naibot: cannot join guild 4 (the stand-in refused: Unknown Guild)")
+    assert "Traceback" not in err and err.count("\n") == 1
