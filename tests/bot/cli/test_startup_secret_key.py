@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import pytest
 
 from bot.cli import chat as cli_chat
@@ -30,7 +33,7 @@ class _FakeBot:
 @pytest.fixture(autouse=True)
 def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """No settings file and no key; every process's real start replaced by a marker."""
-    monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
     monkeypatch.delenv("NAIBOT_SECRET_KEY", raising=False)
     monkeypatch.delenv("NAIBOT_BOT__ACCOUNTS_ENABLED", raising=False)
     monkeypatch.setattr(cli_chat, "_telegram_bot", lambda: _FakeBot)
@@ -40,7 +43,9 @@ def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         raise Reached()
 
     monkeypatch.setattr("bot.http.app.create_app", lambda settings: None)
-    monkeypatch.setattr("uvicorn.run", reached)
+    # naibot api binds its socket itself, then hands it to uvicorn's Server (bot/cli/api.py).
+    monkeypatch.setattr("bot.cli.api.listen", lambda host, port, backlog: socket.socket())
+    monkeypatch.setattr("uvicorn.Server.run", reached)
     monkeypatch.setattr("bot.cli.queue.os.execv", reached)
 
 
