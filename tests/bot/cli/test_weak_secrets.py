@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -94,7 +95,9 @@ def processes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         raise Reached()
 
     monkeypatch.setattr("bot.http.app.create_app", lambda settings: None)
-    monkeypatch.setattr("uvicorn.run", reached)
+    # naibot api binds its socket itself, then hands it to uvicorn's Server (bot/cli/api.py).
+    monkeypatch.setattr("bot.cli.api.listen", lambda host, port, backlog: socket.socket())
+    monkeypatch.setattr("uvicorn.Server.run", reached)
     monkeypatch.setattr("bot.cli.queue.os.execv", reached)
 
 
