@@ -3,7 +3,8 @@
 This module only assembles the application: shared state built once per process (queue
 services, storage, API keys, the status cache; ``bot.http.deps``) and the routers, each in its
 own module: ``bot.http.routes.jobs`` (the original naibot API's endpoints and images),
-``bot.http.routes.ops`` (health and metrics) and ``bot.http.routes.admin_page`` (the status page).
+``bot.http.routes.ops`` (health and metrics), ``bot.http.routes.admin_page`` (the status page) and,
+with ``api.docs``, ``bot.http.routes.docs`` (Swagger UI and ReDoc, served from this process).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.http.auth import ApiKeys
 from bot.http.deps import ApiState
 from bot.http.limits import RequestLimits
 from bot.http.login_throttle import LoginThrottle
-from bot.http.routes import admin_page, jobs, ops
+from bot.http.routes import admin_page, docs, jobs, ops
 from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
@@ -48,17 +49,17 @@ def create_app(settings: Settings) -> FastAPI:
                 await tokens.aclose()
             await services.aclose()
 
-    # /docs and /redoc run Swagger UI / ReDoc from a CDN on the status page's origin: only on request.
-    docs = settings.api.docs
     # redirect_slashes off: Starlette builds that redirect from the Host header a client sent.
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: ours (routes.docs) serve them.
     app = FastAPI(title="naibot HTTP API", version="1.0",
                   description="Queue NovelAI generations and follow them; the same queue as the chat bots.",
-                  lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
-                  redirect_slashes=False)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, redirect_slashes=False)
     # Outermost of ours: sizes are checked before anything reads a header or the body.
     app.add_middleware(RequestLimits, body_bytes=settings.api.max_body_bytes,
                        body_bytes_by_path=admin_page.BODY_LIMITS)
     jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
     app.include_router(ops.router)
     app.include_router(admin_page.router)
+    if settings.api.docs:  # third-party scripts on the status page's origin: only on request
+        docs.install(app)
     return app
