@@ -62,6 +62,12 @@ TelegramApp: TypeAlias = Application[
 ]
 
 
+def _polling_failed(exc: TelegramError) -> None:
+    """A getUpdates call failed once the bot was running (a network blip, a Bot API restart): PTB's
+    updater retries it (backing off up to 30 s); one line each, not PTB's traceback."""
+    log.warning("polling: the Bot API call failed (%s: %s); retrying", type(exc).__name__, exc)
+
+
 def command_text(update: Update) -> str:
     """What follows the command word (and its @botname), with the user's quoting intact."""
     text = update.effective_message.text or "" if update.effective_message else ""
@@ -160,7 +166,7 @@ class TelegramBot:
         await self.application.start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
-                                                     allowed_updates=ALLOWED_UPDATES)
+                                                     allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed)
 
     async def start_webhook(self) -> None:
         """Start webhook mode inside an already running event loop (tests; ``run`` uses it too).

@@ -4,6 +4,8 @@ never the token."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,11 +13,13 @@ import pytest_asyncio
 
 from bot.cli.common import EXIT_USAGE
 from sandbox.discord import DiscordSandbox
-from tests.fixtures.bot_process import Finished, bot_env, run_naibot
+from tests.fixtures.bot_process import NAIBOT, Finished, bot_env, kill_group, run_naibot
+from tests.fixtures.discord_e2e import GUILD, OWNER, SFW
 from tests.fixtures.redis import free_port
 
 # The shape of a real bot token (three base64url parts), but not the stand-in's.
 WRONG_TOKEN = "MTIwMDk5OTk5OTk5OTk5OTk5OQ.GxYzAb.wrong-discord-token-zzzzzzzzzzzzzzzzzzz"
+BLIP_TIMEOUT = 60.0
 
 
 @pytest_asyncio.fixture
@@ -66,3 +70,34 @@ async def test_an_unreachable_gateway_at_start_is_one_line_naming_the_url_and_ex
     assert_ends_with_one_line(finished, f"naibot: cannot reach the Discord gateway at {closed} (connection refused); "
                                         "check DISCORD_GATEWAY_URL and the network")
     assert discord.token not in finished.output
+
+
+async def test_a_gateway_that_goes_away_after_the_start_is_reconnected_to(
+        redis_prefix: str, aredis: object, tmp_path: Path) -> None:
+    """Only the *start* gives up: once ready, a gateway (and API) that vanishes is discord.py's to
+    reconnect to: the same process identifies on the gateway again when it is back."""
+    first = DiscordSandbox(heartbeat_interval_ms=1000)
+    await first.start()
+    first.add_guild(GUILD, "Artists", owner=OWNER, channels={SFW: False})
+    port = int(first.api_url.split(":")[2].split("/")[0])
+    env = bot_env(redis_prefix, tmp_path, DISCORD_TOKEN=first.token, DISCORD_API_URL=first.api_url,
+                  DISCORD_GATEWAY_URL=first.gateway_url, NAIBOT_DISCORD__GUILDS=f"[{GUILD}]")
+    process = await asyncio.create_subprocess_exec(
+        str(NAIBOT), "discord", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True)
+    second = DiscordSandbox(heartbeat_interval_ms=1000)
+    try:
+        await first.wait_for(first.connected, BLIP_TIMEOUT)
+        await first.stop()
+        await second.start(port=port)  # back after a moment, nothing remembered
+        second.add_guild(GUILD, "Artists", owner=OWNER, channels={SFW: False})
+        await second.wait_for(second.connected, BLIP_TIMEOUT)  # identified again on the new gateway
+        assert process.returncode is None
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), BLIP_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            kill_group(process.pid)
+            await process.wait()
+        await second.stop()
+    assert b"naibot: " not in stderr, stderr.decode(errors="replace")[-3000:]

@@ -4,6 +4,8 @@ One line on stderr naming what to check, exit 2, no traceback, and never the tok
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,11 +13,13 @@ import pytest_asyncio
 
 from bot.cli.common import EXIT_USAGE
 from sandbox.telegram import TelegramSandbox
-from tests.fixtures.bot_process import bot_env, run_naibot
+from tests.fixtures.bot_process import NAIBOT, bot_env, kill_group, run_naibot
 from tests.fixtures.redis import free_port
+from tests.fixtures.telegram_e2e import ANN
 
 # Nearly the stand-in's token: one character off, as a mistyped real one would be.
 WRONG_TOKEN = "123456:TEST-sandbox-token-aaaaaaaaaaaaaaaaaaaaaaab"
+BLIP_TIMEOUT = 60.0
 
 
 @pytest_asyncio.fixture
@@ -54,3 +58,49 @@ async def test_an_unreachable_bot_api_is_one_line_naming_the_url_and_exit_2(
     assert_one_line(finished.output, f"naibot: cannot reach the Telegram Bot API at {closed} (connection refused); "
                                      "check TELEGRAM_API_URL and the network")
     assert telegram.token not in finished.output and "TEST-sandbox-token" not in finished.output
+
+
+async def line_with(stream: asyncio.StreamReader, text: str) -> str:
+    """Read the stream up to and including the first line holding ``text``; all it read."""
+    seen = ""
+    while True:
+        line = (await stream.readline()).decode(errors="replace")
+        assert line, f"the stream ended before {text!r}:\n{seen[-3000:]}"
+        seen += line
+        if text in line:
+            return seen
+
+
+async def test_a_bot_api_that_goes_away_after_the_start_is_retried_until_it_is_back(
+        redis_prefix: str, aredis: object, tmp_path: Path) -> None:
+    """Only the *start* gives up: once polling, a Bot API that vanishes (a network blip, a restart)
+    is retried by PTB's updater, and the same process answers when it is back."""
+    first = TelegramSandbox()
+    await first.start()
+    port = int(first.url.rsplit(":", 1)[1])
+    env = bot_env(redis_prefix, tmp_path, TELEGRAM_TOKEN=first.token, TELEGRAM_API_URL=first.url)
+    process = await asyncio.create_subprocess_exec(
+        str(NAIBOT), "telegram", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True)
+    second = TelegramSandbox()
+    failed = ""
+    try:
+        await first.wait_for(lambda: bool(first.calls("deleteWebhook")), BLIP_TIMEOUT)  # polling
+        await first.stop()
+        assert process.stderr is not None
+        failed = await asyncio.wait_for(line_with(process.stderr, "polling: the Bot API call failed"), BLIP_TIMEOUT)
+        await second.start(port=port)  # the same Bot API, back after a moment, nothing remembered
+        command = second.user_message(ANN.id, ANN, "/help")
+        await second.wait_for(lambda: any(m.reply_to_message_id == command["message_id"]
+                                          for m in second.bot_messages(ANN.id)), BLIP_TIMEOUT)
+        assert process.returncode is None
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), BLIP_TIMEOUT)
+    finally:
+        if process.returncode is None:
+            kill_group(process.pid)
+            await process.wait()
+        await second.stop()
+    everything = failed + stderr.decode(errors="replace")
+    assert process.returncode == 0, everything[-3000:]
+    assert "naibot: " not in everything and "Traceback" not in everything, everything[-3000:]
