@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 
 from tasks.job import JobState, Requester
 from tasks.launch import spawn_worker, stop_worker
 from tests.fixtures.deployment import Deployment, wait_until_finished
-from tests.fixtures.redis import PrivateRedis
+from tests.fixtures.redis import PrivateRedis, free_port
 from tests.tasks.test_job_failures import SMALL
 from tests.tasks.worker_log_lines import LINE, log_lines, log_path, matching, wait_for_line
 
@@ -24,22 +25,28 @@ NOISY_SECONDS = 7.0
 
 
 async def test_a_worker_started_without_redis_waits_once_and_is_ready_when_it_answers(
-        deployment: Deployment, private_redis: PrivateRedis) -> None:
-    private_redis.stop()
-    deployment.overrides["REDIS_URL"] = private_redis.url
+        deployment: Deployment, tmp_path: Path) -> None:
+    password = f"redis-pw-{free_port()}-not-for-logs"
+    redis = PrivateRedis(tmp_path, ["--requirepass", password])  # not started yet: Redis is down
+    deployment.overrides["REDIS_URL"] = f"redis://:{password}@127.0.0.1:{redis.port}/0"
     path = log_path(deployment)
-    with path.open("wb") as log:
-        process = spawn_worker(deployment.env, deployment.settings.queue.dramatiq_queue, log=log)
-    deployment.workers.append(process)
-    await wait_for_line(path, rf" WARNING naibot\.worker: waiting for Redis at redis://127\.0\.0\.1:{private_redis.port}/0")
-    await asyncio.sleep(NOISY_SECONDS)  # the time in which the old worker repeated itself
-    assert not matching(path, READY), "not ready while Redis does not answer"
-    private_redis.start()
-    await wait_for_line(path, READY)
-    stop_worker(process)
+    try:
+        with path.open("wb") as log:
+            process = spawn_worker(deployment.env, deployment.settings.queue.dramatiq_queue, log=log)
+        deployment.workers.append(process)
+        masked = rf"(redis://)?127\.0\.0\.1:{redis.port}/0"  # RedisSettings.address: no credentials
+        await wait_for_line(path, rf" WARNING naibot\.worker: waiting for Redis at {masked} ")
+        await asyncio.sleep(NOISY_SECONDS)  # the time in which the old worker repeated itself
+        assert not matching(path, READY), "not ready while Redis does not answer"
+        redis.start()
+        await wait_for_line(path, READY)
+        stop_worker(process)
+    finally:
+        redis.stop()
     assert len(matching(path, "waiting for Redis")) == 1
     assert len(matching(path, READY)) == 1
     assert not matching(path, r"CRITICAL|Consumer encountered|Restarting consumer|sweep failed|unreachable")
+    assert password not in path.read_text()
 
 
 async def test_a_redis_outage_is_one_warning_then_one_info_when_it_ends(deployment: Deployment,
