@@ -128,9 +128,13 @@ class Processes:
 async def start_novelai_stand_in(procs: Processes, name: str, users: list[str], *options: str
                                  ) -> tuple[str, subprocess.Popen[bytes]]:
     """``naibot sandbox novelai`` on a free port, in its own process (so it does not share the
-    benchmark's CPU time slice); returns its URL once it answers. ``users``: ``email:password:tier:anlas``."""
+    benchmark's CPU time slice); returns its URL once it answers. ``users``: ``email:password:tier:anlas``.
+    Instant steps unless ``options`` say otherwise: the stand-in's own default (0.03 s a step, to
+    make positions visible to a person) would measure the stand-in, not naibot."""
     port = free_port()
     args = [sys.executable, "-m", "bot.cli", "sandbox", "novelai", "--port", str(port)]
+    if "--step-latency" not in options:
+        args += ["--step-latency", "0"]
     for user in users:
         args += ["--user", user]
     process = procs.start(name, [*args, *options])
@@ -167,10 +171,10 @@ def deployment_env(*, prefix: str, tmp: Path, novelai_url: str, email: str, pass
                    **extra: str) -> dict[str, str]:
     """A deployment configured only through the environment (as tests/fixtures/deployment.py): every key under
     ``prefix``, NovelAI at the stand-in with one ``default`` account, images on local disk, no settings
-    file (``NAIBOT_SETTINGS`` names one that does not exist), warnings only; ``extra`` on top."""
+    file (``NAIBOT_SETTINGS=/dev/null``), warnings only; ``extra`` on top."""
     env = clean_environ()
     env.update({
-        "NAIBOT_SETTINGS": str(tmp / "absent-settings.yaml"),
+        "NAIBOT_SETTINGS": os.devnull,
         "REDIS_URL": REDIS_URL,
         "NAIBOT_REDIS__PREFIX": prefix,
         "NOVELAI_API_URL": novelai_url,
