@@ -192,7 +192,7 @@ async def deploy(procs: Processes, tmp: Path, rng: random.Random) -> Deployment:
     novelai_url, telegram_url = f"http://127.0.0.1:{novelai_port}", f"http://127.0.0.1:{telegram_port}"
     env = clean_environ()
     env.update({
-        "NAIBOT_SETTINGS": str(tmp / "absent-settings.yaml"),
+        "NAIBOT_SETTINGS": os.devnull,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "NAIBOT_REDIS__PREFIX": PREFIX,
         "NOVELAI_API_URL": novelai_url,

@@ -1,67 +1,37 @@
 """The ``naibot`` command line: one entry point, a subcommand per process or admin task.
 
-Settings are loaded (and validated) before any subcommand runs, so a bad ``settings.yaml``
-stops every process at start with the key named, and exit status 2. So does a Redis password
+Settings are loaded (and validated) before any subcommand runs, so a bad ``settings.yaml``, ``.env``
+or variable stops every process at start with its source named, and exit status 2
+(``naibot.settings_source`` says which file and which ``.env`` are read). So does a Redis password
 copied from the docs' examples: every subcommand but ``settings check`` (which reports it) uses
-Redis.
+Redis. ``demo`` and ``sandbox`` run on built-in defaults and read neither (their parsers say
+``uses_settings=False``): they bring their own stand-ins, and a deployment's broken settings must
+not keep a newcomer from trying them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import urlsplit
 
-from bot.cli import accounts, api, chat, demo, queue, rotate_key, sandbox
-from bot.cli.common import EXIT_OK, EXIT_USAGE, Handler, refuse_weak_secrets
+from bot.cli import accounts, api, chat, demo, queue, rotate_key, sandbox, settings_check
+from bot.cli.common import EXIT_USAGE, Handler, refuse_weak_secrets
 from naibot.logs import setup_logging
-from naibot.secret_strength import weak_secrets
-from naibot.settings import Settings, SettingsError, load_settings
+from naibot.settings import Settings, SettingsError
+from naibot.settings_source import load_for_command
 
-MASK = "**********"  # what pydantic prints for a SecretStr
-
-
-def mask_url_password(url: str) -> str:
-    """``url`` with its password (``:pw@`` or ``?password=pw``) replaced by the mask.
-
-    ``redis.url`` is a plain string (the Redis client needs it whole), so pydantic does not mask
-    it; this output reaches terminals and, under systemd-run, the journal.
-    """
-    parts = urlsplit(url)
-    if parts.password is not None:
-        userinfo, _, host = parts.netloc.rpartition("@")
-        url = url.replace(parts.netloc, f"{userinfo.partition(':')[0]}:{MASK}@{host}", 1)
-    return re.sub(r"(?<=[?&])password=[^&#]*", f"password={MASK}", url)
-
-
-def _cmd_settings_check(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the effective settings with secrets masked (pydantic shows SecretStr as ****, the
-    Redis URL's password is masked here), then name every weak secret (exit 2 if there is one)."""
-    shown: dict[str, Any] = json.loads(settings.model_dump_json())
-    shown["redis"]["url"] = mask_url_password(settings.redis.url)
-    print(json.dumps(shown, indent=2))
-    weak = weak_secrets(settings, api_keys=True, secret_key=True)
-    for item in weak:
-        print(f"naibot: weak secret: {item}", file=sys.stderr)
-    return EXIT_USAGE if weak else EXIT_OK
-
-
-def _add_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("settings", help="inspect the effective settings")
-    ssub = p.add_subparsers(dest="action", required=True)
-    check = ssub.add_parser("check", help="validate settings.yaml + environment and print the result")
-    check.set_defaults(handler=_cmd_settings_check)
+# Subcommands that need no deployment configuration (see the module docstring).
+_WITHOUT_SETTINGS = ("demo", "sandbox")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="naibot", description="NovelAI image bot for Discord and Telegram")
-    parser.add_argument("--settings", help="settings file (default: $NAIBOT_SETTINGS or ./settings.yaml)")
+    parser.add_argument("--settings", help="settings file (default: $NAIBOT_SETTINGS or ./settings.yaml); "
+                                           "the .env next to it is read too")
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_settings(sub)
+    settings_check.register(sub)
     accounts.register(sub)
     rotate_key.register(sub)
     queue.register(sub)
@@ -69,19 +39,35 @@ def build_parser() -> argparse.ArgumentParser:
     api.register(sub)
     sandbox.register(sub)
     demo.register(sub)
+    for name in _WITHOUT_SETTINGS:
+        # On the subcommand's own parser, so each of its subcommands (sandbox novelai, ...) inherits it.
+        sub.choices[name].set_defaults(uses_settings=False)
     return parser
+
+
+def _load(args: argparse.Namespace) -> Settings | int:
+    """This run's settings, or EXIT_USAGE once the reason is on stderr."""
+    if not getattr(args, "uses_settings", True):
+        return Settings()
+    try:
+        loaded = load_for_command(args.settings, os.environ)
+    except SettingsError as exc:
+        print(f"naibot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if loaded.note is not None and args.command != "settings":  # settings check says it in its own words
+        print(f"naibot: {loaded.note}", file=sys.stderr)
+    args.loaded_settings = loaded
+    return loaded.settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings(args.settings)
-    except SettingsError as exc:
-        print(f"naibot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    settings = _load(args)
+    if isinstance(settings, int):
+        return settings
     setup_logging(settings.logging.level)
-    if args.command != "settings" and (refused := refuse_weak_secrets(settings)) is not None:
+    if args.command not in ("settings", *_WITHOUT_SETTINGS) and (refused := refuse_weak_secrets(settings)) is not None:
         return refused
     if args.settings and hasattr(args, "settings_path"):
         args.settings_path = args.settings

@@ -41,7 +41,7 @@ async def telegram() -> AsyncIterator[TelegramSandbox]:
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_"))}
-    env.update({"NAIBOT_SETTINGS": "/nonexistent/settings.yaml", "REDIS_URL": REDIS_URL,
+    env.update({"NAIBOT_SETTINGS": os.devnull, "REDIS_URL": REDIS_URL,
                 "NAIBOT_SECRET_KEY": TEST_SECRET_KEY, "PYTHONPATH": str(ROOT), **extra})
     return env
 

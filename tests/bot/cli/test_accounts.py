@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -28,7 +29,7 @@ def operator(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[tuple[str, r
     with running_sandbox() as sandbox:
         for name in ("NOVELAI_TOKEN", "NOVELAI_EMAIL", "NOVELAI_PASSWORD", "NAIBOT_ACCOUNT_TOKEN"):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
+        monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
         monkeypatch.setenv("REDIS_URL", REDIS_URL)
         monkeypatch.setenv("NAIBOT_REDIS__PREFIX", prefix)
         monkeypatch.setenv("NOVELAI_API_URL", sandbox.url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 
 import pytest
@@ -154,7 +155,7 @@ async def test_generation_works_on_the_rotated_store_and_reuses_the_rotated_toke
 
 @pytest.fixture
 def operator_env(monkeypatch: pytest.MonkeyPatch, tmp_path, redis_prefix: str) -> None:
-    monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     monkeypatch.setenv("NAIBOT_REDIS__PREFIX", redis_prefix)
     monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)

@@ -4,6 +4,7 @@ with ``--keep-key`` only that, with a new key on the way."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
@@ -25,7 +26,7 @@ RECORDS = ("nai:account:main", "nai:account:alt", "nai:token:alt")
 
 @pytest.fixture
 def operator_env(monkeypatch: pytest.MonkeyPatch, tmp_path, redis_prefix: str) -> None:
-    monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     monkeypatch.setenv("NAIBOT_REDIS__PREFIX", redis_prefix)
     monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)
