@@ -33,6 +33,8 @@ TELEGRAM_TOKEN_SHAPE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]{30,}$")
 # Discord's bot tokens: three base64url parts (user id, timestamp, HMAC) joined by dots.
 DISCORD_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 _WEBHOOK_SECRET_FIX = f"make one with: {MAKE_WEBHOOK_SECRET}"
+# (naibot.secret_strength decides what is one: the docs' examples, anything with "..." or "change-me".)
+PLACEHOLDER = "is a placeholder (an example value, or one containing '...' or 'change-me'), not a real one: fill it in"
 
 # The credentials a placeholder can hide in, each with the shape check of a filled-in value (if any).
 _CREDENTIALS: list[tuple[tuple[str, ...], str | None]] = [
@@ -85,7 +87,7 @@ def _credential_problems(settings: Settings, sources: Sources) -> list[str]:
         value = _value(settings, path)
         if not value:
             continue
-        reason = password_weakness(value) or (_shape_problem(kind, value) if kind else None)
+        reason = PLACEHOLDER if password_weakness(value) else (_shape_problem(kind, value) if kind else None)
         if reason is not None:
             found.append(f"{sources.name(path)} {reason}")
     return found
