@@ -26,7 +26,7 @@ TEXTS: dict[str, str] = {
         "\n"
         "参数写法：--名称 值、--名称=值 或 名称:值，放在提示词前后都可以。"
         "值里有空格时请用引号括起来（“中文引号”也行）。\n"
-        "  model (m)：模型：{models}\n"
+        "  model (m)：模型，可选 {models}\n"
         "  size：尺寸，portrait（竖图）、landscape（横图）、square（方图）等，或 832x1216 这样的 宽x高\n"
         "  steps 步数、scale (cfg) 提示词引导、n 张数、seed 种子\n"
         "  sampler (s)：采样器，如 euler_a、dpm++2m、k_dpmpp_2s_ancestral\n"
