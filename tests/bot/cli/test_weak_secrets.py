@@ -37,7 +37,7 @@ def run_module(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
     """``python -m bot.cli ...`` as systemd or honcho would start it, with ``env`` on top."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("NAIBOT_", "NOVELAI_", "REDIS_"))}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env={**base, "NAIBOT_SETTINGS": "/nonexistent/settings.yaml", **env})
+                          timeout=60, env={**base, "NAIBOT_SETTINGS": os.devnull, **env})
 
 
 def assert_refused_quietly(result: subprocess.CompletedProcess[str], secrets: list[str]) -> None:
@@ -84,7 +84,7 @@ class _FakeBot:
 @pytest.fixture
 def processes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Strong secrets everywhere; every process's real start replaced by a marker."""
-    monkeypatch.setenv("NAIBOT_SETTINGS", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
     monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv("REDIS_URL", f"redis://:{REDIS_PASSWORD}@127.0.0.1:6379/0")
     monkeypatch.setenv("NAIBOT_API__KEYS", json.dumps([{"key": STRONG_API_KEY, "identity": "admin", "admin": True}]))
