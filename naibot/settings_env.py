@@ -131,9 +131,11 @@ class Sources:
                 if unknown:
                     message = "unknown key (check the spelling)"
                 return f"{self.file}: {dotted}: {message}"
-            if unknown:
-                return f"{source}: unknown variable, naibot has no setting {dotted} (check the spelling)"
             rest = ".".join(loc[len(key):])
+            if unknown and not rest:
+                return f"{source}: unknown variable, naibot has no setting {dotted} (check the spelling)"
+            if unknown:
+                message = "unknown key (check the spelling)"  # inside the variable's JSON
             return f"{source}: {rest}: {message}" if rest else f"{source}: {message}"
         below = sorted({str(self.file) if s == _FILE else s for k, s in self._where.items() if k[:len(loc)] == loc})
         if below:

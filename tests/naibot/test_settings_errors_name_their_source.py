@@ -62,6 +62,11 @@ def test_an_error_inside_a_json_value_names_the_variable_and_the_item() -> None:
     assert "short-secret" not in message
 
 
+def test_an_unknown_key_inside_a_json_value_is_an_unknown_key_of_that_variable() -> None:
+    message = error_for({"NAIBOT_API__KEYS": '[{"key": "a-long-enough-api-key", "identity": "a", "admn": true}]'})
+    assert "\n  NAIBOT_API__KEYS: 0.admn: unknown key (check the spelling)" in message
+
+
 @pytest.mark.parametrize(("env", "line"), [
     ({"REDIS_PORT": "abc"}, "REDIS_PORT: must be a port number from 1 to 65535"),
     ({"REDIS_PORT": "99999"}, "REDIS_PORT: must be a port number from 1 to 65535"),
