@@ -42,6 +42,17 @@ def cannot_listen(host: str, port: int, exc: OSError) -> str:
     return f"cannot listen on {where}: {reason[:1].lower()}{reason[1:]} (check api.listen / NAIBOT_API__LISTEN)"
 
 
+def port_number(text: str) -> int:
+    """``--port``: 0..65535 (0: any free port), or a usage error naming the range."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return port
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # The API keys guard every job and the status page: an example or guessable one is refused.
     if (refused := refuse_without_secret_key(settings, api_keys=True)) is not None:
@@ -72,8 +83,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    api = sub.add_parser("api", help="run the HTTP API: queue and follow jobs (POST /generate, GET /task_status, "
-                                     "images), /healthz, /metrics and the admin status page")
+    what = ("run the HTTP API: queue and follow jobs (POST /generate, GET /task_status, images), /healthz, "
+            "/metrics and the admin status page")
+    api = sub.add_parser("api", help=what, description=what[:1].upper() + what[1:] + ".")
     api.add_argument("--host", help="listen address (default: api.listen)")
-    api.add_argument("--port", type=int, help="port (default: api.port)")
+    api.add_argument("--port", type=port_number, help="port (default: api.port)")
     api.set_defaults(handler=_serve)
