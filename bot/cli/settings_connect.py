@@ -9,6 +9,7 @@ either (a Bot API URL carries the token in its path).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,12 +97,13 @@ async def check_novelai(settings: Settings, sources: Sources) -> Check:
                            limits=Limits(**nai.limits.model_dump()))
     api = sources.name(("novelai", "api_url"))
     try:
-        subscription = await client.subscription(account)
+        async with asyncio.timeout(2 * TIMEOUT_SECONDS):  # a login, then the call, each maybe on two hosts
+            subscription = await client.subscription(account)
     except AuthError:
         fix = ("copy a persistent API token (pst-...) from NovelAI's account settings into it" if account.token
                else "correct them (the NovelAI login), or use NOVELAI_TOKEN instead")
         return Check("novelai", False, f"NovelAI refused {holder}", fix)
-    except (NetworkError, NovelAITimeout):
+    except (NetworkError, NovelAITimeout, TimeoutError):
         return Check("novelai", False, f"NovelAI could not be reached at {nai.api_url}",
                      f"check the network, or {api} and {sources.name(('novelai', 'image_url'))}")
     except NovelAIError as exc:
