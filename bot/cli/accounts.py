@@ -37,6 +37,7 @@ from novelai.accounts import Account, jwt_expiry
 from novelai.client import NovelAIClient
 from novelai.errors import NovelAIError
 from novelai.factory import SecretKeyMissing, account_store, client_from_settings
+from tasks.accepted import AcceptedAccounts
 
 # Not NOVELAI_TOKEN: that one is the deployment's "default" account, often set in the same
 # environment, and `account add other` must not quietly save it under another name.
@@ -106,6 +107,9 @@ async def _add(args: argparse.Namespace, settings: Settings, account: Account) -
             print(f"naibot: NovelAI did not accept these credentials: {exc.user_message}", file=sys.stderr)
             return EXIT_FAILED
         await store.add(account)
+        # NovelAI has just accepted them: a later 401 means "log in again", not "check the token".
+        async with async_redis(settings.redis) as redis:
+            await AcceptedAccounts(redis, settings.redis.prefix).record(account)
     print(f"saved account {account.name} ({account.kind}, {subscription.tier_name}, {subscription.anlas} Anlas)")
     return EXIT_OK
 

@@ -29,6 +29,7 @@ from novelai.client import AccountStatus, NovelAIClient
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory, SecretKeyMissing
 from novelai.subscription import Subscription
+from tasks.accepted import AcceptedAccounts
 from tasks.queue import Caller, JobQueue
 
 # A login conversation left half-way is forgotten after this long.
@@ -113,6 +114,8 @@ class Logins:
             # NovelAI's words may quote what was sent; never echo a secret back, even privately.
             raise LoginRejected(redact(exc.user_message), unreachable=exc.kind != "auth") from None
         await store.add(account)
+        # NovelAI has just accepted them: a later 401 means "log in again", not "check the token".
+        await AcceptedAccounts(self.redis, self.settings.redis.prefix).record(account)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self.meta_key(account.name), self.keys.auth_notified(account.name))
             pipe.hset(self.meta_key(account.name), mapping={"owner": owner, "kind": account.kind,

@@ -17,6 +17,7 @@ from naibot.deployment_salt import salt_loader
 from naibot.secrets import SecretBox
 from naibot.settings import RedisSettings
 from novelai.accesskey import derive_access_key
+from novelai.accounts import Account
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, running_sandbox
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 
@@ -120,3 +121,13 @@ def test_storing_credentials_without_a_secret_key_is_refused(operator, capsys, m
     monkeypatch.delenv("NAIBOT_SECRET_KEY")
     code, _, err = add_token(capsys, monkeypatch, "main")
     assert code == EXIT_USAGE and "NAIBOT_SECRET_KEY" in err
+
+
+def test_an_added_account_counts_as_accepted_so_a_later_refusal_says_log_in_again(operator, capsys,
+                                                                                 monkeypatch) -> None:
+    """NovelAI checked the token at `account add`: a revocation later is "no longer accepts", not
+    "check the token" (tasks.accepted), so the add records the acceptance as a job would."""
+    prefix, client = operator
+    code, _, err = add_token(capsys, monkeypatch, "main")
+    assert code == EXIT_OK, err
+    assert client.get(f"{prefix}:accepted:main") == Account(name="main", token=OPUS_TOKEN).fingerprint.encode()
