@@ -8,10 +8,7 @@ import asyncio
 import json
 import os
 import re
-import signal
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
@@ -24,6 +21,17 @@ from tasks.launch import ROOT, wait_for_heartbeats
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.discord_e2e import ANN as DISCORD_ANN
 from tests.fixtures.discord_e2e import GUILD, OWNER, SFW
+from tests.fixtures.honcho import (
+    HONCHO,
+    IDLE_DISCORD,
+    JOB_TIMEOUT,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    Honcho,
+    dotenv,
+    until,
+    wait_for,
+)
 from tests.fixtures.http_e2e import free_port
 from tests.fixtures.telegram_e2e import ANN as TELEGRAM_ANN
 from tests.fixtures.telegram_e2e import FAST_LIMITS
@@ -31,49 +39,10 @@ from tests.fixtures.telegram_e2e import FAST_LIMITS
 pytestmark = pytest.mark.xdist_group("workers")
 
 API_KEY = "DtiFTyN09t7KxD6GKIeXrhBEMvcfMy76ur9KCIH5104="  # random: `naibot api` refuses a guessable key
-HONCHO = ROOT / ".venv" / "bin" / "honcho"
-START_TIMEOUT = 60.0
-JOB_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
 PROCFILE_NAMES = ("worker", "telegram", "discord", "api")
 # The chat bots' lines idle without their token, so plain `honcho start` runs any subset of platforms.
 PROCFILE_LINES = {"worker": "naibot worker", "telegram": "naibot telegram --if-configured",
                   "discord": "naibot discord --if-configured", "api": "naibot api"}
-IDLE_DISCORD = ("naibot: DISCORD_TOKEN is not set; the discord process stays idle "
-                "(remove the Procfile line or set the token)")
-
-
-class Honcho:
-    """``honcho start -f Procfile`` in its own session, its output in a log file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, cwd: Path = ROOT) -> None:
-        self.log_path = log_path
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen([str(HONCHO), "start", "-f", "Procfile", "--no-colour"], cwd=cwd,
-                                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def tail(self) -> str:
-        return "honcho output (tail):\n" + self.log()[-4000:]
-
-    def child_pids(self) -> list[int]:
-        return [int(pid) for pid in re.findall(r"started \(pid=(\d+)\)", self.log())]
-
-    async def stop(self) -> int | None:
-        """SIGTERM honcho (it passes it on, and kills what is left after 5 s); kill all if that hangs.
-        Waits off the event loop: the bots' last calls go to stand-ins served by this very loop."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return await asyncio.to_thread(self.process.wait, STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            for pid in [self.process.pid, *self.child_pids()]:  # each runs in its own session
-                with suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-            return None
 
 
 @asynccontextmanager
@@ -111,28 +80,6 @@ def procfile_env(deployment: Deployment, telegram: TelegramSandbox, discord: Dis
         "NAIBOT_QUEUE__MAX_ANLAS_PER_JOB": "20",
         "PYTHONUNBUFFERED": "1",
     }
-
-
-async def until(honcho: Honcho, what: str, check: Callable[[], object], timeout: float) -> None:
-    """Wait for a condition that has no event to await (a port opening), failing fast if honcho exits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert honcho.process.poll() is None, f"honcho exited while waiting for {what}\n{honcho.tail()}"
-        assert time.monotonic() < deadline, f"{what} not within {timeout:.0f} s\n{honcho.tail()}"
-        await asyncio.sleep(0.1)
-
-
-async def wait_for(sandbox: TelegramSandbox | DiscordSandbox, honcho: Honcho, what: str,
-                   predicate: Callable[[], bool], timeout: float) -> None:
-    try:
-        await sandbox.wait_for(predicate, timeout)
-    except TimeoutError:
-        raise AssertionError(f"{what} not within {timeout:.0f} s\n{honcho.tail()}") from None
 
 
 async def test_honcho_runs_the_procfile_and_each_front_end_completes_a_job(deployment: Deployment,
@@ -203,14 +150,6 @@ async def test_honcho_runs_the_procfile_and_each_front_end_completes_a_job(deplo
         assert re.search(started, log), f"no start line matching {started!r}\n{honcho.tail()}"
     assert returncode is not None, f"honcho did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM\n{honcho.tail()}"
     assert "sending SIGKILL" not in log, f"every process stopped on SIGTERM by itself\n{honcho.tail()}"
-
-
-def dotenv(variables: dict[str, str]) -> str:
-    """A ``.env`` as an operator writes one: ``NAME=value``, single-quoted where the value has more
-    than letters, digits and URL punctuation (JSON)."""
-    plain = re.compile(r"^[A-Za-z0-9_.:/@+=\-]*$")
-    return "".join(f"{name}={value}\n" if plain.match(value) else f"{name}='{value}'\n"
-                   for name, value in variables.items())
 
 
 async def test_plain_honcho_start_runs_a_telegram_only_deployment_while_the_discord_line_idles(
