@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from sandbox.discord import DiscordSandbox
 from sandbox.novelai import NovelAISandbox
+from sandbox.telegram import TelegramSandbox
 
 pytest_plugins = [
     "tests.fixtures.log_audit",  # every log line of the run to .test-logs/ for the redaction audit (make test)
@@ -35,3 +37,25 @@ async def novelai_sandbox() -> AsyncIterator[NovelAISandbox]:
 def novelai_sandbox_url(novelai_sandbox: NovelAISandbox) -> str:
     """The base URL to configure as both api_url and image_url."""
     return novelai_sandbox.url
+
+
+@pytest_asyncio.fixture
+async def telegram_sandbox() -> AsyncIterator[TelegramSandbox]:
+    """A started Telegram Bot API stand-in with its default token and Telegram's real limits."""
+    sandbox = TelegramSandbox()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await asyncio.wait_for(sandbox.stop(), 20)
+
+
+@pytest_asyncio.fixture
+async def discord_sandbox() -> AsyncIterator[DiscordSandbox]:
+    """A started Discord stand-in (REST + gateway) with its default token and no guilds."""
+    sandbox = DiscordSandbox()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await asyncio.wait_for(sandbox.stop(), 20)

@@ -13,10 +13,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from naibot.logs import REDACTED
 from sandbox.telegram import TelegramSandbox
@@ -30,14 +28,9 @@ WRONG_TOKENS = ("987654321:AAwrongwrongwrongwrongwrongwrong0123", "not-a-token-s
 SECRET = "zebra-violin-secret-8841"
 
 
-@pytest_asyncio.fixture
-async def telegram() -> AsyncIterator[TelegramSandbox]:
-    sandbox = TelegramSandbox()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await asyncio.wait_for(sandbox.stop(), 20)
+@pytest.fixture
+def telegram(telegram_sandbox: TelegramSandbox) -> TelegramSandbox:
+    return telegram_sandbox
 
 
 def _env(**extra: str) -> dict[str, str]:

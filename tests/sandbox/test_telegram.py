@@ -77,14 +77,9 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
-@pytest_asyncio.fixture
-async def sandbox() -> AsyncIterator[TelegramSandbox]:
-    telegram = TelegramSandbox()
-    await telegram.start()
-    try:
-        yield telegram
-    finally:
-        await telegram.stop()
+@pytest.fixture
+def sandbox(telegram_sandbox: TelegramSandbox) -> TelegramSandbox:
+    return telegram_sandbox
 
 
 @pytest_asyncio.fixture

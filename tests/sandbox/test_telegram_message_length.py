@@ -5,11 +5,9 @@ Telegram client cannot send one (first-run report, finding 22)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 from telegram import Bot
 
 from sandbox.telegram import SandboxUser, TelegramSandbox
@@ -17,14 +15,9 @@ from sandbox.telegram import SandboxUser, TelegramSandbox
 ANN = {"id": 4242, "first_name": "Ann"}
 
 
-@pytest_asyncio.fixture
-async def sandbox() -> AsyncIterator[TelegramSandbox]:
-    telegram = TelegramSandbox()
-    await telegram.start()
-    try:
-        yield telegram
-    finally:
-        await telegram.stop()
+@pytest.fixture
+def sandbox(telegram_sandbox: TelegramSandbox) -> TelegramSandbox:
+    return telegram_sandbox
 
 
 async def test_the_control_api_refuses_a_user_message_over_4096_characters(sandbox: TelegramSandbox) -> None:

@@ -37,14 +37,9 @@ class Receiver:
         return [update["message"]["text"] for _, update in self.received]
 
 
-@pytest_asyncio.fixture
-async def sandbox() -> AsyncIterator[TelegramSandbox]:
-    telegram = TelegramSandbox()
-    await telegram.start()
-    try:
-        yield telegram
-    finally:
-        await telegram.stop()
+@pytest.fixture
+def sandbox(telegram_sandbox: TelegramSandbox) -> TelegramSandbox:
+    return telegram_sandbox
 
 
 @pytest_asyncio.fixture

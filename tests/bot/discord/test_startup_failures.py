@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest_asyncio
+import pytest
 
 from bot.cli.common import EXIT_USAGE
 from sandbox.discord import DiscordSandbox
@@ -22,14 +21,9 @@ WRONG_TOKEN = "MTIwMDk5OTk5OTk5OTk5OTk5OQ.GxYzAb.wrong-discord-token-zzzzzzzzzzz
 BLIP_TIMEOUT = 60.0
 
 
-@pytest_asyncio.fixture
-async def discord() -> AsyncIterator[DiscordSandbox]:
-    sandbox = DiscordSandbox()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
+@pytest.fixture
+def discord(discord_sandbox: DiscordSandbox) -> DiscordSandbox:
+    return discord_sandbox
 
 
 def assert_ends_with_one_line(finished: Finished, line: str) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest_asyncio
+import pytest
 
 from bot.cli.common import EXIT_USAGE
 from sandbox.telegram import TelegramSandbox
@@ -22,14 +21,9 @@ WRONG_TOKEN = "123456:TEST-sandbox-token-aaaaaaaaaaaaaaaaaaaaaaab"
 BLIP_TIMEOUT = 60.0
 
 
-@pytest_asyncio.fixture
-async def telegram() -> AsyncIterator[TelegramSandbox]:
-    sandbox = TelegramSandbox()
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
+@pytest.fixture
+def telegram(telegram_sandbox: TelegramSandbox) -> TelegramSandbox:
+    return telegram_sandbox
 
 
 def assert_one_line(output: str, line: str) -> None:
