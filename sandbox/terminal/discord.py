@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from sandbox.terminal.screen import Button, Shown
-from sandbox.terminal.session import ChatError, Unreachable
+from sandbox.terminal.session import ChatError, control_call
 
 DEFAULT_URL = "http://127.0.0.1:8767"
 # What ``naibot sandbox discord`` creates: one guild, an ordinary and an age-restricted channel.
@@ -143,18 +143,7 @@ class DiscordPeer:
         return [*guild, *self._call("GET", "/_sandbox/commands")]
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise Unreachable(f"the Discord stand-in at {self.url} does not answer ({exc.__class__.__name__}); "
-                              "start it with `naibot sandbox discord`") from exc
-        if response.status_code >= 400:
-            try:
-                reason = str(response.json().get("error") or response.text)
-            except ValueError:
-                reason = response.text or f"HTTP {response.status_code}"
-            raise ChatError(f"the stand-in refused: {reason}")
-        return response.json()
+        return control_call(self._http, "discord", method, path, **kwargs)
 
 
 def slash_call(commands: list[dict[str, Any]], line: str) -> tuple[str, dict[str, Any]]:

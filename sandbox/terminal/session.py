@@ -12,7 +12,9 @@ import os
 import select
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from sandbox.terminal.screen import Button, Screen, Shown, render_changes
 
@@ -29,6 +31,23 @@ class ChatError(Exception):
 
 class Unreachable(ChatError):
     """The stand-in does not answer at all (not started, wrong URL)."""
+
+
+def control_call(http: httpx.Client, platform: str, method: str, path: str, **kwargs: Any) -> Any:
+    """One call to a stand-in's control API (``http`` has its base URL): its JSON answer, or
+    Unreachable (naming the ``naibot sandbox`` command that starts it) / ChatError (its reason)."""
+    try:
+        response = http.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        raise Unreachable(f"the {platform.title()} stand-in at {http.base_url} does not answer "
+                          f"({exc.__class__.__name__}); start it with `naibot sandbox {platform}`") from exc
+    if response.status_code >= 400:
+        try:
+            reason = str(response.json().get("error") or response.text)
+        except ValueError:
+            reason = response.text or f"HTTP {response.status_code}"
+        raise ChatError(f"the stand-in refused: {reason}")
+    return response.json()
 
 
 class Peer(Protocol):

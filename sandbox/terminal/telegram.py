@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from sandbox.terminal.screen import Button, Shown
-from sandbox.terminal.session import ChatError, Unreachable
+from sandbox.terminal.session import control_call
 
 DEFAULT_URL = "http://127.0.0.1:8766"
 
@@ -77,14 +77,7 @@ class TelegramPeer:
         self._call("POST", "/_sandbox/message", json=body)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise Unreachable(f"the Telegram stand-in at {self.url} does not answer ({exc.__class__.__name__}); "
-                              "start it with `naibot sandbox telegram`") from exc
-        if response.status_code >= 400:
-            raise ChatError(f"the stand-in refused: {_reason(response)}")
-        return response.json()
+        return control_call(self._http, "telegram", method, path, **kwargs)
 
 
 def shown(message: dict[str, Any], base_url: str) -> Shown:
@@ -111,9 +104,3 @@ def shown(message: dict[str, Any], base_url: str) -> Shown:
     links += [f"{key['text']}: {key['url']}" for row in keyboard for key in row if "url" in key]
     return Shown(message_id, author, " ".join(parts), buttons, tuple(links), bool(message.get("deleted")))
 
-
-def _reason(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("error") or response.text)
-    except ValueError:
-        return response.text or f"HTTP {response.status_code}"
