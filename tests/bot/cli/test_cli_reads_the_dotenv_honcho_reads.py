@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,26 +15,12 @@ from bot.cli.common import EXIT_FAILED, EXIT_USAGE
 from bot.cli.main import main
 from tests.fixtures.redis import TEST_SECRET_KEY, free_port
 
-DEPLOYMENT_VARIABLES = ("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "MINIO_", "STORAGE_")
-
 
 class Reached(Exception):
     """What the worker's exec was asked to run, instead of running it."""
 
 
-@pytest.fixture(autouse=True)
-def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No deployment variable from the developer's shell, an empty working directory, and what a
-    ``.env`` adds to os.environ taken back afterwards."""
-    saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith(DEPLOYMENT_VARIABLES):
-            monkeypatch.delenv(name)
-    (tmp_path / "cwd").mkdir()
-    monkeypatch.chdir(tmp_path / "cwd")
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+pytestmark = pytest.mark.usefixtures("bare_environment")
 
 
 def deployment(tmp_path: Path, dotenv: str, settings: str = "redis:\n  prefix: fromfile\n") -> Path:

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from tasks.launch import ROOT
+from tests.fixtures.environment import DEPLOYMENT_VARIABLES
 from tests.fixtures.redis import free_port
-
-DEPLOYMENT_VARIABLES = ("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "MINIO_", "STORAGE_")
 
 
 def broken_deployment(tmp_path: Path) -> dict[str, str]:

@@ -19,9 +19,9 @@ from sandbox.novelai import NovelAISandbox
 from sandbox.novelai.accounts import OPUS_TOKEN
 from sandbox.telegram import TelegramSandbox
 from tasks.launch import ROOT
+from tests.fixtures.environment import DEPLOYMENT_VARIABLES
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY, free_port
 
-DEPLOYMENT_VARIABLES = ("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "MINIO_", "STORAGE_")
 CHECK_LINE = re.compile(r"^(redis|novelai|telegram|discord) +(ok|FAILED|skipped)\b(.*)$")
 WRONG_NOVELAI_TOKEN = "pst-" + "w" * 64
 WRONG_TELEGRAM_TOKEN = "123456:TEST-sandbox-token-wwwwwwwwwwwwwwwwwwwwwwww"

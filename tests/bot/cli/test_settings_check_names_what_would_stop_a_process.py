@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,25 +17,15 @@ from sandbox.telegram import DEFAULT_TOKEN as TELEGRAM_SANDBOX_TOKEN
 from tasks.launch import ROOT
 from tests.fixtures.redis import TEST_SECRET_KEY
 
-DEPLOYMENT_VARIABLES = ("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "MINIO_", "STORAGE_")
 PLACEHOLDER = "is a placeholder (an example value, or one containing '...' or 'change-me'), not a real one: fill it in"
 WEBHOOK_SECRET = "q8Zr1S2n7Wq0pXo8v-Kc3_dYh5LmTa9BuE6fGiJ4kN"
 
 
 @pytest.fixture(autouse=True)
-def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A deployment with a strong key and nothing else; no variable from the developer's shell; what
-    a ``.env`` adds to os.environ taken back afterwards."""
-    saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith(DEPLOYMENT_VARIABLES):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+def strong_key_only(bare_environment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment with a strong key and nothing else (no settings file)."""
     monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
     monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
@@ -60,13 +49,13 @@ def test_no_secret_key_while_accounts_are_on_is_named_with_who_refuses_and_the_f
 
 
 def test_env_example_copied_verbatim_is_refused_naming_every_placeholder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        bare_environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The README's path: cp deploy/env.example .env (next to settings.yaml), nothing filled in."""
     monkeypatch.delenv("NAIBOT_SECRET_KEY")
     monkeypatch.delenv("NAIBOT_SETTINGS")
     saved_environ = dict(os.environ)
-    (tmp_path / "settings.yaml").write_text("", encoding="utf-8")
-    shutil.copy(ROOT / "deploy" / "env.example", tmp_path / ".env")
+    (bare_environment / "settings.yaml").write_text("", encoding="utf-8")
+    shutil.copy(ROOT / "deploy" / "env.example", bare_environment / ".env")
     status, lines = check(capsys)
     assert status == EXIT_USAGE
     named = {line.removeprefix("naibot: ").removeprefix("weak secret: ").split(" ", 1)[0] for line in lines}
@@ -76,7 +65,7 @@ def test_env_example_copied_verbatim_is_refused_naming_every_placeholder(
     for value in ("pst-...", "123456:ABC", "change-me-to-the"):
         assert value not in text
     # Filled in, the same file passes.
-    (tmp_path / ".env").write_text("\n".join([
+    (bare_environment / ".env").write_text("\n".join([
         f"NAIBOT_SECRET_KEY={TEST_SECRET_KEY}", "REDIS_URL=redis://127.0.0.1:6379/0", f"NOVELAI_TOKEN={OPUS_TOKEN}",
         f"TELEGRAM_TOKEN={TELEGRAM_SANDBOX_TOKEN}", f"DISCORD_TOKEN={DISCORD_SANDBOX_TOKEN}",
         "NAIBOT_TELEGRAM__WEBHOOK_URL=https://bot.example/telegram",

@@ -5,8 +5,6 @@ directory (first-run report finding 8)."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,23 +13,10 @@ from bot.cli.common import EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 
-DEPLOYMENT_VARIABLES = ("NAIBOT_", "NOVELAI_", "REDIS_", "TELEGRAM_", "DISCORD_", "MINIO_", "STORAGE_")
 NOTE = "naibot: no ./settings.yaml here, using the built-in defaults\n"
 
 
-@pytest.fixture(autouse=True)
-def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No deployment variable from the developer's shell; the working directory an empty one; and
-    whatever a ``.env`` adds to os.environ is taken back afterwards."""
-    saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith(DEPLOYMENT_VARIABLES):
-            monkeypatch.delenv(name)
-    (tmp_path / "cwd").mkdir()
-    monkeypatch.chdir(tmp_path / "cwd")
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+pytestmark = pytest.mark.usefixtures("bare_environment")
 
 
 def test_a_settings_path_given_on_the_command_line_that_does_not_exist_is_an_error(
