@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +32,15 @@ def _http(value: str) -> str:
     if (problem := http_url_problem(value)) is not None:
         raise ValueError(problem)
     return value
+
+
+def _api_base(value: str) -> str:
+    """An http(s) base URL the clients append paths to: checked, without a trailing slash."""
+    return _http(value).rstrip("/")
+
+
+# The base URL of a service's API (NovelAI, the Bot API, Discord's REST API).
+ApiBaseUrl = Annotated[str, AfterValidator(_api_base)]
 
 
 class Section(BaseModel):
@@ -130,18 +140,13 @@ class DefaultAccount(Section):
 
 
 class NovelAISettings(Section):
-    api_url: str = "https://api.novelai.net"
-    image_url: str = "https://image.novelai.net"
+    api_url: ApiBaseUrl = "https://api.novelai.net"
+    image_url: ApiBaseUrl = "https://image.novelai.net"
     timeouts: NovelAITimeouts = NovelAITimeouts()
     limits: NovelAILimits = NovelAILimits()
     # Log in again when a cached token has this many days or fewer left (tokens live 30 days).
     refresh_days: float = Field(10.0, ge=0, le=30)
     default_account: DefaultAccount = DefaultAccount()
-
-    @field_validator("api_url", "image_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        return _http(value).rstrip("/")
 
 
 class SecuritySettings(Section):
@@ -214,7 +219,7 @@ def webhook_secret_problem(value: str | None, mode: str) -> str | None:
 
 class TelegramSettings(Section):
     token: SecretStr | None = None
-    api_url: str = "https://api.telegram.org"
+    api_url: ApiBaseUrl = "https://api.telegram.org"
     # Long polling needs nothing in front of the bot; webhook mode needs a public HTTPS URL.
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
@@ -226,11 +231,6 @@ class TelegramSettings(Section):
     private_per_second: float = Field(1.0, gt=0)
     group_per_minute: int = Field(20, ge=1)
     global_per_second: int = Field(30, ge=1)
-
-    @field_validator("api_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return _http(value).rstrip("/")
 
     @field_validator("webhook_url")
     @classmethod
@@ -250,7 +250,7 @@ class TelegramSettings(Section):
 
 class DiscordSettings(Section):
     token: SecretStr | None = None
-    api_url: str = "https://discord.com/api/v10"
+    api_url: ApiBaseUrl = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
     # Sync slash commands to these guilds only (instant, for trying things out); empty = globally.
     guilds: list[int] = Field(default_factory=list)
@@ -270,11 +270,6 @@ class DiscordSettings(Section):
         if any(not 0 <= p <= 10 for p in value.values()):
             raise ValueError("role priorities are 0..10")
         return value
-
-    @field_validator("api_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return _http(value).rstrip("/")
 
     @field_validator("gateway_url")
     @classmethod
