@@ -1,4 +1,4 @@
-"""An account's subscription as far as image generation cares: tier, Anlas, Opus free images.
+"""An account's subscription as far as image generation cares: tier, Anlas, Opus free images, V5 allowance.
 
 Parsed tolerantly from ``GET /user/subscription`` (docs/novelai-api.md §1.3): NovelAI documents no
 schema, so a missing or odd field becomes the value that makes us *least* generous (inactive,
@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from novelai.allowance import OpusUsage
 
 OPUS_TIER = 3
 TIER_NAMES: dict[int, str] = {0: "Paper", 1: "Tablet", 2: "Scroll", OPUS_TIER: "Opus"}
@@ -27,6 +29,8 @@ class Subscription:
     anlas_purchased: int = 0
     image_generation: bool = False
     unlimited_image_generation: bool = False
+    # The V5 allowance (novelai.allowance); None = not reported, which makes V5 free images count as paid.
+    usage: OpusUsage | None = None
 
     @property
     def anlas(self) -> int:
@@ -56,18 +60,21 @@ class Subscription:
             anlas_purchased=_int(steps.get("purchasedTrainingSteps")),
             image_generation=perks.get("imageGeneration") is True,
             unlimited_image_generation=perks.get("unlimitedImageGeneration") is True,
+            usage=OpusUsage.from_api(body.get("usage")),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict for caching (the expiry as ISO 8601)."""
         data = asdict(self)
         data["expires_at"] = self.expires_at.isoformat() if self.expires_at else None
+        data["usage"] = self.usage.to_dict() if self.usage else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Subscription:
         """The inverse of ``to_dict``."""
         expires = data.get("expires_at")
+        usage = data.get("usage")
         return cls(
             tier=int(data["tier"]),
             active=bool(data["active"]),
@@ -76,6 +83,7 @@ class Subscription:
             anlas_purchased=int(data["anlas_purchased"]),
             image_generation=bool(data["image_generation"]),
             unlimited_image_generation=bool(data["unlimited_image_generation"]),
+            usage=OpusUsage.from_dict(usage) if usage else None,
         )
 
 

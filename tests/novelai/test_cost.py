@@ -47,6 +47,22 @@ def test_documented_worked_values(width: int, height: int, steps: int, anlas: in
     assert request_cost(width, height, steps, 1) == anlas
 
 
+# §9.4: the audit's checks of the V5 price (ANON-PRICE's UI prices, ANON-MED's tests).
+@pytest.mark.parametrize(("model", "width", "height", "steps", "anlas"), [
+    ("nai-diffusion-5-curated", 832, 1216, 30, 32), ("nai-diffusion-5-full", 1024, 1536, 23, 39),
+    ("nai-diffusion-5-full-medium", 1024, 1536, 14, 26), ("nai-diffusion-4-5-full", 832, 1216, 30, 21),
+    ("nai-diffusion-5-full", 832, 1216, 28, 30),
+])
+def test_v5_costs_one_and_a_half_times_rounded_as_the_website(model: str, width: int, height: int, steps: int,
+                                                               anlas: int) -> None:
+    assert anlas_per_image(width, height, steps, model=model) == anlas
+    assert request_cost(width, height, steps, 2, model=model) == 2 * anlas
+
+
+def test_cost_of_a_v5_request_uses_the_v5_price() -> None:
+    assert cost_of(_resolved(model="nai-diffusion-5-curated", width=832, height=1216, steps=30), None) == 32
+
+
 @pytest.mark.parametrize(("width", "height", "steps"), [(64, 64, 1), (256, 256, 10), (64, 64, 50)])
 def test_tiny_images_cost_the_minimum_of_two(width: int, height: int, steps: int) -> None:
     assert anlas_per_image(width, height, steps) == 2
