@@ -1,13 +1,16 @@
 """Fake but well-formed NovelAI images: deterministic PNGs with NovelAI's text chunks, tiny JPEG
 previews for the stream, and the ZIP wrapper of ``/ai/generate-image`` (docs/novelai-api.md §5).
 
-Images are a background plus a few shapes in a 5-colour palette image: encoding a palette PNG
-of 832×1216 takes about a millisecond, so benchmarks measure our code, not Pillow's.
+Images are a background plus a few shapes. Like NovelAI's they are RGBA PNGs carrying the metadata
+twice: in text chunks, and as the "stealth" copy in the alpha channel's low bits that the official
+reader (``NovelAI/novelai-image-metadata`` ``nai_meta.py``) finds (§5.2, §10.3). Each PNG is cached
+per request and seed, so benchmarks measure our code, not Pillow's.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import io
 import json
@@ -41,6 +44,8 @@ _INPAINTING_BASE = {
 }
 PREVIEW_WIDTH = 64
 _SHAPES = 4
+# The official writer's magic (META ``nai_meta_writer.py``); a 32-bit big-endian *bit* count follows.
+STEALTH_MAGIC = b"stealth_pngcomp"
 
 
 def source_label(model: str) -> str:
@@ -65,13 +70,36 @@ def _draw_scene(digest: bytes, width: int, height: int) -> Image.Image:
     return image
 
 
+def stealth_payload(text: tuple[tuple[str, str], ...]) -> bytes:
+    """What the official writer hides: magic, bit length, then gzip'd JSON of the text chunks without
+    the static ``Title`` (META ``serialize_metadata``). ``mtime=0`` keeps equal requests' bytes equal."""
+    data = gzip.compress(json.dumps({key: value for key, value in text if key != "Title"}).encode("utf-8"),
+                         mtime=0)
+    return STEALTH_MAGIC + (len(data) * 8).to_bytes(4, "big") + data
+
+
+def _stealth_alpha(payload: bytes, width: int, height: int) -> Image.Image:
+    """The alpha channel as META ``LSBInjector.finalize`` leaves it: 0xFF everywhere, 0xFE | bit for
+    the payload's bits, most significant first, filled column by column (down each column, then right)."""
+    alpha = bytearray(b"\xff") * (width * height)
+    if len(payload) * 8 > len(alpha):
+        raise ValueError(f"{width}×{height} pixels cannot hold {len(payload)} bytes of metadata")
+    for index, byte in enumerate(payload):
+        for bit in range(8):
+            position = index * 8 + bit
+            alpha[(position % height) * width + position // height] = 0xFE | ((byte >> (7 - bit)) & 1)
+    return Image.frombytes("L", (width, height), bytes(alpha))
+
+
 @functools.lru_cache(maxsize=256)
 def _encode_png(digest: bytes, width: int, height: int, text: tuple[tuple[str, str], ...]) -> bytes:
     info = PngInfo()
     for key, value in text:
         info.add_text(key, value)
+    image = _draw_scene(digest, width, height).convert("RGBA")
+    image.putalpha(_stealth_alpha(stealth_payload(text), width, height))
     out = io.BytesIO()
-    _draw_scene(digest, width, height).save(out, "PNG", compress_level=1, pnginfo=info)
+    image.save(out, "PNG", compress_level=1, pnginfo=info)
     return out.getvalue()
 
 
