@@ -202,3 +202,40 @@ def error_for_status(status: int, message: str, *, retry_after: float | None = N
     else:
         cls = _BY_STATUS.get(status, BadRequest)
     return cls(f"HTTP {status}: {message}", status=status, user_message=f"{_FRIENDLY[cls]} ({message})")
+
+
+# NovelAI's message in a stream error frame is server text: shown to people, so bounded.
+_FRAME_MESSAGE_CHARS = 300
+
+
+def _frame_code(code: object) -> int | None:
+    """The frame's code as an int (msgpack gives an int; a digit string is taken too), else None."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code
+    if isinstance(code, str) and code.strip().isdigit():
+        return int(code)
+    return None
+
+
+class StreamError(NovelAIError):
+    """An ``event_type: "error"`` frame ended a streamed generation (docs/novelai-api.md §10.1).
+
+    The frame carries NovelAI's ``code`` and ``message`` (NEKO 0.5.0 ``response.py``; NKDK: the
+    website throws on it). No source lists the codes, so a code is read as the HTTP status it looks
+    like and judged by the same rule as an HTTP answer (``error_for_status``): 429 and 5xx are worth
+    another try (a "Concurrent generation is locked" 429 also holds the account), anything else —
+    a 400-class refusal, or a frame without a usable code — is final. ``novelai_message`` is what
+    the chat quotes; ``user_message`` keeps the "friendly (NovelAI's words)" shape of other errors.
+    """
+
+    kind = "stream_error"
+
+    def __init__(self, code: object, message: object) -> None:
+        self.code = _frame_code(code)
+        text = " ".join(str(message or "").split())[:_FRAME_MESSAGE_CHARS] or "no message"
+        self.novelai_message = text
+        like = error_for_status(self.code if self.code is not None else 400, text)
+        super().__init__(f"NovelAI's stream ended with error {code!r}: {text}", status=self.code,
+                         user_message=f"NovelAI stopped the generation ({text})")
+        self.retryable = like.retryable
+        self.holds_account = like.holds_account

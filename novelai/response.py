@@ -13,6 +13,7 @@ no code of ours opens them with Pillow, so the same bounds are applied here).
 from __future__ import annotations
 
 import json
+import logging
 import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from typing import Any
 import msgpack
 
 from novelai.archive import read_zip_pngs
-from novelai.errors import ImageTooLarge, ServerError, StreamTooLarge, TextChunkTooLarge
+from novelai.errors import ImageTooLarge, ServerError, StreamError, StreamTooLarge, TextChunkTooLarge
 from novelai.limits import DEFAULT_LIMITS, Limits, inflate_bounded, size_text
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ZIP_MAGIC = b"PK\x03\x04"
 _FRAME_HEADER = struct.Struct(">I")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ async def iter_stream_events(chunks: AsyncIterator[bytes], limits: Limits = DEFA
 
     A frame longer than ``limits.max_frame_bytes`` is refused from its 4-byte header, before its
     body is buffered; the ``limits.max_stream_frames``-th frame and beyond are refused too.
+    An ``error`` frame ends the stream as a ``StreamError`` (NovelAI's code and message); a
+    ``retry`` frame (NovelAI retrying on its side) is logged and skipped.
     """
     buffer = bytearray()
     frames = 0
@@ -192,7 +197,16 @@ async def iter_stream_events(chunks: AsyncIterator[bytes], limits: Limits = DEFA
             except (msgpack.UnpackException, ValueError) as exc:
                 raise ServerError(f"NovelAI sent an unreadable stream frame: {exc}") from exc
             del buffer[:end]
-            if isinstance(frame, dict):
-                yield _stream_event(frame)
+            if not isinstance(frame, dict):
+                continue
+            event_type = frame.get("event_type")
+            if event_type == "error":
+                # NovelAI gave up on the generation: its code and message, not "0 of N images" (§10.1).
+                raise StreamError(frame.get("code"), frame.get("message"))
+            if event_type == "retry":
+                # NovelAI is retrying on its side and the stream goes on: nothing for us to do (§10.1).
+                log.info("NovelAI is retrying the generation: %.200s", frame.get("message"))
+                continue
+            yield _stream_event(frame)
     if buffer:
         raise ServerError("NovelAI's stream ended in the middle of a frame")
