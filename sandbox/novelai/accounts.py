@@ -11,9 +11,10 @@ import functools
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from novelai.accesskey import derive_access_key, normalize_email
@@ -31,6 +32,11 @@ PERSISTENT_TOKEN_PREFIX = "pst-"
 # A fixed, far-future subscription end, so subscription JSON is reproducible between runs.
 SUBSCRIPTION_EXPIRES_AT = 4_102_444_800  # 2100-01-01T00:00:00Z
 OPUS_TIER = 3
+# The V5 Opus allowance (docs/novelai-api.md §9.5, the NovelAI FAQ "Opus Usage Limits" as ima2-gen #193
+# quotes it): refilled per minute, empty to full in about a week, never refilled past 100 %.
+ALLOWANCE_FULL = 100.0
+WEEK_MINUTES = 7 * 24 * 60
+DEFAULT_REFILL_PER_MINUTE = ALLOWANCE_FULL / WEEK_MINUTES
 
 
 @dataclass
@@ -47,6 +53,10 @@ class SandboxAccount:
     tier: int = 3
     anlas: int = 1000
     active: bool = True
+    # The V5 allowance in percent as of ``allowance_at`` (wall clock), refilled lazily by ``allowance_now``.
+    allowance: float = ALLOWANCE_FULL
+    allowance_refill_per_minute: float = DEFAULT_REFILL_PER_MINUTE
+    allowance_at: float = field(default_factory=time.time, compare=False)
 
     @property
     def key(self) -> str:
@@ -66,6 +76,34 @@ class SandboxAccount:
     def opus_free(self) -> bool:
         """Whether NovelAI would give this account its free Opus image per request (§7)."""
         return self.tier == OPUS_TIER and self.active
+
+    def allowance_now(self, now: float | None = None) -> float:
+        """The allowance in percent now: refilled since ``allowance_at`` up to 100 % (a level above
+        100, as boosts give, is kept, not refilled further)."""
+        now = time.time() if now is None else now
+        if self.allowance < ALLOWANCE_FULL and self.allowance_refill_per_minute > 0:
+            refilled = self.allowance + (now - self.allowance_at) / 60 * self.allowance_refill_per_minute
+            self.allowance = min(refilled, ALLOWANCE_FULL)
+        self.allowance_at = now
+        return self.allowance
+
+    def set_allowance(self, percent: float, refill_per_minute: float | None = None) -> None:
+        self.allowance, self.allowance_at = float(percent), time.time()
+        if refill_per_minute is not None:
+            self.allowance_refill_per_minute = float(refill_per_minute)
+
+    def draw_allowance(self, percent: float) -> None:
+        """Spend allowance; it may go below zero (the image that overdraws it is still free)."""
+        self.allowance = self.allowance_now() - percent
+
+    def usage_json(self) -> dict[str, Any]:
+        """``usage`` of ``/user/subscription``: whole percent left (down, so a client never sees more than
+        there is), overdrawn or not, and the seconds until the next whole percent."""
+        level = self.allowance_now()
+        rate = self.allowance_refill_per_minute
+        refilling = level < ALLOWANCE_FULL and rate > 0
+        upcoming = math.ceil((math.floor(level) + 1 - level) / rate * 60) if refilling else 0
+        return {"percent": math.floor(level), "isNegative": level < 0, "timeUntilNextPercent": upcoming}
 
 
 DEFAULT_ACCOUNTS: tuple[SandboxAccount, ...] = (
@@ -183,6 +221,9 @@ def subscription_json(account: SandboxAccount) -> dict[str, Any]:
         },
         "paymentProcessorData": {},
         "trainingStepsLeft": {"fixedTrainingStepsLeft": account.anlas, "purchasedTrainingSteps": 0},
+        "isGracePeriod": False,
+        # §9.5: Opus accounts report their V5 allowance; others have none.
+        **({"usage": account.usage_json()} if account.tier == OPUS_TIER else {}),
     }
 
 

@@ -12,7 +12,6 @@ from aiohttp import web
 from sandbox.novelai.accounts import SandboxAccount, parse_account_spec
 from sandbox.novelai.hostile import HOSTILE_MODES
 from sandbox.novelai.state import Faults, Refusal, SandboxStats
-from sandbox.novelai.stream import FrameScript
 
 _FAULT_FIELDS = frozenset(f.name for f in fields(Faults))
 
@@ -26,9 +25,6 @@ class ControlledNovelAI(Protocol):
 
     @property
     def faults(self) -> Faults: ...
-
-    @property
-    def stream_frames(self) -> FrameScript: ...
 
     @property
     def stats(self) -> SandboxStats: ...
@@ -52,9 +48,9 @@ class ControlAPI:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/_sandbox/faults", self.faults),
-            web.post("/_sandbox/stream-frames", self.stream_frames),
             web.post("/_sandbox/config", self.config),
             web.post("/_sandbox/accounts", self.accounts),
+            web.post("/_sandbox/allowance", self.allowance),
             web.post("/_sandbox/revoke", self.revoke),
             web.post("/_sandbox/issue-token", self.issue_token),
             web.get("/_sandbox/stats", self.stats),
@@ -79,24 +75,6 @@ class ControlAPI:
                 setattr(faults, name, float(value))
         return web.json_response(asdict(faults))
 
-    async def stream_frames(self, request: web.Request) -> web.Response:
-        """Queue in-stream frames, one per coming streamed generation: ``{"frames": [{"event_type":
-        "error", "code": 429, "message": "…", "at_step": 2}, {"event_type": "retry", …}]}``;
-        ``{"clear": true}`` drops the ones not used yet. Answers with what is queued."""
-        body = await _body(request)
-        script = self._sandbox.stream_frames
-        if body.get("clear"):
-            script.clear()
-        frames = body.get("frames", [])
-        if not isinstance(frames, list) or not all(isinstance(frame, dict) for frame in frames):
-            raise Refusal(400, "frames must be a list of objects")
-        try:
-            for frame in frames:
-                script.add(frame)
-        except ValueError as exc:
-            raise Refusal(400, str(exc)) from exc
-        return web.json_response({"pending": script.pending})
-
     async def config(self, request: web.Request) -> web.Response:
         body = await _body(request)
         sandbox = self._sandbox
@@ -114,6 +92,24 @@ class ControlAPI:
         except (TypeError, ValueError) as exc:
             raise Refusal(400, str(exc)) from exc
         return web.json_response({"key": account.key, **asdict(account)}, status=201)
+
+    async def allowance(self, request: web.Request) -> web.Response:
+        """Set an account's V5 allowance: ``{"account": EMAIL or pst-TOKEN, "percent"?: 0, "refill_per_minute"?: 0}``
+        (e.g. empty it for a test); answers with the ``usage`` ``/user/subscription`` now reports."""
+        body = await _body(request)
+        who = str(body.get("account", ""))
+        account = next((a for a in self._sandbox.accounts
+                        if a.key == who or (a.email is not None and a.email.lower() == who.lower())), None)
+        if account is None:
+            raise Refusal(404, f"no sandbox account {who!r}")
+        try:
+            percent = float(body.get("percent", account.allowance_now()))
+            refill = body.get("refill_per_minute")
+            account.set_allowance(percent, None if refill is None else float(refill))
+        except (TypeError, ValueError) as exc:
+            raise Refusal(400, f"percent and refill_per_minute are numbers ({exc})") from exc
+        return web.json_response({"key": account.key, "refill_per_minute": account.allowance_refill_per_minute,
+                                  "usage": account.usage_json()})
 
     async def revoke(self, request: web.Request) -> web.Response:
         body = await _body(request)

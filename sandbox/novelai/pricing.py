@@ -11,17 +11,22 @@ The price of one request, step by step (§7):
 2. ``base = ceil(2.951823174884865e-6 × area + 5.753298233447344e-7 × area × steps)``.
 3. SMEA (V3 only; validation already drops the flags on V4+): ``sm`` multiplies by 1.2, ``sm`` with
    ``sm_dyn`` by 1.4; round up again.
-4. At least 2 Anlas per image.
-5. Opus (tier 3, active) gets one image of the request free when ``area ≤ 1024²`` and ``steps ≤ 28``:
-   the request is billed for ``n_samples − 1`` images, so a single image costs nothing.
-6. The request costs the per-image price times the billed images.
+4. V5 (any ``nai-diffusion-5…`` id; §9.4, the website bundle as ANON-PRICE read it on 2026-09-18):
+   multiply by 1.5 and round up again. V5 Medium divides its step term by 1.06521739 before step 2's
+   rounding (ANON-MED: 1024×1536 at 14 steps = 26).
+5. At least 2 Anlas per image.
+6. Opus (tier 3, active) gets one image of the request free when ``area ≤ 1024²`` and ``steps ≤ 28``:
+   the request is billed for ``n_samples − 1`` images, so a single image costs nothing. On V5 that free
+   image comes out of the account's allowance (§9.5, ``accounts.SandboxAccount.allowance``): it is free
+   only while some allowance is left (above 0 %), and then uses ``units / 17.3`` percent of it (units by
+   area, the website's estimate); with none left it is billed like the others.
+7. The request costs the per-image price times the billed images.
 
 The website never sends a request above 140 Anlas per image; validation's size and step limits keep every
 request the stand-in accepts at or below that (the largest area at 50 steps with SMEA DYN is exactly 140).
 
 Not priced here: img2img ``strength`` (§7: the per-image price times the strength, still at least 2),
-which the client does not send yet; and V5's ×1.5 surcharge and its Opus allowance that can run out,
-both reported in 2026 and not yet in §7, so V5 is priced as V4.5.
+which the client does not send yet.
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ CEILING_PER_IMAGE = 140
 # §7, "Opus free generation" (tier 3 and active, see accounts.OPUS_TIER).
 FREE_AREA = 1024 * 1024
 FREE_STEPS = 28
+# §9.4 / §9.5.
+V5_PREFIX = "nai-diffusion-5"
+V5_FACTOR = 1.5
+MEDIUM_STEP_DISCOUNT = 1.06521739
+IMAGES_PER_PERCENT = 17.3
+ALLOWANCE_UNITS: tuple[tuple[int, int], ...] = ((1_048_576, 1), (1_747_627, 2), (2_446_678, 3), (3_145_728, 4))
 
 
 @dataclass(frozen=True)
@@ -52,27 +63,45 @@ class Price:
 
     per_image: int
     billed_images: int
+    # Percent of the V5 allowance the free image uses (0 when none is free or the model is not V5).
+    allowance_percent: float = 0.0
 
     @property
     def total(self) -> int:
         return self.per_image * self.billed_images
 
 
-def per_image(width: int, height: int, steps: int, *, sm: bool = False, sm_dyn: bool = False) -> int:
-    """Steps 1–4: the Anlas one image of this size and step count costs."""
+def is_v5(model: str) -> bool:
+    return model.startswith(V5_PREFIX)
+
+
+def per_image(width: int, height: int, steps: int, *, sm: bool = False, sm_dyn: bool = False,
+              model: str = "") -> int:
+    """Steps 1–5: the Anlas one image of this size and step count costs on this model."""
     pixels = width * height
-    base = math.ceil(PER_PIXEL * pixels + PER_PIXEL_STEP * pixels * steps)
-    with_smea = math.ceil(base * SMEA_FACTOR[sm, sm_dyn])
-    return max(with_smea, FLOOR_PER_IMAGE)
+    stepped = PER_PIXEL_STEP * pixels * steps
+    if is_v5(model) and "medium" in model:
+        stepped /= MEDIUM_STEP_DISCOUNT
+    base = math.ceil(PER_PIXEL * pixels + stepped)
+    factor = SMEA_FACTOR[sm, sm_dyn] * (V5_FACTOR if is_v5(model) else 1.0)
+    return max(math.ceil(base * factor), FLOOR_PER_IMAGE)
 
 
 def opus_free(width: int, height: int, steps: int, *, tier: int, active: bool = True) -> bool:
-    """Step 5: whether one image of this request is free for this subscription."""
+    """Step 6's size rule: whether one image of this request is free for this subscription (before V5's
+    allowance has its say)."""
     return tier == OPUS_TIER and active and width * height <= FREE_AREA and steps <= FREE_STEPS
 
 
+def allowance_units(width: int, height: int) -> int:
+    pixels = width * height
+    return next((units for limit, units in ALLOWANCE_UNITS if pixels <= limit), ALLOWANCE_UNITS[-1][1])
+
+
 def price(width: int, height: int, steps: int, n_samples: int, *, tier: int, active: bool = True,
-          sm: bool = False, sm_dyn: bool = False) -> Price:
-    """Steps 1–6 for a whole request by an account of this tier."""
-    free = 1 if opus_free(width, height, steps, tier=tier, active=active) else 0
-    return Price(per_image(width, height, steps, sm=sm, sm_dyn=sm_dyn), max(n_samples - free, 0))
+          sm: bool = False, sm_dyn: bool = False, model: str = "", allowance: float = 100.0) -> Price:
+    """Steps 1–7 for a whole request by an account of this tier with this much V5 ``allowance`` left."""
+    free = opus_free(width, height, steps, tier=tier, active=active) and (not is_v5(model) or allowance > 0)
+    drawn = allowance_units(width, height) / IMAGES_PER_PERCENT if free and is_v5(model) else 0.0
+    return Price(per_image(width, height, steps, sm=sm, sm_dyn=sm_dyn, model=model),
+                 max(n_samples - (1 if free else 0), 0), drawn)

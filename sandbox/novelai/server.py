@@ -45,9 +45,9 @@ from sandbox.novelai.accounts import (
 )
 from sandbox.novelai.control import ControlAPI
 from sandbox.novelai.images import render_png, render_preview, zip_images
-from sandbox.novelai.pricing import price
+from sandbox.novelai.pricing import Price, price
 from sandbox.novelai.state import Faults, Refusal, SandboxStats, abbreviate
-from sandbox.novelai.stream import EventWriter, FrameScript, ends_in_error, sigma, with_frame
+from sandbox.novelai.stream import EventWriter, sigma
 from sandbox.novelai.validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
 from sandbox.observed import run_in_thread
 
@@ -78,7 +78,6 @@ class NovelAISandbox:
         # Copies, so spending Anlas never leaks into DEFAULT_ACCOUNTS or the caller's objects.
         self.accounts: list[SandboxAccount] = [replace(account) for account in accounts]
         self.faults = Faults()
-        self.stream_frames = FrameScript()  # in-stream error/retry frames to inject (control API)
         self.stats = SandboxStats()
         self.step_latency = step_latency
         self.token_lifetime = token_lifetime
@@ -299,17 +298,19 @@ class NovelAISandbox:
             self._in_flight[key] -= 1
 
     @staticmethod
-    def _price(account: SandboxAccount, generation: Generation) -> int:
+    def _price(account: SandboxAccount, generation: Generation) -> Price:
         if not account.active:
             raise Refusal(402, "An active subscription is required to generate images")
-        cost = price(generation.width, generation.height, generation.steps, generation.n_samples,
-                     tier=account.tier, active=account.active, sm=generation.sm, sm_dyn=generation.sm_dyn).total
-        if cost > account.anlas:
-            raise Refusal(402, f"Not enough Anlas: this request costs {cost}, the balance is {account.anlas}")
-        return cost
+        bill = price(generation.width, generation.height, generation.steps, generation.n_samples,
+                     tier=account.tier, active=account.active, sm=generation.sm, sm_dyn=generation.sm_dyn,
+                     model=generation.model, allowance=account.allowance_now())
+        if bill.total > account.anlas:
+            raise Refusal(402, f"Not enough Anlas: this request costs {bill.total}, the balance is {account.anlas}")
+        return bill
 
-    def _settle(self, account: SandboxAccount, generation: Generation, cost: int) -> None:
-        account.anlas -= cost
+    def _settle(self, account: SandboxAccount, generation: Generation, bill: Price) -> None:
+        account.anlas -= bill.total
+        account.draw_allowance(bill.allowance_percent)
         self.stats.generations[account.key] += 1
         self.stats.images[account.key] += generation.n_samples
 
@@ -354,11 +355,9 @@ class NovelAISandbox:
             if mode in hostile.STREAM_MODES:
                 await hostile.stream_answer(response, mode, int(self.faults.hostile_bytes),
                                                     self.step_latency, lambda: writer.gone)
-            injected = self.stream_frames.take()
-            async for event in with_frame(self._events(generation, mode), injected):
+            async for event in self._events(generation, mode):
                 await writer.send(event)
-            if not ends_in_error(injected):  # an error frame delivers no image: nothing to charge
-                self._settle(account, generation, cost)
+            self._settle(account, generation, cost)
         await writer.finish()
         return response
 
