@@ -15,6 +15,25 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from novelai.errors import InvalidRequest, Problem
+from novelai.samplers import (
+    K_DPM_2_SCHEDULES,
+    NOISE_SCHEDULES,
+    SAMPLER_ALIASES,
+    SAMPLERS,
+    SCHEDULED_SAMPLERS,
+    SMEA_BASE_SAMPLER,
+    SMEA_SAMPLERS,
+    V4_SAMPLERS,
+    resolve_sampler,
+    sampler_smea_flags,
+)
+
+# Re-exported: these lived here before they had a module of their own; callers still import them here.
+__all__ = [
+    "K_DPM_2_SCHEDULES", "NOISE_SCHEDULES", "SAMPLERS", "SAMPLER_ALIASES", "SCHEDULED_SAMPLERS",
+    "SMEA_BASE_SAMPLER", "SMEA_SAMPLERS", "V4_SAMPLERS", "resolve_sampler", "sampler_smea_flags",
+]
+
 
 
 class Family(StrEnum):
@@ -27,6 +46,16 @@ class Family(StrEnum):
 
 
 UCPresets = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class FixedSettings:
+    """What V5 Medium always runs with (CARU 0.15/0.16, LLK-9; docs/novelai-api.md §9.2): the website
+    offers no choice, so the bot refuses a request that sets them rather than send them."""
+
+    steps: int
+    sampler: str
+    uc_preset: int
 
 
 @dataclass(frozen=True)
@@ -50,11 +79,44 @@ class ModelInfo:
     default_scale: float
     default_noise_schedule: str
     max_characters: int
+    # V5's website names for the presets, index for index with ``uc_presets`` (sent as ``ucPresetId``);
+    # empty for the families that send the integer ``ucPreset`` instead (§9.2).
+    uc_preset_ids: tuple[str, ...] = ()
+    # V5's "light" quality preset (``qualityPresetId: "light"``); None where the model has only one.
+    light_quality_tags: str | None = None
+    # What a fixed-settings model (V5 Medium) always runs with; None = the user chooses.
+    fixed: FixedSettings | None = None
+    # V5's VAE has an alpha channel: ``straight_alpha`` and the transparent-background hint (§9.2).
+    transparency: bool = False
+    # Characters may stand anywhere (V5), not only on the website's 5×5 grid (§9.2).
+    free_positions: bool = False
 
     @property
     def uses_v4_prompt(self) -> bool:
         """V4 and later need the structured ``v4_prompt``/``v4_negative_prompt`` objects (§4.4)."""
         return self.family is not Family.V3
+
+    @property
+    def params_version(self) -> int:
+        """4 on V5 (the website's value, §9.2); 3 elsewhere (every V4/V4.5 capture)."""
+        return 4 if self.family is Family.V5 else 3
+
+    @property
+    def supports_variety(self) -> bool:
+        """Variety+ (``skip_cfg_above_sigma``) is not offered on V5 (ST #6002, §9.2)."""
+        return self.family is not Family.V5
+
+    @property
+    def samplers(self) -> tuple[str, ...]:
+        """The samplers the website offers for this model's family (§3.5 of the audit)."""
+        return SAMPLERS if self.family is Family.V3 else V4_SAMPLERS
+
+    @property
+    def noise_schedules(self) -> tuple[str, ...]:
+        """V5: karras only (no picker on the website); V4/V4.5: all but native; V3: all."""
+        if self.family is Family.V5:
+            return ("karras",)
+        return NOISE_SCHEDULES if self.family is Family.V3 else tuple(s for s in NOISE_SCHEDULES if s != "native")
 
     @property
     def supports_smea(self) -> bool:
@@ -155,11 +217,34 @@ V3_QUALITY = "best quality, amazing quality, very aesthetic, absurdres"
 FURRY_V3_QUALITY = "{best quality}, {amazing quality}"
 V4_CURATED_QUALITY = "rating:general, best quality, very aesthetic, absurdres"
 V4_FULL_QUALITY = "no text, best quality, very aesthetic, absurdres"
-V4_5_CURATED_QUALITY = "very aesthetic, location, masterpiece, no text, -0.8::feet::, rating:general"
+# 2026 frontend extractions dropped the 2025 record's "location" (audit §3.4; index file 70101803750).
+V4_5_CURATED_QUALITY = "very aesthetic, masterpiece, no text, -0.8::feet::, rating:general"
 # LLK's V4.5 full tags; AED also inserts "location" (§4.5 minor CONFLICT), we follow LLK.
 V4_5_FULL_QUALITY = "very aesthetic, masterpiece, no text"
 
-MAX_CHARACTERS_V4 = 6  # LLK `Params.v_character`; a V5 figure of 32 comes from one weak source only.
+# V5's own texts (§9.3; the website bundle's tables as index file 70101803750 copies them). Heavy,
+# Furry Focus and Human Focus are V4.5 full's; the extractions lack the leading "nsfw, " for V4.5
+# too, where the 2025 capture has it, so it is kept here as for V4.5 (taken out for nsfw prompts).
+V5_QUALITY = V4_5_FULL_QUALITY
+V5_LIGHT_QUALITY = "very aesthetic, amazing quality, no text"
+V5_PRESETS: UCPresets = (
+    V4_5_FULL_PRESETS[0],
+    ("Light",
+     "nsfw, lowres, bad hands, bad anatomy, artistic error, sepia, white haze, worst quality, very displeasing, "
+     "jpeg artifacts, 0::ai-generated::"),
+    *V4_5_FULL_PRESETS[2:],
+)
+# ``ucPresetId`` for V5_PRESETS, in the same order.
+V5_PRESET_IDS = ("heavy", "light", "furryFocus", "humanFocus", "none")
+# ``tag_hint_qt`` / ``tag_hint_uc_preset``: one table for both (bundle ``_app@332363`` as index file
+# 70101803750 quotes it; AAL PR #72 agrees on quality 1 standard / 3 light / 0 none).
+TAG_HINT_IDS: dict[str, int] = {"none": 0, "standard": 1, "heavy": 2, "light": 3, "humanFocus": 4, "furryFocus": 5}
+
+MAX_CHARACTERS_V4 = 6  # LLK `Params.v_character`; V4 and V4.5 only.
+# V5: 22 (MOO PR #637, a build-verified frontend table) against 32 (AAL launch day): the later figure.
+MAX_CHARACTERS_V5 = 22
+# V5 Medium: fixed 14 steps, k_euler_ancestral, the strong (Heavy) UC preset (§9.2).
+V5_MEDIUM_FIXED = FixedSettings(steps=14, sampler="k_euler_ancestral", uc_preset=0)
 
 def _v3_model(model_id: str, label: str, *, furry: bool, quality_tags: str, uc_presets: UCPresets,
               scale: float) -> ModelInfo:
@@ -178,8 +263,18 @@ def _v4_style_model(model_id: str, family: Family, label: str, *, curated: bool,
                      max_characters=MAX_CHARACTERS_V4)
 
 
-# Scales are the §4.3 "typical values". V5 is this module's documented assumption: the V4-style
-# request shape with V4.5 full's tags, presets and defaults, since no source gives V5's own.
+def _v5_model(model_id: str, label: str, *, curated: bool, medium: bool = False) -> ModelInfo:
+    """V5: the V4-style body with V5's presets, 22 free-standing characters and transparency; Medium
+    also fixes steps, sampler and UC preset (§9.2, §9.3)."""
+    model = _v4_style_model(model_id, Family.V5, label, curated=curated, quality_tags=V5_QUALITY,
+                            uc_presets=V5_PRESETS, scale=5.0)
+    return replace(model, max_characters=MAX_CHARACTERS_V5, uc_preset_ids=V5_PRESET_IDS, transparency=True,
+                   free_positions=True, light_quality_tags=None if medium else V5_LIGHT_QUALITY,
+                   fixed=V5_MEDIUM_FIXED if medium else None,
+                   default_steps=V5_MEDIUM_FIXED.steps if medium else 23)
+
+
+# Scales are the §4.3 "typical values" (V5's 7 comes from one source only, so 5 stays).
 _ALL_MODELS = (
     _v3_model("nai-diffusion-3", "NAI Diffusion V3", furry=False, quality_tags=V3_QUALITY,
               uc_presets=V3_PRESETS, scale=5.0),
@@ -193,12 +288,9 @@ _ALL_MODELS = (
                     quality_tags=V4_5_CURATED_QUALITY, uc_presets=V4_5_CURATED_PRESETS, scale=5.0),
     _v4_style_model("nai-diffusion-4-5-full", Family.V4_5, "NAI Diffusion V4.5 Full", curated=False,
                     quality_tags=V4_5_FULL_QUALITY, uc_presets=V4_5_FULL_PRESETS, scale=5.0),
-    _v4_style_model("nai-diffusion-5-full", Family.V5, "NAI Diffusion V5 Full", curated=False,
-                    quality_tags=V4_5_FULL_QUALITY, uc_presets=V4_5_FULL_PRESETS, scale=5.0),
-    _v4_style_model("nai-diffusion-5-curated", Family.V5, "NAI Diffusion V5 Curated", curated=True,
-                    quality_tags=V4_5_FULL_QUALITY, uc_presets=V4_5_FULL_PRESETS, scale=5.0),
-    _v4_style_model("nai-diffusion-5-full-medium", Family.V5, "NAI Diffusion V5 Full Medium", curated=False,
-                    quality_tags=V4_5_FULL_QUALITY, uc_presets=V4_5_FULL_PRESETS, scale=5.0),
+    _v5_model("nai-diffusion-5-full", "NAI Diffusion V5 Full", curated=False),
+    _v5_model("nai-diffusion-5-curated", "NAI Diffusion V5 Curated", curated=True),
+    _v5_model("nai-diffusion-5-full-medium", "NAI Diffusion V5 Full Medium", curated=False, medium=True),
 )
 
 MODELS: dict[str, ModelInfo] = {m.id: m for m in _ALL_MODELS}
@@ -310,82 +402,6 @@ def resolve_model(name: str) -> ModelInfo:
                      f"'{_INPAINTING_SUFFIX}'",
             code="inpainting_model", params={"value": name, "suffix": _INPAINTING_SUFFIX}))
     return _derived_model(key, family)
-
-
-# ---------------------------------------------------------------------------------------------
-# Samplers and noise schedules (§4.3)
-# ---------------------------------------------------------------------------------------------
-
-# Real sampler names NovelAI accepts for V3+. AED marks plms, k_dpm_adaptive and k_dpm_fast as
-# not working, so they are left out; plain "ddim" is the V1/V2 sampler, V3+ use "ddim_v3".
-SAMPLERS: tuple[str, ...] = (
-    "k_euler", "k_euler_ancestral", "k_dpmpp_2s_ancestral", "k_dpmpp_2m", "k_dpmpp_2m_sde", "k_dpmpp_sde",
-    "k_dpm_2", "k_dpm_2_ancestral", "k_lms", "k_heun", "ddim_v3",
-)
-
-# Website-only pseudo samplers: sent as k_euler_ancestral plus the (sm, sm_dyn) flags (LLK).
-SMEA_SAMPLERS: dict[str, tuple[bool, bool]] = {"nai_smea": (True, False), "nai_smea_dyn": (True, True)}
-SMEA_BASE_SAMPLER = "k_euler_ancestral"
-
-SAMPLER_ALIASES: dict[str, str] = {
-    "euler_a": "k_euler_ancestral",
-    "k_euler_a": "k_euler_ancestral",
-    "dpm++2s_a": "k_dpmpp_2s_ancestral",
-    "dpm++2sa": "k_dpmpp_2s_ancestral",
-    "dpm2_a": "k_dpm_2_ancestral",
-    "ddim": "ddim_v3",
-    "smea": "nai_smea",
-    "smea_dyn": "nai_smea_dyn",
-}
-
-NOISE_SCHEDULES: tuple[str, ...] = ("native", "karras", "exponential", "polyexponential")
-# k_dpm_2 works only with these schedules (§4.3), so it is also what we default it to.
-K_DPM_2_SCHEDULES: tuple[str, ...] = ("exponential", "polyexponential")
-
-
-def _compact(name: str) -> str:
-    """Spelling-insensitive key: "DPM++ 2M", "dpmpp_2m" and "k-dpmpp-2m" all look alike."""
-    return re.sub(r"[\s_\-]", "", name.strip().lower()).replace("++", "pp")
-
-
-def _sampler_lookup() -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for real in (*SAMPLERS, *SMEA_SAMPLERS):
-        lookup[_compact(real)] = real
-        lookup[_compact(real.removeprefix("k_"))] = real
-    for alias, real in SAMPLER_ALIASES.items():
-        lookup[_compact(alias)] = real
-    return lookup
-
-
-_SAMPLER_LOOKUP = _sampler_lookup()
-
-
-def _canonical_sampler(name: str) -> str:
-    real = _SAMPLER_LOOKUP.get(_compact(name))
-    if real is None:
-        raise InvalidRequest(Problem(
-            "sampler", f"unknown sampler '{name}'; use one of {', '.join(SAMPLERS)} (short forms such as "
-                       "euler_a or dpm++2m work too)",
-            code="unknown_sampler", params={"value": name, "choices": SAMPLERS}))
-    return real
-
-
-def sampler_smea_flags(name: str) -> tuple[bool, bool]:
-    """The (sm, sm_dyn) flags a sampler name implies: only the nai_smea pseudo samplers set any."""
-    return SMEA_SAMPLERS.get(_SAMPLER_LOOKUP.get(_compact(name), ""), (False, False))
-
-
-def resolve_sampler(name: str, model: ModelInfo) -> str:
-    """The real sampler name to send; SMEA pseudo samplers become their base sampler (V3 only)."""
-    real = _canonical_sampler(name)
-    if real in SMEA_SAMPLERS:
-        if not model.supports_smea:
-            raise InvalidRequest(Problem(
-                "sampler", f"SMEA samplers only work on V3 models, not {model.label}; use k_euler_ancestral",
-                code="smea_sampler_v3_only", params={"model": model.label, "sampler": SMEA_BASE_SAMPLER}))
-        return SMEA_BASE_SAMPLER
-    return real
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,12 @@ We copy the website rather than send a minimal body because NovelAI documents no
 recorded website requests (docs/novelai-api.md §4, LLK ``record/.../text2image_v4.json``) are the
 only shape known to work. The server adds neither quality tags nor the UC preset (§4.5), so the
 texts are composed here; ``qualityToggle`` and ``ucPreset`` are sent as metadata only.
+
+V5 bodies (docs/novelai-api.md §9.2, "Request rules per model (issue 15)") keep the V4.5 shape with
+the website's V5 changes: ``params_version`` 4, the presets as ``ucPresetId``/``qualityPresetId``
+strings with their ``tag_hint_qt``/``tag_hint_uc_preset`` numbers instead of ``ucPreset``/
+``qualityToggle``, ``straight_alpha`` and ``tag_hint_transparent_background``, no
+``skip_cfg_above_sigma`` (no Variety+), ``legacy_uc`` also inside ``v4_prompt``, and never ``sm``.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import math
 import re
 from typing import Any
 
-from novelai.models import Family, ModelInfo, resolve_model
-from novelai.request import CharacterPrompt, GenerationRequest
+from novelai.characters import CharacterPrompt
+from novelai.models import TAG_HINT_IDS, Family, ModelInfo, resolve_model
+from novelai.request import GenerationRequest
 
+# V4.5 and older; V5 sends ModelInfo.params_version (4).
 PARAMS_VERSION = 3
 STREAM_FORMAT = "msgpack"
 # Variety+ (skip_cfg_above_sigma) base values per family (AED; LLK `cfgDelaySigma`), defined at
@@ -58,7 +66,9 @@ def final_prompt(req: GenerationRequest, model: ModelInfo) -> str:
     """The prompt as sent in ``input`` and ``base_caption``: the user's, plus the quality tags."""
     if not req.quality_tags:
         return req.prompt
-    return f"{req.prompt.rstrip(', ')}, {model.quality_tags}"
+    light = req.quality_preset == "light" and model.light_quality_tags
+    tags = model.light_quality_tags if light and model.light_quality_tags else model.quality_tags
+    return f"{req.prompt.rstrip(', ')}, {tags}"
 
 
 def final_negative(req: GenerationRequest, model: ModelInfo, prompt: str) -> str:
@@ -95,16 +105,16 @@ def _center(character: CharacterPrompt) -> dict[str, float]:
 def _parameters(req: GenerationRequest, model: ModelInfo, prompt: str, negative: str) -> dict[str, Any]:
     """The ``parameters`` object, fields in the order of the website's V4.5 record."""
     parameters: dict[str, Any] = {
-        "params_version": PARAMS_VERSION,
+        "params_version": model.params_version,
         "width": req.width,
         "height": req.height,
         "scale": req.scale,
         "sampler": req.sampler,
         "steps": req.steps,
         "n_samples": req.n_samples,
-        "ucPreset": req.uc_preset,
-        "qualityToggle": req.quality_tags,
     }
+    parameters |= _v5_presets(req, model) if model.uc_preset_ids else {
+        "ucPreset": req.uc_preset, "qualityToggle": req.quality_tags}
     if model.supports_smea:
         parameters |= {"sm": req.smea, "sm_dyn": req.smea_dyn}
     parameters |= {
@@ -114,11 +124,13 @@ def _parameters(req: GenerationRequest, model: ModelInfo, prompt: str, negative:
         "legacy": False,
         "add_original_image": True,
         "cfg_rescale": req.cfg_rescale,
-        "noise_schedule": req.noise_schedule,
-        "legacy_v3_extend": False,
-        "skip_cfg_above_sigma": variety_sigma(model, req.width, req.height) if req.variety else None,
-        "use_coords": _uses_coords(req.characters),
     }
+    if req.noise_schedule is not None:  # the schedule-less samplers send none (LLK)
+        parameters["noise_schedule"] = req.noise_schedule
+    parameters["legacy_v3_extend"] = False
+    if model.supports_variety:
+        parameters["skip_cfg_above_sigma"] = variety_sigma(model, req.width, req.height) if req.variety else None
+    parameters["use_coords"] = _uses_coords(req.characters)
     if model.uses_v4_prompt:
         parameters["legacy_uc"] = False
     parameters["normalize_reference_strength_multiple"] = True
@@ -130,7 +142,7 @@ def _parameters(req: GenerationRequest, model: ModelInfo, prompt: str, negative:
     }
     if model.uses_v4_prompt:
         parameters |= {
-            "v4_prompt": _v4_prompt(prompt, req.characters),
+            "v4_prompt": _v4_prompt(prompt, req.characters, legacy_uc=model.family is Family.V5),
             "v4_negative_prompt": _v4_negative_prompt(negative, req.characters),
         }
     parameters |= {
@@ -147,9 +159,27 @@ def _character_prompt(character: CharacterPrompt) -> dict[str, Any]:
             "enabled": True}
 
 
-def _v4_prompt(prompt: str, characters: tuple[CharacterPrompt, ...]) -> dict[str, Any]:
-    """The positive structured prompt; ``char_captions`` stays in step with ``characterPrompts``."""
-    return {
+def _v5_presets(req: GenerationRequest, model: ModelInfo) -> dict[str, Any]:
+    """V5's preset fields: the website's string ids and their tag-hint numbers (one table for both,
+    TAG_HINT_IDS), and the transparency pair: ``straight_alpha`` always on a model with an alpha
+    channel (the official client does), the background hint only when asked for."""
+    quality = req.quality_preset if req.quality_tags else "none"
+    uc = model.uc_preset_ids[req.uc_preset]
+    fields: dict[str, Any] = {
+        "ucPresetId": uc,
+        "qualityPresetId": quality,
+        "tag_hint_qt": TAG_HINT_IDS[quality],
+        "tag_hint_uc_preset": TAG_HINT_IDS[uc],
+    }
+    if model.transparency:
+        fields |= {"straight_alpha": True, "tag_hint_transparent_background": req.transparent}
+    return fields
+
+
+def _v4_prompt(prompt: str, characters: tuple[CharacterPrompt, ...], *, legacy_uc: bool) -> dict[str, Any]:
+    """The positive structured prompt; ``char_captions`` stays in step with ``characterPrompts``.
+    V5's website also puts ``legacy_uc: false`` here (MOO PR #637)."""
+    block: dict[str, Any] = {
         "caption": {
             "base_caption": prompt,
             "char_captions": [{"char_caption": c.prompt, "centers": [_center(c)]} for c in characters],
@@ -157,6 +187,9 @@ def _v4_prompt(prompt: str, characters: tuple[CharacterPrompt, ...]) -> dict[str
         "use_coords": _uses_coords(characters),
         "use_order": True,
     }
+    if legacy_uc:
+        block["legacy_uc"] = False
+    return block
 
 
 def _v4_negative_prompt(negative: str, characters: tuple[CharacterPrompt, ...]) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def test_model_capabilities_follow_the_family(model) -> None:
     is_v3 = model.family is Family.V3
     assert model.supports_smea is is_v3
     assert model.uses_v4_prompt is not is_v3
-    assert model.max_characters == (0 if is_v3 else 6)
+    assert model.max_characters == (0 if is_v3 else 22 if model.family is Family.V5 else 6)
     assert model.default_sampler in SAMPLERS
     assert model.default_noise_schedule in NOISE_SCHEDULES
     assert model.uc_presets[-1][0] == "None"
@@ -156,7 +156,7 @@ def test_heavy_presets_match_the_documented_texts() -> None:
     ("nai-diffusion-4-curated-preview", "rating:general, best quality, very aesthetic, absurdres"),
     ("nai-diffusion-4-full", "no text, best quality, very aesthetic, absurdres"),
     ("nai-diffusion-4-5-curated",
-     "very aesthetic, location, masterpiece, no text, -0.8::feet::, rating:general"),
+     "very aesthetic, masterpiece, no text, -0.8::feet::, rating:general"),
     ("nai-diffusion-4-5-full", "very aesthetic, masterpiece, no text"),
 ])
 def test_quality_tags_match_the_documented_texts(model_id: str, tags: str) -> None:
@@ -166,9 +166,13 @@ def test_quality_tags_match_the_documented_texts(model_id: str, tags: str) -> No
 @pytest.mark.parametrize("model_id", [
     "nai-diffusion-5-full", "nai-diffusion-5-curated", "nai-diffusion-5-full-medium",
 ])
-def test_v5_models_reuse_v45_full_tags_and_presets(model_id: str) -> None:
-    assert MODELS[model_id].quality_tags == V45.quality_tags
-    assert MODELS[model_id].uc_presets == V45.uc_presets
+def test_v5_models_have_v5s_own_light_uc_preset_and_v45_fulls_others(model_id: str) -> None:
+    v5 = MODELS[model_id]
+    assert v5.quality_tags == V45.quality_tags
+    assert [name for name, _ in v5.uc_presets] == [name for name, _ in V45.uc_presets]
+    assert v5.uc_presets[1][1] == ("nsfw, lowres, bad hands, bad anatomy, artistic error, sepia, white haze, "
+                                   "worst quality, very displeasing, jpeg artifacts, 0::ai-generated::")
+    assert [v5.uc_presets[i] for i in (0, 2, 3, 4)] == [V45.uc_presets[i] for i in (0, 2, 3, 4)]
 
 
 @pytest.mark.parametrize(("name", "sampler"), [

@@ -34,8 +34,27 @@ GOLDEN_REQUESTS: dict[str, GenerationRequest] = {
     "v4.5-full": GenerationRequest(prompt="2girls, classroom", negative="text", seed=3141592653,
                                    characters=(CharacterPrompt.parse("girl, red hair@B3|lowres"),
                                                CharacterPrompt.parse("girl, blue hair@D3"))),
-    "v5": GenerationRequest(prompt="1girl, hiking, mountains, sunset", model="v5", width=1216, height=832,
-                            seed=5, characters=(CharacterPrompt.parse("girl, backpack@0.5,0.8|bad hands"),)),
+    # V5 (docs/novelai-api.md "Request rules per model (issue 15)"): params_version 4, the preset ids
+    # and tag hints instead of ucPreset/qualityToggle, straight_alpha, no skip_cfg_above_sigma,
+    # legacy_uc inside v4_prompt. Light quality and V5's own Light UC text.
+    "v5-full": GenerationRequest(prompt="1girl, hiking, mountains, sunset", negative="text", model="v5",
+                                 width=1216, height=832, quality_preset="light", uc_preset=1, seed=5),
+    # Human Focus (tag hint 4), standard quality (tag hint 1), dpm++2m with karras.
+    "v5-curated": GenerationRequest(prompt="1boy, library, reading", model="v5-curated", sampler="dpm++2m",
+                                    steps=28, scale=6, uc_preset=3, seed=99),
+    # Medium: 14 steps and k_euler_ancestral filled in, Heavy UC, no negative.
+    "v5-medium": GenerationRequest(prompt="1girl, cafe, window light", model="v5-medium", seed=314),
+    # Seven characters (more than V4.5's six) at free positions, kept as given (0.05 is off the
+    # V4 grid's 0.1–0.9), one left to the AI.
+    "v5-characters": GenerationRequest(
+        prompt="7girls, group photo, park", model="v5", seed=2718,
+        characters=tuple(CharacterPrompt.parse(spec) for spec in (
+            "girl, red hair@0.05,0.5|bad hands", "girl, blue hair@0.2,0.45", "girl, green hair@0.35,0.5",
+            "girl, black hair@0.5,0.55", "girl, white hair@0.65,0.5", "girl, pink hair@0.8,0.45",
+            "girl, blonde hair"))),
+    # Transparent background: the tag hint on; no quality tags ("none", 0), UC "none" (0).
+    "v5-transparent": GenerationRequest(prompt="1girl, standing, full body", model="v5", quality_tags=False,
+                                        uc_preset=4, transparent=True, seed=8),
 }
 
 
@@ -156,7 +175,7 @@ def test_inpaint_strength_is_sent_from_v45_on(model: str, present: bool) -> None
 
 
 @pytest.mark.parametrize(("model", "width", "height", "sigma"), [
-    ("v3", 832, 1216, 19), ("v4", 832, 1216, 19), ("v4.5", 832, 1216, 58), ("v5", 832, 1216, 58),
+    ("v3", 832, 1216, 19), ("v4", 832, 1216, 19), ("v4.5", 832, 1216, 58),
     ("v4.5", 1024, 1024, 60), ("v4.5", 640, 640, 37), ("v3", 1024, 1024, 20),
 ])
 def test_variety_sigma_is_scaled_by_image_size(model: str, width: int, height: int, sigma: int) -> None:

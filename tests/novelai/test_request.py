@@ -140,11 +140,11 @@ def test_resolved_without_rng_still_draws_a_seed() -> None:
 @pytest.mark.parametrize("request_", [
     GenerationRequest(prompt="1girl"),
     GenerationRequest(prompt=" 1girl ", model="V3", sampler="nai_smea", uc_preset=3),
-    GenerationRequest(prompt="2girls", model="v4.5", sampler="k_dpm_2",
+    GenerationRequest(prompt="2girls", model="v4.5", sampler="dpm++2m",
                       characters=(CharacterPrompt(prompt="a", center=(0.0, 1.0)),
                                   CharacterPrompt(prompt="b"))),
-    GenerationRequest(prompt="x", model="nai-diffusion-6-full", variety=True, seed=0),
-], ids=["defaults", "v3-smea", "characters-k_dpm_2", "future-model"])
+    GenerationRequest(prompt="x", model="nai-diffusion-6-full", transparent=True, seed=0),
+], ids=["defaults", "v3-smea", "characters", "future-model"])
 def test_resolving_a_resolved_request_changes_nothing(request_: GenerationRequest) -> None:
     resolved = request_.resolved(random.Random(1))
     assert resolved.resolved(random.Random(2)) == resolved
@@ -165,7 +165,7 @@ def test_requests_are_immutable() -> None:
 
 
 def test_k_dpm_2_without_a_schedule_gets_exponential() -> None:
-    assert GenerationRequest(prompt="1girl", sampler="k_dpm_2").resolved().noise_schedule == "exponential"
+    assert GenerationRequest(prompt="1girl", model="v3", sampler="k_dpm_2").resolved().noise_schedule == "exponential"
 
 
 def test_native_schedule_is_fine_on_v3() -> None:
@@ -194,8 +194,8 @@ def test_max_samples_for_area_follows_the_table(area: int, n: int) -> None:
     ({"model": "dall-e"}, "model", "unknown model 'dall-e'"),
     ({"width": 800}, "width", "multiple of 64 (got 800; try 768 or 832)"),
     ({"height": 1000}, "height", "multiple of 64 (got 1000; try 960 or 1024)"),
-    ({"width": 0}, "width", "between 64 and 4096"),
-    ({"width": 64, "height": 8192}, "height", "between 64 and 4096"),
+    ({"width": 0}, "width", "between 64 and 2048"),
+    ({"width": 64, "height": 8192}, "height", "between 64 and 2048"),
     ({"width": 2048, "height": 2048}, "size", "3,145,728"),
     ({"steps": 80}, "steps", "steps must be between 1 and 50 (got 80)"),
     ({"steps": 0}, "steps", "between 1 and 50 (got 0)"),
@@ -210,7 +210,8 @@ def test_max_samples_for_area_follows_the_table(area: int, n: int) -> None:
     ({"sampler": "nai_smea"}, "sampler", "only work on V3"),
     ({"noise_schedule": "linear"}, "noise_schedule", "unknown noise schedule 'linear'"),
     ({"noise_schedule": "native"}, "noise_schedule", "native noise schedule does not work"),
-    ({"sampler": "k_dpm_2", "noise_schedule": "karras"}, "noise_schedule", "exponential or polyexponential"),
+    ({"model": "v3", "sampler": "k_dpm_2", "noise_schedule": "karras"}, "noise_schedule",
+     "exponential or polyexponential"),
     ({"smea": True}, "smea", "only exists on V3"),
     ({"model": "v3", "smea_dyn": True}, "smea_dyn", "turn SMEA on"),
     ({"model": "v3", "characters": (CharacterPrompt(prompt="girl"),)}, "characters", "does not support"),
@@ -244,7 +245,7 @@ def test_each_validation_problem_names_the_field_and_says_how_to_fix_it(
     ({"model": "nai-diffusion-4-5-full-inpainting"}, "model", "inpainting_model", {"suffix": "-inpainting"}),
     ({"width": 800}, "width", "size_multiple", {"side": "width", "step": 64, "value": 800, "lower": 768,
                                                 "upper": 832}),
-    ({"width": 64, "height": 8192}, "height", "side_range", {"side": "height", "min": 64, "max": 4096,
+    ({"width": 64, "height": 8192}, "height", "side_range", {"side": "height", "min": 64, "max": 2048,
                                                              "value": 8192}),
     ({"width": 2048, "height": 2048}, "size", "area_too_large", {"area": 2048 * 2048, "max_area": 3_145_728}),
     ({"steps": 80}, "steps", "steps_range", {"min": 1, "max": 50, "value": 80}),
@@ -258,7 +259,7 @@ def test_each_validation_problem_names_the_field_and_says_how_to_fix_it(
     ({"noise_schedule": "linear"}, "noise_schedule", "unknown_noise_schedule", {"value": "linear"}),
     ({"model": "v4", "noise_schedule": "native"}, "noise_schedule", "native_schedule_v4",
      {"model": "NAI Diffusion V4 Full", "choices": ("karras", "exponential", "polyexponential")}),
-    ({"sampler": "k_dpm_2", "noise_schedule": "karras"}, "noise_schedule", "k_dpm_2_schedule",
+    ({"model": "v3", "sampler": "k_dpm_2", "noise_schedule": "karras"}, "noise_schedule", "k_dpm_2_schedule",
      {"value": "karras", "choices": ("exponential", "polyexponential")}),
     ({"smea": True}, "smea", "smea_v3_only", {"model": "NAI Diffusion V4.5 Full"}),
     ({"model": "v3", "smea_dyn": True}, "smea_dyn", "smea_dyn_needs_smea", {}),
