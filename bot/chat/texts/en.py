@@ -285,6 +285,7 @@ TEXTS: dict[str, str] = {
     "error.concurrency_locked": "NovelAI kept the account busy with another generation, so I gave up.",
     "error.rate_limited": "NovelAI kept turning the account away (rate limit), so I gave up.",
     "error.server": "NovelAI had server trouble and could not make the image.",
+    "error.stream_error": "NovelAI stopped making the image and said: “{detail}”.",
     "error.timeout": "NovelAI took too long to answer.",
     "error.deadline": (
         "NovelAI did not finish the image in time, so I stopped waiting. I did not try again, so it is not "

@@ -41,7 +41,7 @@ QUEUE_PROMPT_CHARS = 40
 NAME_CHARS = 64
 # Kinds the queue retries before giving up, so "tried N times" is worth saying.
 _RETRIED_KINDS = frozenset({"concurrency_locked", "rate_limited", "server", "timeout", "network", "storage",
-                            "internal"})
+                            "internal", "stream_error"})
 # Hostile or endless NovelAI answers (novelai.limits): plain texts, never retried (so never "tried N times").
 _PLAIN_KINDS = frozenset({"auth", "account", "deadline", "response_refused", *_RETRIED_KINDS})
 # Setting name → the field label key that says it in words.
@@ -226,10 +226,19 @@ def _novelai_detail(message: str) -> str:
     return match[1] if match else message
 
 
+def _stream_detail(message: str) -> str:
+    """NovelAI's words from a StreamError's "NovelAI stopped the generation (…)", also after the queue
+    added "(gave up after N attempts)" (tasks.retry); the whole message if it has another shape."""
+    match = re.match(r"NovelAI stopped the generation \((.*?)\)(?: \(gave up after \d+ attempts\))?$", message)
+    return match[1] if match else message
+
+
 def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int | None) -> str:
     kind = error.kind
     if kind == "invalid":
         text = t(lang, "error.invalid", detail=error.message)
+    elif kind == "stream_error":
+        text = t(lang, "error.stream_error", detail=_stream_detail(error.message))
     elif kind == "bad_request":
         text = t(lang, "error.bad_request", detail=_novelai_detail(error.message))
     elif kind == "payment":

@@ -265,6 +265,7 @@ TEXTS: dict[str, str] = {
         "如果是你自己的账号，请用 /login 重新登录。"),
     "error.rate_limited": "NovelAI 一直限制这个账号的请求频率，只好放弃了。",
     "error.server": "NovelAI 服务器出了问题，没能生成图片。",
+    "error.stream_error": "NovelAI 中途停止了生成，它的说明是：“{detail}”。",
     "error.timeout": "NovelAI 太久没有响应。",
     "error.deadline": "NovelAI 没有在限定时间内生成完图片，我已停止等待。没有自动重试，以免重复扣费。",
     "error.response_refused": "NovelAI 返回的内容远超正常图片的大小或格式，我拒绝了它。没有自动重试，以免重复扣费。",

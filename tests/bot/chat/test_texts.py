@@ -217,7 +217,7 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "option.bad_language": {"value", "choices"}, "option.bad_settings_command": {"command"},
     "option.text_too_long": {"command", "length", "limit"}, "option.value_too_long": {"option", "length", "limit"},
     "error.invalid_header": set(), "error.problem": {"field", "message"}, "error.invalid": {"detail"},
-    "error.bad_request": {"detail"}, "error.auth": set(), "error.payment": {"cost"},
+    "error.bad_request": {"detail"}, "error.stream_error": {"detail"}, "error.auth": set(), "error.payment": {"cost"},
     "error.payment_unknown_cost": set(), "error.free_hint": set(), "error.attempts": {"attempts"},
     **{f"error.{k}": set() for k in ("concurrency_locked", "rate_limited", "server", "timeout", "network", "storage",
                                      "account", "internal", "queue_unavailable", "unknown_account", "deadline",
