@@ -274,7 +274,7 @@ class NovelAISandbox:
         try:
             generation = validate_generation(await self._read_json(request), streaming=streaming)
         except InvalidGeneration as exc:
-            raise Refusal(400, str(exc)) from exc
+            raise Refusal(exc.status, str(exc)) from exc
         return account, generation
 
     @contextlib.contextmanager

@@ -23,11 +23,17 @@ MODEL_FAMILIES: dict[str, str] = {
     **dict.fromkeys(
         ("nai-diffusion-4-5-curated", "nai-diffusion-4-5-full", "nai-diffusion-4-5-curated-inpainting",
          "nai-diffusion-4-5-full-inpainting"), "v4.5"),
-    **dict.fromkeys(("nai-diffusion-5-full", "nai-diffusion-5-curated", "nai-diffusion-5-full-medium"), "v5"),
+    # The V5 inpainting ids are real (LLK-9, CARU, NEKO-PR; docs/novelai-api.md §9.1).
+    **dict.fromkeys(("nai-diffusion-5-full", "nai-diffusion-5-curated", "nai-diffusion-5-full-medium",
+                     "nai-diffusion-5-full-inpainting", "nai-diffusion-5-curated-inpainting",
+                     "nai-diffusion-5-full-medium-inpainting"), "v5"),
 }
 STRUCTURED_PROMPT_FAMILIES = frozenset({"v4", "v4.5", "v5"})
-# V4/V4.5 take at most 6 characters (LLK); V5 release notes mention 32.
-MAX_CHARACTERS = {"v4": 6, "v4.5": 6, "v5": 32}
+# V4/V4.5 take at most 6 characters (LLK); V5 22 (MOO PR #637, a build-verified frontend table;
+# docs/novelai-api.md §9.2 — the launch-day 32 is the older figure).
+MAX_CHARACTERS = {"v4": 6, "v4.5": 6, "v5": 22}
+# Each side at most 2048 (NKDK MAX_GENERATION_DIMENSION, read from the website's bundle).
+MAX_SIDE = 2048
 
 SAMPLERS = frozenset({
     "k_euler", "k_euler_ancestral", "k_dpmpp_2s_ancestral", "k_dpmpp_2m", "k_dpmpp_2m_sde", "k_dpmpp_sde",
@@ -50,7 +56,20 @@ N_SAMPLES_BY_AREA = ((360_448, 8), (409_600, 6), (1_310_720, 4), (1_572_864, 2),
 
 
 class InvalidGeneration(ValueError):
-    """NovelAI would answer 400 with this message."""
+    """NovelAI would answer ``status`` (400 unless said otherwise) with this message."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ServerCrash(InvalidGeneration):
+    """A body the real service does not refuse but fails on: HTTP 500 (ST #6002 for ``sm: true`` on
+    V5; an unattributed V5 client for a missing ``v4_prompt``). Tests must see the 500 the client
+    will meet, not a tidy 400."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=500)
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,7 @@ def _int_field(params: dict[str, Any], name: str, default: int, low: int, high: 
 
 
 def _dimension(params: dict[str, Any], name: str, default: int) -> int:
-    value = _int_field(params, name, default, 64, MAX_AREA // 64)
+    value = _int_field(params, name, default, 64, MAX_SIDE)
     if value % 64:
         raise InvalidGeneration(f"parameters.{name} must be a multiple of 64")
     return value
@@ -103,7 +122,7 @@ def _check_captions(params: dict[str, Any], family: str) -> None:
         block = params.get(name)
         caption = block.get("caption") if isinstance(block, dict) else None
         if not isinstance(caption, dict) or not isinstance(caption.get("base_caption"), str):
-            raise InvalidGeneration(f"parameters.{name}.caption.base_caption is required for {family} models")
+            raise ServerCrash(f"parameters.{name}.caption.base_caption is required for {family} models")
         characters = caption.get("char_captions", [])
         if not isinstance(characters, list):
             raise InvalidGeneration(f"parameters.{name}.caption.char_captions must be a list")
@@ -118,6 +137,8 @@ def _check_captions(params: dict[str, Any], family: str) -> None:
 
 
 def _check_family_rules(params: dict[str, Any], family: str, scale: float) -> None:
+    if family == "v5" and params.get("sm"):
+        raise ServerCrash("Internal Server Error")
     if family in STRUCTURED_PROMPT_FAMILIES:
         if params.get("noise_schedule") == "native":
             raise InvalidGeneration(f"noise_schedule 'native' is not supported by {family} models")

@@ -388,10 +388,9 @@ async def test_stream_as_sse_carries_base64_images(client: httpx.AsyncClient, op
 
 async def test_stream_errors_are_plain_json_before_any_frame(client: httpx.AsyncClient,
                                                              opus: dict[str, str]) -> None:
-    no_v4_prompt = v45_body()
-    del no_v4_prompt["parameters"]["v4_prompt"]
+    too_many_steps = v45_body(steps=51)
 
-    assert_error(await client.post("/ai/generate-image-stream", json=stream_body(no_v4_prompt), headers=opus),
+    assert_error(await client.post("/ai/generate-image-stream", json=stream_body(too_many_steps), headers=opus),
                  400)
     assert_error(await client.post("/ai/generate-image-stream", json=v45_body(), headers=opus), 400)
 
@@ -437,12 +436,6 @@ INVALID = {
     "steps above 50": _set(steps=51),
     "steps not an integer": _set(steps="28"),
     "n_samples above the area table": _set(n_samples=5),
-    "V4.5 without v4_prompt": _without("parameters.v4_prompt"),
-    "V4.5 without v4_negative_prompt": _without("parameters.v4_negative_prompt"),
-    "V4 without v4_prompt": lambda body: (_top(model="nai-diffusion-4-full")(body),
-                                          _without("parameters.v4_prompt")(body)),
-    "V5 without v4_prompt": lambda body: (_top(model="nai-diffusion-5-full")(body),
-                                          _without("parameters.v4_prompt")(body)),
     "native noise schedule on V4.5": _set(noise_schedule="native"),
     "char_captions of different lengths": _characters([character("a"), character("b")], [character("")]),
     "empty centers": _characters([{"char_caption": "a", "centers": []}],
@@ -461,6 +454,28 @@ async def test_invalid_generation_requests_are_400_and_cost_nothing(
     mutate(body)
 
     assert_error(await client.post("/ai/generate-image", json=body, headers=opus), 400)
+    assert await anlas_of(client, opus) == 1000
+
+
+# The real service answers a V4+ body without its structured prompt with HTTP 500, not 400 (an
+# unattributed V5 client: "omitting the object makes NovelAI answer HTTP 500"; audit §5 row 6).
+CRASHING_BODIES: dict[str, Callable[[dict], None]] = {
+    "V4.5 without v4_prompt": _without("parameters.v4_prompt"),
+    "V4.5 without v4_negative_prompt": _without("parameters.v4_negative_prompt"),
+    "V4 without v4_prompt": lambda body: (_top(model="nai-diffusion-4-full")(body),
+                                          _without("parameters.v4_prompt")(body)),
+    "V5 without v4_prompt": lambda body: (_top(model="nai-diffusion-5-full")(body),
+                                          _without("parameters.v4_prompt")(body)),
+}
+
+
+@pytest.mark.parametrize("mutate", list(CRASHING_BODIES.values()), ids=list(CRASHING_BODIES))
+async def test_a_missing_structured_prompt_is_a_500_and_costs_nothing(
+        client: httpx.AsyncClient, opus: dict[str, str], mutate: Callable[[dict], None]) -> None:
+    body = v45_body(steps=29)
+    mutate(body)
+
+    assert (await client.post("/ai/generate-image", json=body, headers=opus)).status_code == 500
     assert await anlas_of(client, opus) == 1000
 
 
