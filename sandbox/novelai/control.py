@@ -12,6 +12,7 @@ from aiohttp import web
 from sandbox.novelai.accounts import SandboxAccount, parse_account_spec
 from sandbox.novelai.hostile import HOSTILE_MODES
 from sandbox.novelai.state import Faults, Refusal, SandboxStats
+from sandbox.novelai.stream import FrameScript
 
 _FAULT_FIELDS = frozenset(f.name for f in fields(Faults))
 
@@ -25,6 +26,9 @@ class ControlledNovelAI(Protocol):
 
     @property
     def faults(self) -> Faults: ...
+
+    @property
+    def stream_frames(self) -> FrameScript: ...
 
     @property
     def stats(self) -> SandboxStats: ...
@@ -48,6 +52,7 @@ class ControlAPI:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/_sandbox/faults", self.faults),
+            web.post("/_sandbox/stream-frames", self.stream_frames),
             web.post("/_sandbox/config", self.config),
             web.post("/_sandbox/accounts", self.accounts),
             web.post("/_sandbox/allowance", self.allowance),
@@ -74,6 +79,24 @@ class ControlAPI:
             else:
                 setattr(faults, name, float(value))
         return web.json_response(asdict(faults))
+
+    async def stream_frames(self, request: web.Request) -> web.Response:
+        """Queue in-stream frames, one per coming streamed generation: ``{"frames": [{"event_type":
+        "error", "code": 429, "message": "…", "at_step": 2}, {"event_type": "retry", …}]}``;
+        ``{"clear": true}`` drops the ones not used yet. Answers with what is queued."""
+        body = await _body(request)
+        script = self._sandbox.stream_frames
+        if body.get("clear"):
+            script.clear()
+        frames = body.get("frames", [])
+        if not isinstance(frames, list) or not all(isinstance(frame, dict) for frame in frames):
+            raise Refusal(400, "frames must be a list of objects")
+        try:
+            for frame in frames:
+                script.add(frame)
+        except ValueError as exc:
+            raise Refusal(400, str(exc)) from exc
+        return web.json_response({"pending": script.pending})
 
     async def config(self, request: web.Request) -> web.Response:
         body = await _body(request)

@@ -47,7 +47,7 @@ from sandbox.novelai.control import ControlAPI
 from sandbox.novelai.images import render_png, render_preview, zip_images
 from sandbox.novelai.pricing import Price, price
 from sandbox.novelai.state import Faults, Refusal, SandboxStats, abbreviate
-from sandbox.novelai.stream import EventWriter, sigma
+from sandbox.novelai.stream import EventWriter, FrameScript, ends_in_error, sigma, with_frame
 from sandbox.novelai.validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
 from sandbox.observed import run_in_thread
 
@@ -78,6 +78,7 @@ class NovelAISandbox:
         # Copies, so spending Anlas never leaks into DEFAULT_ACCOUNTS or the caller's objects.
         self.accounts: list[SandboxAccount] = [replace(account) for account in accounts]
         self.faults = Faults()
+        self.stream_frames = FrameScript()  # in-stream error/retry frames to inject (control API)
         self.stats = SandboxStats()
         self.step_latency = step_latency
         self.token_lifetime = token_lifetime
@@ -355,9 +356,11 @@ class NovelAISandbox:
             if mode in hostile.STREAM_MODES:
                 await hostile.stream_answer(response, mode, int(self.faults.hostile_bytes),
                                                     self.step_latency, lambda: writer.gone)
-            async for event in self._events(generation, mode):
+            injected = self.stream_frames.take()
+            async for event in with_frame(self._events(generation, mode), injected):
                 await writer.send(event)
-            self._settle(account, generation, cost)
+            if not ends_in_error(injected):  # an error frame delivers no image: nothing to charge
+                self._settle(account, generation, cost)
         await writer.finish()
         return response
 
