@@ -17,7 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from novelai.accesskey import derive_access_key, normalize_email
+from argon2.low_level import Type, hash_secret_raw
+
+from novelai.accesskey import normalize_email
 
 OPUS_EMAIL = "opus@example.com"
 OPUS_PASSWORD = "opus-password"
@@ -116,8 +118,17 @@ DEFAULT_ACCOUNTS: tuple[SandboxAccount, ...] = (
 
 @functools.lru_cache(maxsize=256)
 def expected_access_key(email: str, password: str) -> str:
-    """Argon2id costs ~10 ms, so each account's key is derived once per process, not per login."""
-    return derive_access_key(email, password)
+    """The access key NovelAI holds for this account, derived here from docs/novelai-api.md §2 and §10.2,
+    not with the client's code: the website slices the password in UTF-16 code units (an emoji is two,
+    half an emoji becomes U+FFFD in UTF-8), and the email is used exactly as the account was registered
+    with (an account registered with a mixed-case email accepts only that key).
+
+    Argon2id costs ~10 ms, so each account's key is derived once per process, not per login."""
+    head = password.encode("utf-16-le", "surrogatepass")[:12].decode("utf-16-le", "replace")
+    salt = hashlib.blake2b(f"{head}{email}novelai_data_access_key".encode(), digest_size=16).digest()
+    raw = hash_secret_raw(password.encode(), salt, time_cost=2, memory_cost=2_000_000 // 1024, parallelism=1,
+                          hash_len=64, type=Type.ID)
+    return base64.urlsafe_b64encode(raw).decode("ascii")[:64]
 
 
 def parse_account_spec(spec: str) -> SandboxAccount:
