@@ -24,7 +24,7 @@ from bot.rules.quotas import CoolingDown, QuotaExceeded
 from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest, Problem
 from tasks.queue import QueueFull, QueueUnavailable
-from tasks.spending import SpendRefused
+from tasks.spending import AllowanceRefused, SpendRefused
 from tasks.submit import UnknownAccount
 
 EXAMPLES: list[Refusal] = [
@@ -34,6 +34,9 @@ EXAMPLES: list[Refusal] = [
     QueueUnavailable("Connection refused"),
     SpendRefused(20, 0),
     SpendRefused(20, 10),
+    AllowanceRefused(30, 0, "empty"),
+    AllowanceRefused(30, 0, "unknown"),
+    AllowanceRefused(30, 10, "empty"),
     UnknownAccount("nobody"),
     NoAccount(in_group=True),
     NoAccount(in_group=False),

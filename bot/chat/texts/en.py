@@ -306,6 +306,18 @@ TEXTS: dict[str, str] = {
         "This would cost {cost} Anlas, and only free generations are allowed here."),
     "error.spend_refused_limit": (
         "This would cost {cost} Anlas, and at most {allowed} Anlas per job are allowed here."),
+    "error.spend_refused_allowance_empty": (
+        "This would cost {cost} Anlas, and only free generations are allowed here: this Opus account's free "
+        "V5 allowance is used up, so V5 images cost Anlas until it refills."),
+    "error.spend_refused_allowance_unknown": (
+        "This would cost {cost} Anlas, and only free generations are allowed here: NovelAI did not report this "
+        "Opus account's free V5 allowance, so V5 images count as paid."),
+    "error.allowance_hint": (
+        "Use V4.5 (still free on Opus at up to 1024×1024 pixels and 28 steps), or wait: /account shows the "
+        "allowance and when it refills."),
+    "error.payment_v5_hint": (
+        "On V5, an Opus account's free images come out of an allowance that refills over time; once it is "
+        "used up, V5 images cost Anlas. /account shows what is left."),
     "error.unknown_account": (
         "There is no NovelAI account for you here. Log in with /login in a private chat, "
         "or ask a group admin to bind one."),
@@ -394,6 +406,12 @@ TEXTS: dict[str, str] = {
     "account.last_check": "Last checked: {when}",
     "account.tier": "Subscription: {tier}, {anlas} Anlas",
     "account.error": "NovelAI says: {reason}",
+    "account.v5_allowance": "Free V5 allowance: ≈ {images} images left ({percent}%), full in {full}",
+    "account.v5_allowance_full": "Free V5 allowance: ≈ {images} images left ({percent}%), full",
+    "account.v5_allowance_empty": (
+        "Free V5 allowance: used up ({percent}%), so V5 images cost Anlas; 1% more in {next}"),
+    "account.v5_allowance_unknown": "Free V5 allowance: not reported by NovelAI, so V5 images count as paid",
+    "account.days": "{days} d {hours} h",
     "account.cost": "Your usual /generate costs {cost} Anlas.",
     "account.cost_free": "Your usual /generate is free on this account.",
     "account.rejected": (

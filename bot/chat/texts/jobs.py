@@ -16,7 +16,7 @@ from typing import Any
 from bot.chat.generate_options import FieldProblem, request_problems
 from bot.chat.texts.catalog import TEXTS, t
 from naibot.refusal import Refusal
-from novelai.cost import request_cost
+from novelai.cost import draws_on_allowance, request_cost
 from novelai.errors import InvalidRequest, NovelAIError
 from novelai.models import resolve_model
 from novelai.request import GenerationRequest
@@ -131,7 +131,7 @@ def _request_cost(request: GenerationRequest) -> int | None:
         return None
     try:
         return request_cost(request.width, request.height, request.steps, request.n_samples, smea=request.smea,
-                            smea_dyn=request.smea_dyn)
+                            smea_dyn=request.smea_dyn, model=request.model)
     except InvalidRequest:
         return None
 
@@ -142,6 +142,7 @@ def _final_line(job: Job, lang: str) -> str:
     if job.state is JobState.FAILED:
         error = job.error or JobError(kind="internal", message="")
         return t(lang, "status.failed", reason=error_text(error, lang, cost=_request_cost(job.request),
+                                                           v5=draws_on_allowance(job.request.model),
                                                            attempts=job.attempts))
     return t(lang, "status.canceled")
 
@@ -233,7 +234,7 @@ def _stream_detail(message: str) -> str:
     return match[1] if match else message
 
 
-def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int | None) -> str:
+def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int | None, v5: bool = False) -> str:
     kind = error.kind
     if kind == "invalid":
         text = t(lang, "error.invalid", detail=error.message)
@@ -243,7 +244,8 @@ def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int 
         text = t(lang, "error.bad_request", detail=_novelai_detail(error.message))
     elif kind == "payment":
         price = t(lang, "error.payment", cost=cost) if cost else t(lang, "error.payment_unknown_cost")
-        text = _sentences(lang, price, t(lang, "error.free_hint"))
+        # On V5 the free image depends on the Opus allowance, which a 402 there most likely means is used up.
+        text = _sentences(lang, price, t(lang, "error.payment_v5_hint" if v5 else "error.free_hint"))
     elif error.reason and f"error.{kind}_{error.reason}" in TEXTS["en"]:
         text = t(lang, f"error.{kind}_{error.reason}")  # a finer case the chat says in its own words
     else:
@@ -316,10 +318,11 @@ def refusal_text(refusal: Refusal, lang: str, *, bot: str = "") -> str:
 
 
 def error_text(error: JobError | Exception, lang: str, *, cost: int | None = None,
-               attempts: int | None = None) -> str:
-    """A failure in plain words. ``cost`` (Anlas) and ``attempts`` complete a JobError when known."""
+               attempts: int | None = None, v5: bool = False) -> str:
+    """A failure in plain words. ``cost`` (Anlas) and ``attempts`` complete a JobError when known; ``v5``
+    (a V5 job) makes a refused payment name the Opus V5 allowance."""
     if isinstance(error, JobError):
-        return _job_error_text(error, lang, cost, attempts)
+        return _job_error_text(error, lang, cost, attempts, v5)
     if isinstance(error, Refusal):
         return refusal_text(error, lang)
     if isinstance(error, NovelAIError):

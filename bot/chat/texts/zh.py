@@ -278,6 +278,18 @@ TEXTS: dict[str, str] = {
     "error.queue_full": "你已经有 {waiting} 个任务在排队（上限 {limit} 个），请等其中一个完成，或用 /cancel 取消一个。",
     "error.spend_refused_free": "这次生成要花 {cost} Anlas，但这里只允许免费生成。",
     "error.spend_refused_limit": "这次生成要花 {cost} Anlas，但这里每个任务最多只能花 {allowed} Anlas。",
+    "error.spend_refused_allowance_empty": (
+        "这次生成要花 {cost} Anlas，但这里只允许免费生成："
+        "这个 Opus 账号的 V5 免费额度已用完，恢复之前 V5 出图要花 Anlas。"),
+    "error.spend_refused_allowance_unknown": (
+        "这次生成要花 {cost} Anlas，但这里只允许免费生成："
+        "NovelAI 没有报告这个 Opus 账号的 V5 免费额度，所以 V5 出图按付费计算。"),
+    "error.allowance_hint": (
+        "可以改用 V4.5（Opus 在不超过 1024×1024 像素、28 步时仍然免费），"
+        "或者等额度恢复：/account 会显示剩余额度和恢复时间。"),
+    "error.payment_v5_hint": (
+        "在 V5 上，Opus 账号的免费出图来自一个会随时间恢复的额度；额度用完后，V5 出图要花 Anlas。"
+        "/account 会显示剩余额度。"),
     "error.unknown_account": "这里还没有可用的 NovelAI 账号。请在私聊中用 /login 登录，或请群管理员绑定共享账号。",
     # --- NSFW channels (Discord) --------------------------------------------------------------
     "nsfw.refused": "这个频道没有年龄限制，不能在这里画这些内容。请换到 NSFW 频道，或去掉：{terms}。",
@@ -347,6 +359,11 @@ TEXTS: dict[str, str] = {
     "account.last_check": "上次验证：{when}",
     "account.tier": "订阅：{tier}，{anlas} Anlas",
     "account.error": "NovelAI 返回：{reason}",
+    "account.v5_allowance": "V5 免费额度：约剩 {images} 张（{percent}%），{full} 后充满",
+    "account.v5_allowance_full": "V5 免费额度：约剩 {images} 张（{percent}%），已充满",
+    "account.v5_allowance_empty": "V5 免费额度：已用完（{percent}%），V5 出图要花 Anlas；{next} 后恢复 1%",
+    "account.v5_allowance_unknown": "V5 免费额度：NovelAI 没有报告，所以 V5 出图按付费计算",
+    "account.days": "{days} 天 {hours} 小时",
     "account.cost": "你平常的 /generate 花费 {cost} Anlas。",
     "account.cost_free": "你平常的 /generate 在这个账号上免费。",
     "account.rejected": ("⚠️ NovelAI 不再接受你的登录，我也无法续期，所以你的任务会失败。"
