@@ -44,6 +44,14 @@ class Account:
         email = normalize_email(email)
         return cls(name=name, email=email, access_key=derive_access_key(email, password))
 
+    @classmethod
+    def from_password_as_typed(cls, name: str, email: str, password: str) -> Account:
+        """The second try of a login whose lower-cased email NovelAI refused: the key from the email
+        exactly as typed (trimmed, case kept). Clients disagree on lower-casing (docs/novelai-api.md
+        §2, §10.2), so an account made by one that does not needs this key."""
+        email = email.strip()
+        return cls(name=name, email=email, access_key=derive_access_key(email, password, normalize=False))
+
     @property
     def can_login(self) -> bool:
         return self.access_key is not None
@@ -61,11 +69,17 @@ class Account:
         Two names for the same NovelAI account share one fingerprint, so they also share the
         one-generation-at-a-time lock.
         """
-        ident = self.email or self.token or ""
+        ident = normalize_email(self.email) if self.email else self.token or ""
         return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def case_matters(email: str) -> bool:
+    """Whether the email as typed differs from its lower-cased form: a refused login is then worth
+    one more try with the email as typed (``Account.from_password_as_typed``)."""
+    return email.strip() != normalize_email(email)
 
 
 def jwt_expiry(token: str) -> float | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 
@@ -24,13 +25,15 @@ from bot.rules.login_attempts import LoginAttempts
 from naibot.logs import redact, register_secret
 from naibot.settings import Settings
 from novelai.accesskey import normalize_email
-from novelai.accounts import Account, AccountStore
+from novelai.accounts import Account, AccountStore, case_matters
 from novelai.client import AccountStatus, NovelAIClient
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory, SecretKeyMissing
 from novelai.subscription import Subscription
 from tasks.accepted import AcceptedAccounts
 from tasks.queue import Caller, JobQueue
+
+log = logging.getLogger(__name__)
 
 # A login conversation left half-way is forgotten after this long.
 CONVERSATION_SECONDS = 600
@@ -129,8 +132,19 @@ class Logins:
 
     async def save_password(self, name: str, email: str, password: str, owner: str) -> Subscription:
         """The access key is derived in a thread: Argon2id takes a CPU-second or so on purpose, and
-        on the event loop it would stop every other command of the bot for that long."""
+        on the event loop it would stop every other command of the bot for that long.
+
+        The key is made from the lower-cased email; if NovelAI refuses it and the email was typed
+        with capitals, the key from the email as typed is tried once, while the password is still
+        in hand (clients disagree on lower-casing: docs/novelai-api.md §10.2)."""
         account = await asyncio.to_thread(Account.from_password, name, normalize_email(email), password)
+        try:
+            return await self.save(account, owner)
+        except LoginRejected as exc:
+            if exc.unreachable or not case_matters(email):
+                raise
+        log.info("NovelAI refused the lower-cased email's key; trying once with the email as typed")
+        account = await asyncio.to_thread(Account.from_password_as_typed, name, email, password)
         return await self.save(account, owner)
 
     async def owner_of(self, account: str) -> str | None:
@@ -185,8 +199,9 @@ class Logins:
         return LoginState(**json.loads(raw)) if raw else None
 
     async def wait_for_password(self, user_key: str, state: LoginState, email: str) -> None:
+        # As typed (trimmed): the capitals matter if the lower-cased key is refused (save_password).
         updated = LoginState(step="password", target=state.target, target_name=state.target_name,
-                             email=normalize_email(email))
+                             email=email.strip())
         await self.redis.set(self._conversation_key(user_key), json.dumps(updated.__dict__), ex=CONVERSATION_SECONDS)
 
     async def end(self, user_key: str) -> None:
