@@ -1,5 +1,5 @@
-"""One NovelAI account's token status (days left, tier, Anlas), as ``naibot account status`` and the
-admin status page both show it.
+"""One NovelAI account's token status (days left, tier, Anlas, the Opus V5 allowance), as ``naibot account
+status`` and the admin status page both show it.
 
 Shared so the CLI and the page cannot drift apart in what they call "days left" or which
 accounts exist; neither ever includes a token, key or full email.
@@ -11,6 +11,7 @@ import time
 
 from naibot.settings import Settings
 from novelai.accounts import DEFAULT_ACCOUNT_NAME, Account, AccountStore
+from novelai.allowance import describe
 from novelai.client import AccountStatus
 from novelai.factory import account_store, default_account
 
@@ -46,6 +47,9 @@ def status_dict(status: AccountStatus) -> dict[str, object]:
             "%Y-%m-%d %H:%M:%S", time.localtime(status.verified_at)),
         "tier": sub.tier_name if sub else None,
         "anlas": sub.anlas if sub else None,
+        # Only accounts with Opus free images have one (docs/novelai-api.md §9.5).
+        "v5_allowance": describe(sub.usage) if sub and sub.opus_free else None,
+        "v5_allowance_percent": sub.usage.percent if sub and sub.opus_free and sub.usage else None,
         "error": status.error,
     }
 

@@ -29,6 +29,7 @@ from bot.cli.common import (
     refused,
     run_async,
 )
+from bot.cli.dry_run import dry_run
 from bot.cli.format import format_duration, image_location, status_line
 from bot.cli.watch import watch
 from naibot.refusal import Refusal
@@ -80,6 +81,8 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
         request = build_request(args).resolved()
     except InvalidRequest as exc:
         return refused(exc, json_out=args.json)
+    if args.dry_run:
+        return await dry_run(args, settings, request)
     user = args.as_user or os.environ.get("USER") or getpass.getuser()
     requester = Requester(platform="cli", user_id=user, display_name=user)
     services = QueueServices.from_settings(settings)
@@ -234,6 +237,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen.add_argument("--as", dest="as_user", help="submit on behalf of this user id")
     gen.add_argument("--wait", action="store_true", help="show position and progress until it ends")
     gen.add_argument("--json", action="store_true")
+    gen.add_argument("--dry-run", action="store_true",
+                     help="queue nothing: print the request body, model family, Anlas cost and whether it would be "
+                          "free on the account")
     gen.set_defaults(handler=_async(_generate))
 
     queue = sub.add_parser("queue", help="what is waiting and running")

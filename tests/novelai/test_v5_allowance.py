@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from novelai.account_status import status_dict
 from novelai.allowance import OpusUsage, describe
+from novelai.client import AccountStatus
 from novelai.cost import cost_of, would_spend
 from novelai.request import GenerationRequest
 from novelai.subscription import Subscription
@@ -70,7 +72,7 @@ def test_v5_opus_request_without_usage_counts_as_paid() -> None:
 
 
 def test_v5_medium_draws_on_the_allowance_too() -> None:
-    request = _v5(model="nai-diffusion-5-full-medium")
+    request = _v5(model="nai-diffusion-5-full-medium", steps=None)  # Medium runs its own 14 steps
     assert cost_of(request, _opus({"percent": 0, "isNegative": True})) > 0
     assert cost_of(request, _opus({"percent": 5, "isNegative": False})) == 0
 
@@ -113,3 +115,16 @@ def test_time_until_full_counts_the_next_percent_then_a_weeks_pace() -> None:
 ])
 def test_allowance_in_one_line(usage: OpusUsage | None, text: str) -> None:
     assert describe(usage) == text
+
+
+def test_the_status_page_and_account_status_show_the_allowance_of_opus_accounts_only() -> None:
+    def status(sub: Subscription) -> dict[str, object]:
+        return status_dict(AccountStatus(name="default", kind="persistent-token", cached=True, expires_at=None,
+                                         verified_at=None, subscription=sub))
+
+    opus = status(_opus({"percent": 50, "isNegative": False, "timeUntilNextPercent": 600}))
+    assert (opus["v5_allowance"], opus["v5_allowance_percent"]) == (
+        "≈ 865 free V5 images left (50%), full in 3 d 10 h", 50.0)
+    assert status(_opus(None))["v5_allowance"] == "not reported by NovelAI: V5 images count as paid"
+    tablet = status(Subscription(tier=1, active=True, image_generation=True))
+    assert (tablet["v5_allowance"], tablet["v5_allowance_percent"]) == (None, None)

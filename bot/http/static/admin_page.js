@@ -93,6 +93,7 @@ function renderAccounts(accounts) {
     const facts = el("div", { class: "facts" },
       fact("tier", a.tier ?? "–"),
       fact("Anlas", a.anlas === null || a.anlas === undefined ? "–" : String(a.anlas)),
+      a.v5_allowance ? fact("V5 allowance", a.v5_allowance) : null,
       fact("token days left", a.days_left === null || a.days_left === undefined ? "no expiry" : String(a.days_left)),
       a.login ? fact("login", a.login) : null);
     return el("div", { class: "account", "data-account": a.name },
