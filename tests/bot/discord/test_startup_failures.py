@@ -19,6 +19,7 @@ from tests.fixtures.redis import free_port
 # The shape of a real bot token (three base64url parts), but not the stand-in's.
 WRONG_TOKEN = "MTIwMDk5OTk5OTk5OTk5OTk5OQ.GxYzAb.wrong-discord-token-zzzzzzzzzzzzzzzzzzz"
 BLIP_TIMEOUT = 60.0
+RECONNECT_TIMEOUT = 180.0
 
 
 @pytest.fixture
@@ -66,6 +67,14 @@ async def test_an_unreachable_gateway_at_start_is_one_line_naming_the_url_and_ex
     assert discord.token not in finished.output
 
 
+async def _until_up(process: asyncio.subprocess.Process) -> None:
+    """Read the bot's log until its start-up line ("Discord bot (pid N) up: …"), which comes after
+    the commands are synced: before it, a vanished API is a failed start (exit 2), by design."""
+    assert process.stderr is not None
+    while b") up: " not in (line := await process.stderr.readline()):
+        assert line, "the bot exited before it was up"
+
+
 async def test_a_gateway_that_goes_away_after_the_start_is_reconnected_to(
         redis_prefix: str, aredis: object, tmp_path: Path) -> None:
     """Only the *start* gives up: once ready, a gateway (and API) that vanishes is discord.py's to
@@ -81,11 +90,15 @@ async def test_a_gateway_that_goes_away_after_the_start_is_reconnected_to(
         start_new_session=True)
     second = DiscordSandbox(heartbeat_interval_ms=1000)
     try:
+        # Ready *and* set up (commands synced): the gateway goes away after the start, not during it.
+        await asyncio.wait_for(_until_up(process), BLIP_TIMEOUT)
         await first.wait_for(first.connected, BLIP_TIMEOUT)
         await first.stop()
         await second.start(port=port)  # back after a moment, nothing remembered
         second.add_guild(GUILD, "Artists", owner=OWNER, channels={SFW: False})
-        await second.wait_for(second.connected, BLIP_TIMEOUT)  # identified again on the new gateway
+        # Identified again on the new gateway. discord.py waits uniform(0, 2**n) s after its n-th
+        # failed attempt while the stand-in was away, so a slow stop (a loaded machine) stretches it.
+        await second.wait_for(second.connected, RECONNECT_TIMEOUT)
         assert process.returncode is None
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), BLIP_TIMEOUT)
