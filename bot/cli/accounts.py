@@ -33,9 +33,9 @@ from naibot.redisconn import async_redis
 from naibot.secrets import SecretError
 from naibot.settings import Settings
 from novelai.account_status import account_names, resolve_account, status_dict
-from novelai.accounts import Account, jwt_expiry
+from novelai.accounts import Account, case_matters, jwt_expiry
 from novelai.client import NovelAIClient
-from novelai.errors import NovelAIError
+from novelai.errors import AuthError, NovelAIError
 from novelai.factory import SecretKeyMissing, account_store, client_from_settings
 from tasks.accepted import AcceptedAccounts
 
@@ -68,9 +68,11 @@ def looks_like_token(token: str) -> bool:
     return token.startswith("pst-") or jwt_expiry(token) is not None
 
 
-def _credentials(args: argparse.Namespace) -> Account | int:
+def _credentials(args: argparse.Namespace) -> list[Account] | int:
     """The account to add, read before anything connects (so Ctrl-C at the prompt just ends it), or
-    the exit status of a refusal already said."""
+    the exit status of a refusal already said. An email typed with capitals gives a second account to
+    try if NovelAI refuses the lower-cased email's key (docs/novelai-api.md §10.2); both keys are
+    derived now, while the password is in hand."""
     if args.token is not None and args.token != _READ_TOKEN:
         register_secret(args.token)
         print(f"naibot: a token on the command line is visible to every user (ps, shell history) and was not "
@@ -86,26 +88,33 @@ def _credentials(args: argparse.Namespace) -> Account | int:
             print("naibot: that does not look like a NovelAI persistent token (they start with pst-); "
                   "nothing was sent to NovelAI", file=sys.stderr)
             return EXIT_USAGE
-        return Account(name=args.name, token=token)
+        return [Account(name=args.name, token=token)]
     password = _read_secret("NOVELAI_PASSWORD", "NovelAI password: ")
     if not password:
         print("naibot: no password given (stdin or NOVELAI_PASSWORD)", file=sys.stderr)
         return EXIT_USAGE
     register_secret(password)
-    account = Account.from_password(args.name, args.email, password)
-    register_secret(account.access_key)
-    return account
+    accounts = [Account.from_password(args.name, args.email, password)]
+    if case_matters(args.email):
+        accounts.append(Account.from_password_as_typed(args.name, args.email, password))
+    for account in accounts:
+        register_secret(account.access_key)
+    return accounts
 
 
-async def _add(args: argparse.Namespace, settings: Settings, account: Account) -> int:
+async def _add(args: argparse.Namespace, settings: Settings, accounts: list[Account]) -> int:
     store = account_store(settings)
-    await store.exists(account.name)  # Redis first: no login at NovelAI for an account that cannot be saved
+    await store.exists(accounts[0].name)  # Redis first: no login at NovelAI for an account that cannot be saved
     async with client_from_settings(settings) as client:
-        try:
-            subscription = await client.subscription(account)
-        except NovelAIError as exc:
-            print(f"naibot: NovelAI did not accept these credentials: {exc.user_message}", file=sys.stderr)
-            return EXIT_FAILED
+        for number, account in enumerate(accounts, 1):
+            try:
+                subscription = await client.subscription(account)
+                break
+            except NovelAIError as exc:
+                if isinstance(exc, AuthError) and number < len(accounts):
+                    continue  # refused: once more with the email as typed
+                print(f"naibot: NovelAI did not accept these credentials: {exc.user_message}", file=sys.stderr)
+                return EXIT_FAILED
         await store.add(account)
         # NovelAI has just accepted them: a later 401 means "log in again", not "check the token".
         async with async_redis(settings.redis) as redis:
