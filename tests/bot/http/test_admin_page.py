@@ -263,6 +263,13 @@ async def test_state_shows_each_accounts_token_status(site: Site) -> None:
     assert default["login"] == OPUS_EMAIL[0] + "***@" + OPUS_EMAIL.split("@")[1]
 
 
+async def test_state_shows_the_opus_v5_allowance(site: Site) -> None:
+    """The page's account block says how many free V5 images the Opus allowance still covers (§9.5)."""
+    [default] = (await state(site))["accounts"]
+    assert default["v5_allowance"] == "≈ 1730 free V5 images left (100%), full"
+    assert default["v5_allowance_percent"] == 100
+
+
 async def test_token_status_is_cached_between_polls(site: Site) -> None:
     def subscription_calls() -> int:
         return sum(1 for r in site.deployment.sandbox.stats.requests if r["path"] == "/user/subscription")
