@@ -75,6 +75,7 @@ async def _until_up(process: asyncio.subprocess.Process) -> None:
         assert line, "the bot exited before it was up"
 
 
+@pytest.mark.timeout(RECONNECT_TIMEOUT + 2 * BLIP_TIMEOUT)
 async def test_a_gateway_that_goes_away_after_the_start_is_reconnected_to(
         redis_prefix: str, aredis: object, tmp_path: Path) -> None:
     """Only the *start* gives up: once ready, a gateway (and API) that vanishes is discord.py's to
