@@ -45,7 +45,7 @@ def schedule_problems(schedule: str | None, *, sampler: str | None, model: Model
                             "or polyexponential",
                             code="native_schedule_v4", params={"model": model.label, "choices": model.noise_schedules})]
         return [Problem("noise_schedule",
-                        f"{model.label} only takes the {' or '.join(model.noise_schedules)} noise schedule "
+                        f"{model.label} only takes the {', '.join(model.noise_schedules)} noise schedule "
                         f"(got {schedule}); leave it out",
                         code="schedule_not_on_model",
                         params={"model": model.label, "value": schedule, "choices": model.noise_schedules})]
@@ -72,8 +72,8 @@ def feature_problems(model: ModelInfo, *, variety: bool, transparent: bool, qual
                                                "use a V5 model (e.g. v5) or turn it off",
                                 code="transparency_not_on_model", params={"model": model.label}))
     if quality_preset not in QUALITY_PRESETS:
-        problems.append(Problem("quality_preset", f"unknown quality preset '{quality_preset}'; use "
-                                                  f"{' or '.join(QUALITY_PRESETS)}",
+        problems.append(Problem("quality_preset", f"unknown quality preset '{quality_preset}'; use one of "
+                                                  f"{', '.join(QUALITY_PRESETS)}",
                                 code="unknown_quality_preset", params={"value": quality_preset,
                                                                        "choices": QUALITY_PRESETS}))
     elif quality_preset == "light" and model.light_quality_tags is None:
@@ -98,7 +98,7 @@ def fixed_problems(model: ModelInfo, *, steps: int | None, sampler: str | None, 
                                 ("uc_preset", uc_preset, fixed.uc_preset)):
         if asked is not None and asked != value:
             shown = preset_name if field == "uc_preset" else value
-            problems.append(Problem(field, f"{model.label} always runs with {field} {shown}; leave it out, "
+            problems.append(Problem(field, f"{model.label} always uses {shown}; leave it out, "
                                            "or choose v5 to set it yourself",
                                     code="fixed_by_model", params={"model": model.label, "fixed": shown}))
     if any(text.strip() for text in negatives):

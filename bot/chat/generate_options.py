@@ -212,6 +212,10 @@ def _parse_text(option: str, raw: str) -> str:
     return raw.strip()
 
 
+def _parse_lower(option: str, raw: str) -> str:
+    return raw.strip().lower()
+
+
 @dataclass(frozen=True)
 class _Option:
     name: str
@@ -241,6 +245,9 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("priority", ("prio",), _parse_priority, "7", None, _NUMBER),
     _Option("quality", (), _parse_switch, "on", "quality_tags", _NAME, switch=True),
     _Option("variety", (), _parse_switch, "on", "variety", _NAME, switch=True),
+    # V5: a transparent background; the light quality tags (novelai/model_rules.py checks the model).
+    _Option("transparent", ("alpha",), _parse_switch, "on", "transparent", _NAME, switch=True),
+    _Option("qpreset", ("quality_preset",), _parse_lower, "light", "quality_preset", _NAME),
     _Option("preset", ("ucpreset",), _number_parser(int, "0"), "0", "uc_preset", _NUMBER),
     _Option("rescale", ("cfg_rescale",), _number_parser(float, "0.2"), "0.2", "cfg_rescale", _NUMBER),
     _Option("schedule", ("noise",), _parse_text, "karras", "noise_schedule", _NAME),

@@ -56,6 +56,7 @@ def build_request(args: argparse.Namespace) -> GenerationRequest:
         "prompt": args.prompt, "negative": args.negative or "", "model": args.model, "sampler": args.sampler,
         "steps": args.steps, "scale": args.scale, "width": width, "height": height, "n_samples": args.n,
         "seed": args.seed, "characters": tuple(CharacterPrompt.parse(c) for c in args.character),
+        "transparent": args.transparent or None, "quality_preset": args.quality_preset,
     }
     return GenerationRequest(**{k: v for k, v in fields.items() if v is not None})
 
@@ -228,6 +229,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen.add_argument("--size", help="WxH or a preset: portrait, landscape, square, ...")
     gen.add_argument("--n", type=ascii_int, help="number of images")
     gen.add_argument("--seed", type=ascii_int)
+    gen.add_argument("--transparent", action="store_true", help="a transparent background (V5)")
+    gen.add_argument("--quality-preset", choices=("standard", "light"), help="quality tags (light: V5 full/curated)")
     gen.add_argument("--character", action="append", default=[], metavar="CAPTION[@C3][|NEGATIVE]",
                      help="a character prompt with its position (repeatable, V4 and later)")
     gen.add_argument("--priority", type=ascii_int, default=DEFAULT_PRIORITY,

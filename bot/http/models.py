@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from novelai.errors import InvalidRequest, Problem
-from novelai.models import DEFAULT_SIZE, MAX_CHARACTERS_V4, MODEL_NAMES
+from novelai.models import DEFAULT_SIZE, MAX_CHARACTERS_V5, MODEL_NAMES
 from novelai.request import (
     AUTO_POSITION,
     MAX_CFG_RESCALE,
@@ -109,13 +109,16 @@ class GenerateBody(BaseModel):
     n_samples: Annotated[_Whole, Field(**_declared(1, MAX_N_SAMPLES))] = 1
     seed: Annotated[_Whole, Field(**_declared(0, MAX_SEED))] | None = None
     characters: list[Character | _CharacterText] = Field(
-        default_factory=list, max_length=MAX_CHARACTERS_V4,
+        default_factory=list, max_length=MAX_CHARACTERS_V5,
         description='Objects, or the chat syntax "PROMPT[@POSITION][|NEGATIVE]" as strings.')
     quality_tags: bool = True
     uc_preset: Annotated[_Whole, Field(json_schema_extra={"minimum": 0})] = 0
     noise_schedule: _Name | None = None
     cfg_rescale: Annotated[_Finite, Field(**_declared(MIN_CFG_RESCALE, MAX_CFG_RESCALE))] = 0.0
     variety: bool = False
+    transparent: bool = Field(False, description="V5: a transparent background (straight_alpha and its tag hint).")
+    quality_preset: _Name = Field(
+        "standard", description="standard, or light (V5 full/curated): which quality tags are added.")
     smea: bool = False
     smea_dyn: bool = False
     priority: Annotated[int, Field(ge=MIN_PRIORITY, le=MAX_PRIORITY)] | None = Field(

@@ -186,6 +186,8 @@ TEXTS: dict[str, str] = {
     "field.smea_dyn": "SMEA DYN",
     "field.quality_tags": "quality tags",
     "field.variety": "variety boost",
+    "field.transparent": "transparent background",
+    "field.quality_preset": "quality preset",
     "field.language": "language",
     "field.priority": "priority",
     # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
@@ -260,6 +262,16 @@ TEXTS: dict[str, str] = {
     "problem.name_too_long": "this name is too long ({length} characters, the limit is {limit})",
     "problem.character_outside": "{label}'s position {x},{y} is outside the image; " + _POSITION_HELP_EN,
     "problem.uc_preset_range": "{label} must be one of {choices} for {model} (got {value})",
+    "problem.sampler_not_on_model": "the {value} sampler is not offered on {model}; use one of {choices}",
+    "problem.schedule_not_on_model": "{model} only takes the {choices} noise schedule (got {value}); leave it out",
+    "problem.sampler_without_schedule": "the {sampler} sampler takes no noise schedule (got {value}); leave it out",
+    "problem.variety_not_on_model": "{model} has no variety boost; turn it off",
+    "problem.transparency_not_on_model": (
+        "{model} cannot make a transparent background; use a V5 model (e.g. v5) or turn it off"),
+    "problem.unknown_quality_preset": "unknown quality preset '{value}'; use one of {choices}",
+    "problem.light_quality_not_on_model": "{model} has no light quality preset; use standard",
+    "problem.fixed_by_model": "{model} always uses {fixed}; leave it out, or choose v5 to set it yourself",
+    "problem.negative_not_on_model": "{model} takes no negative prompt; leave it out, or choose v5 to use one",
     "problem.too_expensive": (
         "{width}×{height} at {steps} steps would cost {price} Anlas per image; NovelAI refuses more than {max}, "
         "so use a smaller size or fewer steps"),

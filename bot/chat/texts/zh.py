@@ -178,6 +178,8 @@ TEXTS: dict[str, str] = {
     "field.smea_dyn": "SMEA DYN",
     "field.quality_tags": "质量标签",
     "field.variety": "多样性增强",
+    "field.transparent": "透明背景",
+    "field.quality_preset": "质量预设",
     "field.language": "语言",
     "field.priority": "优先级",
     # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
@@ -245,6 +247,15 @@ TEXTS: dict[str, str] = {
     "problem.name_too_long": "名称太长了（{length} 个字符，上限是 {limit}）",
     "problem.character_outside": "{label} 的位置 {x},{y} 超出了画面范围。" + _POSITION_HELP_ZH,
     "problem.uc_preset_range": "{model} 的{label}只能是 {choices} 中的一个（你写的是 {value}）",
+    "problem.sampler_not_on_model": "{model} 不提供 {value} 采样器，请从 {choices} 中选一个",
+    "problem.schedule_not_on_model": "{model} 只能用 {choices} 噪声调度（你写的是 {value}），请去掉这个选项",
+    "problem.sampler_without_schedule": "{sampler} 采样器不需要噪声调度（你写的是 {value}），请去掉这个选项",
+    "problem.variety_not_on_model": "{model} 没有多样性增强，请关掉它",
+    "problem.transparency_not_on_model": "{model} 不能生成透明背景，请换用 V5 模型（例如 v5）或关掉它",
+    "problem.unknown_quality_preset": "没有质量预设 '{value}'，请从 {choices} 中选一个",
+    "problem.light_quality_not_on_model": "{model} 没有 light 质量预设，请用 standard",
+    "problem.fixed_by_model": "{model} 固定使用 {fixed}，请去掉这个选项；想自己设置请改用 v5",
+    "problem.negative_not_on_model": "{model} 不接受负面提示词，请去掉它；需要负面提示词请改用 v5",
     "problem.too_expensive": (
         "{width}×{height}、{steps} 步时每张图要花 {price} Anlas，NovelAI 不接受单张超过 {max} Anlas 的请求，"
         "请缩小尺寸或减少步数"),

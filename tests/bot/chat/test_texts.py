@@ -48,7 +48,7 @@ BOT = Path(__file__).resolve().parents[3] / "bot"
 NOVELAI = BOT.parent / "novelai"
 FIELDS = ("prompt", "negative", "model", "sampler", "steps", "scale", "size", "width", "height", "n_samples", "seed",
           "characters", "character", "position", "cfg_rescale", "noise_schedule", "uc_preset", "smea", "smea_dyn",
-          "quality_tags", "variety", "language", "priority")
+          "quality_tags", "variety", "language", "priority", "transparent", "quality_preset")
 ITEM = {"id", "name", "position", "total", "wait", "prompt"}
 RANGE = {"min", "max", "value"}
 # Every validation problem code novelai/ raises, with the params its Problem carries.
@@ -68,6 +68,11 @@ PROBLEM_PARAMS: dict[str, set[str]] = {
     "character_empty_prompt": {"number"}, "character_too_long": {"number", "limit"},
     "character_outside": {"number", "x", "y"}, "uc_preset_range": {"model", "choices", "value"},
     "too_expensive": {"width", "height", "steps", "price", "max"},
+    "sampler_not_on_model": {"value", "model", "choices"}, "schedule_not_on_model": {"model", "value", "choices"},
+    "sampler_without_schedule": {"sampler", "value"}, "variety_not_on_model": {"model"},
+    "transparency_not_on_model": {"model"}, "unknown_quality_preset": {"value", "choices"},
+    "light_quality_not_on_model": {"model"}, "fixed_by_model": {"model", "fixed"},
+    "negative_not_on_model": {"model"},
 }
 # The parameters each key's callers pass; every key must be listed, so a new text needs a thought here.
 # What the account, group and admin commands pass (bot/chat/commands/account.py, bot/chat/router.py).
@@ -579,7 +584,7 @@ PROBLEM_TRIGGERS: dict[str, Callable[[], object]] = {
     "bad_size": lambda: parse_size("huge"),
     "unknown_noise_schedule": _request(noise_schedule="linear"),
     "native_schedule_v4": _request(model="v4", noise_schedule="native"),
-    "k_dpm_2_schedule": _request(sampler="k_dpm_2", noise_schedule="karras"),
+    "k_dpm_2_schedule": _request(model="v3", sampler="k_dpm_2", noise_schedule="karras"),
     "smea_v3_only": _request(smea=True),
     "smea_dyn_needs_smea": _request(model="v3", smea_dyn=True),
     "characters_v4_only": _request(model="v3", characters=(CharacterPrompt(prompt="girl"),)),
@@ -590,10 +595,20 @@ PROBLEM_TRIGGERS: dict[str, Callable[[], object]] = {
                                                                                             center=(1.2, 0.5)))),
     "uc_preset_range": _request(uc_preset=5),
     "too_expensive": lambda: anlas_per_image(4096, 4096, 50),
+    "sampler_not_on_model": _request(model="v4.5", sampler="k_lms"),
+    "schedule_not_on_model": _request(model="v5", noise_schedule="exponential"),
+    "sampler_without_schedule": _request(model="v3", sampler="ddim", noise_schedule="karras"),
+    "variety_not_on_model": _request(model="v5", variety=True),
+    "transparency_not_on_model": _request(model="v4.5", transparent=True),
+    "unknown_quality_preset": _request(model="v5", quality_preset="ultra"),
+    "light_quality_not_on_model": _request(model="v4.5", quality_preset="light"),
+    "fixed_by_model": _request(model="v5-medium", steps=28),
+    "negative_not_on_model": _request(model="v5-medium", negative="lowres"),
 }
 # Names that stay as they are in Chinese: NovelAI's own words for its settings and units, and the
 # option a text names in brackets so the user knows what to change.
-IDENTIFIERS = {"native", "karras", "exponential", "polyexponential", "smea", "dyn", "anlas", "novelai", "scale"}
+IDENTIFIERS = {"native", "karras", "exponential", "polyexponential", "smea", "dyn", "anlas", "novelai", "scale",
+               "light", "standard"}
 # What a text may quote as typed: `examples`, and ids such as k_dpm_2, nai-diffusion-4-5-full or 832x1216.
 QUOTED = re.compile(r"`[^`]*`|[A-Za-z0-9_.+@-]*[_\d-][A-Za-z0-9_.+@-]*")
 
@@ -655,7 +670,7 @@ def test_each_problem_code_is_raised_with_its_params_and_reads_in_both_languages
 @pytest.mark.parametrize(("fields", "numbers"), [
     ({"steps": 80}, ["1", "50", "80"]),
     ({"width": 800}, ["64", "800", "768", "832"]),
-    ({"width": 8192, "height": 64}, ["64", "4096", "8192"]),
+    ({"width": 8192, "height": 64}, ["64", "2048", "8192"]),
     ({"width": 2048, "height": 2048}, ["2048×2048", "4,194,304", "3,145,728"]),
     ({"width": 1024, "height": 1536, "n_samples": 4}, ["1024×1536", "2", "4"]),
     ({"model": "v4", "noise_schedule": "native"}, ["V4"]),

@@ -53,7 +53,7 @@ async def test_a_huge_size_reports_the_range_and_the_pixel_budget_at_once(api: A
     body = await refused(api, width=99999, height=99999)
     assert [(p["field"], p["code"]) for p in body["problems"]] == [
         ("width", "side_range"), ("height", "side_range"), ("size", "area_too_large")]
-    assert body["problems"][0]["message"] == "width must be between 64 and 4096 pixels (got 99999)"
+    assert body["problems"][0]["message"] == "width must be between 64 and 2048 pixels (got 99999)"
     assert "99999×99999 is 9,999,800,001 pixels" in body["problems"][2]["message"]
     assert body["error"] == cli_refusal(width=99999, height=99999).describe()
     # Numbers no request means stop at the schema (a plain 400), before any sentence has to say them.
@@ -95,6 +95,6 @@ async def test_an_unknown_model_lists_the_one_model_list(api: ApiWorld) -> None:
     # The bounds resolved() checks are still declared in /openapi.json, for clients and schemathesis.
     properties = schema["components"]["schemas"]["GenerateBody"]["properties"]
     assert (properties["width"]["minimum"], properties["width"]["maximum"], properties["width"]["multipleOf"]) == (
-        64, 4096, 64)
+        64, 2048, 64)
     assert properties["n_samples"]["maximum"] == 8
     assert properties["scale"]["anyOf"][0]["maximum"] == 10
