@@ -18,6 +18,18 @@ from novelai.models import K_DPM_2_SCHEDULES, NOISE_SCHEDULES, SCHEDULED_SAMPLER
 QUALITY_PRESETS = ("standard", "light")
 
 
+def fields_the_model_decides(model: ModelInfo) -> frozenset[str]:
+    """Request fields a *saved* default must not set on this model, because the model fixes or lacks
+    them: a person who saved "steps 28" and asks for V5 Medium means Medium, not a refusal. What they
+    type in the request itself is still refused (``fixed_problems``, ``feature_problems``)."""
+    fields: set[str] = set()
+    if model.fixed is not None:
+        fields |= {"steps", "sampler", "uc_preset", "negative"}
+    if not model.supports_variety:
+        fields.add("variety")
+    return frozenset(fields)
+
+
 def noise_schedule(requested: str | None, sampler: str | None, model: ModelInfo) -> str | None:
     """The schedule to send: the user's (normalised), k_dpm_2's first working one, none for the
     samplers that take none (LLK), else the model's default."""

@@ -31,6 +31,9 @@ from bot.chat.generate_options import (
 )
 from bot.chat.texts.catalog import LANGUAGES, normalise_language
 from bot.keys import BotKeys
+from novelai.errors import InvalidRequest
+from novelai.model_rules import fields_the_model_decides
+from novelai.models import ModelInfo, resolve_model
 from novelai.request import MAX_NAME_CHARS
 
 log = logging.getLogger(__name__)
@@ -142,12 +145,23 @@ class UserSettings:
         return value if value in LANGUAGES else None
 
 
+def _model_of(name: Any) -> ModelInfo | None:
+    try:
+        return resolve_model(name) if isinstance(name, str) else None
+    except InvalidRequest:  # resolved() says what is wrong with it
+        return None
+
+
 def apply_defaults(defaults: dict[str, Any], options: GenerateOptions) -> tuple[dict[str, Any], int | None]:
     """Request fields with saved defaults under the explicit options (explicit wins), and the priority."""
     fields: dict[str, Any] = {}
     for name, value in defaults.items():
         if name not in ("language", "priority"):
             fields.update(request_fields(name, value))
+    # Saved steps, sampler or negative do not follow a person onto a model that fixes them (V5 Medium).
+    model = _model_of(options.fields.get("model", fields.get("model")))
+    decided = fields_the_model_decides(model) if model else frozenset()
+    fields = {name: value for name, value in fields.items() if name not in decided}
     fields.update(options.fields)
     priority = options.priority if options.priority is not None else defaults.get("priority")
     return fields, priority
