@@ -41,6 +41,7 @@ TEXTS: dict[str, str] = {
         "  char: a character and where it stands, repeatable: --char \"girl, red hair@B3\" "
         "(grid A1–E5, C3 is the centre; or x,y between 0 and 1)\n"
         "  quality on/off, variety on/off, preset 0–3 (negative preset), rescale 0–1, schedule karras …\n"
+        "  V5 only: transparent on/off (transparent background), qpreset light (lighter quality tags)\n"
         "  priority 0–10, where you are allowed to raise it\n"
         "Tags with colons such as artist:wlop or score:9 stay in the prompt.\n"
         "\n"

@@ -35,6 +35,7 @@ TEXTS: dict[str, str] = {
         "也可写 0 到 1 之间的 x,y）\n"
         "  quality on/off 质量标签、variety on/off 多样性增强、preset 0–3 负面预设、rescale 0–1、"
         "schedule 噪声调度（如 karras）\n"
+        "  仅限 V5：transparent on/off 透明背景、qpreset light 轻量质量标签\n"
         "  priority 0–10 优先级（需有权限）\n"
         "artist:wlop、score:9 这类带冒号的标签会原样保留在提示词里。\n"
         "\n"
