@@ -9,12 +9,23 @@ all (LLK ``get_sampler_supported_noise_schedule``), and k_dpm_2's two schedules.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from novelai.errors import InvalidRequest, Problem
 
-if TYPE_CHECKING:
-    from novelai.models import ModelInfo
+
+class SamplerModel(Protocol):
+    """What resolving a sampler reads of a model (``models.ModelInfo`` is one); a protocol, so this
+    module does not import ``models``, which imports it."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def supports_smea(self) -> bool: ...
+
+    @property
+    def samplers(self) -> tuple[str, ...]: ...
 
 # Real sampler names NovelAI accepts for V3. AED marks plms, k_dpm_adaptive and k_dpm_fast as
 # not working, so they are left out; plain "ddim" is the V1/V2 sampler, V3 uses "ddim_v3".
@@ -84,7 +95,7 @@ def sampler_smea_flags(name: str) -> tuple[bool, bool]:
     return SMEA_SAMPLERS.get(_SAMPLER_LOOKUP.get(_compact(name), ""), (False, False))
 
 
-def resolve_sampler(name: str, model: ModelInfo) -> str:
+def resolve_sampler(name: str, model: SamplerModel) -> str:
     """The real sampler name to send; SMEA pseudo samplers become their base sampler (V3 only).
     A sampler the website does not offer for the model's family is refused (audit §3.5)."""
     real = _canonical_sampler(name)
