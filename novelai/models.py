@@ -4,8 +4,7 @@ NovelAI publishes none of this: the values come from the public clients and webs
 collected in docs/novelai-api.md (§4.2, §4.3, §4.5). Everything here is pure data plus lookups that
 turn what a chat user types ("v4.5", "euler_a", "portrait", "832x1216") into what the API wants.
 
-One piece although past 400 lines: it is a table (models, presets, samplers, sizes) and its
-lookups, and the facts of one model family must be read side by side to be checked.
+The preset texts live in ``presets.py`` and the sampler table in ``samplers.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +14,25 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from novelai.errors import InvalidRequest, Problem
+from novelai.presets import (
+    FURRY_V3_PRESETS,
+    FURRY_V3_QUALITY,
+    V3_PRESETS,
+    V3_QUALITY,
+    V4_5_CURATED_PRESETS,
+    V4_5_CURATED_QUALITY,
+    V4_5_FULL_PRESETS,
+    V4_5_FULL_QUALITY,
+    V4_CURATED_PRESETS,
+    V4_CURATED_QUALITY,
+    V4_FULL_PRESETS,
+    V4_FULL_QUALITY,
+    V5_LIGHT_QUALITY,
+    V5_PRESET_IDS,
+    V5_PRESETS,
+    V5_QUALITY,
+    UCPresets,
+)
 from novelai.samplers import (
     K_DPM_2_SCHEDULES,
     NOISE_SCHEDULES,
@@ -30,8 +48,16 @@ from novelai.samplers import (
 
 # Re-exported: these lived here before they had a module of their own; callers still import them here.
 __all__ = [
-    "K_DPM_2_SCHEDULES", "NOISE_SCHEDULES", "SAMPLERS", "SAMPLER_ALIASES", "SCHEDULED_SAMPLERS",
-    "SMEA_BASE_SAMPLER", "SMEA_SAMPLERS", "V4_SAMPLERS", "resolve_sampler", "sampler_smea_flags",
+    "K_DPM_2_SCHEDULES",
+    "NOISE_SCHEDULES",
+    "SAMPLERS",
+    "SAMPLER_ALIASES",
+    "SCHEDULED_SAMPLERS",
+    "SMEA_BASE_SAMPLER",
+    "SMEA_SAMPLERS",
+    "V4_SAMPLERS",
+    "resolve_sampler",
+    "sampler_smea_flags",
 ]
 
 
@@ -43,9 +69,6 @@ class Family(StrEnum):
     V4 = "v4"
     V4_5 = "v4.5"
     V5 = "v5"
-
-
-UCPresets = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -123,122 +146,6 @@ class ModelInfo:
         """SMEA exists only up to V3; V4+ ignores or rejects ``sm``/``sm_dyn`` (§4.3)."""
         return self.family is Family.V3
 
-
-# ---------------------------------------------------------------------------------------------
-# Quality tags and UC presets (§4.5; full texts from LLK `_enum.py` `get_uc_preset`, the source
-# §4.5 points to; LLK's table matches the website records).
-# ---------------------------------------------------------------------------------------------
-
-_V3_HEAVY = (
-    "nsfw, lowres, {bad}, error, fewer, extra, missing, worst quality, jpeg artifacts, bad quality, "
-    "watermark, unfinished, displeasing, chromatic aberration, signature, extra digits, artistic error, "
-    "username, scan, [abstract]"
-)
-# "lowres" as the V3 "None" preset is what LLK sends; V4+ "None" is empty.
-V3_PRESETS: UCPresets = (
-    ("Heavy", _V3_HEAVY),
-    ("Light", "nsfw, lowres, jpeg artifacts, worst quality, watermark, blurry, very displeasing"),
-    ("Human Focus",
-     _V3_HEAVY + ", bad anatomy, bad hands, @_@, mismatched pupils, heart-shaped pupils, glowing eyes"),
-    ("None", "lowres"),
-)
-
-FURRY_V3_PRESETS: UCPresets = (
-    ("Heavy",
-     "nsfw, {{worst quality}}, [displeasing], {unusual pupils}, guide lines, {{unfinished}}, {bad}, url, "
-     "artist name, {{tall image}}, mosaic, {sketch page}, comic panel, impact (font), [dated], {logo}, "
-     "ych, {what}, {where is your god now}, {distorted text}, repeated text, {floating head}, {1994}, "
-     "{widescreen}, absolutely everyone, sequence, {compression artifacts}, hard translated, {cropped}, "
-     "{commissioner name}, unknown text, high contrast"),
-    ("Light",
-     "nsfw, {worst quality}, guide lines, unfinished, bad, url, tall image, widescreen, "
-     "compression artifacts, unknown text"),
-    ("None", "lowres"),
-)
-
-V4_CURATED_PRESETS: UCPresets = (
-    ("Heavy",
-     "blurry, lowres, error, film grain, scan artifacts, worst quality, bad quality, jpeg artifacts, "
-     "very displeasing, chromatic aberration, logo, dated, signature, multiple views, gigantic breasts"),
-    ("Light",
-     "blurry, lowres, error, worst quality, bad quality, jpeg artifacts, very displeasing, logo, dated, "
-     "signature"),
-    ("None", ""),
-)
-
-# AED's text (with the trailing "white blank page, blank page"), as §4.5 quotes it.
-V4_FULL_PRESETS: UCPresets = (
-    ("Heavy",
-     "nsfw, blurry, lowres, error, film grain, scan artifacts, worst quality, bad quality, jpeg artifacts, "
-     "very displeasing, chromatic aberration, multiple views, logo, too many watermarks, white blank page, "
-     "blank page"),
-    ("Light",
-     "nsfw, blurry, lowres, error, worst quality, bad quality, jpeg artifacts, very displeasing, "
-     "white blank page, blank page"),
-    ("None", ""),
-)
-
-V4_5_CURATED_PRESETS: UCPresets = (
-    ("Heavy",
-     "blurry, lowres, upscaled, artistic error, film grain, scan artifacts, worst quality, bad quality, "
-     "jpeg artifacts, very displeasing, chromatic aberration, halftone, multiple views, logo, "
-     "too many watermarks, negative space, blank page"),
-    ("Light",
-     "blurry, lowres, upscaled, artistic error, scan artifacts, jpeg artifacts, logo, too many watermarks, "
-     "negative space, blank page"),
-    ("Human Focus",
-     "blurry, lowres, upscaled, artistic error, film grain, scan artifacts, bad anatomy, bad hands, "
-     "worst quality, bad quality, jpeg artifacts, very displeasing, chromatic aberration, halftone, "
-     "multiple views, logo, too many watermarks, @_@, mismatched pupils, glowing eyes, negative space, "
-     "blank page"),
-    ("None", ""),
-)
-
-_V4_5_FULL_HEAVY = (
-    "nsfw, lowres, artistic error, film grain, scan artifacts, worst quality, bad quality, jpeg artifacts, "
-    "very displeasing, chromatic aberration, dithering, halftone, screentone, multiple views, logo, "
-    "too many watermarks, negative space, blank page"
-)
-V4_5_FULL_PRESETS: UCPresets = (
-    ("Heavy", _V4_5_FULL_HEAVY),
-    ("Light",
-     "nsfw, lowres, artistic error, scan artifacts, worst quality, bad quality, jpeg artifacts, "
-     "multiple views, very displeasing, too many watermarks, negative space, blank page"),
-    ("Furry Focus",
-     "nsfw, {worst quality}, distracting watermark, unfinished, bad quality, {widescreen}, upscale, "
-     "{sequence}, {{grandfathered content}}, blurred foreground, chromatic aberration, sketch, everyone, "
-     "[sketch background], simple, [flat colors], ych (character), outline, multiple scenes, "
-     "[[horror (theme)]], comic"),
-    ("Human Focus", _V4_5_FULL_HEAVY + ", @_@, mismatched pupils, glowing eyes, bad anatomy"),
-    ("None", ""),
-)
-
-V3_QUALITY = "best quality, amazing quality, very aesthetic, absurdres"
-FURRY_V3_QUALITY = "{best quality}, {amazing quality}"
-V4_CURATED_QUALITY = "rating:general, best quality, very aesthetic, absurdres"
-V4_FULL_QUALITY = "no text, best quality, very aesthetic, absurdres"
-# 2026 frontend extractions dropped the 2025 record's "location" (audit §3.4; index file 70101803750).
-V4_5_CURATED_QUALITY = "very aesthetic, masterpiece, no text, -0.8::feet::, rating:general"
-# LLK's V4.5 full tags; AED also inserts "location" (§4.5 minor CONFLICT), we follow LLK.
-V4_5_FULL_QUALITY = "very aesthetic, masterpiece, no text"
-
-# V5's own texts (§9.3; the website bundle's tables as index file 70101803750 copies them). Heavy,
-# Furry Focus and Human Focus are V4.5 full's; the extractions lack the leading "nsfw, " for V4.5
-# too, where the 2025 capture has it, so it is kept here as for V4.5 (taken out for nsfw prompts).
-V5_QUALITY = V4_5_FULL_QUALITY
-V5_LIGHT_QUALITY = "very aesthetic, amazing quality, no text"
-V5_PRESETS: UCPresets = (
-    V4_5_FULL_PRESETS[0],
-    ("Light",
-     "nsfw, lowres, bad hands, bad anatomy, artistic error, sepia, white haze, worst quality, very displeasing, "
-     "jpeg artifacts, 0::ai-generated::"),
-    *V4_5_FULL_PRESETS[2:],
-)
-# ``ucPresetId`` for V5_PRESETS, in the same order.
-V5_PRESET_IDS = ("heavy", "light", "furryFocus", "humanFocus", "none")
-# ``tag_hint_qt`` / ``tag_hint_uc_preset``: one table for both (bundle ``_app@332363`` as index file
-# 70101803750 quotes it; AAL PR #72 agrees on quality 1 standard / 3 light / 0 none).
-TAG_HINT_IDS: dict[str, int] = {"none": 0, "standard": 1, "heavy": 2, "light": 3, "humanFocus": 4, "furryFocus": 5}
 
 MAX_CHARACTERS_V4 = 6  # LLK `Params.v_character`; V4 and V4.5 only.
 # V5: 22 (MOO PR #637, a build-verified frontend table) against 32 (AAL launch day): the later figure.

@@ -19,7 +19,8 @@ import re
 from typing import Any
 
 from novelai.characters import CharacterPrompt
-from novelai.models import TAG_HINT_IDS, Family, ModelInfo, resolve_model
+from novelai.models import Family, ModelInfo, resolve_model
+from novelai.presets import TAG_HINT_IDS
 from novelai.request import GenerationRequest
 
 # V4.5 and older; V5 sends ModelInfo.params_version (4).
