@@ -93,8 +93,11 @@ class RedisSettings(Section):
 
     @property
     def address(self) -> str:
-        """The URL without its credentials (``user:password@``, ``?password=``), safe for a log line."""
-        return re.sub(r"(?<=[?&])password=[^&#]*", "password=**********", self.url.split("@")[-1])
+        """The URL without its credentials (``user:password@``, ``?password=``), safe for a log line;
+        scheme, host, port and database kept (``rediss://`` tells TLS from plain)."""
+        parts = urlsplit(self.url)
+        bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        return re.sub(r"(?<=[?&])password=[^&#]*", "password=**********", bare)
 
 
 class NovelAITimeouts(Section):

@@ -185,7 +185,14 @@ def test_settings_check_masks_a_password_in_the_query_and_keeps_the_user(
 def test_the_redis_address_start_logs_show_has_no_password_in_its_query() -> None:
     settings = RedisSettings(url=f"unix:///run/redis.sock?db=0&password={REDIS_PASSWORD}")
     assert REDIS_PASSWORD not in settings.address
-    assert RedisSettings(url=f"redis://:{REDIS_PASSWORD}@10.0.0.5:6379/0").address == "10.0.0.5:6379/0"
+    assert RedisSettings(url=f"redis://:{REDIS_PASSWORD}@10.0.0.5:6379/0").address == "redis://10.0.0.5:6379/0"
+
+
+def test_the_redis_address_keeps_the_scheme_when_the_url_has_credentials() -> None:
+    """rediss:// (TLS) or redis:// must still show in the start-up line once the user and password go."""
+    tls = RedisSettings(url=f"rediss://naibot:{REDIS_PASSWORD}@redis.example.org:6380/2").address
+    assert tls.startswith("rediss://redis.example.org:6380/2") and "naibot" not in tls, tls
+    assert RedisSettings(url="redis://127.0.0.1:6379/0").address == "redis://127.0.0.1:6379/0"
 
 
 def test_settings_check_names_each_weak_secret_and_exits_2() -> None:
