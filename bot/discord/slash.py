@@ -16,7 +16,8 @@ from bot.chat.context import ChatContext
 from bot.chat.generate_options import parse_value, request_fields
 from bot.chat.router import CommandRouter
 from bot.chat.texts.catalog import t
-from novelai.models import MODELS, SAMPLERS, SIZE_PRESETS
+from novelai.models import MODELS, SIZE_PRESETS
+from novelai.request import GenerationRequest
 
 PLATFORM = "discord"
 _WXH = re.compile(r"^\d{2,4}\s*[x×*]\s*\d{2,4}$")
@@ -66,7 +67,8 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         prompt=_text("dc.opt.prompt"), negative=_text("dc.opt.negative"), model=_text("dc.opt.model"),
         sampler=_text("dc.opt.sampler"), size=_text("dc.opt.size"), steps=_text("dc.opt.steps"),
         scale=_text("dc.opt.scale"), n=_text("dc.opt.n"), seed=_text("dc.opt.seed"),
-        characters=_text("dc.opt.characters"), priority=_text("dc.opt.priority"))
+        characters=_text("dc.opt.characters"), priority=_text("dc.opt.priority"),
+        transparent=_text("dc.opt.transparent"))
     @app_commands.choices(model=MODEL_CHOICES)
     async def generate(interaction: discord.Interaction, prompt: str, negative: str | None = None,
                        model: str | None = None, sampler: str | None = None, size: str | None = None,
@@ -75,14 +77,16 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
                        n: app_commands.Range[int, 1, 8] | None = None,
                        seed: app_commands.Range[int, 0, 4294967295] | None = None,
                        characters: str | None = None,
-                       priority: app_commands.Range[int, 0, 10] | None = None) -> None:
+                       priority: app_commands.Range[int, 0, 10] | None = None,
+                       transparent: bool | None = None) -> None:
         await bot.on_generate(interaction, prompt, {
             "negative": negative, "model": model, "sampler": sampler, "size": size, "steps": steps,
-            "scale": scale, "n": n, "seed": seed, "characters": characters}, priority)
+            "scale": scale, "n": n, "seed": seed, "characters": characters, "transparent": transparent}, priority)
 
     @generate.autocomplete("sampler")
     async def sampler_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=s, value=s) for s in SAMPLERS if current.lower() in s][:25]
+        return [app_commands.Choice(name=s, value=s) for s in model_samplers(interaction.namespace.model)
+                if current.lower() in s][:25]
 
     @generate.autocomplete("size")
     async def size_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -142,6 +146,13 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
     return [generate, queue, status, cancel, settings, help_command, login, logout, account, group, admin]
 
 
+def model_samplers(model: str | None) -> tuple[str, ...]:
+    """The samplers the website offers for the model picked so far in the command (the request's
+    default model when none is), so autocomplete never suggests one the request would refuse."""
+    info = MODELS.get(model or "") or MODELS[GenerationRequest.model_fields["model"].default]
+    return info.samplers
+
+
 def typed_fields(raw: dict[str, Any]) -> dict[str, Any]:
     """Slash-command options as GenerationRequest fields, checked by the same parser as text."""
     fields: dict[str, Any] = {}
@@ -149,7 +160,8 @@ def typed_fields(raw: dict[str, Any]) -> dict[str, Any]:
         if raw.get(name):
             canonical, value = parse_value(name, str(raw[name]))
             fields.update(request_fields(canonical, value))
-    for name, field in (("steps", "steps"), ("scale", "scale"), ("n", "n_samples"), ("seed", "seed")):
+    for name, field in (("steps", "steps"), ("scale", "scale"), ("n", "n_samples"), ("seed", "seed"),
+                        ("transparent", "transparent")):
         if raw.get(name) is not None:
             fields[field] = raw[name]
     if raw.get("characters"):

@@ -76,6 +76,7 @@ TEXTS: dict[str, str] = {
     "dc.opt.scale": "Prompt guidance (0-10)",
     "dc.opt.n": "Number of images (1-8)",
     "dc.opt.seed": "Seed, for repeatable results",
+    "dc.opt.transparent": "V5: a transparent background (PNG with alpha)",
     "dc.opt.characters": "Characters with positions: girl, red hair@B3; boy@D3",
     "dc.opt.priority": "Priority 0-10, if you may raise it",
     "dc.opt.job": "Job id (default: your latest)",

@@ -70,6 +70,7 @@ TEXTS: dict[str, str] = {
     "dc.opt.scale": "提示词引导强度（0-10）",
     "dc.opt.n": "图片数量（1-8）",
     "dc.opt.seed": "种子，用于复现结果",
+    "dc.opt.transparent": "V5：透明背景（带 alpha 通道的 PNG）",
     "dc.opt.characters": "角色和位置：girl, red hair@B3; boy@D3",
     "dc.opt.priority": "优先级 0-10（需要有权限）",
     "dc.opt.job": "任务编号（默认：你最近的任务）",

@@ -198,7 +198,8 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "status.starting": set(), "status.submitting": set(), "status.lost": set(), "status.for": {"name"},
     "dc.generate": set(), "dc.opt.prompt": set(), "dc.opt.negative": set(), "dc.opt.model": set(),
     "dc.opt.sampler": set(), "dc.opt.size": set(), "dc.opt.steps": set(), "dc.opt.scale": set(), "dc.opt.n":
-    set(), "dc.opt.seed": set(), "dc.opt.characters": set(), "dc.opt.priority": set(), "dc.opt.job": set(),
+    set(), "dc.opt.seed": set(),
+    "dc.opt.transparent": set(), "dc.opt.characters": set(), "dc.opt.priority": set(), "dc.opt.job": set(),
     "dc.opt.settings": set(), "nsfw.channels_only": set(), "nsfw.refused": {"terms"},
     "menu.generate": set(), "menu.queue": set(), "menu.status": set(),
     "menu.cancel": set(), "menu.settings": set(), "menu.help": set(),

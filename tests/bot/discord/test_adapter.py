@@ -191,3 +191,36 @@ async def test_telegram_and_discord_bots_share_one_queue(discord_world: DiscordW
         assert (await wait_until_finished(services, [job_id]))[job_id].requester.platform == "discord"
     finally:
         await services.aclose()
+
+
+async def test_sampler_autocomplete_offers_only_the_chosen_models_samplers(discord_world: DiscordWorld) -> None:
+    """V4 and later offer six samplers on the website; V3 more. Autocomplete follows the model
+    picked so far, so it never suggests a sampler the request would then refuse."""
+    world = discord_world
+    await world.start_bot()
+
+    async def choices(**options: object) -> set[str]:
+        interaction_id = world.discord.autocomplete(GUILD, SFW, ANN, "generate", {"prompt": "a cat", **options},
+                                                    focused="sampler")
+        await world.wait(lambda: world.discord.autocomplete_choices(interaction_id) is not None)
+        return {choice["value"] for choice in world.discord.autocomplete_choices(interaction_id) or []}
+
+    v5 = await choices(model="nai-diffusion-5-full", sampler="k_")
+    assert "k_euler_ancestral" in v5 and not v5 & {"k_dpm_2", "k_dpm_2_ancestral", "k_lms", "k_heun"}, v5
+    assert await choices(sampler="k_") == v5, "the default model (V4.5) offers the same six"
+    assert {"k_lms", "k_heun"} <= await choices(model="nai-diffusion-3", sampler="k_")
+
+
+async def test_the_transparent_option_reaches_the_request(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.hold_lane()
+    await world.start_bot()
+    response = await world.response(world.generate(ANN, "a glass apple", model="nai-diffusion-5-full",
+                                                   transparent=True, **SMALL))
+    await world.wait(lambda: bool(world.current(SFW, response.id).components))
+    job_id = world.current(SFW, response.id).components[0]["components"][0]["custom_id"].split(":", 1)[1]
+    services = world.deployment.services()
+    try:
+        assert (await services.queue.get(job_id)).request.transparent is True
+    finally:
+        await services.aclose()
