@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import msgpack
 import pytest
-import pytest_asyncio
 from PIL import Image
 
 from novelai.accesskey import derive_access_key
@@ -119,17 +118,6 @@ def assert_error(response: httpx.Response, status: int) -> str:
     assert body["statusCode"] == status
     assert isinstance(body["message"], str) and body["message"]
     return body["message"]
-
-
-@pytest_asyncio.fixture
-async def client(novelai_sandbox: NovelAISandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=novelai_sandbox.url, timeout=10) as http:
-        yield http
-
-
-@pytest.fixture
-def opus(novelai_sandbox: NovelAISandbox) -> dict[str, str]:
-    return bearer(novelai_sandbox.issue_token(OPUS_EMAIL))
 
 
 async def anlas_of(client: httpx.AsyncClient, headers: dict[str, str]) -> int:

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest_asyncio
 from argon2.low_level import Type, hash_secret_raw
 
 from sandbox.novelai import NovelAISandbox, SandboxAccount
 from tests.novelai.test_accesskey import EMOJI_FIRST_PRE_SALT, VECTOR_EMAIL, key_from_pre_salt
 
 EMOJI_PASSWORD = "😀hogehero"
-
-
-@pytest_asyncio.fixture
-async def client(novelai_sandbox: NovelAISandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=novelai_sandbox.url, timeout=10) as http:
-        yield http
 
 
 def code_point_key(email: str, password: str) -> str:

@@ -4,27 +4,13 @@ stream's own wire format (docs/novelai-api.md §10.1)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from sandbox.novelai import OPUS_EMAIL, NovelAISandbox
-from tests.sandbox.test_novelai import anlas_of, bearer, decode_frames, stream_body, v45_body
+from tests.sandbox.test_novelai import anlas_of, decode_frames, stream_body, v45_body
 
 CONCURRENCY = {"event_type": "error", "code": 429, "message": "Concurrent generation is locked", "at_step": 2}
-
-
-@pytest_asyncio.fixture
-async def client(novelai_sandbox: NovelAISandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=novelai_sandbox.url, timeout=10) as http:
-        yield http
-
-
-@pytest.fixture
-def opus(novelai_sandbox: NovelAISandbox) -> dict[str, str]:
-    return bearer(novelai_sandbox.issue_token(OPUS_EMAIL))
 
 
 async def queue_frames(client: httpx.AsyncClient, *frames: dict) -> httpx.Response:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from novelai.cost import cost_of
 from novelai.payload import build_payload
@@ -25,12 +23,6 @@ def body(model: str = "nai-diffusion-5-full", **fields: Any) -> dict[str, Any]:
     """What the client sends for this request (so the test follows the request shape the client uses)."""
     fields = {"prompt": "1girl", "seed": 3, "width": 832, "height": 1216, "steps": 28, **fields}
     return build_payload(GenerationRequest(model=model, **fields).resolved())
-
-
-@pytest_asyncio.fixture
-async def client(novelai_sandbox: NovelAISandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=novelai_sandbox.url, timeout=10) as http:
-        yield http
 
 
 def opus_account(sandbox: NovelAISandbox) -> SandboxAccount:
