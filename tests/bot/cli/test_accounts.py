@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -18,35 +15,17 @@ from naibot.secrets import SecretBox
 from naibot.settings import RedisSettings
 from novelai.accesskey import derive_access_key
 from novelai.accounts import Account
-from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, running_sandbox
+from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, NovelAISandbox
+from tests.fixtures.cli_operator import run
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 
 
 @pytest.fixture
-def operator(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[tuple[str, redis.Redis]]:
+def operator(cli_deployment: tuple[str, redis.Redis, NovelAISandbox]) -> tuple[str, redis.Redis]:
     """A deployment environment pointing at a fresh stand-in and a private Redis key prefix."""
-    prefix = f"naibot-test:{uuid.uuid4().hex[:12]}"
-    client = redis.Redis.from_url(REDIS_URL)
-    with running_sandbox() as sandbox:
-        for name in ("NOVELAI_TOKEN", "NOVELAI_EMAIL", "NOVELAI_PASSWORD", "NAIBOT_ACCOUNT_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
-        monkeypatch.setenv("REDIS_URL", REDIS_URL)
-        monkeypatch.setenv("NAIBOT_REDIS__PREFIX", prefix)
-        monkeypatch.setenv("NOVELAI_API_URL", sandbox.url)
-        monkeypatch.setenv("NOVELAI_IMAGE_URL", sandbox.url)
-        monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)
-        yield prefix, client
-    keys = list(client.scan_iter(match=f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    prefix, client, _ = cli_deployment
+    return prefix, client
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def add_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str,

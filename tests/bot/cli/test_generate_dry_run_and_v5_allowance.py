@@ -4,49 +4,26 @@ allowance in `naibot account status`, against the NovelAI stand-in and Redis, as
 from __future__ import annotations
 
 import json
-import os
 import socket
-import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import redis
 
 from bot.cli.common import EXIT_OK
-from bot.cli.main import main
 from novelai.payload import build_payload
 from novelai.request import GenerationRequest
-from sandbox.novelai import OPUS_TOKEN, NovelAISandbox, running_sandbox
-from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
+from sandbox.novelai import OPUS_TOKEN, NovelAISandbox
+from tests.fixtures.cli_operator import run
 
 
 @pytest.fixture
-def operator(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, redis.Redis, NovelAISandbox]]:
+def operator(cli_deployment: tuple[str, redis.Redis, NovelAISandbox], monkeypatch: pytest.MonkeyPatch
+             ) -> tuple[str, redis.Redis, NovelAISandbox]:
     """A deployment whose default account is the stand-in's Opus token, on a private Redis key prefix."""
-    prefix = f"naibot-test:{uuid.uuid4().hex[:12]}"
-    client = redis.Redis.from_url(REDIS_URL)
-    with running_sandbox() as sandbox:
-        for name in ("NOVELAI_EMAIL", "NOVELAI_PASSWORD", "NAIBOT_ACCOUNT_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("NAIBOT_SETTINGS", os.devnull)
-        monkeypatch.setenv("REDIS_URL", REDIS_URL)
-        monkeypatch.setenv("NAIBOT_REDIS__PREFIX", prefix)
-        monkeypatch.setenv("NOVELAI_API_URL", sandbox.url)
-        monkeypatch.setenv("NOVELAI_IMAGE_URL", sandbox.url)
-        monkeypatch.setenv("NOVELAI_TOKEN", OPUS_TOKEN)
-        monkeypatch.setenv("NAIBOT_SECRET_KEY", TEST_SECRET_KEY)
-        yield prefix, client, sandbox
-    keys = list(client.scan_iter(match=f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    monkeypatch.setenv("NOVELAI_TOKEN", OPUS_TOKEN)
+    return cli_deployment
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def set_allowance(sandbox: NovelAISandbox, percent: float) -> None:
