@@ -73,6 +73,12 @@ class JobError(BaseModel):
     # A finer case of the kind that a chat says in its own words (``error.<kind>_<reason>``), such
     # as "unverified" for credentials NovelAI refused that never worked here (tasks.accepted).
     reason: str = ""
+    # A refusal the worker met before anything reached NovelAI (a price nobody allowed, found out only
+    # when the job's turn came): kind "spend_refused", and the refusal's own chat text key, its
+    # params and its hint, so a chat says it exactly as it would have said it at submission.
+    refusal_key: str = ""
+    refusal_params: dict[str, int | str] = Field(default_factory=dict)
+    refusal_hint: str = ""
 
     @field_validator("message")
     @classmethod

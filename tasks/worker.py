@@ -292,7 +292,9 @@ async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> N
             log.warning("job %s: not started, the lease of lane %s was lost", job.id, job.account)
             return
         except SpendRefused as exc:
-            await fail_job(ctx, job, JobError(kind="payment", message=exc.user_message))
+            # Not NovelAI's 402 ("payment"): nothing was sent, the price was not allowed.
+            await fail_job(ctx, job, JobError(kind="spend_refused", message=exc.user_message, refusal_key=exc.key,
+                                              refusal_params=dict(exc.params), refusal_hint=exc.hint or ""))
             return
         except AccountMissing as exc:
             await fail_job(ctx, job, JobError(kind="account", message=str(exc)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.chat.texts.jobs import error_text
 from novelai.request import GenerationRequest
 from sandbox.novelai import OPUS_EMAIL
 from tasks.job import JobState, Requester
@@ -76,7 +77,12 @@ async def test_the_worker_refuses_a_queued_v5_job_once_the_allowance_ran_out(dep
         await set_allowance(deployment, 0)
         await deployment.start_worker()
         failed = (await wait_until_finished(services, [job.id]))[job.id]
-        assert (failed.state, failed.error.kind) == (JobState.FAILED, "payment")
+        assert (failed.state, failed.error.kind) == (JobState.FAILED, "spend_refused")
+        assert failed.error.refusal_key == "error.spend_refused_allowance_empty"
+        # The chat says the refusal's own words, not "NovelAI would not charge the account".
+        said = error_text(failed.error, "en")
+        assert said.startswith(f"This would cost {V5_PRICE} Anlas") and "allowance is used up" in said, said
+        assert "would not charge" not in said
         assert failed.error.message.startswith(f"this would cost {V5_PRICE} Anlas")
         assert opus_anlas(deployment) == 1000
         assert deployment.sandbox.stats.generations_started() == 0

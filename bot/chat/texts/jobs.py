@@ -236,6 +236,10 @@ def _stream_detail(message: str) -> str:
 
 def _job_error_text(error: JobError, lang: str, cost: int | None, attempts: int | None, v5: bool = False) -> str:
     kind = error.kind
+    if error.refusal_key in TEXTS["en"]:
+        # Refused in the worker as it would have been at submission (tasks.spending): the same words.
+        text = t(lang, error.refusal_key, **error.refusal_params)
+        return _sentences(lang, text, t(lang, error.refusal_hint)) if error.refusal_hint in TEXTS["en"] else text
     if kind == "invalid":
         text = t(lang, "error.invalid", detail=error.message)
     elif kind == "stream_error":

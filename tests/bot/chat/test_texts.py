@@ -816,3 +816,16 @@ def test_cancel_text_for_every_outcome(status: str, lang: str) -> None:
 
 def test_cancel_forbidden_names_owner_and_admins() -> None:
     assert cancel_text("en", "forbidden", "x") == "Only the person who asked for job x or a group admin can cancel it."
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refusal_met_in_the_worker_is_said_in_its_own_words_and_hint(lang: str) -> None:
+    """A price refused when the job's turn came (tasks.worker) reads as the same refusal would have
+    read at submission, not as NovelAI declining to charge."""
+    error = JobError(kind="spend_refused", message="this would cost 26 Anlas …",
+                     refusal_key="error.spend_refused_allowance_empty", refusal_params={"cost": 26, "allowed": 0},
+                     refusal_hint="error.allowance_hint")
+    said = error_text(error, lang, cost=26)
+    expected = t(lang, "error.spend_refused_allowance_empty", cost=26, allowed=0)
+    assert said.startswith(expected) and t(lang, "error.allowance_hint") in said, said
+    assert t(lang, "error.payment", cost=26) not in said
