@@ -173,6 +173,8 @@ class DiscordBot:
             done, _ = await asyncio.wait(contenders, return_when=asyncio.FIRST_COMPLETED)
         if waiter in done:
             watch.failed.cancel()
+            # From here on a lost gateway is discord.py's to reconnect to, not a failed start.
+            log.info("Discord bot ready on the gateway (%d guilds)", len(self.client.guilds))
             return
         waiter.cancel()
         if watch.failed in done:

@@ -20,6 +20,7 @@ from tests.fixtures.redis import free_port
 WRONG_TOKEN = "MTIwMDk5OTk5OTk5OTk5OTk5OQ.GxYzAb.wrong-discord-token-zzzzzzzzzzzzzzzzzzz"
 BLIP_TIMEOUT = 60.0
 RECONNECT_TIMEOUT = 180.0
+READY_LINE = "Discord bot ready on the gateway"
 
 
 @pytest.fixture
@@ -67,12 +68,12 @@ async def test_an_unreachable_gateway_at_start_is_one_line_naming_the_url_and_ex
     assert discord.token not in finished.output
 
 
-async def _until_up(process: asyncio.subprocess.Process) -> None:
-    """Read the bot's log until its start-up line ("Discord bot (pid N) up: …"), which comes after
-    the commands are synced: before it, a vanished API is a failed start (exit 2), by design."""
-    assert process.stderr is not None
-    while b") up: " not in (line := await process.stderr.readline()):
-        assert line, "the bot exited before it was up"
+async def _until_logged(log: Path, process: asyncio.subprocess.Process, line: str) -> None:
+    """Wait for ``line`` in the bot's log file (a file, not a pipe: discord.py logs a traceback per
+    reconnect attempt, and a pipe nobody reads would fill and stop the bot mid-write)."""
+    while line not in log.read_text(errors="replace"):
+        assert process.returncode is None, f"the bot exited before it was up:\n{log.read_text()[-3000:]}"
+        await asyncio.sleep(0.05)
 
 
 @pytest.mark.timeout(RECONNECT_TIMEOUT + 2 * BLIP_TIMEOUT)
@@ -86,26 +87,30 @@ async def test_a_gateway_that_goes_away_after_the_start_is_reconnected_to(
     port = int(first.api_url.split(":")[2].split("/")[0])
     env = bot_env(redis_prefix, tmp_path, DISCORD_TOKEN=first.token, DISCORD_API_URL=first.api_url,
                   DISCORD_GATEWAY_URL=first.gateway_url, NAIBOT_DISCORD__GUILDS=f"[{GUILD}]")
-    process = await asyncio.create_subprocess_exec(
-        str(NAIBOT), "discord", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        start_new_session=True)
+    log = tmp_path / "bot.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            str(NAIBOT), "discord", env=env, stdout=output, stderr=output, start_new_session=True)
     second = DiscordSandbox(heartbeat_interval_ms=1000)
     try:
-        # Ready *and* set up (commands synced): the gateway goes away after the start, not during it.
-        await asyncio.wait_for(_until_up(process), BLIP_TIMEOUT)
-        await first.wait_for(first.connected, BLIP_TIMEOUT)
+        # Ready (discord.py waits up to 2 s for the guilds after the gateway's READY; a gateway lost
+        # before that is a failed start, exit 2, by design): it goes away after the start.
+        await asyncio.wait_for(_until_logged(log, process, READY_LINE), BLIP_TIMEOUT)
         await first.stop()
         await second.start(port=port)  # back after a moment, nothing remembered
         second.add_guild(GUILD, "Artists", owner=OWNER, channels={SFW: False})
         # Identified again on the new gateway. discord.py waits uniform(0, 2**n) s after its n-th
         # failed attempt while the stand-in was away, so a slow stop (a loaded machine) stretches it.
-        await second.wait_for(second.connected, RECONNECT_TIMEOUT)
+        try:
+            await second.wait_for(second.connected, RECONNECT_TIMEOUT)
+        except TimeoutError:
+            raise AssertionError(f"not identified again; the bot's log:\n{log.read_text()[-4000:]}") from None
         assert process.returncode is None
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), BLIP_TIMEOUT)
+        await asyncio.wait_for(process.wait(), BLIP_TIMEOUT)
     finally:
         if process.returncode is None:
             kill_group(process.pid)
             await process.wait()
         await second.stop()
-    assert b"naibot: " not in stderr, stderr.decode(errors="replace")[-3000:]
+    assert "naibot: " not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
