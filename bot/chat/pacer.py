@@ -198,8 +198,11 @@ class Pacer:
                 self._slots.release()
                 self._wake.clear()
                 timeout = None if soonest == float("inf") else max(0.0, soonest - now)
+                # asyncio.timeout, not wait_for: 3.11's wait_for swallows a cancel that lands as the
+                # event is set (new work during a stop), and the loop would then never end.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
                 continue
             work = chat.head(now)
             assert work is not None

@@ -178,7 +178,8 @@ class SharedWindows:
             return None
         self.calls += 1
         try:
-            result = await asyncio.wait_for(what(), self.timeout)
+            async with asyncio.timeout(self.timeout):  # not wait_for, which can swallow a cancel on 3.11
+                result = await what()
         except (RedisError, OSError, TimeoutError) as exc:
             self._down_until = time.monotonic() + self.retry
             if not self.down:

@@ -45,7 +45,8 @@ async def _subscription(settings: Settings, name: str) -> tuple[Subscription | N
         raise _UnknownAccount(name)
     client = client_from_settings(settings)
     try:
-        return await asyncio.wait_for(client.subscription(account), SUBSCRIPTION_TIMEOUT), None
+        async with asyncio.timeout(SUBSCRIPTION_TIMEOUT):
+            return await client.subscription(account), None
     except NovelAIError as exc:
         return None, f"NovelAI could not be asked ({exc.user_message})"
     except Exception as exc:

@@ -245,7 +245,8 @@ class TokenStatuses:
             self._refresh = asyncio.create_task(self._check_all())
         if self._statuses is None and self._refresh is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._refresh), FIRST_STATUS_WAIT)
+                async with asyncio.timeout(FIRST_STATUS_WAIT):
+                    await asyncio.shield(self._refresh)
         return self._statuses or []
 
     async def aclose(self) -> None:
@@ -265,7 +266,8 @@ class TokenStatuses:
             account = await resolve_account(self._settings, name, self._store)
             if account is None:
                 return {"name": name, "error": "not configured"}
-            info = status_dict(await asyncio.wait_for(self._client.status(account), ACCOUNT_CHECK_TIMEOUT))
+            async with asyncio.timeout(ACCOUNT_CHECK_TIMEOUT):
+                info = status_dict(await self._client.status(account))
             info["login"] = mask_email(account.email) if account.email else None
             return info
         except SecretError:

@@ -78,7 +78,8 @@ def webhook_info(world: World) -> dict[str, Any]:
 
 async def _probe(host: str, port: int) -> None:
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), PUSH_TIMEOUT)
+        async with asyncio.timeout(PUSH_TIMEOUT):
+            _, writer = await asyncio.open_connection(host, port)
     except (OSError, TimeoutError) as exc:
         raise bad_request(f"bad webhook: {_connection_error(exc)}") from exc
     writer.close()

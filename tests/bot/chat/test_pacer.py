@@ -404,3 +404,26 @@ async def test_without_redis_the_pacer_still_sends_on_its_own_windows(tmp_path, 
     finally:
         await client.aclose()
         server.stop()
+
+
+async def test_a_pacer_cancelled_as_work_arrives_still_stops() -> None:
+    """A stop that lands in the same loop turn as new work (a bot stopping while its delivery loop
+    still submits) ends the loop; Python 3.11's ``asyncio.wait_for`` swallowed that cancellation,
+    and the bot's stop then waited for the pacer for ever."""
+    pacer = Pacer(Limits(private=[Window(1, 60)], group=[Window(1, 60)], overall=[Window(1, 60)]))
+    task = asyncio.create_task(pacer.run())
+    sent = asyncio.Event()
+
+    async def first() -> int:
+        sent.set()
+        return 1
+
+    pacer.submit(PRIVATE, "first", first, priority=PRIORITY_POSITION)
+    await sent.wait()
+    pacer.submit(PRIVATE, "second", first, priority=PRIORITY_POSITION)  # waits out the 60 s window
+    for _ in range(5):
+        await asyncio.sleep(0)  # the loop now waits, with a timeout, for the window or new work
+    pacer.submit(PRIVATE, "late", lambda: asyncio.sleep(0, result=0), priority=PRIORITY_POSITION)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done and task.cancelled(), "the pacer's loop ended when cancelled"
