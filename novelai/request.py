@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, field_validator
 
@@ -35,6 +35,7 @@ from novelai.characters import (
     parse_position,
 )
 from novelai.errors import InvalidRequest, Problem
+from novelai.inputs import ImageRef, ReferenceInput, VibeInput
 from novelai.model_rules import feature_problems, fixed_problems, noise_schedule, schedule_problems
 from novelai.models import (
     DEFAULT_SIZE,
@@ -99,6 +100,18 @@ class GenerationRequest(BaseModel, frozen=True):
     transparent: bool = False
     # V5 full/curated: "standard" or "light" quality tags (``qualityPresetId``; with quality_tags on).
     quality_preset: str = "standard"
+    # Tells a generation from the other jobs (``novelai.tools``) in a job's request.
+    kind: Literal["generate"] = "generate"
+    # Images in (``novelai.inputs``), by reference; none of them: text to image.
+    # ``image``: img2img (``action: img2img``), or with ``mask`` inpainting (``action: infill``).
+    image: ImageRef | None = None
+    strength: float | None = None  # img2img: how far from the image, 0.01–0.99
+    noise: float | None = None  # img2img: noise added to the image, 0–0.99
+    mask: ImageRef | None = None  # white = repaint
+    inpaint_strength: float | None = None  # ``inpaintImg2ImgStrength``
+    add_original_image: bool = True  # infill: overlay the original outside the mask
+    vibes: tuple[VibeInput, ...] = ()
+    references: tuple[ReferenceInput, ...] = ()
 
     @field_validator("prompt", "negative")
     @classmethod
