@@ -9,11 +9,13 @@ process, or a generation NovelAI is still finishing after we gave up on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import random
 import string
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
@@ -23,10 +25,15 @@ import httpx
 from novelai import errors
 from novelai.accounts import Account, jwt_expiry
 from novelai.answers import error_from_response, read_within
-from novelai.limits import DEFAULT_LIMITS, Limits, count_bytes
+from novelai.image_payload import b64
+from novelai.image_rules import ENCODED_VIBE_FAMILIES
+from novelai.inputs import ImageInputs
+from novelai.limits import DEFAULT_LIMITS, Limits
+from novelai.models import resolve_model
 from novelai.payload import build_payload
 from novelai.request import GenerationRequest
-from novelai.response import GeneratedImage, StreamEvent, decode_images, image_from_png, iter_stream_events
+from novelai.response import GeneratedImage, decode_images
+from novelai.stream_collect import ProgressCallback, collect_stream
 from novelai.subscription import Subscription
 from novelai.tokens import DAY, CachedToken, TokenCache
 
@@ -34,7 +41,10 @@ log = logging.getLogger(__name__)
 
 # A fresh login token lives 30 days; used when a token carries no readable ``exp``.
 LOGIN_TOKEN_LIFETIME = 30 * DAY
-ProgressCallback = Callable[[StreamEvent, int], Awaitable[None]]
+# A vibe encoding is opaque bytes (§4.2); the website's .naiv4vibe files hold them base64-encoded, tens of
+# KB each. Anything past this is not an encoding and is refused before it is stored or sent on.
+MAX_VIBE_ENCODING_BYTES = 4 * 1024 * 1024
+__all__ = ["MAX_VIBE_ENCODING_BYTES", "AccountStatus", "NovelAIClient", "ProgressCallback", "Timeouts"]
 
 
 @dataclass(frozen=True)
@@ -129,10 +139,12 @@ class NovelAIClient:
         # NovelAI has been moving /user/* to the image host; try it first, then the API host.
         return list(dict.fromkeys([self.image_url, self.api_url]))
 
-    async def _send(self, method: str, url: str, *, timeout: float, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, url: str, *, timeout: float, limits: Limits | None = None,
+                    **kwargs: Any) -> httpx.Response:
+        """One call, its answer read within ``limits`` (the client's unless a call bounds it tighter)."""
         request = self._http.build_request(method, url, timeout=self.timeouts.for_call(timeout), **kwargs)
         try:
-            return await read_within(await self._http.send(request, stream=True), self.limits)
+            return await read_within(await self._http.send(request, stream=True), limits or self.limits)
         except httpx.TimeoutException as exc:
             raise errors.Timeout(f"no answer from NovelAI within {timeout:.0f} s ({type(exc).__name__})",
                                  user_message="NovelAI did not answer in time") from exc
@@ -283,28 +295,61 @@ class NovelAIClient:
 
     # -- generation ------------------------------------------------------------------------
 
-    async def generate(self, account: Account, request: GenerationRequest, *,
+    async def generate(self, account: Account, request: GenerationRequest, *, inputs: ImageInputs | None = None,
                        on_progress: ProgressCallback | None = None) -> list[GeneratedImage]:
         """Generate with ``request`` (resolved here if needed) and return the original PNGs.
 
-        With ``on_progress`` the streaming endpoint is used and the callback receives each
-        intermediate step (event, total steps); otherwise the plain ZIP endpoint.
+        ``inputs`` holds the bytes of the request's input images and vibe encodings (ValueError when the
+        request names images it lacks, before anything is sent). With ``on_progress`` the streaming
+        endpoint is used and the callback receives each intermediate step (event, total steps);
+        otherwise the plain ZIP endpoint.
         """
         request = request.resolved()
+        payload = build_payload(request, stream=on_progress is not None, inputs=inputs)
+        async with self._exclusive(account, "the generation", "the image"):
+            if on_progress is None:
+                return await self._generate_zip(account, request, payload)
+            return await self._generate_stream(account, request, payload, on_progress)
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, account: Account, what: str, result: str) -> AsyncIterator[None]:
+        """One call at a time per account (NovelAI locks concurrent generations), within the deadline."""
         deadline = self.limits.generation_seconds
         async with self._lock(self._generation_locks, account.fingerprint):
             try:
                 async with asyncio.timeout(deadline):
-                    if on_progress is None:
-                        return await self._generate_zip(account, request)
-                    return await self._generate_stream(account, request, on_progress)
+                    yield
             except TimeoutError:
                 raise errors.DeadlineExceeded(
-                    f"the generation did not finish within {deadline:g} s",
-                    user_message=f"NovelAI did not finish the image within {deadline:g} s") from None
+                    f"{what} did not finish within {deadline:g} s",
+                    user_message=f"NovelAI did not finish {result} within {deadline:g} s") from None
 
-    async def _generate_zip(self, account: Account, request: GenerationRequest) -> list[GeneratedImage]:
-        payload = build_payload(request)
+    async def encode_vibe(self, account: Account, png: bytes, information_extracted: float, model: str) -> bytes:
+        """A vibe's encoding for ``model`` (``POST /ai/encode-vibe``, §4.2): opaque bytes, cached by the
+        caller under ``VibeKey`` and sent in ``reference_image_multiple``. NovelAI charges 2 Anlas per call.
+
+        Only V4/V4.5 take encodings (V3 takes the image, V5 no vibes): other models raise ValueError, as
+        does an ``information_extracted`` outside 0–1. The answer is bounded (``MAX_VIBE_ENCODING_BYTES``)
+        and must not be empty."""
+        info = resolve_model(model)
+        if info.family not in ENCODED_VIBE_FAMILIES:
+            raise ValueError(f"{info.label} takes no vibe encodings")
+        if not 0.0 <= information_extracted <= 1.0:
+            raise ValueError(f"information_extracted must be between 0 and 1 (got {information_extracted})")
+        body = {"image": b64(png), "information_extracted": information_extracted, "model": info.id}
+        limits = dataclasses.replace(self.limits, max_response_bytes=MAX_VIBE_ENCODING_BYTES)
+        async with self._exclusive(account, "encoding the vibe", "the vibe"):
+            response = await self._authorized(account, lambda token: self._send(
+                "POST", f"{self.image_url}/ai/encode-vibe", json=body, headers=self._auth_headers(token),
+                timeout=self.timeouts.generate, limits=limits))
+        if response.status_code != 200:
+            raise error_from_response(response, self.limits)
+        if not response.content:
+            raise errors.ServerError("NovelAI's vibe encoding is empty", user_message="NovelAI sent an empty vibe")
+        return response.content
+
+    async def _generate_zip(self, account: Account, request: GenerationRequest,
+                            payload: dict[str, Any]) -> list[GeneratedImage]:
         response = await self._authorized(account, lambda token: self._send(
             "POST", f"{self.image_url}/ai/generate-image", json=payload,
             headers=self._auth_headers(token), timeout=self.timeouts.generate))
@@ -312,9 +357,8 @@ class NovelAIClient:
             raise error_from_response(response, self.limits)
         return decode_images(response.content, request.seed, self.limits)
 
-    async def _generate_stream(self, account: Account, request: GenerationRequest,
+    async def _generate_stream(self, account: Account, request: GenerationRequest, payload: dict[str, Any],
                                on_progress: ProgressCallback) -> list[GeneratedImage]:
-        payload = build_payload(request, stream=True)
         stale: str | None = None
         for _attempt in range(2):
             token = await self.token_for(account, stale=stale)
@@ -331,7 +375,7 @@ class NovelAIClient:
                         continue
                     if response.status_code != 200:
                         raise error_from_response(await read_within(response, self.limits), self.limits)
-                    return await self._collect_stream(response, request, on_progress)
+                    return await collect_stream(response, request, on_progress, self.limits)
             except httpx.TimeoutException as exc:
                 raise errors.Timeout("NovelAI's stream stalled", user_message="NovelAI did not answer in time"
                                      ) from exc
@@ -340,26 +384,3 @@ class NovelAIClient:
                                           user_message="the connection to NovelAI broke") from exc
         raise errors.AuthError("NovelAI refused the renewed token", status=401,
                                user_message="NovelAI did not accept the account's credentials")
-
-    async def _collect_stream(self, response: httpx.Response, request: GenerationRequest,
-                              on_progress: ProgressCallback) -> list[GeneratedImage]:
-        """Read the stream within the limits: total bytes, frame size and count, and only the samples
-        asked for (a final for a sample index beyond ``n_samples``, or twice, is refused)."""
-        limits = self.limits
-        finals: dict[int, bytes] = {}
-        chunks = count_bytes(response.aiter_bytes(), limits.max_response_bytes)
-        async for event in iter_stream_events(chunks, limits):
-            if not 0 <= event.sample_index < request.n_samples:
-                raise errors.StreamTooLarge(
-                    f"NovelAI's stream sent sample {event.sample_index} of a request for {request.n_samples}",
-                    user_message="NovelAI's stream sent images that were not asked for")
-            if event.is_final:
-                if event.sample_index in finals:
-                    raise errors.StreamTooLarge(f"NovelAI's stream sent sample {event.sample_index} twice",
-                                                user_message="NovelAI's stream sent images that were not asked for")
-                finals[event.sample_index] = event.image
-            else:
-                await on_progress(event, request.steps or 0)
-        if len(finals) < request.n_samples:
-            raise errors.ServerError(f"NovelAI's stream ended after {len(finals)} of {request.n_samples} images")
-        return [image_from_png(finals[i], i, request.seed, limits) for i in sorted(finals)]

@@ -10,6 +10,12 @@ website's bundle as read by ANON-PRICE 2026-09-18, checked against the UI: V5 cu
 Opus account's free V5 image draws on the allowance ``/user/subscription`` reports as ``usage``
 (``novelai.allowance``): it is free only while the allowance covers it, and never when the allowance is
 not reported. A price the bot cannot know for sure is a price, never "free".
+
+Images in (/work/shared/novelai-2026.md §4.1–§4.5, docs/novelai-api.md §13): img2img multiplies the
+per-image price by ``strength`` and infill by ``inpaintImg2ImgStrength`` (rounded up, at least 2; NKDK §1.1,
+LLK, CARU), infill of a small image is priced at one megapixel (NKDK ``re``), vibes add +2 per encoding
+made and +2 per vibe beyond 4 (charged even on Opus, the latter not with a mask), and precise references
++5 per reference and image, with no Opus free image.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from novelai.errors import InvalidRequest, Problem
+from novelai.image_payload import vibe_keys
 from novelai.models import Family, family_of
 from novelai.request import GenerationRequest
 from novelai.subscription import Subscription
@@ -39,6 +46,18 @@ V5_MULTIPLIER = 1.5
 # §9.4: V5 Medium's step term is discounted before the rounding (ANON-MED, "official Medium discount
 # applies to the step term before rounding"; 1024×1536 @ 14 steps = 26, where undiscounted gives 27).
 MEDIUM_STEP_DIVISOR = 1.06521739
+
+# Images in (§4.2, §4.3): a vibe encoded (``/ai/encode-vibe``), each vibe beyond the first four, each
+# precise reference per image.
+VIBE_ENCODE_ANLAS = 2
+VIBE_EXTRA_ANLAS = 2
+FREE_VIBES = 4
+REFERENCE_ANLAS = 5
+# §4.5 (NKDK ``re``): an infill whose image is under 0.8 MP is priced as if scaled up to 1 MP, each side
+# snapped to 64. NKDK does not say which way it snaps; up is the dearer guess ("treated as paid").
+INFILL_PRICE_AREA = 1024 * 1024
+INFILL_SMALL_FRACTION = 0.8
+INFILL_SNAP = 64
 
 AllowanceState = Literal["empty", "unknown"]
 
@@ -89,12 +108,49 @@ def opus_free_applies(width: int, height: int, steps: int) -> bool:
 
 
 def request_cost(width: int, height: int, steps: int, n_samples: int, *, smea: bool = False,
-                 smea_dyn: bool = False, opus_free: bool = False, model: str = "") -> int:
+                 smea_dyn: bool = False, opus_free: bool = False, model: str = "",
+                 strength: float | None = None) -> int:
     """The Anlas a whole request costs; with ``opus_free`` one image of a small request is free.
 
-    ``opus_free`` must already include the V5 allowance (``free_image``); this only applies the size rule."""
+    ``opus_free`` must already include the V5 allowance (``free_image``); this only applies the size rule.
+    ``strength`` (img2img strength, or infill's mask strength) scales each image's price, rounded up and
+    at least 2, after V5's factor: rounding the V5 price first is the dearer of the two orders, and no
+    source says which the website uses."""
     billable = n_samples - 1 if opus_free and opus_free_applies(width, height, steps) else n_samples
-    return anlas_per_image(width, height, steps, smea=smea, smea_dyn=smea_dyn, model=model) * max(billable, 0)
+    per_image = anlas_per_image(width, height, steps, smea=smea, smea_dyn=smea_dyn, model=model)
+    if strength is not None:
+        per_image = max(math.ceil(per_image * strength), MIN_ANLAS_PER_IMAGE)
+    return per_image * max(billable, 0)
+
+
+def priced_size(req: GenerationRequest) -> tuple[int, int]:
+    """The size a request is priced at: its own, or for an infill under 0.8 MP the size scaled up to
+    1 MP with each side rounded up to 64 (§4.5)."""
+    width, height = req.width, req.height
+    if req.mask is None or width * height >= INFILL_SMALL_FRACTION * INFILL_PRICE_AREA:
+        return width, height
+    scale = math.sqrt(INFILL_PRICE_AREA / (width * height))
+    return (math.ceil(width * scale / INFILL_SNAP) * INFILL_SNAP, math.ceil(height * scale / INFILL_SNAP) * INFILL_SNAP)
+
+
+def price_factor(req: GenerationRequest) -> float | None:
+    """What scales the per-image price: infill's mask strength, img2img's strength, nothing for text."""
+    if req.mask is not None:
+        return req.inpaint_strength if req.inpaint_strength is not None else 1.0
+    if req.image is not None:
+        return req.strength if req.strength is not None else 1.0
+    return None
+
+
+def input_surcharge(req: GenerationRequest, *, uncached_vibes: int = 0) -> int:
+    """The Anlas images in add on top of the images' price, Opus or not (§4.2, §4.3).
+
+    ``uncached_vibes``: how many of the request's encodings (``vibe_keys``) are not cached and will be
+    made before generating; more than the request needs counts as all of them."""
+    encodes = min(max(uncached_vibes, 0), len(vibe_keys(req)))
+    extra_vibes = 0 if req.mask is not None else max(len(req.vibes) - FREE_VIBES, 0)
+    return (VIBE_ENCODE_ANLAS * encodes + VIBE_EXTRA_ANLAS * extra_vibes
+            + REFERENCE_ANLAS * len(req.references) * req.n_samples)
 
 
 def _require_steps(req: GenerationRequest) -> int:
@@ -106,25 +162,32 @@ def _require_steps(req: GenerationRequest) -> int:
 def allowance_state(req: GenerationRequest, subscription: Subscription | None) -> AllowanceState | None:
     """Why an Opus account's free V5 image would not be free: its allowance is ``"empty"`` (or too low
     for this size) or ``"unknown"`` (not reported); None when the allowance does not decide."""
+    width, height = priced_size(req)
     if (subscription is None or not subscription.opus_free or not draws_on_allowance(req.model)
-            or not opus_free_applies(req.width, req.height, _require_steps(req))):
+            or req.references or not opus_free_applies(width, height, _require_steps(req))):
         return None
     if subscription.usage is None:
         return "unknown"
-    return None if subscription.usage.covers(req.width * req.height) else "empty"
+    return None if subscription.usage.covers(width * height) else "empty"
 
 
 def free_image(req: GenerationRequest, subscription: Subscription | None) -> bool:
-    """The free rule: an Opus account, a small request (§7) and, on V5, an allowance that covers it."""
-    return (subscription is not None and subscription.opus_free
-            and opus_free_applies(req.width, req.height, _require_steps(req))
+    """The free rule: an Opus account, a small request (§7), no precise reference (§4.3: NKDK
+    ``isOpusFree: !characterRef``, CARU) and, on V5, an allowance that covers it."""
+    return (subscription is not None and subscription.opus_free and not req.references
+            and opus_free_applies(*priced_size(req), _require_steps(req))
             and allowance_state(req, subscription) is None)
 
 
-def cost_of(req: GenerationRequest, subscription: Subscription | None) -> int:
-    """The Anlas a resolved request costs this account; no subscription = no free images."""
-    return request_cost(req.width, req.height, _require_steps(req), req.n_samples, smea=req.smea,
-                        smea_dyn=req.smea_dyn, opus_free=free_image(req, subscription), model=req.model)
+def cost_of(req: GenerationRequest, subscription: Subscription | None, *, uncached_vibes: int = 0) -> int:
+    """The Anlas a resolved request costs this account; no subscription = no free images.
+
+    ``uncached_vibes``: how many vibe encodings must be made first (+2 each, ``input_surcharge``)."""
+    width, height = priced_size(req)
+    images = request_cost(width, height, _require_steps(req), req.n_samples, smea=req.smea,
+                          smea_dyn=req.smea_dyn, opus_free=free_image(req, subscription), model=req.model,
+                          strength=price_factor(req))
+    return images + input_surcharge(req, uncached_vibes=uncached_vibes)
 
 
 @dataclass(frozen=True)
@@ -148,9 +211,11 @@ class SpendVerdict:
         return self.cost > 0
 
 
-def would_spend(req: GenerationRequest, subscription: Subscription | None) -> SpendVerdict:
-    """Price a resolved request against an account, without spending anything."""
-    cost = cost_of(req, subscription)
+def would_spend(req: GenerationRequest, subscription: Subscription | None, *,
+                uncached_vibes: int = 0) -> SpendVerdict:
+    """Price a resolved request against an account, without spending anything (``uncached_vibes``:
+    the encodings still to make, see ``cost_of``)."""
+    cost = cost_of(req, subscription, uncached_vibes=uncached_vibes)
     free = free_image(req, subscription)
     allowance = allowance_state(req, subscription)
     if subscription is None:

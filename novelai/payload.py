@@ -19,6 +19,8 @@ import re
 from typing import Any
 
 from novelai.characters import CharacterPrompt
+from novelai.image_payload import add_image_fields
+from novelai.inputs import ImageInputs
 from novelai.models import Family, ModelInfo, resolve_model
 from novelai.presets import TAG_HINT_IDS
 from novelai.request import GenerationRequest
@@ -39,8 +41,13 @@ UNPLACED_CENTER = (0.5, 0.5)
 _NSFW = re.compile(r"\bnsfw\b", re.IGNORECASE)
 
 
-def build_payload(req: GenerationRequest, *, stream: bool = False) -> dict[str, Any]:
+def build_payload(req: GenerationRequest, *, stream: bool = False,
+                  inputs: ImageInputs | None = None) -> dict[str, Any]:
     """The request body for a *resolved* request; ``stream`` adds the msgpack stream switch.
+
+    ``inputs`` holds the bytes of the request's input images and vibe encodings for this attempt
+    (``novelai.image_payload`` adds them, with the img2img/infill action); a request that names images
+    without them raises ValueError.
 
     Raises ValueError for an unresolved request rather than resolving it here: resolving draws a
     random seed, and a seed nobody recorded would make the image impossible to reproduce.
@@ -52,7 +59,9 @@ def build_payload(req: GenerationRequest, *, stream: bool = False) -> dict[str, 
     parameters = _parameters(req, model, prompt, final_negative(req, model, prompt))
     if stream:
         parameters["stream"] = STREAM_FORMAT
-    return {"input": prompt, "model": model.id, "action": "generate", "parameters": parameters}
+    body = {"input": prompt, "model": model.id, "action": "generate", "parameters": parameters}
+    add_image_fields(body, req, model, inputs)
+    return body
 
 
 def _require_resolved(req: GenerationRequest) -> None:

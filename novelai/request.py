@@ -35,6 +35,7 @@ from novelai.characters import (
     parse_position,
 )
 from novelai.errors import InvalidRequest, Problem
+from novelai.image_rules import image_problems, image_settings
 from novelai.inputs import ImageRef, ReferenceInput, VibeInput
 from novelai.model_rules import feature_problems, fixed_problems, noise_schedule, schedule_problems
 from novelai.models import (
@@ -134,15 +135,25 @@ class GenerationRequest(BaseModel, frozen=True):
             raise InvalidRequest(problems)
         settings = _model_settings(self, model, problems)
         problems += _character_problems(self.characters, model) + _uc_preset_problems(self.uc_preset, model)
+        problems += image_problems(
+            model, width=self.width, height=self.height, sampler=_text(settings["sampler"]),
+            smea=bool(settings["smea"]), image=self.image, mask=self.mask, strength=self.strength, noise=self.noise,
+            inpaint_strength=self.inpaint_strength, vibes=len(self.vibes), references=len(self.references))
         if problems:
             raise InvalidRequest(problems)
         return self.model_copy(update={
             **settings,
+            **image_settings(self.strength, self.noise, self.inpaint_strength, has_image=self.image is not None,
+                             has_mask=self.mask is not None),
             "prompt": self.prompt.strip(),
             "negative": self.negative.strip(),
             "characters": tuple(_resolved_character(c, model) for c in self.characters),
             "seed": self.seed if self.seed is not None else draw_seed(rng),
         })
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def draw_seed(rng: random.Random | None = None) -> int:
