@@ -6,6 +6,7 @@ May import ``sandbox.control`` and ``sandbox.observed``, never ``bot``, ``tasks`
 The server class and the names tests use are re-exported here.
 """
 
+from sandbox.novelai.running import running_sandbox
 from sandbox.novelai.server import (
     DEFAULT_ACCOUNTS,
     OPUS_EMAIL,
@@ -20,7 +21,6 @@ from sandbox.novelai.server import (
     NovelAISandbox,
     SandboxAccount,
     parse_account_spec,
-    running_sandbox,
 )
 
 __all__ = [

@@ -11,8 +11,10 @@ from aiohttp import web
 
 from sandbox.novelai.accounts import SandboxAccount, parse_account_spec
 from sandbox.novelai.hostile import HOSTILE_MODES
+from sandbox.novelai.image_inputs import InputLog
 from sandbox.novelai.state import Faults, Refusal, SandboxStats
 from sandbox.novelai.stream import FrameScript
+from sandbox.novelai.tools import ToolSwitches
 
 _FAULT_FIELDS = frozenset(f.name for f in fields(Faults))
 
@@ -32,6 +34,12 @@ class ControlledNovelAI(Protocol):
 
     @property
     def stats(self) -> SandboxStats: ...
+
+    @property
+    def inputs_seen(self) -> InputLog: ...
+
+    @property
+    def switches(self) -> ToolSwitches: ...
 
     @property
     def accounts(self) -> Iterable[SandboxAccount]: ...
@@ -60,6 +68,8 @@ class ControlAPI:
             web.post("/_sandbox/issue-token", self.issue_token),
             web.get("/_sandbox/stats", self.stats),
             web.post("/_sandbox/reset-stats", self.reset_stats),
+            web.get("/_sandbox/inputs", self.inputs),
+            web.post("/_sandbox/upscale", self.upscale),
         ]
 
     async def faults(self, request: web.Request) -> web.Response:
@@ -157,7 +167,31 @@ class ControlAPI:
 
     async def reset_stats(self, request: web.Request) -> web.Response:
         self._sandbox.stats.clear()
+        self._sandbox.inputs_seen.clear()
         return web.json_response({"reset": True})
+
+
+    async def inputs(self, request: web.Request) -> web.Response:
+        """What the last requests with images carried, newest last: ``{"requests": [{path, account, model,
+        action, status, inputs: [{field, kind, sha256, bytes, width?, height?, …}]}]}``; ``?last=N`` keeps
+        the last N. A vibe encoding shows the sha256 of the image it was made from."""
+        try:
+            last = int(request.query["last"]) if "last" in request.query else None
+        except ValueError as exc:
+            raise Refusal(400, "last must be a whole number") from exc
+        return web.json_response({"requests": self._sandbox.inputs_seen.last(last)})
+
+    async def upscale(self, request: web.Request) -> web.Response:
+        """``{"image_host": false, "status"?: 404}`` makes the image-host upscale shape ``{image, model}``
+        answer that status (as NovelAI before it existed), so a client's fall back to the legacy shape is
+        tested; ``{"image_host": true}`` serves it again."""
+        body = await _body(request)
+        status = body.get("status", 404)
+        if not isinstance(body.get("image_host"), bool) or not isinstance(status, int) or not 400 <= status < 600:
+            raise Refusal(400, "image_host must be true or false, status an HTTP error status")
+        self._sandbox.switches.upscale_image_host_refusal = None if body["image_host"] else status
+        return web.json_response({"image_host": body["image_host"],
+                                  "refusal": self._sandbox.switches.upscale_image_host_refusal})
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -168,3 +202,4 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Refusal(400, "the control API takes a JSON object")
     return body
+

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from sandbox.novelai.state import Refusal
 from sandbox.novelai.stream import encode_event
 
 HOSTILE_MODES = frozenset({"zip_bomb", "zip_members", "huge_body", "huge_png", "ztxt_bomb", "big_frame",
@@ -116,6 +117,26 @@ def ztxt_png(png: bytes, size: int = GIB) -> bytes:
 def hostile_png(mode: str, png: bytes, size: int) -> bytes:
     """The PNG a ``PNG_MODES`` mode sends instead of ``png``."""
     return huge_png() if mode == "huge_png" else ztxt_png(png, size)
+
+
+# Set on a request whose connection an injected fault dropped (the recorder logs status 0 for it).
+DROPPED_KEY = web.RequestKey("novelai_dropped", bool)
+
+
+def forced_answer(request: web.Request, status: int) -> web.Response:
+    """An injected failure (``Faults``). 503 is Cloudflare's HTML page, as NovelAI's outages look (§6)."""
+    if status == 0:
+        # Aborted before a byte is written: the client sees a bare disconnect. The response
+        # returned below is only for aiohttp's bookkeeping and never reaches the wire.
+        request[DROPPED_KEY] = True
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=499)
+    if status == 503:
+        return web.Response(status=503, content_type="text/html",
+                            text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
+    # A forced 429 is a plain rate limit; the concurrency lock's 429 comes from real overlap.
+    return Refusal(status, f"Sandbox injected HTTP {status}").response()
 
 
 def retry_after_response() -> web.Response:

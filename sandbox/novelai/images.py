@@ -46,6 +46,8 @@ PREVIEW_WIDTH = 64
 _SHAPES = 4
 # The official writer's magic (META ``nai_meta_writer.py``); a 32-bit big-endian *bit* count follows.
 STEALTH_MAGIC = b"stealth_pngcomp"
+IMAGE_COMMENT_KEYS = ("strength", "noise", "extra_noise_seed", "color_correct", "add_original_image",
+                      "inpaintImg2ImgStrength")
 
 
 def source_label(model: str) -> str:
@@ -53,20 +55,34 @@ def source_label(model: str) -> str:
     return SOURCE_LABELS[base]
 
 
-def _scene_digest(prompt: str, seed: int, model: str) -> bytes:
-    return hashlib.blake2b(f"{model}\0{seed}\0{prompt}".encode(), digest_size=64).digest()
+def _scene_digest(generation: Generation, seed: int) -> bytes:
+    """The scene of a request and seed; input images (img2img, vibes, references) change it too."""
+    inputs = "".join(f"\0{sha}" for sha in generation.inputs)
+    text = f"{generation.model}\0{seed}\0{generation.prompt}{inputs}"
+    return hashlib.blake2b(text.encode(), digest_size=64).digest()
 
 
-def _draw_scene(digest: bytes, width: int, height: int) -> Image.Image:
+def _frame_colour(generation: Generation) -> tuple[int, int, int] | None:
+    """A result made from inputs is framed in its primary input's colour (``image_inputs.marker_colour``),
+    so a test reads which input it came from at pixel (0, 0)."""
+    if not generation.inputs:
+        return None
+    digest = bytes.fromhex(generation.inputs[0])
+    return digest[0], digest[1], digest[2]
+
+
+def _draw_scene(digest: bytes, width: int, height: int, frame: tuple[int, int, int] | None = None) -> Image.Image:
     """Shapes are placed in proportion to the size, so a preview looks like its final image."""
     image = Image.new("P", (width, height), 0)
-    image.putpalette(digest[: 3 * (_SHAPES + 1)])
+    image.putpalette(digest[: 3 * (_SHAPES + 1)] + bytes(frame or ()))
     draw = ImageDraw.Draw(image)
     for shape in range(_SHAPES):
         x, y, w, h = digest[16 + 4 * shape: 20 + 4 * shape]
         box = (x * width // 256, y * height // 256,
                (x + w // 2 + 16) * width // 256, (y + h // 2 + 16) * height // 256)
         (draw.ellipse if shape % 2 else draw.rectangle)(box, fill=shape + 1)
+    if frame is not None:
+        draw.rectangle((0, 0, width - 1, height - 1), outline=_SHAPES + 1, width=max(1, min(width, height) // 64))
     return image
 
 
@@ -92,11 +108,12 @@ def _stealth_alpha(payload: bytes, width: int, height: int) -> Image.Image:
 
 
 @functools.lru_cache(maxsize=256)
-def _encode_png(digest: bytes, width: int, height: int, text: tuple[tuple[str, str], ...]) -> bytes:
+def _encode_png(digest: bytes, width: int, height: int, text: tuple[tuple[str, str], ...],
+                frame: tuple[int, int, int] | None = None) -> bytes:
     info = PngInfo()
     for key, value in text:
         info.add_text(key, value)
-    image = _draw_scene(digest, width, height).convert("RGBA")
+    image = _draw_scene(digest, width, height, frame).convert("RGBA")
     image.putalpha(_stealth_alpha(stealth_payload(text), width, height))
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1, pnginfo=info)
@@ -124,6 +141,8 @@ def comment_json(generation: Generation, seed: int | None) -> str:
     }
     if seed is not None:
         comment["seed"] = seed
+    if generation.action != "generate":  # NovelAI records the img2img settings of an Img2ImgRequest
+        comment.update({key: params[key] for key in IMAGE_COMMENT_KEYS if key in params})
     for key in ("v4_prompt", "v4_negative_prompt"):
         if key in params:
             comment[key] = params[key]
@@ -146,15 +165,15 @@ def render_png(generation: Generation, seed: int, *, record_seed: bool = True) -
         ("Generation time", _generation_time(generation)),
         ("Comment", comment_json(generation, seed if record_seed else None)),
     )
-    digest = _scene_digest(generation.prompt, seed, generation.model)
-    return _encode_png(digest, generation.width, generation.height, text)
+    digest = _scene_digest(generation, seed)
+    return _encode_png(digest, generation.width, generation.height, text, _frame_colour(generation))
 
 
 def render_preview(generation: Generation, seed: int, step: int) -> bytes:
     """A small JPEG that brightens towards the final image as the steps advance."""
     height = max(1, round(PREVIEW_WIDTH * generation.height / generation.width))
-    digest = _scene_digest(generation.prompt, seed, generation.model)
-    image = _draw_scene(digest, PREVIEW_WIDTH, height).convert("RGB")
+    digest = _scene_digest(generation, seed)
+    image = _draw_scene(digest, PREVIEW_WIDTH, height, _frame_colour(generation)).convert("RGB")
     image = ImageEnhance.Brightness(image).enhance((step + 1) / generation.steps)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=60)

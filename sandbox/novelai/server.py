@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import random
 import time
@@ -44,30 +45,33 @@ from sandbox.novelai.accounts import (
     user_data_json,
 )
 from sandbox.novelai.control import ControlAPI
+from sandbox.novelai.generation_inputs import GenerationInputs, check_generation_inputs
+from sandbox.novelai.image_inputs import MAX_BASE64_CHARS, InputLog, InputRecord
 from sandbox.novelai.images import render_png, render_preview, zip_images
 from sandbox.novelai.pricing import Price, price
 from sandbox.novelai.state import Faults, Refusal, SandboxStats, abbreviate
 from sandbox.novelai.stream import EventWriter, FrameScript, ends_in_error, sigma, with_frame
+from sandbox.novelai.tags import suggest_tags
+from sandbox.novelai.tools import ToolCall, ToolSwitches, augment_call, encode_vibe_call, upscale_call
 from sandbox.novelai.validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
-from sandbox.observed import run_in_thread
 
 __all__ = [
     "DEFAULT_ACCOUNTS", "OPUS_EMAIL", "OPUS_PASSWORD", "OPUS_TOKEN", "PAPER_EMAIL", "PAPER_PASSWORD",
     "TABLET_EMAIL", "TABLET_PASSWORD", "ControlAPI", "Faults", "NovelAISandbox", "SandboxAccount", "SandboxStats",
-    "parse_account_spec", "running_sandbox",
+    "parse_account_spec",
 ]
 
 
 CONCURRENCY_MESSAGE = "Concurrent generation is locked"
-_SUGGESTIONS = (("1girl", 5_000_000), ("1boy", 1_500_000), ("solo", 4_800_000), ("smile", 2_900_000),
-                ("long hair", 3_600_000), ("looking at viewer", 3_200_000), ("blue eyes", 1_400_000),
-                ("short hair", 1_900_000), ("scenery", 250_000), ("sky", 600_000), ("cat", 200_000))
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # What handlers leave on the request for the recording middleware.
 BODY_KEY = web.RequestKey("novelai_body", object)
 ACCOUNT_KEY = web.RequestKey("novelai_account", str)
-DROPPED_KEY = web.RequestKey("novelai_dropped", bool)
+INPUTS_KEY = web.RequestKey("novelai_inputs", InputRecord)
+# A body holds base64 images: room for a few of the largest inputs (aiohttp's default is 1 MiB).
+MAX_BODY_BYTES = 4 * MAX_BASE64_CHARS
+ToolHandler = Callable[[Any, InputRecord, SandboxAccount], ToolCall]
 
 
 class NovelAISandbox:
@@ -80,6 +84,8 @@ class NovelAISandbox:
         self.faults = Faults()
         self.stream_frames = FrameScript()  # in-stream error/retry frames to inject (control API)
         self.stats = SandboxStats()
+        self.inputs_seen = InputLog()  # what requests with images carried (control API: /_sandbox/inputs)
+        self.switches = ToolSwitches()  # e.g. the image-host upscale shape turned off (control API)
         self.step_latency = step_latency
         self.token_lifetime = token_lifetime
         self.url = ""
@@ -154,8 +160,11 @@ class NovelAISandbox:
     # -- app and middlewares ---------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._observe])
+        app = web.Application(middlewares=[self._observe], client_max_size=MAX_BODY_BYTES)
         app.add_routes([
+            web.post("/ai/upscale", self._tool_route(functools.partial(upscale_call, switches=self.switches))),
+            web.post("/ai/augment-image", self._tool_route(augment_call)),
+            web.post("/ai/encode-vibe", self._tool_route(encode_vibe_call)),
             web.post("/user/login", self._login),
             web.get("/user/subscription", self._subscription),
             web.get("/user/data", self._user_data),
@@ -180,7 +189,7 @@ class NovelAISandbox:
             response = await self._with_faults(request, handler)
         except Refusal as refusal:
             response = refusal.response()
-        self._record(request, started, status=0 if request.get(DROPPED_KEY) else response.status)
+        self._record(request, started, status=0 if request.get(hostile.DROPPED_KEY) else response.status)
         return response
 
     def _record(self, request: web.Request, started: float, *, status: int) -> None:
@@ -191,36 +200,20 @@ class NovelAISandbox:
             "model": body.get("model") if isinstance(body, dict) else None,
             "body": abbreviate(body),
         })
+        if (record := request.get(INPUTS_KEY)) is not None and record.inputs:
+            record.status, record.account = status, request.get(ACCOUNT_KEY)
+            self.inputs_seen.append(record)
 
     async def _with_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         faults = self.faults
         if faults.forced:
-            return self._forced(request, faults.forced.pop(0))
+            return hostile.forced_answer(request, faults.forced.pop(0))
         if faults.slow_seconds > 0:
             await asyncio.sleep(faults.slow_seconds)
-        if faults.drop_rate and self._rng.random() < faults.drop_rate:
-            return self._forced(request, 0)
-        if faults.error_500_rate and self._rng.random() < faults.error_500_rate:
-            return self._forced(request, 500)
-        if faults.error_503_rate and self._rng.random() < faults.error_503_rate:
-            return self._forced(request, 503)
+        for rate, status in ((faults.drop_rate, 0), (faults.error_500_rate, 500), (faults.error_503_rate, 503)):
+            if rate and self._rng.random() < rate:
+                return hostile.forced_answer(request, status)
         return await handler(request)
-
-    @staticmethod
-    def _forced(request: web.Request, status: int) -> web.Response:
-        """An injected failure. 503 is Cloudflare's HTML page, as NovelAI's outages look (§6)."""
-        if status == 0:
-            # Aborted before a byte is written: the client sees a bare disconnect. The response
-            # returned below is only for aiohttp's bookkeeping and never reaches the wire.
-            request[DROPPED_KEY] = True
-            if request.transport is not None:
-                request.transport.abort()
-            return web.Response(status=499)
-        if status == 503:
-            return web.Response(status=503, content_type="text/html",
-                                text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
-        # A forced 429 is a plain rate limit; the concurrency lock's 429 comes from real overlap.
-        return Refusal(status, f"Sandbox injected HTTP {status}").response()
 
     @staticmethod
     async def _read_json(request: web.Request) -> Any:
@@ -263,20 +256,40 @@ class NovelAISandbox:
 
     async def _suggest_tags(self, request: web.Request) -> web.Response:
         self._authenticate(request)
-        typed = request.query.get("prompt", "").strip().lower()
-        tags = [{"tag": tag, "count": count, "confidence": 1.0 if tag == typed else 0.8}
-                for tag, count in _SUGGESTIONS if typed and tag.startswith(typed)]
-        return web.json_response({"tags": tags})
+        return web.json_response(suggest_tags(request.query.get("prompt", "")))
 
     # -- generation ------------------------------------------------------------------------
 
-    async def _admit(self, request: web.Request, *, streaming: bool) -> tuple[SandboxAccount, Generation]:
+    async def _admit(self, request: web.Request, *, streaming: bool
+                     ) -> tuple[SandboxAccount, Generation, GenerationInputs]:
         account = self._authenticate(request)
         try:
             generation = validate_generation(await self._read_json(request), streaming=streaming)
         except InvalidGeneration as exc:
             raise Refusal(exc.status, str(exc)) from exc
-        return account, generation
+        request[INPUTS_KEY] = record = InputRecord(request.path, model=generation.model, action=generation.action)
+        inputs = check_generation_inputs(generation, record)
+        return account, replace(generation, inputs=inputs.shas), inputs
+
+    def _tool_route(self, handle: ToolHandler) -> Handler:
+        """A call that is not a generation (tools.py) under the same lock, price check and charge."""
+        async def route(request: web.Request) -> web.StreamResponse:
+            account = self._authenticate(request)
+            request[INPUTS_KEY] = record = InputRecord(request.path)
+            call = handle(await self._read_json(request), record, account)
+            with self._generation_slot(account):
+                self._afford(account, call.cost)
+                answer = await asyncio.to_thread(call.render)
+                account.anlas -= call.cost
+            return web.Response(body=answer, content_type=call.content_type)
+        return route
+
+    @staticmethod
+    def _afford(account: SandboxAccount, cost: int) -> None:
+        if not account.active:
+            raise Refusal(402, "An active subscription is required to generate images")
+        if cost > account.anlas:
+            raise Refusal(402, f"Not enough Anlas: this request costs {cost}, the balance is {account.anlas}")
 
     @contextlib.contextmanager
     def _generation_slot(self, account: SandboxAccount) -> Iterator[None]:
@@ -298,15 +311,13 @@ class NovelAISandbox:
         finally:
             self._in_flight[key] -= 1
 
-    @staticmethod
-    def _price(account: SandboxAccount, generation: Generation) -> Price:
-        if not account.active:
-            raise Refusal(402, "An active subscription is required to generate images")
-        bill = price(generation.width, generation.height, generation.steps, generation.n_samples,
-                     tier=account.tier, active=account.active, sm=generation.sm, sm_dyn=generation.sm_dyn,
-                     model=generation.model, allowance=account.allowance_now())
-        if bill.total > account.anlas:
-            raise Refusal(402, f"Not enough Anlas: this request costs {bill.total}, the balance is {account.anlas}")
+    def _price(self, account: SandboxAccount, generation: Generation, inputs: GenerationInputs) -> Price:
+        bill = price(inputs.price_width or generation.width, inputs.price_height or generation.height,
+                     generation.steps, generation.n_samples, tier=account.tier, active=account.active,
+                     sm=generation.sm, sm_dyn=generation.sm_dyn, model=generation.model,
+                     allowance=account.allowance_now(), strength=inputs.strength,
+                     encoded_vibes=inputs.encoded_vibes, references=inputs.references)
+        self._afford(account, bill.total)
         return bill
 
     def _settle(self, account: SandboxAccount, generation: Generation, bill: Price) -> None:
@@ -323,12 +334,12 @@ class NovelAISandbox:
         return self.faults.hostile.pop(0) if self.faults.hostile else None
 
     async def _generate_image(self, request: web.Request) -> web.StreamResponse:
-        account, generation = await self._admit(request, streaming=False)
+        account, generation, inputs = await self._admit(request, streaming=False)
         mode = self._take_hostile()
         if mode == "retry_after":
             return hostile.retry_after_response()
         with self._generation_slot(account):
-            cost = self._price(account, generation)
+            cost = self._price(account, generation, inputs)
             if self.step_latency > 0:
                 await asyncio.sleep(generation.steps * self.step_latency)
             seeds = self._seeds(generation)
@@ -341,13 +352,13 @@ class NovelAISandbox:
         return web.Response(body=zip_images(pngs), content_type="binary/octet-stream")
 
     async def _generate_image_stream(self, request: web.Request) -> web.StreamResponse:
-        account, generation = await self._admit(request, streaming=True)
+        account, generation, inputs = await self._admit(request, streaming=True)
         sse = generation.parameters["stream"] == "sse"
         mode = self._take_hostile()
         if mode == "retry_after":
             return hostile.retry_after_response()
         with self._generation_slot(account):
-            cost = self._price(account, generation)
+            cost = self._price(account, generation, inputs)
             response = web.StreamResponse(
                 headers={"Content-Type": "text/event-stream" if sse else "application/msgpack"})
             response.enable_chunked_encoding()
@@ -384,17 +395,4 @@ class NovelAISandbox:
             if mode in hostile.PNG_MODES:
                 png = hostile.hostile_png(mode, png, int(self.faults.hostile_bytes))
             yield {"event_type": "final", "samp_ix": index, "gen_id": gen_id, "image": png}
-
-
-@contextlib.contextmanager
-def running_sandbox(*, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Iterator[NovelAISandbox]:
-    """Run the sandbox in a background thread with its own event loop (for sync code, benchmarks, the demo,
-    subprocess tests). ``kwargs`` go to :class:`NovelAISandbox`."""
-    async def create() -> NovelAISandbox:
-        sandbox = NovelAISandbox(**kwargs)
-        await sandbox.start(host, port)
-        return sandbox
-
-    with run_in_thread(create, "novelai-sandbox") as sandbox:
-        yield sandbox
 

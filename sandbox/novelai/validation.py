@@ -91,6 +91,8 @@ class Generation:
     sm: bool
     sm_dyn: bool
     parameters: dict[str, Any]
+    # sha256s of the input images the result derives from, the primary one first (generation_inputs).
+    inputs: tuple[str, ...] = ()
 
     @property
     def request_type(self) -> str:
