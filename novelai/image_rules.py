@@ -121,9 +121,9 @@ def _without_image_problems(image: ImageRef | None, mask: ImageRef | None, stren
         if mask is not None:
             problems.append(Problem("mask", "a mask needs the image it paints over; send the image too",
                                     code="mask_without_image"))
-        for field, value in (("strength", strength), ("noise", noise)):
+        for field, label, value in (("strength", "image strength", strength), ("noise", "image noise", noise)):
             if value is not None:
-                problems.append(Problem(field, f"{field} only applies to an input image; send one or leave it out",
+                problems.append(Problem(field, f"{label} only applies to an input image; send one or leave it out",
                                         code="setting_without_image", params={"setting": field}))
     if mask is None and inpaint is not None:
         problems.append(Problem("inpaint_strength", "inpaint strength only applies with a mask; send one or "

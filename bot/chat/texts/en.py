@@ -190,6 +190,13 @@ TEXTS: dict[str, str] = {
     "field.variety": "variety boost",
     "field.transparent": "transparent background",
     "field.quality_preset": "quality preset",
+    "field.image": "image",
+    "field.mask": "mask",
+    "field.strength": "image strength",
+    "field.noise": "image noise",
+    "field.inpaint_strength": "inpaint strength",
+    "field.vibes": "vibes",
+    "field.references": "precise references",
     "field.language": "language",
     "field.priority": "priority",
     # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
@@ -274,6 +281,27 @@ TEXTS: dict[str, str] = {
     "problem.light_quality_not_on_model": "{model} has no light quality preset; use standard",
     "problem.fixed_by_model": "{model} always uses {fixed}; leave it out, or choose v5 to set it yourself",
     "problem.negative_not_on_model": "{model} takes no negative prompt; leave it out, or choose v5 to use one",
+    # Images in (novelai/image_rules.py).
+    "problem.strength_range": "{label} must be between {min} and {max} (got {value})",
+    "problem.noise_range": "{label} must be between {min} and {max} (got {value})",
+    "problem.inpaint_strength_range": "{label} must be between {min} and {max} (got {value})",
+    "problem.image_size_mismatch": (
+        "the {label} is {image_width}×{image_height} but the request is {width}×{height}; NovelAI needs them "
+        "equal, so send the image again at this size"),
+    "problem.smea_with_image": "SMEA does not work with an input image; turn it off",
+    "problem.mask_without_image": "a mask needs the image it paints over; send the image too",
+    "problem.setting_without_image": "{label} only applies to an input image; send one or leave it out",
+    "problem.inpaint_strength_without_mask": "{label} only applies with a mask; send one or leave it out",
+    "problem.infill_not_on_model": (
+        "{model} has no inpainting model; choose another model to paint over part of an image"),
+    "problem.sampler_not_for_infill": "the {sampler} sampler does not work for inpainting; use k_euler_ancestral",
+    "problem.references_with_mask": "precise references do not work with inpainting; leave them out or the mask",
+    "problem.vibes_not_on_model": "{model} does not take vibes; use a V4.5 model, or a precise reference instead",
+    "problem.vibes_with_references": (
+        "vibes and precise references cannot be used together (NovelAI refuses both at once); keep one kind"),
+    "problem.too_many_vibes": "at most {max} vibes per request (got {value})",
+    "problem.references_not_on_model": "{model} does not take precise references; use v4.5 or v5",
+    "problem.too_many_references": "at most {max} precise references per request (got {value})",
     "problem.too_expensive": (
         "{width}×{height} at {steps} steps would cost {price} Anlas per image; NovelAI refuses more than {max}, "
         "so use a smaller size or fewer steps"),

@@ -182,6 +182,13 @@ TEXTS: dict[str, str] = {
     "field.variety": "多样性增强",
     "field.transparent": "透明背景",
     "field.quality_preset": "质量预设",
+    "field.image": "输入图片",
+    "field.mask": "蒙版",
+    "field.strength": "重绘强度",
+    "field.noise": "图片噪声",
+    "field.inpaint_strength": "局部重绘强度",
+    "field.vibes": "风格迁移图",
+    "field.references": "精确参考图",
     "field.language": "语言",
     "field.priority": "优先级",
     # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
@@ -258,6 +265,25 @@ TEXTS: dict[str, str] = {
     "problem.light_quality_not_on_model": "{model} 没有 light 质量预设，请用 standard",
     "problem.fixed_by_model": "{model} 固定使用 {fixed}，请去掉这个选项；想自己设置请改用 v5",
     "problem.negative_not_on_model": "{model} 不接受负面提示词，请去掉它；需要负面提示词请改用 v5",
+    # Images in (novelai/image_rules.py).
+    "problem.strength_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.noise_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.inpaint_strength_range": "{label}必须在 {min} 到 {max} 之间（你写的是 {value}）",
+    "problem.image_size_mismatch": (
+        "{label}是 {image_width}×{image_height}，但请求的尺寸是 {width}×{height}；NovelAI 要求两者一致，"
+        "请按这个尺寸重新发送图片"),
+    "problem.smea_with_image": "有输入图片时不能用 SMEA，请把它关掉",
+    "problem.mask_without_image": "蒙版需要配上它要重绘的那张图片，请把图片也发上来",
+    "problem.setting_without_image": "{label}只在有输入图片时才有用；请发一张图片，或者去掉这个选项",
+    "problem.inpaint_strength_without_mask": "{label}只在有蒙版时才有用；请发一个蒙版，或者去掉这个选项",
+    "problem.infill_not_on_model": "{model} 没有局部重绘模型，请换一个模型再重绘图片的一部分",
+    "problem.sampler_not_for_infill": "{sampler} 采样器不能用于局部重绘，请改用 k_euler_ancestral",
+    "problem.references_with_mask": "精确参考不能和局部重绘一起用；请去掉参考图或者蒙版",
+    "problem.vibes_not_on_model": "{model} 不支持风格迁移图；请改用 V4.5 模型，或者改用精确参考",
+    "problem.vibes_with_references": "风格迁移图和精确参考不能同时使用（NovelAI 会拒绝），请只保留一种",
+    "problem.too_many_vibes": "每个请求最多 {max} 张风格迁移图（你给了 {value} 张）",
+    "problem.references_not_on_model": "{model} 不支持精确参考，请改用 v4.5 或 v5",
+    "problem.too_many_references": "每个请求最多 {max} 张精确参考图（你给了 {value} 张）",
     "problem.too_expensive": (
         "{width}×{height}、{steps} 步时每张图要花 {price} Anlas，NovelAI 不接受单张超过 {max} Anlas 的请求，"
         "请缩小尺寸或减少步数"),

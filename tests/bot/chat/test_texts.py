@@ -29,6 +29,7 @@ from bot.chat.texts.settings import help_text, settings_reset_text, settings_sav
 from bot.chat.user_settings import parse_settings_command
 from novelai.cost import anlas_per_image, request_cost
 from novelai.errors import AuthError, InvalidRequest, Problem
+from novelai.inputs import MAX_REFERENCES, MAX_VIBES
 from novelai.models import parse_size, resolve_model
 from novelai.request import (
     MAX_CHARACTER_SPEC_CHARS,
@@ -43,12 +44,14 @@ from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.queue import QueueFull, QueueUnavailable
 from tasks.spending import SpendRefused
 from tasks.submit import UnknownAccount
+from tests.novelai.image_fixtures import ref, reference, vibe
 
 BOT = Path(__file__).resolve().parents[3] / "bot"
 NOVELAI = BOT.parent / "novelai"
 FIELDS = ("prompt", "negative", "model", "sampler", "steps", "scale", "size", "width", "height", "n_samples", "seed",
           "characters", "character", "position", "cfg_rescale", "noise_schedule", "uc_preset", "smea", "smea_dyn",
-          "quality_tags", "variety", "language", "priority", "transparent", "quality_preset")
+          "quality_tags", "variety", "language", "priority", "transparent", "quality_preset", "image", "mask",
+          "strength", "noise", "inpaint_strength", "vibes", "references")
 ITEM = {"id", "name", "position", "total", "wait", "prompt"}
 RANGE = {"min", "max", "value"}
 # Every validation problem code novelai/ raises, with the params its Problem carries.
@@ -73,6 +76,13 @@ PROBLEM_PARAMS: dict[str, set[str]] = {
     "transparency_not_on_model": {"model"}, "unknown_quality_preset": {"value", "choices"},
     "light_quality_not_on_model": {"model"}, "fixed_by_model": {"model", "fixed"},
     "negative_not_on_model": {"model"},
+    # Images in (novelai/image_rules.py).
+    "strength_range": RANGE, "noise_range": RANGE, "inpaint_strength_range": RANGE,
+    "image_size_mismatch": {"input", "image_width", "image_height", "width", "height"}, "smea_with_image": set(),
+    "mask_without_image": set(), "setting_without_image": {"setting"}, "inpaint_strength_without_mask": set(),
+    "infill_not_on_model": {"model"}, "sampler_not_for_infill": {"sampler"}, "references_with_mask": set(),
+    "vibes_not_on_model": {"model"}, "vibes_with_references": set(), "too_many_vibes": {"max", "value"},
+    "references_not_on_model": {"model"}, "too_many_references": {"max", "value"},
 }
 # The parameters each key's callers pass; every key must be listed, so a new text needs a thought here.
 # What the account, group and admin commands pass (bot/chat/commands/account.py, bot/chat/router.py).
@@ -605,6 +615,22 @@ PROBLEM_TRIGGERS: dict[str, Callable[[], object]] = {
     "light_quality_not_on_model": _request(model="v4.5", quality_preset="light"),
     "fixed_by_model": _request(model="v5-medium", steps=28),
     "negative_not_on_model": _request(model="v5-medium", negative="lowres"),
+    "strength_range": _request(image=ref("a"), strength=1.5),
+    "noise_range": _request(image=ref("a"), noise=1.5),
+    "inpaint_strength_range": _request(image=ref("a"), mask=ref("m"), inpaint_strength=2.0),
+    "image_size_mismatch": _request(image=ref("a", 1024, 1024)),
+    "smea_with_image": _request(model="v3", sampler="nai_smea", image=ref("a")),
+    "mask_without_image": _request(mask=ref("m")),
+    "setting_without_image": _request(strength=0.5),
+    "inpaint_strength_without_mask": _request(image=ref("a"), inpaint_strength=0.5),
+    "infill_not_on_model": _request(model="nai-diffusion-6-full", image=ref("a"), mask=ref("m")),
+    "sampler_not_for_infill": _request(model="v3", sampler="ddim_v3", image=ref("a"), mask=ref("m")),
+    "references_with_mask": _request(image=ref("a"), mask=ref("m"), references=(reference("r"),)),
+    "vibes_not_on_model": _request(model="v5", vibes=(vibe("v"),)),
+    "vibes_with_references": _request(vibes=(vibe("v"),), references=(reference("r"),)),
+    "too_many_vibes": _request(vibes=tuple(vibe(f"v{i}") for i in range(MAX_VIBES + 1))),
+    "references_not_on_model": _request(model="v3", references=(reference("r"),)),
+    "too_many_references": _request(references=tuple(reference(f"r{i}") for i in range(MAX_REFERENCES + 1))),
 }
 # Names that stay as they are in Chinese: NovelAI's own words for its settings and units, and the
 # option a text names in brackets so the user knows what to change.
