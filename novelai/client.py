@@ -337,7 +337,8 @@ class NovelAIClient:
         if not 0.0 <= information_extracted <= 1.0:
             raise ValueError(f"information_extracted must be between 0 and 1 (got {information_extracted})")
         body = {"image": b64(png), "information_extracted": information_extracted, "model": info.id}
-        limits = dataclasses.replace(self.limits, max_response_bytes=MAX_VIBE_ENCODING_BYTES)
+        limits = dataclasses.replace(self.limits, max_response_bytes=min(self.limits.max_response_bytes,
+                                                                     MAX_VIBE_ENCODING_BYTES))
         async with self._exclusive(account, "encoding the vibe", "the vibe"):
             response = await self._authorized(account, lambda token: self._send(
                 "POST", f"{self.image_url}/ai/encode-vibe", json=body, headers=self._auth_headers(token),

@@ -8,7 +8,8 @@ bytes go out base64-encoded as they are.
 
 Choices between sources, each also in docs/novelai-api.md §13:
 - ``extra_noise_seed`` = seed (LLK) rather than seed − 1 (NKDK): the seed is what the user can reproduce.
-- ``color_correct`` true, and on V4.5/V5 the ``img2img`` object ``{strength, color_correct}`` (CARU, NKDK).
+- ``color_correct`` true, and on V4.5/V5 the ``img2img`` object ``{strength, color_correct}`` (CARU, NKDK);
+  on an infill its strength is the mask strength, as two clients of the website's body send it.
 - Vibe strengths go out as given with ``normalize_reference_strength_multiple`` false: the server ignores
   the flag and the website divides client-side when it is set (MOO), so false says what was done.
 - ``reference_information_extracted_multiple`` is sent on V4/V4.5 too (NKDK), though the value is also
@@ -96,7 +97,10 @@ def _img2img_fields(req: GenerationRequest, model: ModelInfo, inputs: ImageInput
         "color_correct": True,
     }
     if model.family in _IMG2IMG_OBJECT_FAMILIES:
-        fields["img2img"] = {"strength": req.strength, "color_correct": True}
+        # On an infill the object carries the mask strength (a Dart client's tests of the website's body:
+        # ``img2img: {strength: inpaintImg2ImgStrength}``; another client's notes agree), else the strength.
+        strength = req.inpaint_strength if req.mask is not None else req.strength
+        fields["img2img"] = {"strength": strength, "color_correct": True}
     if req.mask is not None:
         fields |= {
             "mask": b64(inputs.image(req.mask)),

@@ -212,3 +212,10 @@ def test_image_fields_agree_with_the_sdk(kind: str, model: str, sdk_model: str) 
     assert (ours["action"], ours["model"]) == (theirs["action"], theirs["model"])
     shared = [f for f in SDK_FIELDS if f in theirs["parameters"]]
     assert {f: ours["parameters"][f] for f in shared} == {f: theirs["parameters"][f] for f in shared}
+
+
+def test_the_img2img_object_of_an_infill_carries_the_mask_strength() -> None:
+    params = _body(GenerationRequest(prompt="1girl", seed=1, image=ref("a"), mask=ref("m"), strength=0.4,
+                                     inpaint_strength=0.55), inputs_for("a", "m"))["parameters"]
+    assert (params["strength"], params["inpaintImg2ImgStrength"]) == (0.4, 0.55)
+    assert params["img2img"] == {"strength": 0.55, "color_correct": True}
