@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.novelai import vibes
+import sandbox.novelai.vibes as vibes
 from sandbox.novelai.image_inputs import DecodedInput, InputRecord, decode_base64, decode_image, require_size
 from sandbox.novelai.state import Refusal
 from sandbox.novelai.validation import MAX_SEED, Generation
@@ -55,11 +55,14 @@ class GenerationInputs:
     references: int = 0
 
 
-def _number(params: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
-    value = params.get(name, default)
+def _in_range(value: Any, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise Refusal(400, f"parameters.{name} must be a number in {low}..{high}")
     return float(value)
+
+
+def _number(params: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
+    return _in_range(params.get(name, default), name, low, high)
 
 
 def _flag(params: dict[str, Any], name: str) -> None:
@@ -89,7 +92,7 @@ def _check_img2img_fields(params: dict[str, Any]) -> float:
     if nested is not None:
         if not isinstance(nested, dict):
             raise Refusal(400, "parameters.img2img must be an object")
-        _number({"img2img.strength": nested.get("strength", strength)}, "img2img.strength", 0.7, 0.01, 0.99)
+        _in_range(nested.get("strength", strength), "img2img.strength", 0.01, 0.99)
         _flag({"img2img.color_correct": nested.get("color_correct", False)}, "img2img.color_correct")
     return strength
 
@@ -146,7 +149,7 @@ def _vibes(generation: Generation, record: InputRecord, *, with_references: bool
     if information and len(information) != len(images):
         raise Refusal(400, "reference_information_extracted_multiple must have one value per reference image")
     for value in [*strengths, *information]:
-        _number({"reference_*_multiple[]": value}, "reference_*_multiple[]", 0, 0.0, 1.0)
+        _in_range(value, "reference_*_multiple[]", 0.0, 1.0)
     shas = []
     for index, value in enumerate(images):
         name = f"parameters.reference_image_multiple[{index}]"
@@ -178,10 +181,10 @@ def _references(generation: Generation, record: InputRecord) -> list[str]:
             raise Refusal(400, f"director_reference_descriptions: base_caption must be one of "
                                f"{sorted(REFERENCE_KINDS)}")
     for value in lists["director_reference_strength_values"]:
-        _number({"strength": value}, "director_reference_strength_values[]", 0, 0.0, MAX_REFERENCE_STRENGTH[family])
+        _in_range(value, "director_reference_strength_values[]", 0.0, MAX_REFERENCE_STRENGTH[family])
     for name in REFERENCE_LISTS[2:]:
         for value in lists[name]:
-            _number({"value": value}, f"{name}[]", 0, 0.0, 1.0)
+            _in_range(value, f"{name}[]", 0.0, 1.0)
     buckets = REFERENCE_BUCKETS[family]
     shas = []
     for index, value in enumerate(images):

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import io
+import struct
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -66,13 +67,13 @@ def decode_base64(value: Any, name: str, *, status: int = 400) -> bytes:
 
 def open_png(data: bytes, name: str, *, status: int = 400) -> DecodedInput:
     """Decode PNG bytes: the header's size is checked before the pixels are read."""
-    if not data.startswith(PNG_MAGIC):
+    if not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR" or len(data) < 24:
         raise Refusal(status, f"{name} is not a PNG image")
+    width, height = struct.unpack(">II", data[16:24])  # the header's size, before Pillow reads anything
+    if width * height > MAX_INPUT_PIXELS:
+        raise Refusal(400, f"{name} is {width}x{height}, above {MAX_INPUT_PIXELS} pixels")
     try:
         image = Image.open(io.BytesIO(data), formats=["PNG"])
-        width, height = image.size
-        if width * height > MAX_INPUT_PIXELS:
-            raise Refusal(400, f"{name} is {width}x{height}, above {MAX_INPUT_PIXELS} pixels")
         image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise Refusal(status, f"{name} could not be decoded as an image") from exc

@@ -24,7 +24,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from sandbox.novelai import pricing, vibes
+import sandbox.novelai.pricing as pricing
+import sandbox.novelai.vibes as vibes
 from sandbox.novelai.accounts import SandboxAccount
 from sandbox.novelai.image_inputs import DecodedInput, InputRecord, decode_image, marker_colour
 from sandbox.novelai.images import zip_images

@@ -15,7 +15,9 @@ import pytest
 from PIL import Image
 
 from sandbox.novelai import NovelAISandbox
-from sandbox.novelai.image_inputs import marker_colour, result_colour
+from sandbox.novelai.hostile import huge_png
+from sandbox.novelai.image_inputs import MAX_BASE64_CHARS, decode_base64, marker_colour, result_colour
+from sandbox.novelai.state import Refusal
 from tests.sandbox.images_in import anlas, b64, body, img2img, infill, last_inputs, members, png, sha, size_of, tablet
 
 PORTRAIT = png(512, 768)
@@ -175,3 +177,17 @@ async def test_reset_stats_empties_the_inputs_log(client: httpx.AsyncClient, opu
     assert (await client.post("/ai/generate-image", json=img2img(PORTRAIT), headers=opus)).status_code == 200
     assert (await client.post("/_sandbox/reset-stats")).status_code == 200
     assert (await client.get("/_sandbox/inputs")).json() == {"requests": []}
+
+
+async def test_an_image_whose_header_claims_too_many_pixels_is_400_before_decoding(
+        client: httpx.AsyncClient, opus: dict[str, str]) -> None:
+    sent = img2img(huge_png())
+    answer = await client.post("/ai/generate-image", json=sent, headers=opus)
+    assert answer.status_code == 400
+    assert "100000x100000" in answer.json()["message"]
+
+
+def test_a_base64_field_above_the_byte_bound_is_refused_unread() -> None:
+    with pytest.raises(Refusal) as refused:
+        decode_base64("A" * (MAX_BASE64_CHARS + 4), "parameters.image")
+    assert refused.value.status == 413
