@@ -38,6 +38,7 @@ REFERENCE_LISTS = ("director_reference_descriptions", "director_reference_streng
 # NKDK function ``re``: an inpainting request below 0.8 MP is priced as if scaled up to 1 MP, snapped to 64.
 INPAINT_PRICE_PIXELS = 1_048_576
 INPAINT_PRICE_GRID = 64
+DEFAULT_STRENGTH = 0.7  # the website's img2img default (LLK, CARU; NKDK's V5 capture)
 MASK_SCALE = 8  # the website sends the mask at 1/8 of the image (NKDK); a full-size mask works too (NKDK probe)
 
 
@@ -82,7 +83,7 @@ def _list(params: dict[str, Any], name: str) -> list[Any]:
 def _check_img2img_fields(params: dict[str, Any]) -> float:
     """``strength``, ``noise``, ``extra_noise_seed``, ``color_correct`` and the V4.5+ ``img2img`` object
     (``{strength, color_correct}``: CARU, NKDK; documented as ``Img2ImgParams`` in NovelAI's doc.json)."""
-    strength = _number(params, "strength", 0.7, 0.01, 0.99)
+    strength = _number(params, "strength", DEFAULT_STRENGTH, 0.01, 0.99)
     _number(params, "noise", 0.0, 0.0, 0.99)
     seed = params.get("extra_noise_seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -106,6 +107,14 @@ def inpaint_price_size(width: int, height: int) -> tuple[int, int]:
     scale = math.sqrt(INPAINT_PRICE_PIXELS / pixels)
     grid = INPAINT_PRICE_GRID
     return math.floor(width * scale) // grid * grid, math.floor(height * scale) // grid * grid
+
+
+def denoised_steps(generation: Generation) -> int:
+    """The steps an img2img runs, and so the previews it streams: ``steps × strength`` (NKDK findings §2: 23
+    steps at 0.7 gave 16 intermediate frames); every step of any other action."""
+    if generation.action != "img2img":
+        return generation.steps
+    return max(1, int(generation.steps * float(generation.parameters.get("strength", DEFAULT_STRENGTH))))
 
 
 def _source_image(generation: Generation, record: InputRecord) -> DecodedInput:

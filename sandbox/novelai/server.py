@@ -45,7 +45,7 @@ from sandbox.novelai.accounts import (
     user_data_json,
 )
 from sandbox.novelai.control import ControlAPI
-from sandbox.novelai.generation_inputs import GenerationInputs, check_generation_inputs
+from sandbox.novelai.generation_inputs import GenerationInputs, check_generation_inputs, denoised_steps
 from sandbox.novelai.image_inputs import MAX_BASE64_CHARS, InputLog, InputRecord
 from sandbox.novelai.images import render_png, render_preview, zip_images
 from sandbox.novelai.pricing import Price, price
@@ -341,7 +341,7 @@ class NovelAISandbox:
         with self._generation_slot(account):
             cost = self._price(account, generation, inputs)
             if self.step_latency > 0:
-                await asyncio.sleep(generation.steps * self.step_latency)
+                await asyncio.sleep(denoised_steps(generation) * self.step_latency)
             seeds = self._seeds(generation)
             pngs = [render_png(generation, seed, record_seed=generation.seed is not None) for seed in seeds]
             self._settle(account, generation, cost)
@@ -383,12 +383,13 @@ class NovelAISandbox:
             return
         gen_id = uuid.UUID(int=self._rng.getrandbits(128)).hex
         seeds = self._seeds(generation)
-        for step in range(generation.steps):
+        steps = denoised_steps(generation)
+        for step in range(steps):
             if self.step_latency > 0:
                 await asyncio.sleep(self.step_latency)
             for index, seed in enumerate(seeds):
                 yield {"event_type": "intermediate", "samp_ix": index, "step_ix": step, "gen_id": gen_id,
-                       "sigma": sigma(step, generation.steps),
+                       "sigma": sigma(step, steps),
                        "image": render_preview(generation, seed, step)}
         for index, seed in enumerate(seeds):
             png = render_png(generation, seed, record_seed=generation.seed is not None)

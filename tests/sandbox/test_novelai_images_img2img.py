@@ -47,17 +47,31 @@ async def test_an_img2img_result_is_framed_in_its_inputs_colour(client: httpx.As
     assert results[0] != results[1]
 
 
-async def test_a_streamed_img2img_ends_in_the_framed_image(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
-    answer = await client.post("/ai/generate-image-stream", json=img2img(PORTRAIT, stream="msgpack", steps=3),
-                               headers=opus)
+async def streamed_frames(client: httpx.AsyncClient, headers: dict[str, str], sent: dict[str, Any]
+                          ) -> list[dict[str, Any]]:
+    answer = await client.post("/ai/generate-image-stream", json=sent, headers=headers)
     assert answer.status_code == 200
     data, frames = answer.content, []
     while data:
         (length,) = struct.unpack(">I", data[:4])
         frames.append(msgpack.unpackb(data[4: 4 + length]))
         data = data[4 + length:]
+    return frames
+
+
+async def test_a_streamed_img2img_ends_in_the_framed_image(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
+    frames = await streamed_frames(client, opus, img2img(PORTRAIT, stream="msgpack", steps=3))
     assert frames[-1]["event_type"] == "final"
     assert result_colour(frames[-1]["image"]) == marker_colour(sha(PORTRAIT))
+
+
+@pytest.mark.parametrize(("strength", "previews"), [(0.7, 16), (0.3, 6)])
+async def test_a_streamed_img2img_previews_steps_times_strength(client: httpx.AsyncClient, opus: dict[str, str],
+                                                                strength: float, previews: int) -> None:
+    """NKDK findings §2: 23 steps at strength 0.7 stream 16 intermediate frames."""
+    frames = await streamed_frames(client, opus, img2img(PORTRAIT, stream="msgpack", strength=strength))
+    assert [frame["event_type"] for frame in frames] == ["intermediate"] * previews + ["final"]
+    assert [frame["step_ix"] for frame in frames[:-1]] == list(range(previews))
 
 
 async def test_a_body_of_several_megabytes_is_read(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
