@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from novelai.image_payload import action_and_model, vibe_keys
-from novelai.inputs import ImageInputs, VibeKey
+from novelai.inputs import ImageInputs, VibeInput, VibeKey
 from novelai.models import resolve_model
 from novelai.payload import build_payload
 from novelai.request import CharacterPrompt, GenerationRequest
@@ -219,3 +219,22 @@ def test_the_img2img_object_of_an_infill_carries_the_mask_strength() -> None:
                                      inpaint_strength=0.55), inputs_for("a", "m"))["parameters"]
     assert (params["strength"], params["inpaintImg2ImgStrength"]) == (0.4, 0.55)
     assert params["img2img"] == {"strength": 0.55, "color_correct": True}
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_v3_vibe_fields_agree_with_the_sdk() -> None:
+    sdk = pytest.importorskip("novelai_python")
+    model = pytest.importorskip("novelai_python.sdk.ai._enum").Model.NAI_DIFFUSION_3
+    from tests.novelai.image_fixtures import png, png_ref
+    images = [png(448, 448, (10, 20, 30)), png(448, 448, (40, 50, 60))]
+    refs = [png_ref(i, 448, 448) for i in images]
+    req = GenerationRequest(prompt="1girl", model="v3", seed=5, vibes=tuple(
+        VibeInput(image=r, strength=s, information_extracted=x) for r, s, x in zip(refs, (0.6, 0.3), (1.0, 0.5),
+                                                                                     strict=True)))
+    ours = _body(req, ImageInputs(images={r.sha256: i for r, i in zip(refs, images, strict=True)}))["parameters"]
+    theirs = sdk.GenerateImageInfer.build_generate(
+        prompt="1girl", model=model, reference_image_multiple=[base64.b64encode(i).decode() for i in images],
+        reference_strength_multiple=[0.6, 0.3], reference_information_extracted_multiple=[1.0, 0.5],
+    ).model_dump(mode="json", exclude_none=True)["parameters"]
+    fields = ("reference_image_multiple", "reference_strength_multiple", "reference_information_extracted_multiple")
+    assert {f: ours[f] for f in fields} == {f: theirs[f] for f in fields}
