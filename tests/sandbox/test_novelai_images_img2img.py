@@ -205,3 +205,12 @@ def test_a_base64_field_above_the_byte_bound_is_refused_unread() -> None:
     with pytest.raises(Refusal) as refused:
         decode_base64("A" * (MAX_BASE64_CHARS + 4), "parameters.image")
     assert refused.value.status == 413
+
+
+async def test_a_data_url_is_refused_as_such(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
+    """The website sends bare base64 (§4.1: "no data: prefix"); the message names the mistake."""
+    sent = img2img(PORTRAIT)
+    sent["parameters"]["image"] = "data:image/png;base64," + b64(PORTRAIT)
+    answer = await client.post("/ai/generate-image", json=sent, headers=opus)
+    assert answer.status_code == 400
+    assert "data: prefix" in answer.json()["message"]

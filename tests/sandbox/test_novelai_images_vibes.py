@@ -229,3 +229,12 @@ async def test_a_reference_strength_above_one_is_for_v5_only(client: httpx.Async
     fields = reference_fields([png(*size)])
     fields["director_reference_strength_values"] = [4.5]
     assert (await client.post("/ai/generate-image", json=body(model, **fields), headers=opus)).status_code == status
+
+
+@pytest.mark.parametrize("name", ["director_reference_secondary_strength_values",
+                                  "director_reference_information_extracted"])
+async def test_reference_fidelity_and_information_stay_within_0_and_1(client: httpx.AsyncClient,
+                                                                      opus: dict[str, str], name: str) -> None:
+    fields = reference_fields([png(1024, 1536)])
+    fields[name] = [1.5]
+    assert (await client.post("/ai/generate-image", json=body(**fields), headers=opus)).status_code == 400
