@@ -8,7 +8,9 @@ refused request should cost one round trip in the chat, not one per mistake.
 Model-specific rules are read from the model's ``ModelInfo`` (``models.py``): which samplers and
 noise schedules it offers, how many characters it takes and whether they stand on the 5×5 grid or
 anywhere (V5), whether it has Variety+ or transparency, and what a fixed-settings model (V5 Medium)
-always runs with. Characters and their positions are ``characters.py``'s.
+always runs with. Characters and their positions are ``characters.py``'s. Input images (img2img,
+inpainting, vibes, precise references) meet ``image_rules.py``'s rules, and get the website's strength and
+noise defaults, in the same pass.
 """
 
 from __future__ import annotations
