@@ -1,6 +1,7 @@
 """Hostile answers on demand: what a broken NovelAI, a compromised CDN or a man in the middle could send.
 
-``Faults.hostile`` lists modes, one consumed per generation request (ZIP or stream), so a test
+``Faults.hostile`` lists modes, one consumed per generation (ZIP or stream) or tool request (upscale,
+augment-image: their ZIP; encode-vibe: any mode but ``retry_after`` is a huge body), so a test
 proves the client's bounds (``novelai.limits``) against real bytes on a real socket:
 
 * ``zip_bomb``: one ``image_0.png`` that inflates to ``Faults.hostile_bytes`` (1 GiB) from ~1 MiB;
@@ -206,6 +207,13 @@ def zip_answer(mode: str, pngs: list[bytes], size: int, zip_images: Callable[[li
         body = zip_images([hostile_png(mode, pngs[0], size), *pngs[1:]])
         return web.Response(body=body, content_type="binary/octet-stream")
     return None
+
+
+async def zip_or_huge_body(request: web.Request, mode: str, pngs: list[bytes], size: int,
+                           zip_images: Callable[[list[bytes]], bytes]) -> web.StreamResponse:
+    """A ZIP endpoint's hostile answer: the mode's ZIP, or a huge body for the others."""
+    answer = zip_answer(mode, pngs, size, zip_images)
+    return answer if answer is not None else await huge_zip_body(request, size)
 
 
 async def stream_answer(response: web.StreamResponse, mode: str, size: int, pause: float,

@@ -45,12 +45,13 @@ from sandbox.novelai.accounts import (
     user_data_json,
 )
 from sandbox.novelai.control import ControlAPI
+from sandbox.novelai.events import generation_events
 from sandbox.novelai.generation_inputs import GenerationInputs, check_generation_inputs, denoised_steps
 from sandbox.novelai.image_inputs import MAX_BASE64_CHARS, InputLog, InputRecord
-from sandbox.novelai.images import render_png, render_preview, zip_images
+from sandbox.novelai.images import render_png, zip_images
 from sandbox.novelai.pricing import Price, price
 from sandbox.novelai.state import Faults, Refusal, SandboxStats, abbreviate
-from sandbox.novelai.stream import EventWriter, FrameScript, ends_in_error, sigma, with_frame
+from sandbox.novelai.stream import EventWriter, FrameScript, ends_in_error, with_frame
 from sandbox.novelai.tags import suggest_tags
 from sandbox.novelai.tools import ToolCall, ToolSwitches, augment_call, encode_vibe_call, upscale_call
 from sandbox.novelai.validation import MAX_SEED, Generation, InvalidGeneration, validate_generation
@@ -277,11 +278,19 @@ class NovelAISandbox:
             account = self._authenticate(request)
             request[INPUTS_KEY] = record = InputRecord(request.path)
             call = handle(await self._read_json(request), record, account)
+            if (mode := self._take_hostile()) == "retry_after":
+                return hostile.retry_after_response()
             with self._generation_slot(account):
                 self._afford(account, call.cost)
-                answer = await asyncio.to_thread(call.render)
+                outputs = await asyncio.to_thread(call.render)
                 account.anlas -= call.cost
-            return web.Response(body=answer, content_type=call.content_type)
+            if mode is not None:  # a raw answer (encode-vibe) gets a huge body whatever the mode
+                size = int(self.faults.hostile_bytes)
+                return await hostile.zip_or_huge_body(request, mode if call.zipped else "huge_body", outputs, size,
+                                                      zip_images)
+            body = zip_images(outputs) if call.zipped else outputs[0]
+            return web.Response(body=body, content_type="binary/octet-stream" if call.zipped else
+                                "application/octet-stream")
         return route
 
     @staticmethod
@@ -346,9 +355,7 @@ class NovelAISandbox:
             pngs = [render_png(generation, seed, record_seed=generation.seed is not None) for seed in seeds]
             self._settle(account, generation, cost)
         if mode is not None:
-            size = int(self.faults.hostile_bytes)
-            answer = hostile.zip_answer(mode, pngs, size, zip_images)
-            return answer if answer is not None else await hostile.huge_zip_body(request, size)
+            return await hostile.zip_or_huge_body(request, mode, pngs, int(self.faults.hostile_bytes), zip_images)
         return web.Response(body=zip_images(pngs), content_type="binary/octet-stream")
 
     async def _generate_image_stream(self, request: web.Request) -> web.StreamResponse:
@@ -376,24 +383,11 @@ class NovelAISandbox:
         return response
 
     async def _events(self, generation: Generation, mode: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        """A batch sampler's view: every sample advances one step at a time, finals come last.
-
-        After a hostile stream-level answer nothing follows; a hostile PNG mode replaces the finals."""
+        """The stream's events (``events.py``); after a hostile stream-level answer nothing follows."""
         if mode in hostile.STREAM_MODES:
             return
         gen_id = uuid.UUID(int=self._rng.getrandbits(128)).hex
-        seeds = self._seeds(generation)
-        steps = denoised_steps(generation)
-        for step in range(steps):
-            if self.step_latency > 0:
-                await asyncio.sleep(self.step_latency)
-            for index, seed in enumerate(seeds):
-                yield {"event_type": "intermediate", "samp_ix": index, "step_ix": step, "gen_id": gen_id,
-                       "sigma": sigma(step, steps),
-                       "image": render_preview(generation, seed, step)}
-        for index, seed in enumerate(seeds):
-            png = render_png(generation, seed, record_seed=generation.seed is not None)
-            if mode in hostile.PNG_MODES:
-                png = hostile.hostile_png(mode, png, int(self.faults.hostile_bytes))
-            yield {"event_type": "final", "samp_ix": index, "gen_id": gen_id, "image": png}
-
+        async for event in generation_events(generation, self._seeds(generation), gen_id, mode=mode,
+                                             step_latency=self.step_latency,
+                                             hostile_bytes=int(self.faults.hostile_bytes)):
+            yield event

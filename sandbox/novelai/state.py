@@ -22,8 +22,8 @@ class Faults:
     """Failures to inject into NovelAI routes (never the control API). Rates are 0..1 per request.
 
     ``forced`` is consumed one status per request before anything else; status 0 there means
-    "drop the connection". ``hostile`` is consumed one mode per generation request (after it is
-    admitted and charged): the hostile answers of ``sandbox/novelai/hostile.py``, whose bombs and
+    "drop the connection". ``hostile`` is consumed one mode per generation or tool request (after it
+    is admitted and charged): the hostile answers of ``sandbox/novelai/hostile.py``, whose bombs and
     long bodies are ``hostile_bytes`` big.
     """
 

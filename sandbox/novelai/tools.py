@@ -17,7 +17,6 @@ control API's ``/_sandbox/upscale``) turns the image-host shape off.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,6 @@ import sandbox.novelai.pricing as pricing
 import sandbox.novelai.vibes as vibes
 from sandbox.novelai.accounts import SandboxAccount
 from sandbox.novelai.image_inputs import DecodedInput, InputRecord, decode_image, marker_colour
-from sandbox.novelai.images import zip_images
 from sandbox.novelai.state import Refusal
 from sandbox.novelai.validation import MODEL_FAMILIES
 
@@ -59,11 +57,12 @@ class ToolSwitches:
 
 @dataclass(frozen=True)
 class ToolCall:
-    """A checked call: what it costs (Anlas) and how to produce its answer's body."""
+    """A checked call: what it costs (Anlas) and how to produce its answer: PNGs the server zips (``zipped``),
+    or the one raw body of encode-vibe. Kept apart so a hostile answer (``Faults.hostile``) can replace them."""
 
     cost: int
-    render: Callable[[], bytes]
-    content_type: str = "binary/octet-stream"
+    render: Callable[[], list[bytes]]
+    zipped: bool = True
 
 
 def framed(image: DecodedInput, scale: int, salt: str) -> bytes:
@@ -123,7 +122,7 @@ def upscale_call(body: Any, record: InputRecord, account: SandboxAccount, *, swi
     if cost is None:
         limit = (pricing.UPSCALE_IMAGE_HOST if image_host else pricing.UPSCALE_LEGACY)[-1][0]
         raise Refusal(400, f"the image is {image.width}x{image.height}; upscale takes at most {limit} pixels")
-    return ToolCall(cost, lambda: zip_images([framed(image, scale, "upscale")]))
+    return ToolCall(cost, lambda: [framed(image, scale, "upscale")])
 
 
 def _check_tool_text(body: dict[str, Any], req_type: str) -> None:
@@ -157,7 +156,7 @@ def augment_call(body: Any, record: InputRecord, account: SandboxAccount) -> Too
                            "pixels")
     cost = pricing.tool_price(req_type, image.width, image.height, tier=account.tier, active=account.active)
     salts = [f"{req_type}:{name}" for name in BG_REMOVAL_IMAGES] if req_type == "bg-removal" else [req_type]
-    return ToolCall(cost, lambda: zip_images([framed(image, 1, salt) for salt in salts]))
+    return ToolCall(cost, lambda: [framed(image, 1, salt) for salt in salts])
 
 
 def encode_vibe_call(body: Any, record: InputRecord, account: SandboxAccount) -> ToolCall:
@@ -166,11 +165,6 @@ def encode_vibe_call(body: Any, record: InputRecord, account: SandboxAccount) ->
     record.model = model
     image = decode_image(value, "image")
     record.add(image.summary())
-    return ToolCall(pricing.ENCODE_VIBE_PRICE, lambda: vibes.encode(image.sha256, information, model),
-                    "application/octet-stream")
+    return ToolCall(pricing.ENCODE_VIBE_PRICE, lambda: [vibes.encode(image.sha256, information, model)],
+                    zipped=False)
 
-
-def unzip_first(body: bytes) -> bytes:
-    """The first member of a ZIP answer (for tests and the demo)."""
-    with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        return archive.read(archive.namelist()[0])

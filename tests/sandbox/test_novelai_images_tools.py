@@ -3,6 +3,8 @@ Tools ``/ai/augment-image`` (docs/novelai-2026.md §4.4, §4.6), over HTTP: shap
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import httpx
@@ -185,3 +187,43 @@ async def test_tools_wait_for_the_accounts_generation_lock(novelai_sandbox: Nove
 async def test_a_tool_prompt_is_bounded(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
     sent = augment("colorize", prompt="red " * 600, defry=0)
     assert (await client.post("/ai/augment-image", json=sent, headers=opus)).status_code == 400
+
+
+async def hostile(client: httpx.AsyncClient, mode: str, size: int = 4 * 1024 * 1024) -> None:
+    answer = await client.post("/_sandbox/faults", json={"hostile": [mode], "hostile_bytes": size})
+    assert answer.status_code == 200
+
+
+async def test_a_hostile_zip_bomb_answers_a_tool_and_is_charged(novelai_sandbox: NovelAISandbox,
+                                                                client: httpx.AsyncClient) -> None:
+    headers = tablet(novelai_sandbox)
+    await hostile(client, "zip_bomb")
+    answer = await client.post("/ai/augment-image", json=augment("sketch"), headers=headers)
+    assert answer.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert archive.infolist()[0].file_size >= 4 * 1024 * 1024 > len(answer.content)
+    assert await anlas(client, headers) == 500 - 20
+
+
+async def test_a_hostile_png_replaces_an_upscales_image(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
+    await hostile(client, "huge_png")
+    answer = await client.post("/ai/upscale", json=image_host_upscale(), headers=opus)
+    (result,) = members(answer.content)
+    assert result[16:24] == (100_000).to_bytes(4, "big") * 2  # the IHDR claims 100,000 × 100,000
+
+
+async def test_a_hostile_answer_to_encode_vibe_is_a_huge_body(client: httpx.AsyncClient,
+                                                             opus: dict[str, str]) -> None:
+    await hostile(client, "zip_bomb", size=3 * 1024 * 1024)
+    sent = {"image": b64(PORTRAIT), "information_extracted": 1, "model": "nai-diffusion-4-full"}
+    answer = await client.post("/ai/encode-vibe", json=sent, headers=opus)
+    assert answer.status_code == 200
+    assert len(answer.content) >= 3 * 1024 * 1024
+
+
+async def test_retry_after_answers_a_tool_and_costs_nothing(client: httpx.AsyncClient, opus: dict[str, str]) -> None:
+    await hostile(client, "retry_after")
+    answer = await client.post("/ai/augment-image", json=augment("lineart", png(1536, 1024), 1536, 1024),
+                               headers=opus)
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "1e12"
+    assert await anlas(client, opus) == 1000
