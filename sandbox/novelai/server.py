@@ -46,6 +46,7 @@ from sandbox.novelai.accounts import (
 )
 from sandbox.novelai.control import ControlAPI
 from sandbox.novelai.events import generation_events
+from sandbox.novelai.form_parts import JSON_PART, form_parts, resolve_parts
 from sandbox.novelai.generation_inputs import GenerationInputs, check_generation_inputs, denoised_steps
 from sandbox.novelai.image_inputs import MAX_BASE64_CHARS, InputLog, InputRecord
 from sandbox.novelai.images import render_png, zip_images
@@ -218,11 +219,13 @@ class NovelAISandbox:
 
     @staticmethod
     async def _read_json(request: web.Request) -> Any:
-        """The JSON body; the newest website sends it as a multipart part named ``request`` (§3)."""
+        """The JSON body; the newest website sends it as a multipart part named ``request`` (§3, form_parts)."""
         try:
-            if request.content_type == "multipart/form-data":
-                part = (await request.post())["request"]
+            if request.content_type == "multipart/form-data":  # images come as parts of their own
+                form = await request.post()
+                part = form[JSON_PART]
                 body = json.loads(part.file.read() if isinstance(part, web.FileField) else str(part))
+                body = resolve_parts(body, form_parts(form))
             else:
                 body = await request.json()
         except (ValueError, KeyError) as exc:
