@@ -13,7 +13,7 @@ import pytest
 
 from novelai import errors
 from novelai.accounts import Account
-from novelai.client import NovelAIClient
+from novelai.client import MAX_VIBE_ENCODING_BYTES, NovelAIClient
 from novelai.cost import cost_of
 from novelai.image_payload import vibe_keys
 from novelai.inputs import ImageInputs, ReferenceInput, VibeInput
@@ -203,9 +203,9 @@ async def test_encoding_a_vibe_for_a_model_that_takes_none_is_not_sent(
     assert not novelai_sandbox.stats.requests
 
 
-async def test_an_encoding_past_its_bound_is_refused(novelai_sandbox: NovelAISandbox,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("novelai.client.MAX_VIBE_ENCODING_BYTES", 16)  # the stand-in's encodings are longer
+async def test_an_encoding_past_its_bound_is_refused(novelai_sandbox: NovelAISandbox) -> None:
+    novelai_sandbox.faults.hostile.append("huge_body")  # the stand-in answers encode-vibe with a huge body
+    novelai_sandbox.faults.hostile_bytes = float(MAX_VIBE_ENCODING_BYTES + 1024)
     async with make_client(novelai_sandbox, None, "img") as client:
         with pytest.raises(errors.ResponseTooLarge):
             await client.encode_vibe(opus(), PICTURE, 1.0, "v4.5")
