@@ -87,8 +87,12 @@ def augment_payload(req: ToolRequest, png: bytes) -> dict[str, Any]:
 
 
 def answer_limits(limits: Limits, max_pixels: int) -> Limits:
-    """``limits`` for an answer whose images may be as large as ``max_pixels`` (an upscale's output):
-    one image may then fill the whole answer, which stays bounded by ``max_response_bytes``."""
+    """``limits`` for an answer whose images may be as large as ``max_pixels`` (an upscale's output).
+
+    Unchanged while ``max_pixels`` is within them (a tool's output is its input's size, at most 3 MP); past
+    that, one image may fill the whole answer, which stays bounded by ``max_response_bytes``."""
+    if max_pixels <= limits.max_image_pixels:
+        return limits
     return replace(limits, max_image_pixels=max(limits.max_image_pixels, max_pixels),
                    max_image_bytes=max(limits.max_image_bytes, limits.max_response_bytes))
 

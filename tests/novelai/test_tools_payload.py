@@ -142,6 +142,10 @@ def test_answer_limits_keep_the_whole_answer_bound() -> None:
     assert limits.max_zip_members == DEFAULT_LIMITS.max_zip_members
 
 
+def test_answer_limits_are_the_clients_for_outputs_within_them() -> None:
+    assert answer_limits(DEFAULT_LIMITS, 2048 * 1536) is DEFAULT_LIMITS
+
+
 def test_zip_members_that_are_not_pngs_are_not_images() -> None:
     with pytest.raises(ServerError, match="without images"):
         decode_tool_images(zip_of(b"GIF89a", names=["image_0.gif"]), max_images=1, limits=DEFAULT_LIMITS)
