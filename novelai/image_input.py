@@ -139,7 +139,13 @@ def _bomb() -> InvalidImage:
 
 
 def open_header(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
-    """Open (header only) with Pillow's bomb guard on, and check the pixel count before decoding."""
+    """Open (header only) with Pillow's bomb guard on, and check the pixel count before decoding.
+
+    A PNG's size is read from its IHDR first, so a bomb is refused by our own bound (which names
+    the size) before Pillow sees it; Pillow's guard remains for what gets past (a JPEG or WebP far
+    above ``Image.MAX_IMAGE_PIXELS``, or a ``max_pixels`` set above it)."""
+    if fmt == "PNG" and data[12:16] == b"IHDR":
+        _check_pixels(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
