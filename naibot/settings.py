@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 
 from naibot.settings_env import SETTINGS_PATH_ENV, Sources, apply_env, describe
 from naibot.settings_sections import (
@@ -39,11 +39,24 @@ from naibot.settings_sections import (
 )
 
 __all__ = [
-    "MIN_SECRET_KEY_LENGTH", "ApiKeySettings", "ApiSettings", "BotSettings", "DiscordSettings", "LoggingSettings",
+    "MIN_SECRET_KEY_LENGTH", "ApiKeySettings", "ApiSettings", "BotSettings", "DiscordSettings", "ImagesSettings",
+    "LoggingSettings",
     "MinioSettings", "NovelAILimits", "NovelAISettings", "QueueSettings", "RedisSettings", "SecuritySettings",
     "Settings", "SettingsError", "Sources", "StorageSettings", "TelegramSettings", "WorkerSettings", "load_settings",
     "load_traced", "secret", "webhook_secret_problem",
 ]
+
+_MIB = 1024 * 1024
+
+
+class ImagesSettings(Section):
+    """Bounds of the images people hand the bot (img2img, masks, vibes, references, tools), checked
+    before anything parses them (``novelai.image_input``). A decoded image costs 4 bytes a pixel, so
+    ``max_input_pixels`` bounds the memory one upload can take: 16,777,216 px (4096², a 12 MP phone
+    photo fits) is 64 MB. Pillow's own bomb guard (89,478,485 px) is the ceiling."""
+
+    max_input_bytes: int = Field(10 * _MIB, ge=64 * 1024, le=100 * _MIB)
+    max_input_pixels: int = Field(4096 * 4096, ge=64 * 64, le=89_478_485)
 
 
 class Settings(Section):
@@ -58,6 +71,7 @@ class Settings(Section):
     bot: BotSettings = BotSettings()
     api: ApiSettings = ApiSettings()
     logging: LoggingSettings = LoggingSettings()
+    images: ImagesSettings = ImagesSettings()
 
 
 class SettingsError(Exception):

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import accounts, api, chat, demo, queue, rotate_key, sandbox, settings_check
+from bot.cli import accounts, api, chat, demo, info, queue, rotate_key, sandbox, settings_check
 from bot.cli.common import EXIT_USAGE, Handler, refuse_weak_secrets
 from naibot.logs import setup_logging
 from naibot.settings import Settings, SettingsError
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.register(sub)
     chat.register(sub)
     api.register(sub)
+    info.register(sub)
     sandbox.register(sub)
     demo.register(sub)
     for name in _WITHOUT_SETTINGS:
