@@ -205,7 +205,7 @@ def reference_bucket(model_id: str, width: int, height: int) -> tuple[int, int]:
 
 def prepare_reference(img: Pixels, model_id: str) -> PreparedImage:
     """A precise reference: the whole image letterboxed on black into the family's bucket."""
-    image = _pixels(img)
+    image = flatten(_pixels(img), BLACK)  # before resizing: Pillow resizes RGBA through a premultiplied copy
     width, height = reference_bucket(model_id, image.width, image.height)
     return PreparedImage.of(_contain(image, width, height, BLACK))
 
@@ -215,19 +215,19 @@ def prepare_vibe(img: Pixels, model_id: str) -> PreparedImage:
 
     V5 has no vibe transfer: ``InvalidRequest`` (code ``vibes_unsupported``)."""
     family = _family(model_id)
-    image = _pixels(img)
     if family is Family.V5:
         raise InvalidRequest(Problem("vibes", "vibe transfer does not exist on V5 models; use V4.5, or a "
                                               "precise reference instead", code="vibes_unsupported",
                                      params={"model": model_id}))
+    image = flatten(_pixels(img), BLACK)
     if family is Family.V3:
         return PreparedImage.of(_contain(image, *V3_VIBE_SIZE, BLACK))
-    return PreparedImage.of(flatten(_shrink_to(image, VIBE_MAX_PIXELS), BLACK))
+    return PreparedImage.of(_shrink_to(image, VIBE_MAX_PIXELS))
 
 
 def prepare_tool_input(img: Pixels, *, max_pixels: int = TOOL_MAX_PIXELS) -> PreparedImage:
     """A Director Tools or upscale input: RGB on white at its own size, shrunk to ``max_pixels``."""
-    return PreparedImage.of(flatten(_shrink_to(_pixels(img), max_pixels), WHITE))
+    return PreparedImage.of(_shrink_to(flatten(_pixels(img), WHITE), max_pixels))
 
 
 def _round_step(value: float) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
 import zlib
 
@@ -303,3 +304,11 @@ def test_size_for_image_keeps_the_aspect_within_one_megapixel() -> None:
     width, height = size_for_image(4000, 3000)
     assert width * height <= 1024 * 1024 and width % 64 == height % 64 == 0
     assert abs(width / height - 4 / 3) < 0.05
+
+
+def test_the_images_settings_bound_uploads_by_default_and_refuse_a_useless_bound() -> None:
+    from naibot.settings import Settings, SettingsError, load_settings
+
+    assert (Settings().images.max_input_bytes, Settings().images.max_input_pixels) == (10 * 1024 * 1024, 4096 * 4096)
+    with pytest.raises(SettingsError, match="NAIBOT_IMAGES__MAX_INPUT_PIXELS"):
+        load_settings(os.devnull, env={"NAIBOT_IMAGES__MAX_INPUT_PIXELS": str(10**10)})
