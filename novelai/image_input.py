@@ -46,8 +46,11 @@ IMAGE_NOT_AN_IMAGE = "image_not_an_image"
 IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels"
 IMAGE_BOMB = "image_bomb"
 IMAGE_CORRUPT = "image_corrupt"
+IMAGE_TEXT_TOO_LARGE = "image_text_too_large"
 IMAGE_CODES = (IMAGE_EMPTY, IMAGE_TOO_LARGE, IMAGE_FORMAT, IMAGE_NOT_AN_IMAGE, IMAGE_TOO_MANY_PIXELS, IMAGE_BOMB,
-               IMAGE_CORRUPT)
+               IMAGE_CORRUPT, IMAGE_TEXT_TOO_LARGE)
+# Pillow's words when a PNG's text chunks pass its bounds (``PngImagePlugin.MAX_TEXT_CHUNK``/``MAX_TEXT_MEMORY``).
+_PILLOW_TEXT_LIMITS = ("Decompressed data too large", "Too much memory used in text chunks")
 
 # Formats people send that we name in the refusal instead of "not an image".
 _OTHER_FORMATS: tuple[tuple[bytes, str], ...] = (
@@ -128,6 +131,18 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
                            f"send a smaller one", width=width, height=height, limit=max_pixels)
 
 
+def text_too_large() -> InvalidImage:
+    return InvalidImage(IMAGE_TEXT_TOO_LARGE, "this PNG carries more text (metadata) than this bot reads; "
+                                              "save the picture again without it")
+
+
+def _unreadable(fmt: str, exc: Exception) -> InvalidImage:
+    """A text-chunk bound Pillow enforced, or a damaged file."""
+    if isinstance(exc, ValueError) and any(words in str(exc) for words in _PILLOW_TEXT_LIMITS):
+        return text_too_large()
+    return _corrupt(fmt)
+
+
 def _corrupt(fmt: str) -> InvalidImage:
     return InvalidImage(IMAGE_CORRUPT, f"this {fmt} file is damaged or cut short and cannot be read; send it again",
                         format=fmt)
@@ -153,7 +168,7 @@ def open_header(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _bomb() from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
-        raise _corrupt(fmt) from exc
+        raise _unreadable(fmt, exc) from exc
     _check_pixels(image.width, image.height, max_pixels)
     return image
 
@@ -169,7 +184,7 @@ def decode_pixels(image: Image.Image, fmt: str) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _bomb() from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
-        raise _corrupt(fmt) from exc
+        raise _unreadable(fmt, exc) from exc
     return image
 
 

@@ -30,13 +30,12 @@ from PIL import Image
 
 from novelai.errors import InvalidRequest, NovelAIError
 from novelai.image_input import (
-    IMAGE_TOO_LARGE,
     NOVELAI_TEXT_KEYS,
-    InvalidImage,
     check_size,
     decode_pixels,
     open_header,
     sniff_format,
+    text_too_large,
 )
 from novelai.limits import DEFAULT_LIMITS, Limits
 from novelai.models import family_of, resolve_model
@@ -265,8 +264,7 @@ def _text_chunks(data: bytes, max_bytes: int, max_pixels: int) -> dict[str, str]
     try:
         _width, _height, texts = read_png_info(data, limits)
     except NovelAIError as exc:
-        raise InvalidImage(IMAGE_TOO_LARGE, "this PNG carries more text than this bot reads; send the image "
-                                            "without it") from exc
+        raise text_too_large() from exc
     return {key: value for key, value in texts.items() if key in NOVELAI_TEXT_KEYS}
 
 

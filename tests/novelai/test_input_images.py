@@ -312,3 +312,14 @@ def test_the_images_settings_bound_uploads_by_default_and_refuse_a_useless_bound
     assert (Settings().images.max_input_bytes, Settings().images.max_input_pixels) == (10 * 1024 * 1024, 4096 * 4096)
     with pytest.raises(SettingsError, match="NAIBOT_IMAGES__MAX_INPUT_PIXELS"):
         load_settings(os.devnull, env={"NAIBOT_IMAGES__MAX_INPUT_PIXELS": str(10**10)})
+
+
+def with_chunk(png: bytes, kind: bytes, data: bytes) -> bytes:
+    """``png`` with one more chunk right after IHDR."""
+    return png[:33] + chunk(kind, data) + png[33:]
+
+
+def test_a_png_whose_text_inflates_past_the_bound_is_refused_as_too_much_text() -> None:
+    bomb = with_chunk(encoded(Image.new("RGB", (32, 32))), b"zTXt",
+                      b"Comment\x00\x00" + zlib.compress(b"a" * (50 * 1024 * 1024)))
+    assert refusal(bomb).code == "image_text_too_large"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -200,3 +201,14 @@ def test_wrongly_typed_values_are_left_to_the_defaults() -> None:
 
     assert kwargs["prompt"] == "a fox" and (kwargs["width"], kwargs["height"]) == (50, 50)
     assert not {"seed", "steps", "scale", "sampler", "model"} & set(kwargs)
+
+
+def test_text_chunks_that_inflate_past_the_bound_are_refused() -> None:
+    from novelai.images import InvalidImage
+    from tests.novelai.test_input_images import encoded, with_chunk
+
+    bomb = with_chunk(encoded(Image.new("RGB", (32, 32))), b"zTXt",
+                      b"Comment\x00\x00" + zlib.compress(b"a" * (50 * 1024 * 1024)))
+    with pytest.raises(InvalidImage) as caught:
+        read_metadata(bomb, **LIMITS)
+    assert caught.value.code == "image_text_too_large"
