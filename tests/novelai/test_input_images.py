@@ -323,3 +323,42 @@ def test_a_png_whose_text_inflates_past_the_bound_is_refused_as_too_much_text() 
     bomb = with_chunk(encoded(Image.new("RGB", (32, 32))), b"zTXt",
                       b"Comment\x00\x00" + zlib.compress(b"a" * (50 * 1024 * 1024)))
     assert refusal(bomb).code == "image_text_too_large"
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def swapped_primaries_profile() -> bytes:
+    """A minimal ICC v2 RGB profile whose red and blue primaries are sRGB's blue and red (D50 colorants)."""
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0233) + bytes(2)  # gamma 2.2 as u8Fixed8
+    text = b"swapped\x00"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8) + bytes(3) + bytes(67)
+    tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(0.1431, 0.0606, 0.7141)),
+            (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"bXYZ", xyz(0.4361, 0.2225, 0.0139)),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", offset + len(data)) + bytes(4) + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + bytes(12) + b"acsp" + bytes(28) + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_colours_of_another_profile_are_converted_to_srgb() -> None:
+    """What the file calls red is, by its profile, sRGB's blue: NovelAI gets the colour the person saw."""
+    upload = encoded(Image.new("RGB", (8, 8), (255, 0, 0)), icc_profile=swapped_primaries_profile())
+    red, green, blue = read(upload).image.getpixel((1, 1))  # type: ignore[misc]
+    assert blue > 200 and red < 60 and green < 60
+
+
+def test_an_srgb_profile_leaves_the_pixels_as_they_are() -> None:
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    assert read(encoded(Image.new("RGB", (8, 8), (200, 100, 50)), icc_profile=icc)).image.getpixel((1, 1)) == (
+        200, 100, 50)
