@@ -6,8 +6,9 @@ checks run cheapest first, and each one spends no more than the previous one all
 
 1. the byte count (``max_bytes``), before anything looks inside;
 2. the format, by its magic bytes (PNG, JPEG, WebP only; a file's name says nothing);
-3. the pixel count, from the header Pillow reads without decoding (``max_pixels``), with Pillow's own
-   bomb guard (``Image.MAX_IMAGE_PIXELS``, its warning turned into an error) as a second line;
+3. the pixel count, from the header Pillow reads without decoding (``max_pixels``; a PNG's from its
+   IHDR before Pillow opens it), with Pillow's own bomb guard (``Image.MAX_IMAGE_PIXELS``, refused from
+   the limit itself, not only from twice it where Pillow raises) as a second line;
 4. only then the decode, which must read the whole file (a truncated file is refused, never padded grey).
 
 What comes out is pixels and nothing else: EXIF orientation applied (a phone photo stands the way it
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import warnings
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageFile, ImageOps
@@ -162,14 +162,17 @@ def open_header(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
     if fmt == "PNG" and data[12:16] == b"IHDR":
         _check_pixels(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), max_pixels)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[fmt])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image = Image.open(io.BytesIO(data), formats=[fmt])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the warning, where made an error
         raise _bomb() from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
         raise _unreadable(fmt, exc) from exc
     _check_pixels(image.width, image.height, max_pixels)
+    # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we refuse (compared here rather than
+    # with warnings.catch_warnings, which is process-wide and not safe in the threads uploads run in).
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    if pillow_limit is not None and image.width * image.height > pillow_limit:
+        raise _bomb()
     return image
 
 
@@ -178,11 +181,7 @@ def decode_pixels(image: Image.Image, fmt: str) -> Image.Image:
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # a process-wide Pillow switch: never read a cut file as whole
         ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _bomb() from None
+        image.load()
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
         raise _unreadable(fmt, exc) from exc
     return image
