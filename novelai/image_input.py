@@ -30,6 +30,7 @@ from PIL import Image, ImageFile, ImageOps
 
 from novelai.errors import InvalidRequest, NovelAIError, Problem
 from novelai.limits import DEFAULT_LIMITS, Limits, size_text
+from novelai.response import read_png_info
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -140,10 +141,10 @@ def _unreadable(fmt: str, exc: Exception) -> InvalidImage:
     """A text-chunk bound Pillow enforced, or a damaged file."""
     if isinstance(exc, ValueError) and any(words in str(exc) for words in _PILLOW_TEXT_LIMITS):
         return text_too_large()
-    return _corrupt(fmt)
+    return corrupt(fmt)
 
 
-def _corrupt(fmt: str) -> InvalidImage:
+def corrupt(fmt: str) -> InvalidImage:
     return InvalidImage(IMAGE_CORRUPT, f"this {fmt} file is damaged or cut short and cannot be read; send it again",
                         format=fmt)
 
@@ -177,7 +178,7 @@ def open_header(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
 
 
 def decode_pixels(image: Image.Image, fmt: str) -> Image.Image:
-    """All the pixels of the first frame, or ``_corrupt``: a truncated file is never padded."""
+    """All the pixels of the first frame, or ``corrupt``: a truncated file is never padded."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # a process-wide Pillow switch: never read a cut file as whole
         ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
@@ -220,8 +221,6 @@ def _normal_mode(image: Image.Image) -> Image.Image:
 
 def _novelai_text(data: bytes, max_bytes: int, max_pixels: int) -> dict[str, str]:
     """NovelAI's PNG text chunks (``novelai.response.read_png_info``, within this upload's bounds)."""
-    from novelai.response import read_png_info
-
     limits = Limits(max_image_bytes=max_bytes, max_image_pixels=max_pixels,
                     max_text_chunk_bytes=DEFAULT_LIMITS.max_text_chunk_bytes,
                     max_text_bytes=DEFAULT_LIMITS.max_text_bytes)

@@ -28,10 +28,11 @@ from typing import Any
 
 from PIL import Image
 
-from novelai.errors import InvalidRequest, NovelAIError
+from novelai.errors import InvalidRequest, NovelAIError, TextChunkTooLarge
 from novelai.image_input import (
     NOVELAI_TEXT_KEYS,
     check_size,
+    corrupt,
     decode_pixels,
     open_header,
     sniff_format,
@@ -263,8 +264,10 @@ def _text_chunks(data: bytes, max_bytes: int, max_pixels: int) -> dict[str, str]
                     max_text_bytes=DEFAULT_LIMITS.max_text_bytes)
     try:
         _width, _height, texts = read_png_info(data, limits)
-    except NovelAIError as exc:
+    except TextChunkTooLarge as exc:
         raise text_too_large() from exc
+    except NovelAIError as exc:  # no IHDR, a chunk cut short: a damaged file (sizes were checked before)
+        raise corrupt("PNG") from exc
     return {key: value for key, value in texts.items() if key in NOVELAI_TEXT_KEYS}
 
 

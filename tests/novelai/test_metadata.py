@@ -212,3 +212,11 @@ def test_text_chunks_that_inflate_past_the_bound_are_refused() -> None:
     with pytest.raises(InvalidImage) as caught:
         read_metadata(bomb, **LIMITS)
     assert caught.value.code == "image_text_too_large"
+
+
+def test_a_png_without_a_header_is_refused_as_damaged() -> None:
+    from novelai.images import InvalidImage
+
+    with pytest.raises(InvalidImage) as caught:
+        read_metadata(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x04junk" + bytes(8), **LIMITS)
+    assert caught.value.code == "image_corrupt"
