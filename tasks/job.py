@@ -1,4 +1,5 @@
-"""A job: one person's generation request, who asked, where the answer goes, and its fate.
+"""A job: one person's request (a generation, an upscale or a Director Tool), who asked, where the
+answer goes, and its fate.
 
 The reply address is plain data (platform, chat, message id): the queue carries it without
 knowing what a Telegram chat or a Discord interaction is; only the bot side turns it into edits
@@ -9,18 +10,50 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from naibot.logs import redact
 from novelai.request import GenerationRequest
+from novelai.tools import ToolRequest, UpscaleRequest
 
 MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 0, 10, 5
 # Lower-case base32 without look-alikes: short enough to type in `/cancel`, and to fit many
 # into Telegram's 64-byte callback data.
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _ID_LENGTH = 10
+
+
+def _request_kind(value: Any) -> str:
+    """The kind of a stored or given request. Jobs queued before images came in have no ``kind``:
+    every one of them was a generation, so a missing kind reads as ``"generate"``."""
+    if isinstance(value, dict):
+        return str(value.get("kind") or "generate")
+    return str(getattr(value, "kind", "generate"))
+
+
+JobRequest = Annotated[
+    Annotated[GenerationRequest, Tag("generate")] | Annotated[UpscaleRequest, Tag("upscale")]
+    | Annotated[ToolRequest, Tag("tool")],
+    Discriminator(_request_kind),
+]
+AnyRequest = GenerationRequest | UpscaleRequest | ToolRequest
+
+
+def quota_images(request: AnyRequest) -> int:
+    """How many images a request counts for quotas and lenders' caps: a generation its ``n_samples``,
+    an upscale or a tool call one (bg-removal's three answers are one call on one image)."""
+    return request.n_samples if isinstance(request, GenerationRequest) else 1
+
+
+def duration_class(request: AnyRequest) -> tuple[str, int, int]:
+    """What a job's duration is averaged under: (model or tool, width, height). Upscales and tools get
+    their own names so their times do not blur the generations' estimates."""
+    if isinstance(request, GenerationRequest):
+        return request.model, request.width, request.height
+    name = "upscale" if isinstance(request, UpscaleRequest) else f"tool-{request.tool}"
+    return name, request.image.width, request.image.height
 
 
 def new_job_id() -> str:
@@ -92,7 +125,7 @@ class Job(BaseModel):
     """Everything about a job; stored in Redis as a hash (see ``tasks.store``)."""
 
     id: str = Field(default_factory=new_job_id)
-    request: GenerationRequest
+    request: JobRequest
     requester: Requester
     account: str
     priority: int = Field(DEFAULT_PRIORITY, ge=MIN_PRIORITY, le=MAX_PRIORITY)
@@ -108,3 +141,13 @@ class Job(BaseModel):
     # Only while queued: place in the lane (1 = next) and how many wait there.
     position: int | None = None
     total: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """``generate``, ``upscale`` or ``tool``."""
+        return self.request.kind
+
+    @property
+    def generation(self) -> GenerationRequest | None:
+        """The request when the job is a generation, else None (prompt, seed, steps only exist there)."""
+        return self.request if isinstance(self.request, GenerationRequest) else None

@@ -23,7 +23,7 @@ from naibot.refusal import EXIT_FAILED, Refusal
 from naibot.settings import QueueSettings
 from tasks import metrics
 from tasks.events import last_event_id
-from tasks.job import ImageResult, Job, JobError, JobState, Requester
+from tasks.job import ImageResult, Job, JobError, JobState, Requester, duration_class
 from tasks.keys import Keys
 from tasks.scripts import Scripts
 
@@ -260,7 +260,7 @@ class JobQueue:
         """Seconds until the job starts: jobs ahead × average, plus what the running one has left."""
         if job.state is not JobState.QUEUED or job.position is None:
             return 0.0 if job.state is JobState.RUNNING else None
-        average = await self.average_duration(job.request.model, job.request.width, job.request.height)
+        average = await self.average_duration(*duration_class(job.request))
         if average is None:
             return None
         since = await self._guarded(lambda: self.redis.hget(self.keys.lane_rounds(job.account), "running_since"))
@@ -318,7 +318,7 @@ class JobQueue:
     async def _finish(self, job: Job, state: JobState, field: str, payload: str, seconds: float | None = None
                       ) -> bool:
         k = self.keys
-        duration = duration_field(job.request.model, job.request.width, job.request.height) if seconds else ""
+        duration = duration_field(*duration_class(job.request)) if seconds else ""
         gen = metrics.GENERATION
         histogram = [metrics.bucket_field(gen, seconds or 0), *metrics.histogram_fields(gen)]
         return bool(await self._scripts.finish(
@@ -374,7 +374,7 @@ class JobQueue:
         return sorted(a for a, b in zip(accounts, busy, strict=True) if not b)
 
     async def record_duration(self, job: Job, seconds: float) -> None:
-        field = duration_field(job.request.model, job.request.width, job.request.height)
+        field = duration_field(*duration_class(job.request))
         await self._scripts.duration(keys=[self.keys.durations], args=[field, seconds, DURATION_WEIGHT])
 
     async def last_event_id(self) -> str:

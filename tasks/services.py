@@ -10,10 +10,12 @@ from naibot.redisconn import async_redis
 from naibot.settings import Settings
 from novelai.client import NovelAIClient
 from novelai.factory import AccountDirectory, client_from_settings
+from storage.factory import storage_from_settings
 from tasks.dispatch import LaneWaker
 from tasks.queue import JobQueue
 from tasks.spending import SubscriptionCache
 from tasks.submit import Submitter
+from tasks.vibe_cache import VibeCache
 
 
 @dataclass
@@ -30,7 +32,9 @@ class QueueServices:
         queue = JobQueue(redis, settings.queue, settings.redis.prefix)
         client = client_from_settings(settings)
         waker = LaneWaker.from_settings(redis, settings)
-        submitter = Submitter(queue, waker, AccountDirectory(settings), SubscriptionCache(client))
+        vibes = VibeCache(redis, settings.redis.prefix, settings.queue.retention_seconds)
+        submitter = Submitter(queue, waker, AccountDirectory(settings), SubscriptionCache(client),
+                              storage=storage_from_settings(settings), vibes=vibes)
         return cls(settings, redis, queue, submitter, client)
 
     async def aclose(self) -> None:

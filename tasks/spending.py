@@ -21,6 +21,8 @@ from novelai.client import NovelAIClient
 from novelai.cost import AllowanceState, SpendVerdict, cost_of, draws_on_allowance, would_spend
 from novelai.request import GenerationRequest
 from novelai.subscription import Subscription
+from novelai.tool_cost import tool_spend
+from novelai.tools import ToolRequest, UpscaleRequest
 
 SUBSCRIPTION_TTL = 300.0
 # The website refreshes the allowance this often (Aaalice's subscription provider, per an unattributed
@@ -61,6 +63,13 @@ class AllowanceRefused(SpendRefused):
         self.allowance = allowance
 
 
+class ToolSpendRefused(SpendRefused):
+    """An upscale or a Director Tool that would cost more than allowed: the way out is a smaller image."""
+
+    hint = "error.tool_free_hint"
+    _WAY_OUT = "use a smaller image (on Opus, tools other than bg-removal are free up to 1024x1024)"
+
+
 def spend_refused(verdict: SpendVerdict, allowed: int) -> SpendRefused:
     """The refusal for a verdict over the limit, naming the V5 allowance when it is what costs."""
     if verdict.allowance is not None:
@@ -86,15 +95,31 @@ class SubscriptionCache:
         return subscription
 
 
-async def check_spend(request: GenerationRequest, max_anlas: int, account: Account,
-                      subscriptions: SubscriptionCache) -> SpendVerdict | None:
-    """Raise SpendRefused if the job may not spend what it would; None if obviously affordable."""
-    if cost_of(request, None) <= max_anlas:
+async def check_spend(request: GenerationRequest | UpscaleRequest | ToolRequest, max_anlas: int, account: Account,
+                      subscriptions: SubscriptionCache, *, uncached_vibes: int = 0) -> SpendVerdict | None:
+    """Raise SpendRefused if the job may not spend what it would; None if obviously affordable.
+
+    ``uncached_vibes``: the vibe encodings still to make before generating (2 Anlas each), as
+    ``tasks.vibe_cache`` counts them. Upscales and tools are priced by ``novelai.tool_cost``."""
+    if not isinstance(request, GenerationRequest):
+        return await _check_tool_spend(request, max_anlas, account, subscriptions)
+    if cost_of(request, None, uncached_vibes=uncached_vibes) <= max_anlas:
         return None  # affordable even without free generations: no need to ask NovelAI
-    verdict = would_spend(request, await subscriptions.get(account))
+    verdict = would_spend(request, await subscriptions.get(account), uncached_vibes=uncached_vibes)
     if verdict.free and draws_on_allowance(request.model):
         # Free only while the allowance lasts: judge on a fresh reading of it.
-        verdict = would_spend(request, await subscriptions.get(account, max_age=ALLOWANCE_TTL))
+        verdict = would_spend(request, await subscriptions.get(account, max_age=ALLOWANCE_TTL),
+                              uncached_vibes=uncached_vibes)
     if verdict.cost > max_anlas:
         raise spend_refused(verdict, max_anlas)
+    return verdict
+
+
+async def _check_tool_spend(request: UpscaleRequest | ToolRequest, max_anlas: int, account: Account,
+                            subscriptions: SubscriptionCache) -> SpendVerdict | None:
+    if tool_spend(request, None).cost <= max_anlas:
+        return None
+    verdict = tool_spend(request, await subscriptions.get(account))
+    if verdict.cost > max_anlas:
+        raise ToolSpendRefused(verdict.cost, max_anlas)
     return verdict

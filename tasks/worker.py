@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -17,7 +16,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -31,15 +29,18 @@ from novelai.client import NovelAIClient, ProgressCallback
 from novelai.errors import AuthError, NovelAIError
 from novelai.factory import AccountDirectory, client_from_settings
 from novelai.response import GeneratedImage, StreamEvent
-from storage.base import Storage, image_key, validate_key
+from storage.base import Storage, image_key
 from storage.factory import storage_from_settings
 from tasks.accepted import NEVER_ACCEPTED, AcceptedAccounts, never_accepted_message
+from tasks.calls import CallServices, call_novelai
 from tasks.dispatch import LaneWaker
+from tasks.inputs import InputMissing, keep_result, stored_result
 from tasks.job import ImageResult, Job, JobError
 from tasks.metrics import Metrics
 from tasks.queue import JobQueue
 from tasks.retry import decide
-from tasks.spending import SpendRefused, SubscriptionCache, check_spend
+from tasks.spending import SpendRefused, SubscriptionCache
+from tasks.vibe_cache import VibeCache
 
 log = logging.getLogger(__name__)
 # Heartbeats older than this are removed (/healthz counts only recent ones anyway).
@@ -64,6 +65,7 @@ class WorkerContext:
     subscriptions: SubscriptionCache
     metrics: Metrics
     accepted: AcceptedAccounts
+    vibes: VibeCache
     # Set when the worker process shuts down (SIGTERM): lanes are handed back after the job that
     # runs, which the client's generation deadline ends, so the process exits within that deadline.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -81,6 +83,7 @@ class WorkerContext:
             accounts=AccountDirectory(settings), subscriptions=SubscriptionCache(client),
             metrics=Metrics(redis, settings.redis.prefix),
             accepted=AcceptedAccounts(redis, settings.redis.prefix),
+            vibes=VibeCache(redis, settings.redis.prefix, settings.queue.retention_seconds),
         )
 
     async def aclose(self) -> None:
@@ -236,35 +239,19 @@ def _progress_reporter(ctx: WorkerContext, job: Job) -> ProgressCallback:
     return report
 
 
-def result_key(job: Job) -> str:
-    """Where a result that could not be recorded in Redis is kept in storage, next to its images:
-    ``YYYY/MM/DD/<job id>/result.json`` (UTC date of the job's creation, so every attempt finds it)."""
-    day = datetime.fromtimestamp(job.created_at or 0, UTC)
-    return validate_key(f"{day:%Y/%m/%d}/{job.id}/result.json")
-
-
-async def _stored_result(ctx: WorkerContext, job: Job) -> list[ImageResult] | None:
-    """The result an earlier attempt generated and stored but could not record, if there is one."""
-    try:
-        raw = await asyncio.to_thread(ctx.storage.get, result_key(job))
-    except KeyError:
-        return None
-    return [ImageResult.model_validate(item) for item in json.loads(raw)]
-
-
 async def _generate_and_store(ctx: WorkerContext, job: Job, hold: LaneHold
                               ) -> tuple[list[ImageResult], float | None]:
-    if job.attempts > 1 and (earlier := await _stored_result(ctx, job)) is not None:
+    if job.attempts > 1 and (earlier := await stored_result(ctx.storage, job)) is not None:
         log.info("job %s: reusing the result attempt %d stored but could not record", job.id, job.attempts - 1)
         return earlier, None
     account = await ctx.accounts.get(job.account)
     if account is None:
         raise AccountMissing(f"the NovelAI account {job.account!r} is not configured any more")
-    await check_spend(job.request, job.max_anlas, account, ctx.subscriptions)
     progress = _progress_reporter(ctx, job) if ctx.settings.queue.stream_progress else None
-    await hold.confirm()  # the last step before NovelAI: never generate on a lane that is not ours
+    # hold.confirm is the last step before each NovelAI call: never call on a lane that is not ours.
+    services = CallServices(ctx.client, ctx.storage, ctx.subscriptions, ctx.vibes, hold.confirm)
     started = time.monotonic()
-    images: list[GeneratedImage] = await ctx.client.generate(account, job.request, on_progress=progress)
+    images: list[GeneratedImage] = await call_novelai(services, job, account, progress)
     seconds = time.monotonic() - started
     await ctx.accepted.record(account)
     results = []
@@ -298,6 +285,9 @@ async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> N
             return
         except AccountMissing as exc:
             await fail_job(ctx, job, JobError(kind="account", message=str(exc)))
+            return
+        except InputMissing as exc:
+            await fail_job(ctx, job, JobError(kind="input_missing", message=str(exc)))
             return
         except Exception as exc:
             decision = decide(exc, job.attempts, ctx.settings.queue)
@@ -364,7 +354,7 @@ async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult]
             return
         except _REDIS_AWAY as exc:
             if not kept:
-                kept = await _keep_in_storage(ctx, job, results)
+                kept = await keep_result(ctx.storage, job, results)
             if time.monotonic() + delay > deadline:
                 log.error("job %s: could not record its result for %.0f s (%s); giving up, its next attempt "
                           "reuses the stored images", job.id, limit, exc)
@@ -372,16 +362,6 @@ async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult]
             log.warning("job %s: could not record its result (%s); retrying in %.1f s", job.id, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
-
-
-async def _keep_in_storage(ctx: WorkerContext, job: Job, results: list[ImageResult]) -> bool:
-    payload = json.dumps([image.model_dump(mode="json") for image in results], separators=(",", ":")).encode()
-    try:
-        await asyncio.to_thread(ctx.storage.put, result_key(job), payload, "application/json")
-    except Exception:
-        log.exception("job %s: could not keep its result in storage either", job.id)
-        return False
-    return True
 
 
 async def sweep(ctx: WorkerContext) -> None:

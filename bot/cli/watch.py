@@ -77,7 +77,8 @@ class JobView:
 
     def last_step(self, job: Job) -> tuple[int, int] | None:
         """The step the bar ends on when the job is done: every step of it."""
-        total = self.step[1] if self.step else job.request.steps
+        # An upscale or a tool has no steps: its bar has nothing to end on.
+        total = self.step[1] if self.step else (job.generation.steps if job.generation is not None else None)
         return (total, total) if total else None
 
 

@@ -28,6 +28,8 @@ from novelai.cost import cost_of, would_spend
 from novelai.errors import NovelAIError
 from novelai.factory import AccountDirectory
 from novelai.request import GenerationRequest
+from novelai.tool_cost import tool_spend
+from tasks.job import AnyRequest, quota_images
 from tasks.spending import SubscriptionCache
 
 
@@ -212,15 +214,25 @@ class Policy:
         """Group and deployment admins are not held to members' quotas."""
         return actor.group_admin or actor.deployment_admin
 
-    async def job_cost(self, funding: Funding, request: GenerationRequest) -> int:
-        """Anlas the job would spend on this account (the worst case if NovelAI cannot be asked)."""
+    async def job_cost(self, funding: Funding, request: AnyRequest) -> int:
+        """Anlas the job would spend on this account (the worst case if NovelAI cannot be asked).
+
+        Vibe encodings count as still to make (the worst case: a lender's cap is charged up front)."""
+        def worst() -> int:
+            if isinstance(request, GenerationRequest):
+                return cost_of(request, None, uncached_vibes=len(request.vibes))
+            return tool_spend(request, None).cost
+
         account = await self.directory.get(funding.account)
         if account is None:
-            return cost_of(request, None)
+            return worst()
         try:
-            return would_spend(request, await self.subscriptions.get(account)).cost
+            subscription = await self.subscriptions.get(account)
         except NovelAIError:
-            return cost_of(request, None)
+            return worst()
+        if isinstance(request, GenerationRequest):
+            return would_spend(request, subscription, uncached_vibes=len(request.vibes)).cost
+        return tool_spend(request, subscription).cost
 
     def max_anlas(self, funding: Funding, config: GroupConfig | None) -> int | None:
         """The spending cap of a job: a lender's 0 means free generations only."""
@@ -230,13 +242,15 @@ class Policy:
         return None
 
     async def charge(self, actor: Actor, funding: Funding, config: GroupConfig | None,
-                     request: GenerationRequest) -> Charge:
-        """Check and charge the group's quotas and the lender's caps; raises QuotaExceeded/CoolingDown."""
+                     request: AnyRequest) -> Charge:
+        """Check and charge the group's quotas and the lender's caps; raises QuotaExceeded/CoolingDown.
+
+        An upscale or a Director Tool call counts as one image (``tasks.job.quota_images``)."""
         if actor.group is None or config is None:
             return Charge()
         limits: list[Limit] = []
         member = not self.exempt(actor)
-        images = request.n_samples
+        images = quota_images(request)
         if member and funding.source != "own" and config.quota.images_per_day:
             limits.append(Limit("member_images", self.quotas.member_images_key(actor.group, actor.user_key),
                                 images, config.quota.images_per_day))

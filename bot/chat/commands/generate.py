@@ -183,7 +183,9 @@ class GenerateCommands:
     async def again(self, ctx: ChatContext, job: Job, lang: str) -> str:
         """🔁 Again: the same request with a new seed, as the presser's own job (their account,
         quotas and default priority: pressing someone else's button must not borrow theirs)."""
-        again = job.request.model_copy(update={"seed": None}).resolved()
+        if job.generation is None:  # an upscale or a tool: its input belongs to that job, send the image again
+            return t(lang, "callback.again_not_generation")
+        again = job.generation.model_copy(update={"seed": None}).resolved()
         # Answered through the chat, not the button, inside the same guard as a command; kept
         # referenced until done (a bare task may be collected before it finishes).
         task = asyncio.create_task(self.conv.guarded(ctx, self.submit(ctx, again, None, lang)))

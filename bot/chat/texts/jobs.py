@@ -20,6 +20,7 @@ from novelai.cost import draws_on_allowance, request_cost
 from novelai.errors import InvalidRequest, NovelAIError
 from novelai.models import resolve_model
 from novelai.request import GenerationRequest
+from novelai.tools import UpscaleRequest
 from tasks.job import Job, JobError, JobState
 
 # The CLI's bar, a terminal line wide.
@@ -43,7 +44,7 @@ NAME_CHARS = 64
 _RETRIED_KINDS = frozenset({"concurrency_locked", "rate_limited", "server", "timeout", "network", "storage",
                             "internal", "stream_error"})
 # Hostile or endless NovelAI answers (novelai.limits): plain texts, never retried (so never "tried N times").
-_PLAIN_KINDS = frozenset({"auth", "account", "deadline", "response_refused", *_RETRIED_KINDS})
+_PLAIN_KINDS = frozenset({"auth", "account", "deadline", "response_refused", "input_missing", *_RETRIED_KINDS})
 # Setting name → the field label key that says it in words.
 _SETTING_FIELDS: dict[str, str] = {"n": "n_samples", "quality": "quality_tags"}
 # Problem params written with thousands separators, as the English messages write them.
@@ -141,9 +142,10 @@ def _final_line(job: Job, lang: str) -> str:
         return t(lang, "status.done_one") if len(job.images) == 1 else t(lang, "status.done", count=len(job.images))
     if job.state is JobState.FAILED:
         error = job.error or JobError(kind="internal", message="")
-        return t(lang, "status.failed", reason=error_text(error, lang, cost=_request_cost(job.request),
-                                                           v5=draws_on_allowance(job.request.model),
-                                                           attempts=job.attempts))
+        generation = job.generation
+        return t(lang, "status.failed", reason=error_text(
+            error, lang, cost=_request_cost(generation) if generation else None,
+            v5=generation is not None and draws_on_allowance(generation.model), attempts=job.attempts))
     return t(lang, "status.canceled")
 
 
@@ -167,7 +169,8 @@ def _image_seed(job: Job, index: int) -> int | None:
     """Image i's seed as NovelAI reported it, else the request's seed + i (how NovelAI numbers them)."""
     if index < len(job.images) and job.images[index].seed is not None:
         return job.images[index].seed
-    return job.request.seed + index if job.request.seed is not None else None
+    generation = job.generation
+    return generation.seed + index if generation is not None and generation.seed is not None else None
 
 
 def _seed_part(job: Job, lang: str, image_index: int | None) -> str | None:
@@ -189,11 +192,25 @@ def model_label(model: str) -> str:
         return model
 
 
+def job_subject(job: Job, lang: str) -> str:
+    """What the job is in a few words: a generation's prompt, else "Upscale ×2" or the tool's name."""
+    request = job.request
+    if isinstance(request, GenerationRequest):
+        return request.prompt
+    if isinstance(request, UpscaleRequest):
+        return t(lang, "job.upscale", scale=request.scale)
+    return t(lang, "job.tool", tool=t(lang, f"tool.{request.tool}"))
+
+
 def _parameter_line(job: Job, lang: str, image_index: int | None) -> str:
     request = job.request
-    width, height = request.width, request.height
+    # An upscale or a tool says what it did and the size of the image it made (else of its input).
+    width, height = (request.width, request.height) if isinstance(request, GenerationRequest) else (
+        request.image.width, request.image.height)
     if image_index is not None and image_index < len(job.images):
         width, height = job.images[image_index].width, job.images[image_index].height
+    if not isinstance(request, GenerationRequest):
+        return " · ".join((job_subject(job, lang), f"{width}×{height}"))
     parts = [_seed_part(job, lang, image_index), model_label(request.model), f"{width}×{height}",
              t(lang, "caption.steps", steps=request.steps) if request.steps is not None else None,
              request.sampler]
@@ -211,7 +228,9 @@ def caption(job: Job, lang: str, *, image_index: int | None = None, paid_by: str
     if paid_by:
         tail.append(t(lang, "caption.paid_by", name=excerpt(paid_by, NAME_CHARS)))
     room = CAPTION_LIMIT - _utf16_length("\n".join([*head, *tail])) - 1
-    prompt = _fit_utf16(excerpt(job.request.prompt, CAPTION_PROMPT_CHARS), room)
+    # A tool's own prompt (colorize, emotion) is its text; an upscale has none (its line says what it was).
+    text = job.generation.prompt if job.generation is not None else getattr(job.request, "prompt", "")
+    prompt = _fit_utf16(excerpt(text, CAPTION_PROMPT_CHARS), room)
     return _fit_utf16("\n".join([*head, *([prompt] if prompt else []), *tail]), CAPTION_LIMIT)
 
 
@@ -345,7 +364,7 @@ def _queue_item(job: Job, lang: str, eta: float | None, named: bool) -> str:
     if not job.position:
         key += "_unplaced"
     return t(lang, key, id=job.id, name=_requester_name(job), position=job.position, total=job.total,
-             wait=duration_text(eta, lang), prompt=excerpt(job.request.prompt, QUEUE_PROMPT_CHARS))
+             wait=duration_text(eta, lang), prompt=excerpt(job_subject(job, lang), QUEUE_PROMPT_CHARS))
 
 
 def queue_text(lang: str, own: list[Job], running: list[Job], total_waiting: int, average: float | None,
@@ -384,7 +403,7 @@ def board_text(lang: str, waiting: list[Job], max_listed: int) -> str:
     for job in waiting[:max_listed]:
         line = t(lang, "board.item", position=job.position or "?",
                  name=excerpt(job.requester.display_name or job.requester.user_id, BOARD_NAME_CHARS), id=job.id,
-                 prompt=excerpt(job.request.prompt, BOARD_PROMPT_CHARS))
+                 prompt=excerpt(job_subject(job, lang), BOARD_PROMPT_CHARS))
         if _utf16_length("\n".join([*lines, line])) > MESSAGE_LIMIT - 64:
             break
         lines.append(line)
