@@ -40,6 +40,7 @@ from novelai.request import (
     GenerationRequest,
     parse_position,
 )
+from novelai.tools import TOOL_NAMES
 from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.queue import QueueFull, QueueUnavailable
 from tasks.spending import SpendRefused
@@ -250,6 +251,9 @@ CALLER_PARAMS: dict[str, set[str]] = {
     "button.cancel": set(), "button.again": set(), "button.original": set(),
     "caption.for": {"name"}, "caption.seed": {"seed"}, "caption.seeds": {"seeds"}, "caption.steps": {"steps"},
     "caption.paid_by": {"name"},
+    # Jobs with images in (tasks.job): what an upscale or a tool job is, and their refusals.
+    "job.upscale": {"scale"}, "job.tool": {"tool"}, **{f"tool.{name}": set() for name in TOOL_NAMES},
+    "error.input_missing": set(), "error.tool_free_hint": set(), "callback.again_not_generation": set(),
     # The presenter passes every problem text its field in plain words too ({label}).
     **{f"problem.{code}": params | {"label"} for code, params in PROBLEM_PARAMS.items()},
     "error.problem_named": {"message"}, "status.no_jobs": set(), "help.unknown_command": {"command"},
@@ -257,7 +261,8 @@ CALLER_PARAMS: dict[str, set[str]] = {
 }
 CALLER_PARAMS.update(ACCOUNT_CALLER_PARAMS)
 JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_locked", "rate_limited", "server",
-                   "timeout", "network", "storage", "account", "internal", "deadline", "response_refused")
+                   "timeout", "network", "storage", "account", "internal", "deadline", "response_refused",
+                   "input_missing")
 LEFTOVER = re.compile(r"\{\w*\}")
 
 
