@@ -74,9 +74,9 @@ async def test_an_img2img_upload_runs_at_its_own_shape_and_the_result_comes_from
     request = GenerationRequest(prompt="a cat", model="v4.5", steps=23, strength=0.6)
     job = await image_jobs.generate(request, ANN, account="default", image=Upload(upload, "cat.png"))
     width, height = size_for_image(600, 900)
+    assert isinstance(job.request, GenerationRequest) and job.request.image is not None
     assert (job.request.width, job.request.height) == (width, height)
     expected = prepare_img2img(read_input(upload, max_bytes=10**7, max_pixels=10**7), width, height)
-    assert isinstance(job.request, GenerationRequest) and job.request.image is not None
     assert job.request.image.sha256 == expected.sha256
     done = await finished(deployment, services, job)
     assert done.state is JobState.DONE, done.error
@@ -191,7 +191,7 @@ async def test_a_price_nobody_allowed_is_refused_before_inputs_are_stored(
 
 async def test_a_full_queue_leaves_no_input_behind(deployment: Deployment,
                                                    jobs: tuple[ImageJobs, QueueServices]) -> None:
-    image_jobs, services = jobs
+    image_jobs, _services = jobs
     await deployment.hold_lane()
     first = await image_jobs.tool(Upload(png(256, 256, (4, 4, 4))), "lineart", ANN, account="default",
                                   max_waiting=1)
