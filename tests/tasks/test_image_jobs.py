@@ -111,7 +111,7 @@ async def test_a_vibe_is_encoded_once_and_the_next_job_reuses_it(deployment: Dep
     services = deployment.services()
     try:
         vibe_image = prepared(448, 448, (10, 200, 10))
-        jobs = []
+        jobs: list[Job] = []
         for _ in range(2):
             job_id = new_job_id()
             vibe = VibeInput(image=await store(services, job_id, vibe_image), information_extracted=0.8)

@@ -17,7 +17,7 @@ from novelai.request import GenerationRequest
 from novelai.tools import ToolRequest, UpscaleRequest
 from storage.local import LocalStorage
 from tasks.inputs import InputMissing, load_inputs, request_images, store_input
-from tasks.job import ImageResult, Job, JobState, Requester, new_job_id, quota_images
+from tasks.job import ImageResult, Job, JobState, Requester, duration_class, new_job_id, quota_images
 from tasks.services import QueueServices
 from tasks.spending import ToolSpendRefused
 from tasks.vibe_cache import VibeCache
@@ -44,7 +44,8 @@ async def _hash_size(services: QueueServices, vibes: int) -> tuple[int, bytes]:
                                 mask=mask, width=WIDTH, height=HEIGHT, steps=23, vibes=vibe_inputs)
     job = await submitter.submit(request, ANN, account="default", job_id=job_id, created_at=CREATED, max_anlas=100)
     raw = await services.redis.hgetall(services.queue.keys.job(job.id))
-    return sum(len(k) + len(v) for k, v in raw.items()), b"".join(raw.values())
+    values = [v if isinstance(v, bytes) else v.encode() for v in raw.values()]
+    return sum(len(k) + len(v) for k, v in raw.items()), b"".join(values)
 
 
 async def test_a_waiting_job_holds_keys_of_its_images_never_their_bytes(deployment: Deployment) -> None:
@@ -66,7 +67,9 @@ async def test_a_job_stored_without_a_kind_loads_as_a_generation(deployment: Dep
     try:
         job = await services.submitter.submit(GenerationRequest(prompt="a cat"), ANN, account="default")
         key = services.queue.keys.job(job.id)
-        data = json.loads(await services.redis.hget(key, "data"))
+        stored = await services.redis.hget(key, "data")
+        assert stored is not None
+        data = json.loads(stored)
         del data["request"]["kind"]  # as jobs queued before images came in were stored
         for field in ("image", "mask", "vibes", "references", "strength", "noise"):
             data["request"].pop(field, None)
@@ -168,3 +171,12 @@ def test_an_upscale_and_a_tool_job_say_what_they_are(lang: str, upscale_words: s
     assert tool_words in queue_text(lang, [tool], [], 1, None, {})
     failed = upscale.model_copy(update={"state": JobState.FAILED, "error": {"kind": "input_missing", "message": ""}})
     assert status_text(failed, lang)  # no generation fields needed
+
+
+def test_upscale_and_tool_durations_are_averaged_apart_from_generations() -> None:
+    ref = {"key": "k", "sha256": "0" * 64, "width": WIDTH, "height": HEIGHT}
+    assert duration_class(UpscaleRequest.model_validate({"image": ref})) == ("upscale", WIDTH, HEIGHT)
+    sketch = ToolRequest.model_validate({"tool": "sketch", "image": ref})
+    assert duration_class(sketch) == ("tool-sketch", WIDTH, HEIGHT)
+    generation = GenerationRequest(prompt="x", width=WIDTH, height=HEIGHT).resolved()
+    assert duration_class(generation) == (generation.model, WIDTH, HEIGHT)
