@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from redis.asyncio import Redis
 
 from bot.chat.texts.jobs import caption, queue_text, status_text
+from bot.rules.groups import GroupConfig
+from bot.rules.quotas import QuotaExceeded
 from naibot.settings import Settings
 from novelai.images import PreparedImage
 from novelai.inputs import VibeInput, VibeKey
@@ -21,6 +24,8 @@ from tasks.job import ImageResult, Job, JobState, Requester, duration_class, new
 from tasks.services import QueueServices
 from tasks.spending import ToolSpendRefused
 from tasks.vibe_cache import VibeCache
+from tests.bot.rules.test_policy import ANN as MEMBER
+from tests.bot.rules.test_policy import make_policy
 from tests.fixtures.deployment import Deployment
 
 ANN = Requester(platform="test", user_id="ann", display_name="Ann", chat_id="chat1")
@@ -180,3 +185,16 @@ def test_upscale_and_tool_durations_are_averaged_apart_from_generations() -> Non
     assert duration_class(sketch) == ("tool-sketch", WIDTH, HEIGHT)
     generation = GenerationRequest(prompt="x", width=WIDTH, height=HEIGHT).resolved()
     assert duration_class(generation) == (generation.model, WIDTH, HEIGHT)
+
+
+async def test_a_bg_removal_job_uses_one_image_of_a_members_daily_quota(aredis: Redis, redis_prefix: str) -> None:
+    """bg-removal answers with three images, but it is one call on one image: it counts as one."""
+    policy = make_policy(aredis, redis_prefix)
+    config = GroupConfig.model_validate({"quota": {"images_per_day": 2}})
+    funding = await policy.fund(MEMBER, config)
+    image = {"key": "k", "sha256": "0" * 64, "width": WIDTH, "height": HEIGHT}
+    bg_removal = ToolRequest.model_validate({"tool": "bg-removal", "image": image})
+    for _ in range(2):
+        await policy.charge(MEMBER, funding, config, bg_removal)
+    with pytest.raises(QuotaExceeded):
+        await policy.charge(MEMBER, funding, config, bg_removal)
