@@ -160,3 +160,40 @@ async def test_a_job_whose_input_is_gone_fails_without_calling_novelai(deploymen
         assert opus_anlas(deployment) == 1000
     finally:
         await services.aclose()
+
+
+async def test_the_worker_refuses_a_queued_tool_job_whose_price_is_not_allowed(deployment: Deployment) -> None:
+    """Queued past the submitter's check (as a job queued under an older limit would be): the worker's own
+    check refuses it before anything reaches NovelAI."""
+    services = deployment.services()
+    try:
+        job_id = new_job_id()
+        ref = await store(services, job_id, prepared(WIDTH, HEIGHT, (4, 4, 4)))
+        job = Job(id=job_id, request=UpscaleRequest(image=ref), requester=ANN, account="default", max_anlas=0,
+                  created_at=CREATED)
+        await services.queue.submit(job)
+        await services.submitter.waker.wake("default")
+        await deployment.start_worker()
+        failed = (await wait_until_finished(services, [job_id]))[job_id]
+        assert (failed.state, failed.error and failed.error.kind) == (JobState.FAILED, "spend_refused")
+        assert failed.error is not None and failed.error.refusal_hint == "error.tool_free_hint"
+        assert calls(deployment, "/ai/upscale") == []
+        assert opus_anlas(deployment) == 1000
+    finally:
+        await services.aclose()
+
+
+async def test_v3_vibes_go_as_images_without_an_encoding(deployment: Deployment) -> None:
+    services = deployment.services()
+    try:
+        job_id = new_job_id()
+        vibe_image = prepared(448, 448, (30, 60, 90))
+        vibe = VibeInput(image=await store(services, job_id, vibe_image))
+        request = GenerationRequest(prompt="a cat", model="v3", width=WIDTH, height=HEIGHT, steps=23, vibes=(vibe,))
+        done = await run(deployment, services, request, job_id=job_id)
+        assert done.state is JobState.DONE, done.error
+        assert calls(deployment, "/ai/encode-vibe") == []
+        (record,) = deployment.sandbox.inputs_seen.last(1)
+        assert [i["sha256"] for i in record["inputs"]] == [vibe_image.sha256]
+    finally:
+        await services.aclose()
