@@ -122,14 +122,14 @@ def check_size(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
         raise InvalidImage(IMAGE_TOO_LARGE, f"the image is {size_text(len(data))}, larger than the "
                                             f"{size_text(max_bytes)} this bot accepts; send a smaller file",
-                           size=len(data), limit=max_bytes)
+                           size=size_text(len(data)), limit=size_text(max_bytes))
 
 
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise InvalidImage(IMAGE_TOO_MANY_PIXELS,
                            f"the image is {width}×{height} pixels, more than the {max_pixels:,} this bot accepts; "
-                           f"send a smaller one", width=width, height=height, limit=max_pixels)
+                           f"send a smaller one", width=width, height=height, max_pixels=max_pixels)
 
 
 def text_too_large() -> InvalidImage:

@@ -100,17 +100,19 @@ def image_problems(model: ModelInfo, *, width: int, height: int, sampler: str | 
     return problems
 
 
-def _range(field: str, label: str, value: float | None, low: float, high: float) -> list[Problem]:
+def _range(field: str, label: str, value: float | None, low: float, high: float, *, code: str) -> list[Problem]:
     if value is None or low <= value <= high:
         return []
     return [Problem(field, f"{label} must be between {low:g} and {high:g} (got {value:g})",
-                    code=f"{field}_range", params={"min": low, "max": high, "value": value})]
+                    code=code, params={"min": low, "max": high, "value": value})]
 
 
 def _range_problems(strength: float | None, noise: float | None, inpaint: float | None) -> list[Problem]:
-    return (_range("strength", "image strength", strength, MIN_STRENGTH, MAX_STRENGTH)
-            + _range("noise", "image noise", noise, MIN_NOISE, MAX_NOISE)
-            + _range("inpaint_strength", "inpaint strength", inpaint, MIN_INPAINT_STRENGTH, MAX_INPAINT_STRENGTH))
+    # Each code spelled out (code="..."): the chat's texts test finds every code in the source.
+    return (_range("strength", "image strength", strength, MIN_STRENGTH, MAX_STRENGTH, code="strength_range")
+            + _range("noise", "image noise", noise, MIN_NOISE, MAX_NOISE, code="noise_range")
+            + _range("inpaint_strength", "inpaint strength", inpaint, MIN_INPAINT_STRENGTH, MAX_INPAINT_STRENGTH,
+                     code="inpaint_strength_range"))
 
 
 def _without_image_problems(image: ImageRef | None, mask: ImageRef | None, strength: float | None,

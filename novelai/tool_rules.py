@@ -41,13 +41,13 @@ def upscale_problems(req: UpscaleRequest) -> list[Problem]:
     image = req.image
     problems: list[Problem] = []
     if req.scale not in UPSCALE_SCALES:
-        problems.append(Problem("scale", f"upscale by 2 or 4, not {req.scale}", code="upscale_scale",
+        problems.append(Problem("upscale", f"upscale by 2 or 4, not {req.scale}", code="upscale_scale",
                                 params={"value": req.scale, "choices": UPSCALE_SCALES}))
     if image.pixels > MAX_UPSCALE_PIXELS:
         problems.append(_too_large("upscale", image.width, image.height, MAX_UPSCALE_PIXELS))
     elif req.scale == 4 and image.pixels > MAX_LEGACY_UPSCALE_PIXELS:
         problems.append(Problem(
-            "scale", f"4× upscaling takes at most {MAX_LEGACY_UPSCALE_PIXELS:,} pixels and the image is "
+            "upscale", f"4× upscaling takes at most {MAX_LEGACY_UPSCALE_PIXELS:,} pixels and the image is "
                      f"{image.width}×{image.height} = {image.pixels:,}; upscale it by 2 instead",
             code="upscale_4x_too_large",
             params={"width": image.width, "height": image.height, "pixels": image.pixels,
@@ -65,7 +65,7 @@ def check_upscale(req: UpscaleRequest) -> UpscaleRequest:
 
 def _not_for_tool(setting: str, tool: str) -> Problem:
     tools = tuple(sorted(PROMPTED_TOOLS)) if setting != "emotion" else ("emotion",)
-    return Problem(setting, f"the {tool} tool takes no {setting}; only {' and '.join(tools)} do",
+    return Problem(setting, f"the {tool} tool takes no {setting}; the tools that do: {', '.join(tools)}",
                    code="tool_setting_not_allowed", params={"tool": tool, "setting": setting, "tools": tools})
 
 

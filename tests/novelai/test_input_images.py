@@ -97,7 +97,7 @@ def test_a_corrupt_jpeg_is_refused() -> None:
 def test_a_decompression_bomb_is_refused_from_its_header_before_decoding() -> None:
     error = refusal(png_claiming(30_000, 30_000))
     assert error.code == "image_too_many_pixels"
-    assert error.problems[0].params == {"width": 30_000, "height": 30_000, "limit": MAX_PIXELS}
+    assert error.problems[0].params == {"width": 30_000, "height": 30_000, "max_pixels": MAX_PIXELS}
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")

@@ -208,6 +208,9 @@ TEXTS: dict[str, str] = {
     "field.inpaint_strength": "inpaint strength",
     "field.vibes": "vibes",
     "field.references": "precise references",
+    "field.upscale": "upscale",
+    "field.emotion": "mood",
+    "field.defry": "defry",
     "field.language": "language",
     "field.priority": "priority",
     # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
@@ -313,6 +316,31 @@ TEXTS: dict[str, str] = {
     "problem.too_many_vibes": "at most {max} vibes per request (got {value})",
     "problem.references_not_on_model": "{model} does not take precise references; use v4.5 or v5",
     "problem.too_many_references": "at most {max} precise references per request (got {value})",
+    # Input images (novelai/image_input.py, novelai/images.py) and upscale/tools (novelai/tool_rules.py).
+    "problem.image_empty": "the file is empty; send a PNG, JPEG or WebP image",
+    "problem.image_too_large": "the image is {size}, larger than the {limit} this bot accepts; send a smaller file",
+    "problem.image_format": "this is a {format} file; send a PNG, JPEG or WebP image",
+    "problem.image_not_an_image": "this file is not an image; send a PNG, JPEG or WebP image",
+    "problem.image_too_many_pixels": (
+        "the image is {width}×{height} pixels, more than the {max_pixels} this bot accepts; send a smaller one"),
+    "problem.image_bomb": (
+        "this image would decompress to far more pixels than it claims to hold; it was refused unread"),
+    "problem.image_corrupt": "this {format} file is damaged or cut short and cannot be read; send it again",
+    "problem.image_text_too_large": (
+        "this PNG carries more text (metadata) than this bot reads; save the picture again without it"),
+    "problem.mask_empty": "the mask is empty; paint the part to redraw in white on black",
+    "problem.vibes_unsupported": "vibe transfer does not exist on V5 models; use V4.5, or a precise reference instead",
+    "problem.tool_image_too_large": (
+        "the image is {width}×{height} = {pixels} pixels, more than the {max_pixels} {tool} takes; "
+        "use a smaller image"),
+    "problem.upscale_scale": "upscale by 2 or 4, not {value}",
+    "problem.upscale_4x_too_large": (
+        "4× upscaling takes at most {max_pixels} pixels and the image is {width}×{height} = {pixels}; "
+        "upscale it by 2 instead"),
+    "problem.tool_setting_not_allowed": "the {tool} tool takes no {setting}; the tools that do: {tools}",
+    "problem.emotion_required": "the emotion tool needs a mood: one of {choices}",
+    "problem.unknown_emotion": "'{value}' is not a mood; use one of {choices}",
+    "problem.emotion_prompt_separator": "the emotion tool's prompt may not contain '{separator}'",
     "problem.too_expensive": (
         "{width}×{height} at {steps} steps would cost {price} Anlas per image; NovelAI refuses more than {max}, "
         "so use a smaller size or fewer steps"),

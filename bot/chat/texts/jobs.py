@@ -48,7 +48,7 @@ _PLAIN_KINDS = frozenset({"auth", "account", "deadline", "response_refused", "in
 # Setting name → the field label key that says it in words.
 _SETTING_FIELDS: dict[str, str] = {"n": "n_samples", "quality": "quality_tags"}
 # Problem params written with thousands separators, as the English messages write them.
-_GROUPED_PARAMS = frozenset({"area", "max_area"})
+_GROUPED_PARAMS = frozenset({"area", "max_area", "pixels", "max_pixels"})
 
 
 def duration_text(seconds: float | None, lang: str) -> str:

@@ -199,6 +199,9 @@ TEXTS: dict[str, str] = {
     "field.inpaint_strength": "局部重绘强度",
     "field.vibes": "风格迁移图",
     "field.references": "精确参考图",
+    "field.upscale": "放大",
+    "field.emotion": "情绪",
+    "field.defry": "去杂程度",
     "field.language": "语言",
     "field.priority": "优先级",
     # --- option errors (bot.chat.generate_options.OptionError keys) ---------------------------
@@ -294,6 +297,27 @@ TEXTS: dict[str, str] = {
     "problem.too_many_vibes": "每个请求最多 {max} 张风格迁移图（你给了 {value} 张）",
     "problem.references_not_on_model": "{model} 不支持精确参考，请改用 v4.5 或 v5",
     "problem.too_many_references": "每个请求最多 {max} 张精确参考图（你给了 {value} 张）",
+    # 输入图片与放大/工具
+    "problem.image_empty": "文件是空的，请发送 PNG、JPEG 或 WebP 图片",
+    "problem.image_too_large": "图片大小为 {size}，超过了本机器人接受的 {limit}，请发送更小的文件",
+    "problem.image_format": "这是 {format} 文件，请发送 PNG、JPEG 或 WebP 图片",
+    "problem.image_not_an_image": "这个文件不是图片，请发送 PNG、JPEG 或 WebP 图片",
+    "problem.image_too_many_pixels": (
+        "图片为 {width}×{height} 像素，超过了本机器人接受的 {max_pixels} 像素，请换一张更小的"),
+    "problem.image_bomb": "这张图片解压后的像素远多于它声称的大小，已拒绝，未作读取",
+    "problem.image_corrupt": "这个 {format} 文件已损坏或不完整，无法读取，请重新发送",
+    "problem.image_text_too_large": "这张 PNG 带的文字（元数据）超过了本机器人读取的上限，请去掉元数据后重新保存",
+    "problem.mask_empty": "蒙版是空的：请在黑底上用白色涂出要重绘的部分",
+    "problem.vibes_unsupported": "V5 模型没有风格迁移功能；请改用 V4.5，或者改用精确参考",
+    "problem.tool_image_too_large": (
+        "图片为 {width}×{height} = {pixels} 像素，超过了 {tool} 可处理的 {max_pixels} 像素；请换一张更小的图片"),
+    "problem.upscale_scale": "放大倍数只能是 2 或 4（你写的是 {value}）",
+    "problem.upscale_4x_too_large": (
+        "4 倍放大最多处理 {max_pixels} 像素，而这张图片为 {width}×{height} = {pixels} 像素；请改用 2 倍放大"),
+    "problem.tool_setting_not_allowed": "{tool} 工具不接受 {setting}；接受它的工具：{tools}",
+    "problem.emotion_required": "表情工具需要指定一种情绪：{choices} 之一",
+    "problem.unknown_emotion": "“{value}” 不是可用的情绪；请使用 {choices} 之一",
+    "problem.emotion_prompt_separator": "表情工具的提示词不能包含 “{separator}”",
     "problem.too_expensive": (
         "{width}×{height}、{steps} 步时每张图要花 {price} Anlas，NovelAI 不接受单张超过 {max} Anlas 的请求，"
         "请缩小尺寸或减少步数"),

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ast
+import io
 import random
 import re
 import string
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot.chat.generate_options import OptionError, parse_generate
 from bot.chat.texts import en
@@ -29,6 +33,8 @@ from bot.chat.texts.settings import help_text, settings_reset_text, settings_sav
 from bot.chat.user_settings import parse_settings_command
 from novelai.cost import anlas_per_image, request_cost
 from novelai.errors import AuthError, InvalidRequest, Problem
+from novelai.image_input import IMAGE_CODES
+from novelai.images import MASK_EMPTY, prepare_mask, prepare_vibe, read_input
 from novelai.inputs import MAX_REFERENCES, MAX_VIBES
 from novelai.models import parse_size, resolve_model
 from novelai.request import (
@@ -40,19 +46,21 @@ from novelai.request import (
     GenerationRequest,
     parse_position,
 )
-from novelai.tools import TOOL_NAMES
+from novelai.tool_rules import check_tool, check_upscale
+from novelai.tools import TOOL_NAMES, ToolRequest, UpscaleRequest
 from tasks.job import ImageResult, Job, JobError, JobState, Requester
 from tasks.queue import QueueFull, QueueUnavailable
 from tasks.spending import SpendRefused
 from tasks.submit import UnknownAccount
 from tests.novelai.image_fixtures import ref, reference, vibe
+from tests.novelai.tool_images import sized_ref
 
 BOT = Path(__file__).resolve().parents[3] / "bot"
 NOVELAI = BOT.parent / "novelai"
 FIELDS = ("prompt", "negative", "model", "sampler", "steps", "scale", "size", "width", "height", "n_samples", "seed",
           "characters", "character", "position", "cfg_rescale", "noise_schedule", "uc_preset", "smea", "smea_dyn",
           "quality_tags", "variety", "language", "priority", "transparent", "quality_preset", "image", "mask",
-          "strength", "noise", "inpaint_strength", "vibes", "references")
+          "strength", "noise", "inpaint_strength", "vibes", "references", "upscale", "emotion", "defry")
 ITEM = {"id", "name", "position", "total", "wait", "prompt"}
 RANGE = {"min", "max", "value"}
 # Every validation problem code novelai/ raises, with the params its Problem carries.
@@ -84,6 +92,14 @@ PROBLEM_PARAMS: dict[str, set[str]] = {
     "infill_not_on_model": {"model"}, "sampler_not_for_infill": {"sampler"}, "references_with_mask": set(),
     "vibes_not_on_model": {"model"}, "vibes_with_references": set(), "too_many_vibes": {"max", "value"},
     "references_not_on_model": {"model"}, "too_many_references": {"max", "value"},
+    # Input images (novelai/image_input.py, images.py) and upscale/tools (novelai/tool_rules.py).
+    "image_empty": set(), "image_too_large": {"size", "limit"}, "image_format": {"format", "choices"},
+    "image_not_an_image": {"choices"}, "image_too_many_pixels": {"width", "height", "max_pixels"}, "image_bomb": set(),
+    "image_corrupt": {"format"}, "image_text_too_large": set(), "mask_empty": set(), "vibes_unsupported": {"model"},
+    "tool_image_too_large": {"tool", "width", "height", "pixels", "max_pixels"}, "upscale_scale": {"value", "choices"},
+    "upscale_4x_too_large": {"width", "height", "pixels", "max_pixels"},
+    "tool_setting_not_allowed": {"tool", "setting", "tools"}, "emotion_required": {"choices"},
+    "unknown_emotion": {"value", "choices"}, "emotion_prompt_separator": {"separator"},
 }
 # The parameters each key's callers pass; every key must be listed, so a new text needs a thought here.
 # What the account, group and admin commands pass (bot/chat/commands/account.py, bot/chat/router.py).
@@ -636,11 +652,56 @@ PROBLEM_TRIGGERS: dict[str, Callable[[], object]] = {
     "too_many_vibes": _request(vibes=tuple(vibe(f"v{i}") for i in range(MAX_VIBES + 1))),
     "references_not_on_model": _request(model="v3", references=(reference("r"),)),
     "too_many_references": _request(references=tuple(reference(f"r{i}") for i in range(MAX_REFERENCES + 1))),
+    "image_empty": lambda: _read(b""),
+    "image_too_large": lambda: _read(b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024)),
+    "image_format": lambda: _read(b"GIF89a" + bytes(32)),
+    "image_not_an_image": lambda: _read(b"hello, I am a text file called cat.png\n"),
+    "image_too_many_pixels": lambda: _read(_png_claiming(30_000, 30_000)),
+    "image_bomb": lambda: _read(_png_claiming(20_000, 20_000), max_pixels=10**10),
+    "image_corrupt": lambda: _read(_encoded(Image.new("RGB", (64, 64), (9, 200, 40)))[:80]),
+    "image_text_too_large": lambda: _read(_with_text_bomb(_encoded(Image.new("RGB", (32, 32))))),
+    "mask_empty": lambda: prepare_mask(Image.new("L", (64, 64), 0), 64, 64),
+    "vibes_unsupported": lambda: prepare_vibe(Image.new("RGB", (64, 64)), "v5"),
+    "tool_image_too_large": lambda: check_tool(ToolRequest(tool="lineart", image=sized_ref(2048, 2048))),
+    "upscale_scale": lambda: check_upscale(UpscaleRequest(image=sized_ref(512, 512), scale=3)),
+    "upscale_4x_too_large": lambda: check_upscale(UpscaleRequest(image=sized_ref(1024, 1536), scale=4)),
+    "tool_setting_not_allowed": lambda: check_tool(ToolRequest(tool="lineart", image=sized_ref(512, 512),
+                                                               prompt="x")),
+    "emotion_required": lambda: check_tool(ToolRequest(tool="emotion", image=sized_ref(512, 512))),
+    "unknown_emotion": lambda: check_tool(ToolRequest(tool="emotion", image=sized_ref(512, 512), emotion="grumpy")),
+    "emotion_prompt_separator": lambda: check_tool(ToolRequest(tool="emotion", image=sized_ref(512, 512),
+                                                               emotion="sad", prompt="a;;b")),
 }
+
+
+def _read(data: bytes, max_pixels: int = 4096 * 4096) -> object:
+    return read_input(data, max_bytes=1024 * 1024, max_pixels=max_pixels)
+
+
+def _encoded(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims width×height grey pixels (a decompression bomb)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(bytes(65536), 9))
+            + _chunk(b"IEND", b""))
+
+
+def _with_text_bomb(png: bytes) -> bytes:
+    """``png`` with a zTXt chunk that inflates to 50 MB right after its header."""
+    return png[:33] + _chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a" * (50 * 1024 * 1024))) + png[33:]
 # Names that stay as they are in Chinese: NovelAI's own words for its settings and units, and the
 # option a text names in brackets so the user knows what to change.
 IDENTIFIERS = {"native", "karras", "exponential", "polyexponential", "smea", "dyn", "anlas", "novelai", "scale",
-               "light", "standard"}
+               "light", "standard", "png", "jpeg", "webp"}
 # What a text may quote as typed: `examples`, and ids such as k_dpm_2, nai-diffusion-4-5-full or 832x1216.
 QUOTED = re.compile(r"`[^`]*`|[A-Za-z0-9_.+@-]*[_\d-][A-Za-z0-9_.+@-]*")
 
@@ -657,8 +718,9 @@ def _problem(code: str) -> Problem:
 
 
 def _source_problem_codes() -> set[str]:
-    """Every ``code="..."`` in novelai/, after checking that each ``Problem(...)`` there passes a code."""
-    codes: set[str] = set()
+    """Every ``code="..."`` in novelai/, after checking that each ``Problem(...)`` there passes a code,
+    and the input images' codes (``InvalidImage`` takes them as named constants)."""
+    codes: set[str] = {*IMAGE_CODES, MASK_EMPTY}
     for path in sorted(NOVELAI.glob("*.py")):
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
