@@ -3,6 +3,7 @@
 This module only assembles the application: shared state built once per process (queue
 services, storage, API keys, the status cache; ``bot.http.deps``) and the routers, each in its
 own module: ``bot.http.routes.jobs`` (the original naibot API's endpoints and images),
+``bot.http.routes.images`` (``/generate`` and the other jobs that take images),
 ``bot.http.routes.ops`` (health and metrics), ``bot.http.routes.admin_page`` (the status page) and,
 with ``api.docs``, ``bot.http.routes.docs`` (Swagger UI and ReDoc, served from this process).
 """
@@ -20,7 +21,7 @@ from bot.http.auth import ApiKeys
 from bot.http.deps import ApiState
 from bot.http.limits import RequestLimits
 from bot.http.login_throttle import LoginThrottle
-from bot.http.routes import admin_page, docs, jobs, ops
+from bot.http.routes import admin_page, docs, images, jobs, ops
 from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
@@ -55,9 +56,11 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Queue NovelAI generations and follow them; the same queue as the chat bots.",
                   lifespan=lifespan, docs_url=None, redoc_url=None, redirect_slashes=False)
     # Outermost of ours: sizes are checked before anything reads a header or the body.
+    # The paths that take images are capped at what their image parts may weigh (routes.images).
     app.add_middleware(RequestLimits, body_bytes=settings.api.max_body_bytes,
-                       body_bytes_by_path=admin_page.BODY_LIMITS)
+                       body_bytes_by_path={**admin_page.BODY_LIMITS, **images.body_limits(settings)})
     jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
+    images.install(app)  # /generate and the routes that take images
     app.include_router(ops.router)
     app.include_router(admin_page.router)
     if settings.api.docs:  # third-party scripts on the status page's origin: only on request

@@ -16,6 +16,7 @@ from bot.http.sessions import AdminSessions
 from bot.http.status_cache import Caches
 from naibot.settings import Settings
 from storage.base import Storage
+from tasks.image_submit import ImageJobs
 from tasks.services import QueueServices
 
 
@@ -31,6 +32,8 @@ class ApiState:
     logins: LoginThrottle  # failed status-page logins, and lockouts
     # Built on first use by ``bot.http.routes.jobs.caches`` (it knows what a status poll reads).
     status_cache: Caches | None = None
+    # Built on first use by ``bot.http.routes.images.image_jobs``.
+    image_jobs: ImageJobs | None = None
 
 
 def api_state(request: Request) -> ApiState:

@@ -176,8 +176,17 @@ class JobErrorOut(BaseModel):
     message: str
 
 
+class InputOut(BaseModel):
+    """One input image of a task, as prepared: ``kind`` is image, mask, vibe or reference."""
+
+    kind: str
+    width: int
+    height: int
+
+
 class TaskStatus(BaseModel):
     task_id: str
+    kind: str = Field("generate", description="generate, upscale or tool")
     state: str = Field(description="queued, running, done, failed or canceled")
     position: int | None = Field(description="while queued: 1 = next in its lane")
     total: int | None = Field(description="while queued: jobs waiting in its lane")
@@ -187,6 +196,7 @@ class TaskStatus(BaseModel):
     started_at: float | None
     finished_at: float | None
     images: list[ImageOut]
+    inputs: list[InputOut] = Field(default_factory=list, description="the images the task was given, as prepared")
     error: JobErrorOut | None
 
 

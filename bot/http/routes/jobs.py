@@ -1,4 +1,5 @@
-"""The original naibot API's REST endpoints on our queue: generate, task status, queue status, cancel, images.
+"""The original naibot API's REST endpoints on our queue: task status, queue status, cancel, images
+(``/generate`` and the other routes that take images are ``bot.http.routes.images``).
 
 Every endpoint but ``/static/images`` needs an API key (``Authorization: Bearer``); jobs are
 submitted through the same ``Submitter`` as the chat bots, as platform ``api`` with the key's
@@ -36,15 +37,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.http.auth import ApiIdentity, KeyFirstRoute, bearer_key, require_identity
 from bot.http.deps import ApiState, api_state
+from bot.http.image_models import inputs_of
 from bot.http.models import (
     Canceled,
     ErrorBody,
-    GenerateBody,
     ImageOut,
     JobErrorOut,
     ProblemOut,
     QueueStatus,
-    Submitted,
     TaskStatus,
 )
 from bot.http.status_cache import Caches, Snapshot, StatusCache
@@ -52,7 +52,7 @@ from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest
 from storage.base import InvalidKey, StorageError
 from storage.local import LocalStorage
-from tasks.job import Job, JobState, Requester
+from tasks.job import Job, JobState
 from tasks.queue import Caller, QueueUnavailable
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ def refused(refusal: Refusal) -> ApiError:
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {400: "refused: bad JSON, a schema error or an invalid request", 401: "no or unknown API key",
                     404: "no such task (or not yours)", 409: "the task has already started or ended",
+                    413: "an image (or the body) is over its size limit",
+                    415: "a file that is not a PNG, JPEG or WebP, or a body neither JSON nor multipart",
                     429: "too many of your jobs are waiting", 503: "the queue (Redis) is unreachable"}
     return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
 
@@ -143,31 +145,6 @@ def _absolute(url: str, public_url: str | None) -> str:
 # -- the endpoints ---------------------------------------------------------------------------
 
 
-@router.post("/generate", response_model=Submitted, responses=_errors(400, 401, 429, 503), tags=["jobs"],
-             summary="queue a generation")
-async def generate(body: GenerateBody, identity: ApiIdentity = Depends(require_identity),
-                   state: ApiState = Depends(api_state)) -> Submitted:
-    bot = state.settings.bot
-    if body.priority is not None and body.priority > identity.max_priority:
-        raise ApiError(400, f"priority {body.priority} is above this API key's limit of {identity.max_priority}",
-                       [ProblemOut(field="priority", code="priority_above_limit",
-                                   message=f"at most {identity.max_priority} for this key")])
-    priority = body.priority if body.priority is not None else min(bot.default_priority, identity.max_priority)
-    requester = Requester(platform="api", user_id=identity.name, display_name=identity.name, chat_id="", reply={})
-    try:
-        job = await state.services.submitter.submit(body.to_request(), requester,
-                                                    account=identity.account or bot.default_account,
-                                                    priority=priority)
-        eta = await state.services.queue.estimated_wait(job)
-    except QueueUnavailable:
-        raise  # answered by the app-wide handler, with Retry-After
-    except Refusal as refusal:
-        raise refused(refusal) from None
-    caches(state).changed(job.id)
-    return Submitted(task_id=job.id, state=job.state.value, position=job.position, total=job.total,
-                     eta_seconds=_rounded(eta), priority=job.priority)
-
-
 @router.get("/task_status/{task_id}", response_model=TaskStatus, responses=_errors(400, 401, 404, 503),
             tags=["jobs"], summary="a task's state, queue position, ETA, images or error")
 async def task_status(task_id: str = _TASK_ID, identity: ApiIdentity = Depends(require_identity),
@@ -181,10 +158,12 @@ async def task_status(task_id: str = _TASK_ID, identity: ApiIdentity = Depends(r
         eta = max(0.0, eta - age)  # the cached estimate, brought up to now
     public_url = state.settings.api.public_url
     return TaskStatus(
-        task_id=job.id, state=job.state.value, position=job.position, total=job.total, eta_seconds=_rounded(eta),
-        priority=job.priority, created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+        task_id=job.id, kind=job.kind, state=job.state.value, position=job.position, total=job.total,
+        eta_seconds=_rounded(eta), priority=job.priority, created_at=job.created_at, started_at=job.started_at,
+        finished_at=job.finished_at,
         images=[ImageOut(url=_absolute(url, public_url), seed=image.seed, width=image.width, height=image.height)
                 for image, url in zip(job.images, snapshot.image_urls, strict=True)],
+        inputs=inputs_of(job.request),
         error=JobErrorOut(kind=job.error.kind, message=job.error.message) if job.error else None,
     )
 

@@ -504,10 +504,10 @@ async def test_openapi_declares_the_endpoints_and_their_refusals(api: ApiWorld) 
     for path in ("/generate", "/task_status/{task_id}", "/queue_status", "/cancel_task/{task_id}",
                  "/static/images/{key}"):
         assert path in paths, sorted(paths)
-    assert set(paths["/generate"]["post"]["responses"]) == {"200", "400", "401", "429", "503"}
+    assert set(paths["/generate"]["post"]["responses"]) == {"200", "400", "401", "413", "415", "429", "503"}
     assert set(paths["/cancel_task/{task_id}"]["post"]["responses"]) == {"200", "400", "401", "404", "409", "503"}
     assert "422" not in str(paths), "schema errors are answered 400, and described so"
-    body = schema["components"]["schemas"]["GenerateBody"]
+    body = schema["components"]["schemas"]["ImageGenerateBody"]
     assert body["properties"]["steps"]["anyOf"][0]["maximum"] == 50
     assert body["additionalProperties"] is False
 

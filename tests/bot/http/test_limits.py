@@ -27,6 +27,9 @@ ANSWER_TIMEOUT = 10.0
 # The CVE-2024-7592 payload: a quoted cookie value of backslashes (quadratic to unquote on 3.11.7).
 BACKSLASH_COOKIE = 'naibot_admin="' + "\\" * 60_000 + '"'
 JSON_LIMIT = 65536
+# A keyed route whose body is JSON settings only (no images): the API's default cap. /generate's cap
+# is its image parts' (bot.http.routes.images.body_limits; tests/bot/http/test_image_routes.py).
+JSON_ONLY_PATH = "/variations/abcdefghij"
 
 
 @dataclass
@@ -136,7 +139,7 @@ async def test_healthz_stays_responsive_while_clients_send_oversized_headers_and
     done = asyncio.Event()
     refused: list[int] = []
 
-    big_body = request_head("POST", "/generate", api, f"Authorization: Bearer {USER_KEY}",
+    big_body = request_head("POST", JSON_ONLY_PATH, api, f"Authorization: Bearer {USER_KEY}",
                             "Content-Type: application/json", "Content-Length: 10000000")
 
     async def attacker(kind: int) -> None:
@@ -171,7 +174,7 @@ async def test_healthz_stays_responsive_while_clients_send_oversized_headers_and
 
 
 async def test_an_oversized_body_gets_413_before_it_is_all_sent(api: str) -> None:
-    head = request_head("POST", "/generate", api, f"Authorization: Bearer {USER_KEY}",
+    head = request_head("POST", JSON_ONLY_PATH, api, f"Authorization: Bearer {USER_KEY}",
                         "Content-Type: application/json", "Content-Length: 10000000")
     answer, closed = await raw_request(api, head, b'{"prompt": "' + b"a" * 1000)
     body = assert_error_shape(answer, 413)
@@ -181,7 +184,7 @@ async def test_an_oversized_body_gets_413_before_it_is_all_sent(api: str) -> Non
 
 
 async def test_a_chunked_body_gets_413_once_it_passes_the_limit_while_still_streaming(api: str) -> None:
-    head = request_head("POST", "/generate", api, f"Authorization: Bearer {USER_KEY}",
+    head = request_head("POST", JSON_ONLY_PATH, api, f"Authorization: Bearer {USER_KEY}",
                         "Content-Type: application/json", "Transfer-Encoding: chunked")
     chunk = b"a" * 8192
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(JSON_LIMIT // len(chunk) + 2))

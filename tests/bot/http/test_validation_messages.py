@@ -90,10 +90,10 @@ async def test_an_unknown_model_lists_the_one_model_list(api: ApiWorld) -> None:
     body = await refused(api, model="v9")
     assert f"use one of {', '.join(MODEL_NAMES)} " in body["problems"][0]["message"]
     schema = (await api.client.get("/openapi.json")).json()
-    model = schema["components"]["schemas"]["GenerateBody"]["properties"]["model"]
+    model = schema["components"]["schemas"]["ImageGenerateBody"]["properties"]["model"]
     assert ", ".join(MODEL_NAMES) in model["description"]
     # The bounds resolved() checks are still declared in /openapi.json, for clients and schemathesis.
-    properties = schema["components"]["schemas"]["GenerateBody"]["properties"]
+    properties = schema["components"]["schemas"]["ImageGenerateBody"]["properties"]
     assert (properties["width"]["minimum"], properties["width"]["maximum"], properties["width"]["multipleOf"]) == (
         64, 2048, 64)
     assert properties["n_samples"]["maximum"] == 8
