@@ -64,11 +64,15 @@ class PlannedJob:
 
 
 def relabelled(exc: InvalidRequest, role: str, upload: Upload) -> InvalidRequest:
-    """The refusal of a file, naming which one (the image, the mask, vibe 2...) and its name."""
-    if isinstance(exc, InvalidImage):
-        problem = exc.problems[0]
-        return InvalidImage(problem.code, f"{role} {upload.label!r}: {problem.message}", **problem.params)
-    return exc
+    """The refusal of a file naming which one: the problem's field is its role (image, mask, vibe 2...)
+    and its sentence starts with the file's name. Still an ``InvalidImage`` with the same code."""
+    if not isinstance(exc, InvalidImage):
+        return exc
+    problem = exc.problems[0]
+    named = InvalidImage(problem.code, problem.message, **problem.params)
+    InvalidRequest.__init__(named, Problem(role, f"{upload.label}: {problem.message}", code=problem.code,
+                                           params=problem.params))
+    return named
 
 
 # Stands for an image not yet prepared while an upload's own settings are checked against the models' bounds.

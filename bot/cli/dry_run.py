@@ -31,18 +31,18 @@ _ALLOWANCE_WORDS = {"empty": "its free V5 allowance is used up", "unknown": "Nov
                     "allowance, so it counts as paid"}
 
 
-class _UnknownAccount(Exception):
+class AccountNotFound(Exception):
     pass
 
 
-async def _subscription(settings: Settings, name: str) -> tuple[Subscription | None, str | None]:
+async def account_subscription(settings: Settings, name: str) -> tuple[Subscription | None, str | None]:
     """The account's subscription, or None and why it could not be read (never a secret)."""
     try:
         account = await AccountDirectory(settings).get(name)
     except Exception as exc:  # Redis away, a stored account unreadable: say what kind of failure
         return None, f"the account could not be read ({type(exc).__name__})"
     if account is None:
-        raise _UnknownAccount(name)
+        raise AccountNotFound(name)
     client = client_from_settings(settings)
     try:
         async with asyncio.timeout(SUBSCRIPTION_TIMEOUT):
@@ -103,8 +103,8 @@ def _summary(report: dict[str, Any], request: GenerationRequest) -> list[str]:
 async def dry_run(args: argparse.Namespace, settings: Settings, request: GenerationRequest) -> int:
     """Print what the resolved ``request`` would send and cost on ``args.account``; exit 0."""
     try:
-        subscription, problem = await _subscription(settings, args.account)
-    except _UnknownAccount:
+        subscription, problem = await account_subscription(settings, args.account)
+    except AccountNotFound:
         return fail(f"there is no NovelAI account named {args.account!r}; add it with: "
                     f"naibot account add {args.account} --token", kind="unknown_account", code=2,
                     json_out=args.json)

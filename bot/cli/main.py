@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import accounts, api, chat, demo, info, queue, rotate_key, sandbox, settings_check
+from bot.cli import accounts, api, chat, demo, images, info, queue, rotate_key, sandbox, settings_check
 from bot.cli.common import EXIT_USAGE, Handler, refuse_weak_secrets
 from naibot.logs import setup_logging
 from naibot.settings import Settings, SettingsError
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.register(sub)
     rotate_key.register(sub)
     queue.register(sub)
+    images.register(sub)
     chat.register(sub)
     api.register(sub)
     info.register(sub)

@@ -20,28 +20,27 @@ from bot.chat.generate_options import ascii_float, ascii_int
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    REDIS_AWAY,
+    EXIT_USAGE,
     AsyncHandler,
     Handler,
     fail,
-    redis_unavailable,
     refuse_without_secret_key,
     refused,
     run_async,
 )
 from bot.cli.dry_run import dry_run
 from bot.cli.format import format_duration, image_location, status_line
-from bot.cli.watch import watch
-from naibot.refusal import Refusal
+from bot.cli.image_options import add_image_options, uses_images
+from bot.cli.image_run import generate_with_images
+from bot.cli.job_output import job_json, submit_and_answer
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest
-from novelai.models import DEFAULT_SIZE, parse_size
+from novelai.models import parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
-from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, JobState, Requester
+from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, Requester
 from tasks.launch import worker_argv, worker_environment
 from tasks.queue import Caller, QueueUnavailable
 from tasks.services import QueueServices
-from tasks.submit import UnknownAccount
 
 
 def _no_job(job_id: str, json_out: bool, extra: dict[str, Any] | None = None) -> int:
@@ -50,34 +49,27 @@ def _no_job(job_id: str, json_out: bool, extra: dict[str, Any] | None = None) ->
                 extra=extra)
 
 
-def build_request(args: argparse.Namespace) -> GenerationRequest:
-    width, height = parse_size(args.size) if args.size else DEFAULT_SIZE
+def build_request(args: argparse.Namespace, base: dict[str, Any] | None = None) -> GenerationRequest:
+    """The request the options describe, over ``base`` (the settings ``--from FILE.png`` recorded): an option
+    given wins. The size is set only when asked for, so an img2img without ``--size`` takes its image's."""
     fields: dict[str, Any] = {
-        "prompt": args.prompt, "negative": args.negative or "", "model": args.model, "sampler": args.sampler,
-        "steps": args.steps, "scale": args.scale, "width": width, "height": height, "n_samples": args.n,
-        "seed": args.seed, "characters": tuple(CharacterPrompt.parse(c) for c in args.character),
+        "prompt": args.prompt, "negative": args.negative, "model": args.model, "sampler": args.sampler,
+        "steps": args.steps, "scale": args.scale, "n_samples": args.n, "seed": args.seed,
+        "characters": tuple(CharacterPrompt.parse(c) for c in args.character) or None,
         "transparent": args.transparent or None, "quality_preset": args.quality_preset,
+        "strength": getattr(args, "strength", None), "noise": getattr(args, "noise", None),
     }
-    return GenerationRequest(**{k: v for k, v in fields.items() if v is not None})
-
-
-def job_json(job: Job, settings: Settings, eta: float | None = None) -> dict[str, Any]:
-    return {
-        "job_id": job.id,
-        "state": job.state.value,
-        "position": job.position,
-        "total": job.total,
-        "eta_seconds": None if eta is None else round(eta, 1),
-        "account": job.account,
-        "priority": job.priority,
-        "attempts": job.attempts,
-        "images": [{"url": i.url, "key": i.key, "path": image_location(settings, i), "seed": i.seed,
-                    "width": i.width, "height": i.height} for i in job.images],
-        "error": job.error.model_dump() if job.error else None,
-    }
+    if args.size:
+        fields["width"], fields["height"] = parse_size(args.size)
+    return GenerationRequest(**{**(base or {}), **{k: v for k, v in fields.items() if v is not None}})
 
 
 async def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    if uses_images(args):  # --image, --mask, --vibe, --reference or --from: uploads go through ImageJobs
+        return await generate_with_images(args, settings, build_request)
+    if args.prompt is None:
+        return fail("a prompt is needed (or --from FILE.png to run an image's settings again)", kind="invalid",
+                    code=EXIT_USAGE, json_out=args.json)
     try:
         request = build_request(args).resolved()
     except InvalidRequest as exc:
@@ -88,34 +80,10 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     requester = Requester(platform="cli", user_id=user, display_name=user)
     services = QueueServices.from_settings(settings)
     try:
-        after = await services.queue.last_event_id()
-        job = await services.submitter.submit(request, requester, account=args.account, priority=args.priority,
-                                              max_anlas=args.max_anlas)
-        if not args.wait:
-            eta = await services.queue.estimated_wait(job)
-            if args.json:
-                print(json.dumps(job_json(job, settings, eta)))
-            else:
-                print(status_line(job, eta))
-            return EXIT_OK
-        job = await watch(services, settings, job, after, quiet=args.json)
-    except UnknownAccount as exc:
-        # At the command line the operator is the admin the chat wording would send them to.
-        return fail(f"there is no NovelAI account named {args.account!r}; add it with: "
-                    f"naibot account add {args.account} --token", kind="unknown_account", code=exc.exit_code,
-                    json_out=args.json)
-    except Refusal as exc:
-        return refused(exc, json_out=args.json)
-    except REDIS_AWAY as exc:  # the watch reads the event stream directly
-        return redis_unavailable(exc, json_out=args.json)
+        return await submit_and_answer(args, settings, services, lambda: services.submitter.submit(
+            request, requester, account=args.account, priority=args.priority, max_anlas=args.max_anlas))
     finally:
         await services.aclose()
-    if args.json:
-        print(json.dumps(job_json(job, settings)))
-    elif job.state is JobState.DONE:  # how it ended is on stderr already (watch); stdout has the paths
-        for image in job.images:
-            print(image_location(settings, image))
-    return EXIT_OK if job.state is JobState.DONE else EXIT_FAILED
 
 
 async def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,9 +188,9 @@ def _async(fn: AsyncHandler) -> Handler:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = sub.add_parser("generate", help="queue a generation (like /generate in a chat)")
-    gen.add_argument("prompt")
+    gen.add_argument("prompt", nargs="?", help="what to draw (optional with --from)")
     gen.add_argument("--negative")
-    gen.add_argument("--model", default="nai-diffusion-4-5-full", help="id or alias: v3, v4, v4.5, v5, ...")
+    gen.add_argument("--model", help="id or alias: v3, v4, v4.5, v5, ... (default nai-diffusion-4-5-full)")
     gen.add_argument("--sampler")
     gen.add_argument("--steps", type=ascii_int)
     gen.add_argument("--scale", type=ascii_float)
@@ -243,6 +211,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen.add_argument("--dry-run", action="store_true",
                      help="queue nothing: print the request body, model family, Anlas cost and whether it would be "
                           "free on the account")
+    add_image_options(gen)
     gen.set_defaults(handler=_async(_generate))
 
     queue = sub.add_parser("queue", help="what is waiting and running")

@@ -148,7 +148,7 @@ async def test_a_bad_file_is_refused_with_nothing_stored_or_queued(
         await image_jobs.generate(GenerationRequest(prompt="a cat"), ANN, account="default",
                                   image=Upload(data, "in.png"))
     assert refused.value.code == code
-    assert "image 'in.png'" in str(refused.value)
+    assert "image: in.png: " in str(refused.value)
     assert nothing_written(deployment) and await nothing_queued(services)
 
 
