@@ -210,3 +210,26 @@ def test_vibe_and_reference_specs_take_their_values_from_the_right(tmp_path: Pat
     assert reference_upload(f"{path}:style", settings).kind == "style"
     with pytest.raises(FileProblem, match="say the kind"):
         reference_upload(f"{path}:0.8", settings)
+
+
+async def test_inpainting_and_a_reference_dry_run_show_what_would_be_sent(deployment: Deployment,
+                                                                         tmp_path: Path) -> None:
+    image = write(tmp_path, "in.png", png(512, 512, (9, 9, 90)))
+    mask_image = Image.new("L", (512, 512), 0)
+    mask_image.paste(255, (0, 0, 256, 256))
+    out = io.BytesIO()
+    mask_image.save(out, "PNG")
+    mask = write(tmp_path, "m.png", out.getvalue())
+    code, text, err = await naibot(deployment, "generate", "a cat", "--model", "v4.5", "--image", image, "--mask",
+                                   mask, "--dry-run", "--json")
+    assert code == 0, err
+    body = json.loads(text)["body"]
+    assert body["action"] == "infill" and body["model"].endswith("-inpainting")
+    assert body["parameters"]["mask"].startswith("<PNG 1024x1024")  # the image's shape at 1 MP
+    code, text, err = await naibot(deployment, "generate", "a cat", "--model", "v4.5", "--reference",
+                                   f"{image}:character:0.8:0.5", "--dry-run", "--json")
+    assert code == 0, err
+    report = json.loads(text)
+    assert report["body"]["parameters"]["director_reference_images"][0].startswith("<PNG 1472x1472")
+    assert report["anlas"] >= 5  # +5 per reference, and no Opus free image with one
+    assert await nothing_queued(deployment)
