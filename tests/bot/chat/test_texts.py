@@ -454,6 +454,15 @@ def test_failed_payment_status_prices_the_job() -> None:
     assert f"This job costs about {cost} Anlas." in status_text(job, "en")
 
 
+def test_failed_payment_status_of_an_img2img_job_prices_its_strength() -> None:
+    job = make_job(JobState.FAILED, error=JobError(kind="payment", message="x"), attempts=1)
+    img2img = job.request.model_copy(update={"image": ref("a", 1024, 1024), "strength": 0.5})
+    job = job.model_copy(update={"request": img2img})
+    cost = request_cost(1024, 1024, 28, 2, strength=0.5)
+    assert cost < request_cost(1024, 1024, 28, 2)
+    assert f"This job costs about {cost} Anlas." in status_text(job, "en")
+
+
 def test_failed_status_without_error_is_internal() -> None:
     assert TEXTS["en"]["error.internal"] in status_text(make_job(JobState.FAILED), "en")
 
