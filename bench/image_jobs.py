@@ -245,8 +245,9 @@ async def bench_redis_bytes(session: BenchSession, url: str) -> None:
             parts.append(f"    {name}: {per_job:.0f} B/job ({new_keys:.1f} new keys a job; its hash {hashed} B, "
                          f"data JSON {data} B)")
         stream_after = await session.redis.memory_usage(events_key, samples=0) or 0
-        parts.append(f"    apart, the event stream (shared by every job, capped by events_max_length) grew {(stream_after - stream_before) / (WAITING * len(kinds)):.0f} "
-                     f"B/job (capped by events_max_length, shared by every job)")
+        stream_per_job = (stream_after - stream_before) / (WAITING * len(kinds))
+        parts.append(f"    apart, the event stream (shared by every job, capped by events_max_length) grew "
+                     f"{stream_per_job:.0f} B/job")
         print(f"(2) Redis bytes per waiting job (MEMORY USAGE delta of every key under the prefix over {WAITING} "
               f"jobs of each kind, no worker; inputs are in storage, not Redis):")
         print("\n".join(parts))
