@@ -55,18 +55,11 @@ class PartRule:
 
 def boundary_of(content_type: str) -> str | None:
     """The ``boundary`` parameter of a ``multipart/form-data`` Content-Type, or None."""
-    kind, _, params = content_type.partition(";")
-    if kind.strip().lower() != "multipart/form-data":
+    kind, params = _header_params(content_type)
+    value = params.get("boundary")
+    if kind != "multipart/form-data" or value is None:
         return None
-    for param in params.split(";"):
-        key, _, value = param.strip().partition("=")
-        if key.strip().lower() == "boundary":
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            if 1 <= len(value) <= MAX_BOUNDARY and value.isascii():
-                return value
-    return None
+    return value if 1 <= len(value) <= MAX_BOUNDARY and value.isascii() else None
 
 
 def _header_params(value: str) -> tuple[str, dict[str, str]]:
@@ -133,9 +126,9 @@ async def read_parts(stream: AsyncIterator[bytes], boundary: str, rules: Mapping
         buffer += chunk
         while True:
             if state == "preamble":
-                at = buffer.find(delimiter)
+                at = buffer.find(delimiter, 0, MAX_PREAMBLE + 2 + len(delimiter))
                 if at < 0:
-                    if len(buffer) > MAX_PREAMBLE + len(delimiter):
+                    if len(buffer) > MAX_PREAMBLE + 2 + len(delimiter):
                         raise MultipartRefused(400, "the multipart body does not start with its boundary")
                     break
                 del buffer[:at + len(delimiter)]
