@@ -204,6 +204,27 @@ async def test_the_same_vibe_twice_is_encoded_and_paid_once(deployment: Deployme
     assert [[i["kind"] for i in record["inputs"]] for record in records] == [["vibe_encoding"]] * 2
 
 
+async def test_multipart_vibe_parts_take_the_listed_settings_in_order_and_the_rest_defaults(
+        deployment: Deployment) -> None:
+    deployment.overrides["NAIBOT_QUEUE__MAX_ANLAS_PER_JOB"] = "10"  # two encodings
+    async with running_api(with_api(deployment.settings)) as api:
+        response = await api.client.post("/generate", headers=auth(ALICE_KEY), **multipart(
+            {"prompt": "a cat", "model": "v4.5", "width": SIZE, "height": SIZE, "vibes": [{"strength": 0.3}]},
+            vibe=[png((1, 2, 3), (448, 448)), png((4, 5, 6), (448, 448))]))
+        assert response.status_code == 200, response.text
+        job = await api.state.services.queue.get(response.json()["task_id"])
+        assert job is not None and job.generation is not None
+        assert [vibe.strength for vibe in job.generation.vibes] == [0.3, 0.6]
+
+
+async def test_a_listed_vibe_without_an_image_is_refused_by_its_index(api: ApiWorld) -> None:
+    response = await api.client.post("/generate", headers=auth(ALICE_KEY), **multipart(
+        {"prompt": "a cat", "model": "v4.5", "vibes": [{}, {}]}, vibe=png((1, 2, 3), (448, 448))))
+    assert response.status_code == 400
+    assert [(p["field"], p["code"]) for p in response.json()["problems"]] == [("vibes.1", "image_missing")]
+    assert await api.state.services.queue.lane_depths() == {}
+
+
 # -- bad files -------------------------------------------------------------------------------------
 
 
