@@ -81,6 +81,10 @@ class Keys:
         """Present once NovelAI accepted the account's credentials here (their fingerprint as value)."""
         return f"{self.prefix}:accepted:{account}"
 
+    def vibe(self, model: str, information: str, sha256: str) -> str:
+        """Where a vibe encoding is kept in storage (``tasks.vibe_cache``): its storage key as value."""
+        return f"{self.prefix}:vibe:{model}:{information}:{sha256}"
+
     @property
     def dramatiq_namespace(self) -> str:
         return f"{self.prefix}:dramatiq"

@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from novelai.inputs import VibeKey
 from storage.base import Storage, validate_key
 from tasks.inputs import SHA_CHARS, job_folder
+from tasks.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ def _number(value: float) -> str:
 class VibeCache:
     def __init__(self, redis: aioredis.Redis, prefix: str, retention_seconds: int) -> None:
         self.redis, self.prefix, self.retention_seconds = redis, prefix, retention_seconds
+        self.keys = Keys(prefix)
 
     def redis_key(self, key: VibeKey) -> str:
-        return f"{self.prefix}:vibe:{key.model}:{_number(key.information_extracted)}:{key.sha256}"
+        return self.keys.vibe(key.model, _number(key.information_extracted), key.sha256)
 
     @staticmethod
     def storage_key(key: VibeKey, job_id: str, created_at: float) -> str:
