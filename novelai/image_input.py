@@ -219,13 +219,18 @@ def _normal_mode(image: Image.Image) -> Image.Image:
     return image if image.mode == wanted else image.convert(wanted)
 
 
+def upload_limits(max_bytes: int, max_pixels: int) -> Limits:
+    """The bounds ``read_png_info`` reads an upload's text chunks within: the upload's own size and
+    pixel bounds, the client's text bounds."""
+    return Limits(max_image_bytes=max_bytes, max_image_pixels=max_pixels,
+                  max_text_chunk_bytes=DEFAULT_LIMITS.max_text_chunk_bytes,
+                  max_text_bytes=DEFAULT_LIMITS.max_text_bytes)
+
+
 def _novelai_text(data: bytes, max_bytes: int, max_pixels: int) -> dict[str, str]:
     """NovelAI's PNG text chunks (``novelai.response.read_png_info``, within this upload's bounds)."""
-    limits = Limits(max_image_bytes=max_bytes, max_image_pixels=max_pixels,
-                    max_text_chunk_bytes=DEFAULT_LIMITS.max_text_chunk_bytes,
-                    max_text_bytes=DEFAULT_LIMITS.max_text_bytes)
     try:
-        _width, _height, texts = read_png_info(data, limits)
+        _width, _height, texts = read_png_info(data, upload_limits(max_bytes, max_pixels))
     except NovelAIError:
         return {}
     return {key: value for key, value in texts.items() if key in NOVELAI_TEXT_KEYS}

@@ -37,8 +37,8 @@ from novelai.image_input import (
     open_header,
     sniff_format,
     text_too_large,
+    upload_limits,
 )
-from novelai.limits import DEFAULT_LIMITS, Limits
 from novelai.models import family_of, resolve_model
 from novelai.response import read_png_info
 
@@ -259,11 +259,8 @@ def _parsed_comment(texts: dict[str, str]) -> dict[str, Any] | None:
 
 
 def _text_chunks(data: bytes, max_bytes: int, max_pixels: int) -> dict[str, str]:
-    limits = Limits(max_image_bytes=max_bytes, max_image_pixels=max_pixels,
-                    max_text_chunk_bytes=DEFAULT_LIMITS.max_text_chunk_bytes,
-                    max_text_bytes=DEFAULT_LIMITS.max_text_bytes)
     try:
-        _width, _height, texts = read_png_info(data, limits)
+        _width, _height, texts = read_png_info(data, upload_limits(max_bytes, max_pixels))
     except TextChunkTooLarge as exc:
         raise text_too_large() from exc
     except NovelAIError as exc:  # no IHDR, a chunk cut short: a damaged file (sizes were checked before)

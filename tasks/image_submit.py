@@ -31,11 +31,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 
 from naibot.settings import ImagesSettings
 from novelai.derived import enhance_request, variations_request
-from novelai.errors import InvalidRequest, NovelAIError, Problem
+from novelai.errors import InvalidRequest, Problem
 from novelai.images import (
     DecodedImage,
     PreparedImage,
@@ -54,10 +53,8 @@ from novelai.request import GenerationRequest
 from novelai.tools import ToolName, ToolRequest, UpscaleRequest
 from tasks.image_sources import JobImage, SourceImage, load_job_image
 from tasks.inputs import input_key, request_images
-from tasks.job import DEFAULT_PRIORITY, AnyRequest, Job, Requester, new_job_id
-from tasks.queue import QueueUnavailable
-from tasks.spending import check_spend
-from tasks.submit import Submitter, UnknownAccount, checked
+from tasks.job import DEFAULT_PRIORITY, Job, Requester, new_job_id
+from tasks.submit import Submitter, checked
 from tasks.uploads import (
     PlannedJob,
     ReferenceUpload,
@@ -274,29 +271,11 @@ class ImageJobs:
 
     # -- queueing --------------------------------------------------------------------------------
 
-    async def _precheck(self, request: AnyRequest, account: str, max_anlas: int | None) -> None:
-        """The account exists and the price is allowed, before anything is stored (``Submitter.submit``
-        checks both again; the subscription it reads is cached)."""
-        submitter = self.submitter
-        allowed = submitter.queue.settings.max_anlas_per_job if max_anlas is None else max_anlas
-        try:
-            credentials = await submitter.accounts.get(account)
-        except (RedisError, OSError) as exc:
-            raise QueueUnavailable(str(exc)) from exc
-        if credentials is None:
-            raise UnknownAccount(account)
-        try:
-            uncached = await submitter.uncached_vibes(request) if isinstance(request, GenerationRequest) else 0
-            await check_spend(request, allowed, credentials, submitter.subscriptions, uncached_vibes=uncached)
-        except NovelAIError as exc:
-            if isinstance(exc, InvalidRequest):
-                raise
-            log.warning("could not check the Anlas cost before storing inputs (%s); the worker will", exc.kind)
-
     async def queue(self, plan: PlannedJob, requester: Requester, *, account: str, priority: int = DEFAULT_PRIORITY,
                     max_anlas: int | None = None, max_waiting: int | None = None) -> Job:
-        """Store a plan's inputs and queue it; refusals of the account or price come before storing."""
-        await self._precheck(plan.request, account, max_anlas)
+        """Store a plan's inputs and queue it; refusals of the account or price come before storing
+        (``Submitter.submit`` checks both again; the subscription it reads is cached)."""
+        await self.submitter.check_account_and_price(plan.request, account, max_anlas)
         stored: list[str] = []
         try:
             for image in plan.images:

@@ -20,7 +20,7 @@ import logging
 from redis.exceptions import RedisError
 
 from naibot.refusal import Refusal
-from novelai.errors import NovelAIError
+from novelai.errors import InvalidRequest, NovelAIError
 from novelai.factory import AccountDirectory
 from novelai.image_payload import vibe_keys
 from novelai.images import PreparedImage
@@ -84,17 +84,11 @@ class Submitter:
         except (RedisError, OSError) as exc:
             raise QueueUnavailable(str(exc)) from exc
 
-    async def submit(self, request: AnyRequest, requester: Requester, *, account: str,
-                     priority: int = DEFAULT_PRIORITY, max_anlas: int | None = None,
-                     job_id: str | None = None, created_at: float | None = None,
-                     max_waiting: int | None = None) -> Job:
-        """Queue the job and return it with its position. Raises InvalidRequest, SpendRefused,
-        QueueFull, QueueUnavailable or UnknownAccount, each with a message for the user.
+    async def check_account_and_price(self, resolved: AnyRequest, account: str, max_anlas: int | None) -> int:
+        """The account exists and the price of the (checked) request is allowed; the Anlas allowed.
 
-        A request with input images needs the ``job_id`` and ``created_at`` they were stored under
-        (``store_input``); its images must lie in that job's folder (ValueError otherwise)."""
-        resolved = checked(request)
-        check_inputs_belong(resolved, job_id, created_at)
+        Raises UnknownAccount, SpendRefused, InvalidRequest or QueueUnavailable. NovelAI unreachable
+        is let through with a warning: the worker checks the price again before anything is spent."""
         allowed = self.queue.settings.max_anlas_per_job if max_anlas is None else max_anlas
         try:
             credentials = await self.accounts.get(account)
@@ -106,8 +100,23 @@ class Submitter:
             uncached = await self.uncached_vibes(resolved) if isinstance(resolved, GenerationRequest) else 0
             await check_spend(resolved, allowed, credentials, self.subscriptions, uncached_vibes=uncached)
         except NovelAIError as exc:
-            # NovelAI unreachable now: the worker checks again before generating.
+            if isinstance(exc, InvalidRequest):
+                raise
             log.warning("could not check the Anlas cost before queueing (%s); the worker will", exc.kind)
+        return allowed
+
+    async def submit(self, request: AnyRequest, requester: Requester, *, account: str,
+                     priority: int = DEFAULT_PRIORITY, max_anlas: int | None = None,
+                     job_id: str | None = None, created_at: float | None = None,
+                     max_waiting: int | None = None) -> Job:
+        """Queue the job and return it with its position. Raises InvalidRequest, SpendRefused,
+        QueueFull, QueueUnavailable or UnknownAccount, each with a message for the user.
+
+        A request with input images needs the ``job_id`` and ``created_at`` they were stored under
+        (``store_input``); its images must lie in that job's folder (ValueError otherwise)."""
+        resolved = checked(request)
+        check_inputs_belong(resolved, job_id, created_at)
+        allowed = await self.check_account_and_price(resolved, account, max_anlas)
         job = Job(request=resolved, requester=requester, account=account, priority=priority, max_anlas=allowed,
                   created_at=created_at or 0.0)
         if job_id is not None:  # the chat layer names the job first, to register its status message
