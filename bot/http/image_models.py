@@ -21,7 +21,7 @@ from pydantic.json_schema import models_json_schema
 from bot.http.models import GenerateBody, InputOut, _declared, _Finite, _Name, _Prompt, _Unit, _Whole
 from naibot.settings import ImagesSettings
 from novelai.derived import ENHANCE_FACTORS
-from novelai.image_rules import MAX_NOISE, MAX_STRENGTH, MIN_NOISE, MIN_STRENGTH
+from novelai.image_rules import DEFAULT_INPAINT_STRENGTH, MAX_NOISE, MAX_STRENGTH, MIN_NOISE, MIN_STRENGTH
 from novelai.inputs import MAX_REFERENCES, MAX_VIBES, ReferenceKind
 from novelai.request import GenerationRequest
 from novelai.tools import EMOTION_MOODS, MAX_DEFRY, MAX_TOOL_PROMPT_CHARS, UpscaleRequest
@@ -79,7 +79,8 @@ class ImageGenerateBody(GenerateBody):
         None, description="img2img: how far from the image (default 0.7).")
     noise: Annotated[_Finite, Field(**_declared(MIN_NOISE, MAX_NOISE))] | None = Field(
         None, description="img2img: noise added to the image (default 0).")
-    inpaint_strength: _Unit | None = Field(None, description="inpainting: inpaintImg2ImgStrength (default 1).")
+    inpaint_strength: _Unit | None = Field(None, description="inpainting: inpaintImg2ImgStrength, also the price "
+                                                             f"factor (default {DEFAULT_INPAINT_STRENGTH}).")
     add_original_image: bool = Field(True, description="inpainting: keep the original outside the mask.")
     vibes: list[VibeBody] = Field(default_factory=list, max_length=MAX_VIBES)
     references: list[ReferenceBody] = Field(default_factory=list, max_length=MAX_REFERENCES)
