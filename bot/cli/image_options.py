@@ -47,6 +47,8 @@ def add_image_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--strength", type=ascii_float, help="img2img: how far from the image, 0.01-0.99")
     group.add_argument("--noise", type=ascii_float, help="img2img: noise added to the image, 0-0.99")
     group.add_argument("--mask", metavar="FILE", help="inpainting: white = repaint (needs --image)")
+    group.add_argument("--inpaint-strength", type=ascii_float,
+                       help="inpainting: how much the masked part is repainted, 0.01-1 (default 0.85); sets its price")
     group.add_argument("--vibe", action="append", default=[], metavar="FILE[:STRENGTH[:INFORMATION]]",
                        help="vibe transfer (repeatable, V3 to V4.5)")
     group.add_argument("--reference", action="append", default=[],

@@ -58,6 +58,7 @@ def build_request(args: argparse.Namespace, base: dict[str, Any] | None = None) 
         "characters": tuple(CharacterPrompt.parse(c) for c in args.character) or None,
         "transparent": args.transparent or None, "quality_preset": args.quality_preset,
         "strength": getattr(args, "strength", None), "noise": getattr(args, "noise", None),
+        "inpaint_strength": getattr(args, "inpaint_strength", None),
     }
     if args.size:
         fields["width"], fields["height"] = parse_size(args.size)

@@ -51,6 +51,20 @@ async def test_inpainting_sends_infill_with_the_mask_at_the_image_size_and_pays_
     assert opus_anlas(deployment) == 1000 - 19
 
 
+async def test_inpaint_strength_sets_how_much_the_mask_repaints_and_its_price(deployment: Deployment,
+                                                                              tmp_path: Path) -> None:
+    await deployment.start_worker()
+    upload, mask = png(512, 512, (90, 9, 9)), mask_png(512, 512)
+    await run_json(deployment, "generate", "a cat", "--model", "v4.5", "--image", write(tmp_path, "in.png", upload),
+                   "--mask", write(tmp_path, "m.png", mask), "--inpaint-strength", "0.3", "--steps", "30",
+                   "--max-anlas", "19")
+    (record,) = await inputs_seen(deployment)
+    assert record["action"] == "infill"
+    price = per_image(1024, 1024, 30, model=V45, strength=0.3)
+    assert price < per_image(1024, 1024, 30, model=V45, strength=0.85)
+    assert opus_anlas(deployment) == 1000 - price
+
+
 async def test_a_small_inpainting_is_priced_as_if_scaled_up_to_one_megapixel(deployment: Deployment,
                                                                                tmp_path: Path) -> None:
     await deployment.start_worker()
