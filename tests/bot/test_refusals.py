@@ -23,8 +23,9 @@ from bot.rules.policy import Banned, GroupPaused, NoAccount, PriorityTooHigh
 from bot.rules.quotas import CoolingDown, QuotaExceeded
 from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest, Problem
+from novelai.image_input import InvalidImage
 from tasks.queue import QueueFull, QueueUnavailable
-from tasks.spending import AllowanceRefused, SpendRefused
+from tasks.spending import AllowanceRefused, SpendRefused, ToolSpendRefused
 from tasks.submit import UnknownAccount
 
 EXAMPLES: list[Refusal] = [
@@ -34,6 +35,8 @@ EXAMPLES: list[Refusal] = [
     QueueUnavailable("Connection refused"),
     SpendRefused(20, 0),
     SpendRefused(20, 10),
+    ToolSpendRefused(7, 0),
+    InvalidImage("image_empty", "the file is empty; send a PNG, JPEG or WebP image"),
     AllowanceRefused(30, 0, "empty"),
     AllowanceRefused(30, 0, "unknown"),
     AllowanceRefused(30, 10, "empty"),
