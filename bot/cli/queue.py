@@ -30,14 +30,14 @@ from bot.cli.common import (
 )
 from bot.cli.dry_run import dry_run
 from bot.cli.format import format_duration, image_location, status_line
-from bot.cli.image_options import add_image_options, uses_images
+from bot.cli.image_options import add_image_options, add_job_options, uses_images
 from bot.cli.image_run import generate_with_images
 from bot.cli.job_output import job_json, submit_and_answer
 from naibot.settings import Settings
 from novelai.errors import InvalidRequest
 from novelai.models import parse_size
 from novelai.request import CharacterPrompt, GenerationRequest
-from tasks.job import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, Job, Requester
+from tasks.job import Job, Requester
 from tasks.launch import worker_argv, worker_environment
 from tasks.queue import Caller, QueueUnavailable
 from tasks.services import QueueServices
@@ -202,16 +202,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen.add_argument("--quality-preset", choices=("standard", "light"), help="quality tags (light: V5 full/curated)")
     gen.add_argument("--character", action="append", default=[], metavar="CAPTION[@C3][|NEGATIVE]",
                      help="a character prompt with its position (repeatable, V4 and later)")
-    gen.add_argument("--priority", type=ascii_int, default=DEFAULT_PRIORITY,
-                     choices=range(MIN_PRIORITY, MAX_PRIORITY + 1), metavar=f"{MIN_PRIORITY}..{MAX_PRIORITY}")
-    gen.add_argument("--account", default="default", help="the NovelAI account to run on")
-    gen.add_argument("--max-anlas", type=ascii_int, help="the most Anlas this job may spend (default from settings)")
-    gen.add_argument("--as", dest="as_user", help="submit on behalf of this user id")
-    gen.add_argument("--wait", action="store_true", help="show position and progress until it ends")
-    gen.add_argument("--json", action="store_true")
-    gen.add_argument("--dry-run", action="store_true",
-                     help="queue nothing: print the request body, model family, Anlas cost and whether it would be "
-                          "free on the account")
+    add_job_options(gen)
     add_image_options(gen)
     gen.set_defaults(handler=_async(_generate))
 

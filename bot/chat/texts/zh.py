@@ -6,6 +6,9 @@ a missing key or a placeholder the English text does not have. Traditional Chine
 table too (``catalog.normalise_language`` maps zh-TW and zh-HK here).
 
 Plain text, ``str.format`` placeholders and no literal braces, as in ``en.py``.
+
+One piece although past 400 lines, for the reason ``en.py`` gives: it is data, and a translator finds
+every sentence of the language in one file.
 """
 
 from __future__ import annotations
