@@ -151,6 +151,16 @@ class BotKeys:
         """Hash: one group chat's queue board (its message id, language, whether it is showing)."""
         return f"{self.platform(platform)}:board:{chat_id}"
 
+    def result_messages(self, platform: str, chat_id: str) -> str:
+        """Hash with TTL: a chat's messages that carry results of this bot, message id -> ``<job id>:<index>``,
+        so a command replying to one uses the stored original (no download, metadata intact)."""
+        return f"{self.platform(platform)}:results:{chat_id}"
+
+    def kept_settings(self, token: str) -> str:
+        """String with TTL: the settings ``/info`` read from an image (a request as JSON, with the chat it
+        was shown in), kept for its "Generate with these settings" button."""
+        return f"{self.base}:kept-settings:{token}"
+
     # -- the HTTP API's status page ----------------------------------------------------------
 
     def api_session(self, session_digest: str) -> str:

@@ -53,7 +53,7 @@ from novelai.request import GenerationRequest
 from novelai.tools import ToolName, ToolRequest, UpscaleRequest
 from tasks.image_sources import JobImage, SourceImage, load_job_image
 from tasks.inputs import input_key, request_images
-from tasks.job import DEFAULT_PRIORITY, Job, Requester, new_job_id
+from tasks.job import DEFAULT_PRIORITY, AnyRequest, Job, Requester, new_job_id
 from tasks.submit import Submitter, checked
 from tasks.uploads import (
     PlannedJob,
@@ -198,27 +198,53 @@ class ImageJobs:
     async def _copied_inputs(self, base: GenerationRequest, job_id: str,
                              created_at: float) -> tuple[dict[str, Any], list[PreparedImage]]:
         """The earlier job's vibes and references, as the new job's own inputs."""
+        moved, copies = await self._moved_inputs(base.model_copy(update={"image": None, "mask": None}), job_id,
+                                                 created_at)
+        assert isinstance(moved, GenerationRequest)
+        return {"vibes": moved.vibes, "references": moved.references}, copies
+
+    async def _moved_inputs(self, request: AnyRequest, job_id: str,
+                            created_at: float) -> tuple[AnyRequest, list[PreparedImage]]:
+        """``request`` with every input image it names copied into the new job's folder (a job reads
+        only its own inputs), checked against the SHA-256 it was stored with."""
         storage = self.submitter.storage
-        if storage is None or not (base.vibes or base.references):
-            return {"vibes": (), "references": ()}, []
+        refs = request_images(request)
+        if not refs:
+            return request, []
+        if storage is None:
+            raise RuntimeError("ImageJobs needs a Submitter with storage")
         copies: dict[str, PreparedImage] = {}
-        for ref in request_images(base.model_copy(update={"image": None, "mask": None})):
+        for ref in refs:
             try:
                 data = await asyncio.to_thread(storage.get, ref.key)
             except KeyError:
-                raise InvalidRequest(Problem("source", "the earlier job's vibe or reference images are no longer "
-                                                       "stored", code="source_inputs_gone")) from None
+                raise InvalidRequest(Problem("source", "the earlier job's input images are no longer stored",
+                                             code="source_inputs_gone")) from None
             if hashlib.sha256(data).hexdigest() != ref.sha256:
-                raise InvalidRequest(Problem("source", "the earlier job's vibe or reference images changed in "
-                                                       "storage", code="source_inputs_gone"))
+                raise InvalidRequest(Problem("source", "the earlier job's input images changed in storage",
+                                             code="source_inputs_gone"))
             copies[ref.sha256] = PreparedImage(png=data, sha256=ref.sha256, width=ref.width, height=ref.height)
 
         def moved(ref: ImageRef) -> ImageRef:
             return self._ref(job_id, created_at, copies[ref.sha256])
 
-        update = {"vibes": tuple(v.model_copy(update={"image": moved(v.image)}) for v in base.vibes),
-                  "references": tuple(r.model_copy(update={"image": moved(r.image)}) for r in base.references)}
-        return update, list(copies.values())
+        update: dict[str, Any] = {"image": moved(request.image)} if request.image is not None else {}
+        if isinstance(request, GenerationRequest):
+            if request.mask is not None:
+                update["mask"] = moved(request.mask)
+            update["vibes"] = tuple(v.model_copy(update={"image": moved(v.image)}) for v in request.vibes)
+            update["references"] = tuple(r.model_copy(update={"image": moved(r.image)}) for r in request.references)
+        return request.model_copy(update=update), list(copies.values())
+
+    async def plan_again(self, job: Job) -> PlannedJob:
+        """An earlier job once more, as a new job with its own copies of the inputs: a generation
+        with a new seed (🔁 Again), an upscale or a tool as it was. ``InvalidRequest`` when the
+        inputs are gone (retention removed them)."""
+        job_id, created_at = new_job_id(), time.time()
+        request, copies = await self._moved_inputs(job.request, job_id, created_at)
+        if isinstance(request, GenerationRequest):
+            request = request.model_copy(update={"seed": None}).resolved()
+        return PlannedJob(checked(request), tuple(copies), job_id, created_at)
 
     async def plan_derived(self, what: str, source: Source, *, factor: float = 1.5, prompt: str | None = None,
                            model: str | None = None) -> PlannedJob:

@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 from redis.exceptions import RedisError
 
 from bot.chat.pacer import Pacer
-from bot.chat.ports import Button, ChatError, ChatRef, ChatSender, Reply
+from bot.chat.ports import Button, ChatError, ChatImage, ChatRef, ChatSender, Reply
 from bot.chat.texts.catalog import pick_language, t
 from bot.chat.texts.jobs import refusal_text
 from bot.chat.user_settings import UserSettings
@@ -100,6 +100,12 @@ class ChatContext:
     # The message that carried the command, where the platform has one (Telegram): a status message
     # a restarted bot has to post for it replies to it.
     message_id: str | None = None
+    # The images the command came with, in order: attached to it (a photo, a file, an album, a
+    # Discord attachment), then those of the message it replies to. Fetched only when used.
+    images: tuple[ChatImage, ...] = field(default=(), compare=False, repr=False)
+    # Whether the command replies to (or, on Discord, was used on) a message: "reply to a picture"
+    # is then the answer when that message has none.
+    replying: bool = False
     # Filled in as the command goes (``Conversation.guarded`` reads it).
     progress: CommandProgress = field(default_factory=CommandProgress, compare=False, repr=False)
 

@@ -93,6 +93,10 @@ class GenerateOptions:
     prompt: str
     fields: dict[str, Any]
     priority: int | None = None
+    # Settings of the image the command came with (strength, noise, vibe and reference settings,
+    # a tool's defry and mood): ``bot.chat.commands.images`` routes them; without an image they
+    # are refused (``option.needs_image``).
+    image: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,30 @@ def _parse_lower(option: str, raw: str) -> str:
     return raw.strip().lower()
 
 
+# What people call a precise reference's kinds, to NovelAI's names (novelai.inputs.ReferenceKind).
+REFERENCE_KINDS: dict[str, str] = {
+    "character": "character", "char": "character", "角色": "character",
+    "style": "style", "风格": "style",
+    "both": "character&style", "character&style": "character&style", "all": "character&style",
+    "全部": "character&style",
+}
+
+
+def _parse_reference_kind(option: str, raw: str) -> str:
+    kind = REFERENCE_KINDS.get(raw.strip().lower())
+    if kind is None:
+        raise OptionError("option.bad_choice", option=option, value=raw, choices="character, style, both")
+    return kind
+
+
+def _parse_noise(option: str, raw: str) -> tuple[str, Any]:
+    """``noise:0.1`` is img2img's noise; ``noise:karras`` the noise schedule, as it was before
+    images came (a number is never a schedule's name, so the two never meet)."""
+    if raw[:1].isdigit() or raw[:1] in ".+-":
+        return "noise", _number_parser(float, "0.1")(option, raw)
+    return "noise_schedule", raw.strip()
+
+
 @dataclass(frozen=True)
 class _Option:
     name: str
@@ -229,6 +257,8 @@ class _Option:
     max_chars: int
     # On/off options may stand alone ("--variety") to mean on.
     switch: bool = False
+    # A setting of the command's image (``GenerateOptions.image``), not a request field.
+    image: bool = False
 
 
 _NUMBER, _NAME = MAX_NUMBER_CHARS, MAX_NAME_CHARS
@@ -250,7 +280,15 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("qpreset", ("quality_preset",), _parse_lower, "light", "quality_preset", _NAME),
     _Option("preset", ("ucpreset",), _number_parser(int, "0"), "0", "uc_preset", _NUMBER),
     _Option("rescale", ("cfg_rescale",), _number_parser(float, "0.2"), "0.2", "cfg_rescale", _NUMBER),
-    _Option("schedule", ("noise",), _parse_text, "karras", "noise_schedule", _NAME),
+    _Option("schedule", (), _parse_text, "karras", "noise_schedule", _NAME),
+    # With an image (bot.chat.commands.images says what each means for each command).
+    _Option("strength", ("str",), _number_parser(float, "0.6"), "0.6", None, _NUMBER, image=True),
+    _Option("noise", (), _parse_noise, "0.1", None, _NUMBER),
+    _Option("info", ("information",), _number_parser(float, "1"), "1", None, _NUMBER, image=True),
+    _Option("fidelity", (), _number_parser(float, "1"), "1", None, _NUMBER, image=True),
+    _Option("kind", (), _parse_reference_kind, "style", None, _NAME, image=True),
+    _Option("defry", (), _number_parser(int, "0"), "0", None, _NUMBER, image=True),
+    _Option("emotion", ("mood",), _parse_lower, "happy", None, _NAME, image=True),
 )
 _BY_NAME: dict[str, _Option] = {name: o for o in _OPTIONS for name in (o.name, *o.aliases)}
 
@@ -439,11 +477,12 @@ def _unwrap_quotes(prompt: str) -> str:
     return prompt
 
 
-def parse_generate(text: str) -> GenerateOptions:
+def parse_generate(text: str, *, prompt_required: bool = True) -> GenerateOptions:
     """Split what follows ``/generate`` into the prompt and the options given explicitly.
 
     A repeated option keeps its last value, except ``char``, which adds one character each time.
-    A text longer than MAX_GENERATE_CHARS is refused before any of it is read.
+    A text longer than MAX_GENERATE_CHARS is refused before any of it is read. Commands on an
+    image (``/enhance``, ``/upscale``, …) pass ``prompt_required=False``.
     """
     check_length(text, MAX_GENERATE_CHARS, "generate")
     scanner = _Scanner(text)
@@ -451,6 +490,7 @@ def parse_generate(text: str) -> GenerateOptions:
     fields: dict[str, Any] = {}
     characters: list[CharacterPrompt] = []
     priority: int | None = None
+    image: dict[str, Any] = {}
     while True:
         scanner.skip_space()
         if scanner.at_end():
@@ -466,15 +506,20 @@ def parse_generate(text: str) -> GenerateOptions:
             characters.append(value)
         elif name == "priority":
             priority = value
+        elif name == "noise":
+            field_name, setting = value
+            (image if field_name == "noise" else fields)[field_name] = setting
+        elif _BY_NAME[name].image:
+            image[name] = value
         else:
             fields.update(request_fields(name, value))
         chunks.append([])
     prompt = _join_prompt(chunks)
-    if not prompt:
+    if not prompt and prompt_required:
         raise OptionError("option.missing_prompt")
     if characters:
         fields["characters"] = tuple(characters)
-    return GenerateOptions(prompt=prompt, fields=fields, priority=priority)
+    return GenerateOptions(prompt=prompt, fields=fields, priority=priority, image=image)
 
 
 def request_problems(error: InvalidRequest) -> list[FieldProblem]:

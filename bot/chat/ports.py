@@ -8,13 +8,22 @@ wait on ``RateLimited``, give up on a chat on ``ChatUnavailable``, stop editing 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-# Callback data is "<action>:<job id>": 6 + 1 + 10 bytes, far inside Telegram's 64-byte limit,
-# and it needs no server-side state beyond the job itself, so buttons survive restarts.
+# Callback data is "<action>:<job id>[:<image index>]": at most 6 + 1 + 10 + 2 bytes, far inside
+# Telegram's 64-byte limit and Discord's 100-character custom ids, and it needs no server-side
+# state beyond the job itself, so buttons survive restarts.
 ACTION_CANCEL, ACTION_AGAIN, ACTION_PNG = "cancel", "again", "png"
-ACTIONS = (ACTION_CANCEL, ACTION_AGAIN, ACTION_PNG)
+# What a result's buttons make of one of its images (the index says which; 0 when there is one).
+ACTION_VARIATIONS, ACTION_ENHANCE, ACTION_UPSCALE = "var", "enh", "up"
+# "Generate with these settings" under /info: the id names the settings kept for the press.
+ACTION_SETTINGS = "meta"
+ACTIONS = (ACTION_CANCEL, ACTION_AGAIN, ACTION_PNG, ACTION_VARIATIONS, ACTION_ENHANCE, ACTION_UPSCALE,
+           ACTION_SETTINGS)
+# Results hold at most this many images (NovelAI's n_samples limit), so an index is one digit.
+MAX_BUTTON_INDEX = 9
 
 
 @dataclass(frozen=True)
@@ -22,15 +31,64 @@ class Button:
     label: str
     action: str
     job_id: str
+    index: int | None = None
 
     @property
     def data(self) -> str:
-        return f"{self.action}:{self.job_id}"
+        return f"{self.action}:{self.job_id}" + ("" if self.index is None else f":{self.index}")
 
 
-def parse_button_data(data: str) -> tuple[str, str] | None:
-    action, _, job_id = data.partition(":")
-    return (action, job_id) if action in ACTIONS and job_id else None
+@dataclass(frozen=True)
+class ButtonPress:
+    """A pressed button's data, read back: the action, the job (or kept settings) and the image."""
+
+    action: str
+    job_id: str
+    index: int | None = None
+
+
+def parse_button_data(data: str) -> ButtonPress | None:
+    """The press a button's data stands for; None for data no button of ours carries (a custom
+    client can send anything: nothing here trusts it beyond its shape)."""
+    action, _, rest = data.partition(":")
+    job_id, _, index = rest.partition(":")
+    if action not in ACTIONS or not job_id.isalnum() or not job_id.isascii() or len(job_id) > 32:
+        return None
+    if not index:
+        return ButtonPress(action, job_id)
+    if len(index) != 1 or not index.isdigit():
+        return None
+    return ButtonPress(action, job_id, int(index))
+
+
+# Downloads an image of at most ``limit`` bytes (the adapter bounds the time); ChatImageError if
+# the platform will not give it or it is larger.
+ImageFetch = Callable[[int], Awaitable[bytes]]
+
+
+class ChatImageError(Exception):
+    """An image a person pointed at could not be fetched: ``reason`` is "too_big" or "unavailable"."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ChatImage:
+    """An image a command came with: attached to it, in the message it replies to, or in its album.
+
+    The adapter describes it and says how to fetch it; the command layer decides whether it needs
+    it and fetches it only then, bounded. ``job_id``/``index`` name a result of this bot (read from
+    storage, no download, metadata intact). ``compressed``: the platform re-encoded it (a Telegram
+    photo), so NovelAI's metadata is gone from it."""
+
+    name: str
+    fetch: ImageFetch
+    size: int | None = None
+    job_id: str | None = None
+    index: int = 0
+    compressed: bool = False
 
 
 @dataclass(frozen=True)
