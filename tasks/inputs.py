@@ -2,7 +2,8 @@
 attempt, and a result Redis could not take.
 
 A job in Redis carries ``ImageRef``s only (key, SHA-256, size), never bytes, so a waiting job stays
-small whatever it was given. The prepared PNGs (``novelai.images``) live in storage under the job's
+small whatever it was given (and the key is not even stored: ``input_key`` derives it again, see
+``tasks.stored_job``). The prepared PNGs (``novelai.images``) live in storage under the job's
 own folder, ``YYYY/MM/DD/<job id>/input-<sha12>.png``, dated like ``storage.base.image_key`` by the
 job's ``created_at`` (UTC): the folder that holds its results, so age-based clean-up removes the
 inputs with them, and a retried or recovered attempt finds them under the same keys.

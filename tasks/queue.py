@@ -26,6 +26,7 @@ from tasks.events import last_event_id
 from tasks.job import ImageResult, Job, JobError, JobState, Requester, duration_class
 from tasks.keys import Keys
 from tasks.scripts import Scripts
+from tasks.stored_job import dump_request, dump_requester, load_request
 
 T = TypeVar("T")
 # How fast the moving average of durations follows new measurements.
@@ -124,16 +125,17 @@ def job_from_hash(job_id: str, raw: dict[bytes, bytes]) -> Job:
     data = json.loads(fields["data"])
     result = json.loads(fields["result"]) if "result" in fields else []
     error = fields.get("error") or None
+    created_at = float(fields.get("created_at", 0))
     return Job(
         id=job_id,
-        request=data["request"],
+        request=load_request(data["request"], job_id, created_at),
         requester=Requester.model_validate(data["requester"]),
         account=data["account"],
         priority=data["priority"],
         max_anlas=data.get("max_anlas", 0),
         state=JobState(fields["state"]),
         attempts=int(fields.get("attempts", 0)),
-        created_at=float(fields.get("created_at", 0)),
+        created_at=created_at,
         started_at=float(fields["started_at"]) if "started_at" in fields else None,
         finished_at=float(fields["finished_at"]) if "finished_at" in fields else None,
         images=[ImageResult.model_validate(item) for item in result],
@@ -168,8 +170,8 @@ class JobQueue:
             limit = min(limit, max_waiting)
         job = job.model_copy(update={"created_at": job.created_at or time.time(), "state": JobState.QUEUED})
         data = {
-            "request": job.request.model_dump(mode="json"),
-            "requester": job.requester.model_dump(mode="json"),
+            "request": dump_request(job.request, job.id, job.created_at),
+            "requester": dump_requester(job.requester),
             "account": job.account,
             "priority": job.priority,
             "max_anlas": job.max_anlas,
