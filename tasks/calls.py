@@ -42,14 +42,16 @@ class CallServices:
 
 async def _encode_missing(services: CallServices, job: Job, account: Account, keys: list[VibeKey],
                           inputs: ImageInputs) -> dict[VibeKey, bytes]:
-    """Make the encodings not cached yet, recording each as soon as it is made (2 Anlas each)."""
+    """Make the encodings not cached yet, recording each as soon as it is made (2 Anlas each); one another
+    worker is making right now is waited for and used (``VibeCache.encode_once``)."""
     made: dict[VibeKey, bytes] = {}
     for key in keys:
-        png = inputs.images[key.sha256]
-        await services.confirm()
-        encoding = await services.client.encode_vibe(account, png, key.information_extracted, key.model)
-        await services.vibes.record(services.storage, key, encoding, job.id, job.created_at)
-        made[key] = encoding
+        async def encode(key: VibeKey = key) -> bytes:
+            await services.confirm()
+            return await services.client.encode_vibe(account, inputs.images[key.sha256], key.information_extracted,
+                                                     key.model)
+
+        made[key], _ = await services.vibes.encode_once(services.storage, key, encode, job.id, job.created_at)
     return made
 
 

@@ -85,6 +85,10 @@ class Keys:
         """Where a vibe encoding is kept in storage (``tasks.vibe_cache``): its storage key as value."""
         return f"{self.prefix}:vibe:{model}:{information}:{sha256}"
 
+    def vibe_lock(self, model: str, information: str, sha256: str) -> str:
+        """Held (SET NX PX, a random token as value) by the one worker encoding this vibe right now."""
+        return f"{self.vibe(model, information, sha256)}:lock"
+
     @property
     def dramatiq_namespace(self) -> str:
         return f"{self.prefix}:dramatiq"

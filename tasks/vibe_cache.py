@@ -8,14 +8,25 @@ A pointer whose file is gone counts as not cached: the worker encodes it again.
 
 Submission prices with ``uncached`` (the cost shown already knows what is cached); the worker,
 under the lane and before generating, reads the cached ones (``cached``), encodes the rest and
-records them (``record``).
+records them (``encode_once``, ``record``).
+
+Two workers on different accounts (different lanes, so nothing else keeps them apart) may want the
+same uncached vibe at the same moment; both would pay 2 Anlas for the same bytes. So an encoding is
+made under a short lock per ``VibeKey`` (``SET NX PX`` with a random token, released by
+``unlock.lua`` only while it is still ours): the one who takes it looks at the cache again and
+encodes; the others wait, bounded by the lock's lifetime, for the cache entry and use it. A holder
+that dies leaves the lock to expire (``LOCK_SECONDS``), after which a waiter takes it and encodes;
+one that fails releases it at once. An encoding slower than the lock may be paid twice, as it was
+before the lock: costly, never wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
 
@@ -23,6 +34,13 @@ from novelai.inputs import VibeKey
 from storage.base import Storage, validate_key
 from tasks.inputs import SHA_CHARS, job_folder
 from tasks.keys import Keys
+from tasks.scripts import source
+
+# How long one encoding may hold its vibe's lock: an encode-vibe call takes a second or two, so this
+# is ample; it is also the longest a waiter waits for a holder that died.
+LOCK_SECONDS = 30.0
+# How often a waiter looks for the encoding (doubling from the first to the last).
+FIRST_LOOK_SECONDS, LAST_LOOK_SECONDS = 0.02, 0.25
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +52,18 @@ def _number(value: float) -> str:
 
 
 class VibeCache:
-    def __init__(self, redis: aioredis.Redis, prefix: str, retention_seconds: int) -> None:
+    def __init__(self, redis: aioredis.Redis, prefix: str, retention_seconds: int, *,
+                 lock_seconds: float = LOCK_SECONDS) -> None:
         self.redis, self.prefix, self.retention_seconds = redis, prefix, retention_seconds
+        self.lock_seconds = lock_seconds
         self.keys = Keys(prefix)
+        self._unlock = redis.register_script(source("unlock"))
 
     def redis_key(self, key: VibeKey) -> str:
         return self.keys.vibe(key.model, _number(key.information_extracted), key.sha256)
+
+    def lock_key(self, key: VibeKey) -> str:
+        return self.keys.vibe_lock(key.model, _number(key.information_extracted), key.sha256)
 
     @staticmethod
     def storage_key(key: VibeKey, job_id: str, created_at: float) -> str:
@@ -77,3 +101,31 @@ class VibeCache:
                                          "application/octet-stream")
         await self.redis.set(self.redis_key(key), stored.key, ex=self.retention_seconds)
         return stored.key
+
+    async def encode_once(self, storage: Storage, key: VibeKey, encode: Callable[[], Awaitable[bytes]],
+                          job_id: str, created_at: float) -> tuple[bytes, bool]:
+        """The encoding of ``key``: from the cache, or made by ``encode`` and recorded, by one worker at a
+        time (see the module docstring). Returns it and whether ``encode`` was called (2 Anlas spent)."""
+        lock, token = self.lock_key(key), secrets.token_hex(16)
+        deadline = time.monotonic() + self.lock_seconds + 1.0
+        pause = FIRST_LOOK_SECONDS
+        while not await self.redis.set(lock, token, nx=True, px=int(self.lock_seconds * 1000)):
+            found = await self.cached(storage, [key])
+            if key in found:
+                return found[key], False
+            if time.monotonic() > deadline:  # cannot happen while locks expire; never wait for ever
+                log.warning("vibe %s: its lock outlived its lifetime; encoding without it", key.sha256[:12])
+                token = ""
+                break
+            await asyncio.sleep(pause)  # the holder writes the cache entry; no event to wait on
+            pause = min(pause * 2, LAST_LOOK_SECONDS)
+        try:
+            found = await self.cached(storage, [key])  # recorded by the holder just before we took the lock
+            if key in found:
+                return found[key], False
+            encoding = await encode()
+            await self.record(storage, key, encoding, job_id, created_at)
+            return encoding, True
+        finally:
+            if token:
+                await self._unlock(keys=[lock], args=[token])
