@@ -22,7 +22,11 @@ from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_POSITION, PRIORITY_RESULT, 
 from bot.chat.ports import (
     ACTION_AGAIN,
     ACTION_CANCEL,
+    ACTION_EDIT,
+    ACTION_ENHANCE,
     ACTION_PNG,
+    ACTION_UPSCALE,
+    ACTION_VARIATIONS,
     Button,
     ChatRef,
     ChatSender,
@@ -32,6 +36,7 @@ from bot.chat.ports import (
     Picture,
 )
 from bot.chat.queue_board import QueueBoard, board_threshold
+from bot.chat.result_messages import ResultMessages
 from bot.chat.status_registry import StatusEntry, StatusRegistry
 from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import caption, status_text
@@ -64,21 +69,44 @@ def _stop_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-def status_buttons(job: Job, language: str) -> list[list[Button]]:
+# Rows of per-image buttons under a result: Discord's limit of five rows, less the first.
+MAX_IMAGE_ROWS = 4
+
+
+def status_buttons(job: Job, language: str, *, forms: bool = False) -> list[list[Button]]:
     if job.state is JobState.QUEUED:
         return [[Button(t(language, "button.cancel"), ACTION_CANCEL, job.id)]]
     if job.state is JobState.DONE:
-        return [[Button(t(language, "button.again"), ACTION_AGAIN, job.id),
-                 Button(t(language, "button.original"), ACTION_PNG, job.id)]]
+        return result_buttons(job, language, forms=forms)
     if job.state is JobState.FAILED:
         return [[Button(t(language, "button.again"), ACTION_AGAIN, job.id)]]
     return []
 
 
+def result_buttons(job: Job, language: str, *, forms: bool = False) -> list[list[Button]]:
+    """Under a finished job: Again and Original PNG (and ✏️ Edit & re-run where the platform has
+    forms), then what to make of an image. One image: 🎲 Variations, ✨ Enhance (generations only:
+    they need the settings it was made with), ⬆️ Upscale. Several: one numbered row per image, at most
+    ``MAX_IMAGE_ROWS`` (Discord allows five rows; Telegram puts an album's buttons on its status message)."""
+    first = [Button(t(language, "button.again"), ACTION_AGAIN, job.id),
+             Button(t(language, "button.original"), ACTION_PNG, job.id)]
+    if forms and job.generation is not None:
+        first.append(Button(t(language, "button.edit"), ACTION_EDIT, job.id))
+    count = min(len(job.images), MAX_IMAGE_ROWS)
+    actions = ([(ACTION_VARIATIONS, "variations"), (ACTION_ENHANCE, "enhance")] if job.generation is not None
+               else []) + [(ACTION_UPSCALE, "upscale")]
+    if count == 1:
+        return [first, [Button(t(language, f"button.{name}"), action, job.id, 0) for action, name in actions]]
+    return [first] + [[Button(t(language, f"button.{name}_n", number=index + 1), action, job.id, index)
+                       for action, name in actions] for index in range(count)]
+
+
 class Delivery:
     def __init__(self, *, platform: str, queue: JobQueue, registry: StatusRegistry, sender: ChatSender,
-                 pacer: Pacer, storage: Storage, consumer: str) -> None:
+                 pacer: Pacer, storage: Storage, consumer: str, results: ResultMessages | None = None) -> None:
         self.platform = platform
+        # Which chat messages show which results, so a reply to one uses the original.
+        self.results = results
         self.queue = queue
         self.registry = registry
         self.sender = sender
@@ -198,7 +226,7 @@ class Delivery:
                                                   first_position=entry.first_position))
         calls = 0
         if not entry.message_gone and text != entry.last_text:
-            calls = await self._edit(entry, text, status_buttons(job, entry.language))
+            calls = await self._edit(entry, text, status_buttons(job, entry.language, forms=self.sender.has_forms))
         if job.state.terminal:
             self.progress.pop(job_id, None)
             await self.registry.retire(entry)
@@ -235,8 +263,8 @@ class Delivery:
         entry.late = True
         text = self._addressed(entry, status_text(job, entry.language, eta=eta, first_position=job.position))
         try:
-            message_id = await self.sender.send_text(entry.chat, text, status_buttons(job, entry.language),
-                                                     reply_to=entry.reply_to)
+            buttons = status_buttons(job, entry.language, forms=self.sender.has_forms)
+            message_id = await self.sender.send_text(entry.chat, text, buttons, reply_to=entry.reply_to)
         except ChatUnavailable:
             await self.registry.forget_chat(entry.chat.chat_id)
             raise
@@ -288,18 +316,20 @@ class Delivery:
                     caption=caption(job, entry.language, image_index=i, paid_by=paid_by), filename=f"{job.id}-{i}.png")
             for i, image in enumerate(job.images)
         ]
-        buttons = status_buttons(job, entry.language)
+        buttons = status_buttons(job, entry.language, forms=self.sender.has_forms)
         reply_to = None if entry.message_gone or not entry.message_id else entry.message_id
         summary = caption(job, entry.language, paid_by=paid_by)
         try:
-            await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to, summary=summary)
+            sent = await self.sender.send_pictures(entry.chat, pictures, buttons, reply_to=reply_to, summary=summary)
         except MessageGone:  # the message we replied to is gone: post without replying
-            await self.sender.send_pictures(entry.chat, pictures, buttons, summary=summary)
+            sent = await self.sender.send_pictures(entry.chat, pictures, buttons, summary=summary)
         except ChatUnavailable:
             await self.registry.forget_chat(entry.chat.chat_id)
             raise
         if job.finished_at:  # delivery lag: from the job's end to its pictures being in the chat
             self.metrics.fire(self.metrics.observe(DELIVERY_LAG, time.time() - job.finished_at, self.platform))
         await self.registry.update(entry, delivered=True)
+        if self.results is not None and len(set(sent)) == len(sent):  # one message per picture
+            await self.results.remember(entry.chat.chat_id, sent, job.id)
         await self.schedule(job_id, PRIORITY_STATE)
         return self.sender.pictures_cost(len(pictures))

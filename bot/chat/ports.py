@@ -20,8 +20,11 @@ ACTION_CANCEL, ACTION_AGAIN, ACTION_PNG = "cancel", "again", "png"
 ACTION_VARIATIONS, ACTION_ENHANCE, ACTION_UPSCALE = "var", "enh", "up"
 # "Generate with these settings" under /info: the id names the settings kept for the press.
 ACTION_SETTINGS = "meta"
+# ✏️ Edit & re-run: a form prefilled with the job's settings, where the platform has forms (Discord's
+# modals); the adapter handles it, the router never sees it.
+ACTION_EDIT = "edit"
 ACTIONS = (ACTION_CANCEL, ACTION_AGAIN, ACTION_PNG, ACTION_VARIATIONS, ACTION_ENHANCE, ACTION_UPSCALE,
-           ACTION_SETTINGS)
+           ACTION_SETTINGS, ACTION_EDIT)
 # Results hold at most this many images (NovelAI's n_samples limit), so an index is one digit.
 MAX_BUTTON_INDEX = 9
 
@@ -152,9 +155,10 @@ class ChatSender(Protocol):
         ...
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
-                            reply_to: str | None = None, summary: str | None = None) -> None:
+                            reply_to: str | None = None, summary: str | None = None) -> list[str]:
         """One picture (with buttons, if the platform allows) or an album of several; ``summary``
-        describes them all, for platforms that caption a whole message rather than each picture."""
+        describes them all, for platforms that caption a whole message rather than each picture.
+        Returns the id of the message showing each picture, in order (one message may show several)."""
         ...
 
     async def send_files(self, chat: ChatRef, pictures: list[Picture], reply_to: str | None = None) -> None:
@@ -164,6 +168,11 @@ class ChatSender(Protocol):
     async def send_private(self, user_id: str, text: str) -> str:
         """A message only this person sees, in their private chat with the bot (Telegram) or a DM
         (Discord); ChatUnavailable if they cannot be reached privately."""
+        ...
+
+    @property
+    def has_forms(self) -> bool:
+        """Whether a button can open a form (Discord's modals): results then get ✏️ Edit & re-run."""
         ...
 
     def pictures_cost(self, count: int) -> int:

@@ -16,15 +16,28 @@ from bot.chat.commands.account import AccountCommands
 from bot.chat.commands.admin import AdminCommands
 from bot.chat.commands.generate import GenerateCommands, RequestBuilder
 from bot.chat.commands.group import GroupCommands
+from bot.chat.commands.images import ImageCommands
 from bot.chat.commands.jobs import JobCommands
 from bot.chat.commands.settings import SettingsCommands
 from bot.chat.context import OUTAGE, ChatContext, Conversation
 from bot.chat.delivery import Delivery
 from bot.chat.generate_options import shorten
+from bot.chat.kept_settings import KeptSettings
 from bot.chat.nsfw import NsfwRule
 from bot.chat.pacer import Pacer
-from bot.chat.ports import ACTION_AGAIN, ACTION_CANCEL, ACTION_PNG, ChatSender
+from bot.chat.ports import (
+    ACTION_AGAIN,
+    ACTION_CANCEL,
+    ACTION_ENHANCE,
+    ACTION_PNG,
+    ACTION_SETTINGS,
+    ACTION_UPSCALE,
+    ACTION_VARIATIONS,
+    ButtonPress,
+    ChatSender,
+)
 from bot.chat.recent_jobs import RecentJobs
+from bot.chat.result_messages import ResultMessages
 from bot.chat.status_registry import StatusRegistry
 from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import refusal_text
@@ -34,6 +47,7 @@ from bot.rules.logins import Logins
 from bot.rules.policy import Policy
 from naibot.settings import Settings
 from storage.base import Storage
+from tasks.image_submit import ImageJobs
 from tasks.job import Job
 from tasks.queue import QueueUnavailable
 from tasks.services import QueueServices
@@ -57,7 +71,7 @@ class CommandRouter:
     def __init__(self, *, platform: str, settings: Settings, services: QueueServices, user_settings: UserSettings,
                  registry: StatusRegistry, sender: ChatSender, pacer: Pacer, delivery: Delivery,
                  storage: Storage, policy: Policy, bot_username: str | None = None,
-                 nsfw_rule: NsfwRule = "allow") -> None:
+                 nsfw_rule: NsfwRule = "allow", results: ResultMessages | None = None) -> None:
         queue = services.queue
         self.conv = Conversation(platform=platform, settings=settings, user_settings=user_settings, policy=policy,
                                  sender=sender, bot_username=bot_username)
@@ -65,8 +79,15 @@ class CommandRouter:
         requests = RequestBuilder(user_settings, nsfw_rule)
         logins = Logins(settings, services.redis, policy.store, services.client, policy.directory, policy.groups,
                         queue)
+        keys = BotKeys(settings.redis.prefix)
+        image_jobs = ImageJobs(services.submitter, settings.images)
         self.generate = GenerateCommands(self.conv, requests, policy, services.submitter, registry, recent, delivery,
-                                         pacer, sender, storage)
+                                         pacer, sender, storage, image_jobs)
+        self.images = ImageCommands(self.conv, self.generate, requests, image_jobs,
+                                    KeptSettings(services.redis, keys, settings.queue.retention_seconds),
+                                    settings.images)
+        # Which messages show our results (a reply to one uses the stored original); the adapters ask it.
+        self.results = results or ResultMessages(services.redis, keys, platform, settings.queue.retention_seconds)
         self.jobs = JobCommands(self.conv, queue, recent, policy)
         self.settings = SettingsCommands(self.conv, user_settings)
         self.account = AccountCommands(self.conv, logins, policy, requests)
@@ -78,7 +99,15 @@ class CommandRouter:
     def text_commands(self) -> list[TextCommand]:
         """Every typed command, in menu order (a new command is one family method and one line here)."""
         return [
-            self._command(("generate", "gen", "g"), self.generate.generate, "menu.generate"),
+            self._command(("generate", "gen", "g"), self.images.generate, "menu.generate"),
+            self._command(("enhance",), self.images.enhance, "menu.enhance"),
+            self._command(("variations", "var"), self.images.variations, "menu.variations"),
+            self._command(("upscale",), self.images.upscale, "menu.upscale"),
+            self._command(("vibe",), self.images.vibe, "menu.vibe"),
+            self._command(("ref", "reference"), self.images.reference, "menu.ref"),
+            self._command(("inpaint",), self.images.inpaint, "menu.inpaint"),
+            self._command(("tool",), self.images.tool, "menu.tool"),
+            self._command(("info",), self.images.info, "menu.info"),
             self._command(("queue",), self.jobs.show_queue, "menu.queue"),
             self._command(("status",), self._with_job_id(self.jobs.status), "menu.status"),
             self._command(("cancel",), self._with_job_id(self.jobs.cancel), "menu.cancel"),
@@ -115,30 +144,42 @@ class CommandRouter:
             return await handler(ctx, args.strip() or None)
         return run
 
-    async def button(self, ctx: ChatContext, action: str, job_id: str) -> tuple[str, bool]:
+    async def button(self, ctx: ChatContext, press: ButtonPress) -> tuple[str, bool]:
         """Handle a button press; returns the short notice to show the presser and whether it is an
         alert. The same guard as commands, answered as the press's own notice (an alert)."""
         lang = await self.conv.language(ctx)
         try:
-            return await self._button(ctx, action, job_id, lang)
+            return await self._button(ctx, press, lang)
         except OUTAGE as exc:
             return refusal_text(exc if isinstance(exc, QueueUnavailable) else QueueUnavailable(str(exc)), lang), True
 
-    async def _button(self, ctx: ChatContext, action: str, job_id: str, lang: str) -> tuple[str, bool]:
+    async def _button(self, ctx: ChatContext, press: ButtonPress, lang: str) -> tuple[str, bool]:
         if await self.conv.policy.is_banned(ctx.user_key):
             return t(lang, "policy.banned"), True
-        job = await self.queue.get(job_id)
+        if press.action == ACTION_SETTINGS:  # names kept settings, not a job
+            return await self.images.use_settings(ctx, press.job_id, lang), False
+        job = await self.queue.get(press.job_id)
         if job is None:
             return t(lang, "callback.gone"), True
         if not posted_here(job, ctx):
             return t(lang, "callback.elsewhere"), True
+        action = press.action
         if action == ACTION_CANCEL:
             return await self.jobs.cancel_button(ctx, job, lang)
         if action == ACTION_AGAIN:
             return await self.generate.again(ctx, job, lang), False
         if action == ACTION_PNG:
             return await self.generate.originals(ctx, job, lang), False
+        if action in _IMAGE_ACTIONS:
+            index = press.index or 0
+            if index >= len(job.images):
+                return t(lang, "callback.gone"), True
+            return await self.images.from_result(ctx, _IMAGE_ACTIONS[action], job, index, lang), False
         return t(lang, "callback.gone"), True
+
+
+# What the buttons on one image of a result make of it (bot.chat.commands.images.from_result).
+_IMAGE_ACTIONS = {ACTION_VARIATIONS: "variations", ACTION_ENHANCE: "enhance", ACTION_UPSCALE: "upscale"}
 
 
 def posted_here(job: Job, ctx: ChatContext) -> bool:

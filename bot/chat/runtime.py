@@ -15,6 +15,7 @@ from bot.chat.delivery import Delivery
 from bot.chat.nsfw import NsfwRule
 from bot.chat.pacer import Limits, Pacer
 from bot.chat.ports import ChatSender
+from bot.chat.result_messages import ResultMessages
 from bot.chat.router import CommandRouter
 from bot.chat.status_registry import StatusRegistry
 from bot.chat.user_settings import UserSettings
@@ -59,14 +60,15 @@ class ChatRuntime:
         storage = storage_from_settings(settings)
         # One delivery consumer per platform and host: a restart on the same host takes over
         # whatever its predecessor had read but not acknowledged.
+        results = ResultMessages(services.redis, keys, platform, settings.queue.retention_seconds)
         delivery = Delivery(platform=platform, queue=services.queue, registry=registry, sender=sender, pacer=pacer,
-                            storage=storage, consumer=f"{platform}-{socket.gethostname()}")
+                            storage=storage, consumer=f"{platform}-{socket.gethostname()}", results=results)
         directory = services.submitter.accounts
         policy = Policy(settings, services.redis, directory.store, directory, services.submitter.subscriptions)
         commands = CommandRouter(
             platform=platform, settings=settings, services=services, user_settings=UserSettings(services.redis, keys),
             registry=registry, sender=sender, pacer=pacer, delivery=delivery, storage=storage, policy=policy,
-            bot_username=bot_username, nsfw_rule=nsfw_rule,
+            bot_username=bot_username, nsfw_rule=nsfw_rule, results=results,
         )
         delivery.on_ended = commands.account.job_ended
         runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics)

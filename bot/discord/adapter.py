@@ -23,7 +23,7 @@ from discord import app_commands
 from bot.chat.context import OUTAGE, AdminCheck, ChatContext
 from bot.chat.generate_options import GenerateOptions
 from bot.chat.pacer import WINDOW_SLACK, Limits
-from bot.chat.ports import Button, ChatRef, parse_button_data
+from bot.chat.ports import Button, ButtonPress, ChatRef, parse_button_data
 from bot.chat.router import CommandRouter
 from bot.chat.runtime import ChatRuntime
 from bot.chat.windows import Window
@@ -341,11 +341,11 @@ class DiscordBot:
         log.error("slash command %s failed: %s", getattr(interaction.command, "name", "?"), original,
                   exc_info=original)
 
-    async def on_button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
-        if parse_button_data(f"{action}:{job_id}") is None:
+    async def on_button(self, interaction: discord.Interaction, press: ButtonPress) -> None:
+        if parse_button_data(Button("", press.action, press.job_id, press.index).data) is None:
             return
         ctx = self.context(interaction)
-        notice, _alert = await self.router().button(ctx, action, job_id)
+        notice, _alert = await self.router().button(ctx, press)
         answerer = ctx.answerer
         assert isinstance(answerer, InteractionAnswerer)
         await answerer.notice(notice)

@@ -39,7 +39,8 @@ CONTENT_LIMIT = 2000
 # Discord error codes that mean "this message is gone" and "we cannot reach this channel".
 _MESSAGE_GONE = {10008}
 _CHANNEL_GONE = {10003, 50001, 50007, 50013}
-JOB_BUTTON_TEMPLATE = r"(?P<action>cancel|again|png):(?P<job>[a-z0-9]{6,16})"
+JOB_BUTTON_TEMPLATE = (r"(?P<action>cancel|again|png|var|enh|up|meta|edit):(?P<job>[a-z0-9]{6,32})"
+                       r"(?::(?P<index>[0-9]))?")
 
 
 class InteractionTokens:
@@ -172,17 +173,24 @@ class DiscordSender:
             raise ChatUnavailable(str(exc)) from exc
         return str(message.id)
 
+    @property
+    def has_forms(self) -> bool:
+        return True
+
     def pictures_cost(self, count: int) -> int:
         return -(-count // MAX_ATTACHMENTS)
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
-                            reply_to: str | None = None, summary: str | None = None) -> None:
+                            reply_to: str | None = None, summary: str | None = None) -> list[str]:
+        ids: list[str] = []
         for start in range(0, len(pictures), MAX_ATTACHMENTS):
             batch = pictures[start : start + MAX_ATTACHMENTS]
             embed = discord.Embed(description=(summary or batch[0].caption)[:EMBED_LIMIT])
             files = [discord.File(io.BytesIO(p.png), filename=p.filename) for p in batch]
             kwargs = self._extras(chat, buttons, reply_to)
-            await mapped(self._channel(chat).send(embed=embed, files=files, **kwargs))
+            message = await mapped(self._channel(chat).send(embed=embed, files=files, **kwargs))
+            ids += [str(message.id)] * len(batch)
+        return ids
 
     async def send_files(self, chat: ChatRef, pictures: list[Picture], reply_to: str | None = None) -> None:
         # Discord keeps attachments byte for byte, so the "original" is the same file again.

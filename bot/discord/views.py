@@ -12,13 +12,14 @@ from typing import Any, Protocol
 
 import discord
 
+from bot.chat.ports import Button, ButtonPress
 from bot.chat.texts.catalog import t
 from bot.discord.sender import JOB_BUTTON_TEMPLATE
 
 # Modal custom ids carry the user: discord.py keys open modals by custom id alone, so two people
 # logging in at once must not share one.
 LOGIN_MODAL, BIND_MODAL = "naibot-login", "naibot-bind"
-ButtonClick = Callable[[discord.Interaction, str, str], Awaitable[None]]
+ButtonClick = Callable[[discord.Interaction, ButtonPress], Awaitable[None]]
 
 
 class LoginSubmit(Protocol):
@@ -61,14 +62,15 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_BUT
     restarts). discord.py builds it from the class alone, so what a click does is bound into a
     subclass per bot (``job_button_for``), never kept in a global."""
 
-    def __init__(self, action: str, job_id: str) -> None:
-        super().__init__(discord.ui.Button(label=action, custom_id=f"{action}:{job_id}"))
-        self.action, self.job_id = action, job_id
+    def __init__(self, action: str, job_id: str, index: int | None = None) -> None:
+        press = ButtonPress(action, job_id, index)
+        super().__init__(discord.ui.Button(label=action, custom_id=Button("", action, job_id, index).data))
+        self.press = press
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> JobButton:
-        return cls(match["action"], match["job"])
+        return cls(match["action"], match["job"], int(match["index"]) if match["index"] else None)
 
     async def clicked(self, interaction: discord.Interaction) -> None:
         """What a click does; ``job_button_for`` binds it."""
@@ -82,6 +84,6 @@ def job_button_for(on_click: ButtonClick) -> type[JobButton]:
 
     class BoundJobButton(JobButton, template=JOB_BUTTON_TEMPLATE):
         async def clicked(self, interaction: discord.Interaction) -> None:
-            await on_click(interaction, self.action, self.job_id)
+            await on_click(interaction, self.press)
 
     return BoundJobButton

@@ -325,8 +325,7 @@ class TelegramBot:
         if parsed is None:
             await query.answer()
             return
-        action, job_id = parsed
-        notice, alert = await self.commands.button(self._context(update), action, job_id)
+        notice, alert = await self.commands.button(self._context(update), parsed)
         await query.answer(notice, show_alert=alert)
 
     async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -83,21 +83,30 @@ class TelegramSender:
         message = await _mapped(self.bot.send_message(int(user_id), text))
         return str(message.message_id)
 
+    @property
+    def has_forms(self) -> bool:
+        return False
+
     def pictures_cost(self, count: int) -> int:
         return count
 
     async def send_pictures(self, chat: ChatRef, pictures: list[Picture], buttons: list[list[Button]] | None = None,
-                            reply_to: str | None = None, summary: str | None = None) -> None:
+                            reply_to: str | None = None, summary: str | None = None) -> list[str]:
         if len(pictures) == 1:
             (picture,) = pictures
-            await _mapped(self.bot.send_photo(int(chat.chat_id), picture.png, caption=picture.caption[:CAPTION_LIMIT],
-                                              filename=picture.filename, reply_markup=keyboard(buttons),
-                                              reply_parameters=_reply(reply_to)))
-            return
+            sent = await _mapped(self.bot.send_photo(int(chat.chat_id), picture.png,
+                                                     caption=picture.caption[:CAPTION_LIMIT],
+                                                     filename=picture.filename, reply_markup=keyboard(buttons),
+                                                     reply_parameters=_reply(reply_to)))
+            return [str(sent.message_id)]
+        ids: list[str] = []
         for start in range(0, len(pictures), ALBUM_LIMIT):
             media = [InputMediaPhoto(p.png, caption=p.caption[:CAPTION_LIMIT], filename=p.filename)
                      for p in pictures[start : start + ALBUM_LIMIT]]
-            await _mapped(self.bot.send_media_group(int(chat.chat_id), media, reply_parameters=_reply(reply_to)))
+            album = await _mapped(self.bot.send_media_group(int(chat.chat_id), media,
+                                                            reply_parameters=_reply(reply_to)))
+            ids += [str(message.message_id) for message in album]
+        return ids
 
     async def send_files(self, chat: ChatRef, pictures: list[Picture], reply_to: str | None = None) -> None:
         if len(pictures) == 1:

@@ -11,8 +11,10 @@ once. Redis trouble anywhere is answered by the one guard (``Conversation.guarde
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.chat.context import ChatContext, Conversation
 from bot.chat.delivery import Delivery
@@ -30,9 +32,11 @@ from bot.rules.quotas import Charge
 from naibot.refusal import Refusal
 from novelai.request import GenerationRequest
 from storage.base import Storage
-from tasks.job import Job, Requester, new_job_id
+from tasks.image_submit import ImageJobs, PlannedJob
+from tasks.job import AnyRequest, Job, Requester, new_job_id
 from tasks.submit import Submitter
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class RequestBuilder:
@@ -62,7 +66,8 @@ class GenerateCommands:
     pacer: Pacer
     sender: ChatSender
     storage: Storage
-    _background: set[asyncio.Task[Job | None]] = field(default_factory=set, init=False, repr=False)
+    image_jobs: ImageJobs
+    _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
 
     async def generate(self, ctx: ChatContext, text: str) -> Job | None:
         """`/generate` typed as text (Telegram): the ban check first, then parse the options."""
@@ -77,7 +82,7 @@ class GenerateCommands:
         try:
             options = read()
         except Refusal as refusal:
-            await self._refuse(ctx, refusal)
+            await self.refuse(ctx, refusal)
             return None
         return await self._generate(ctx, options)
 
@@ -93,16 +98,16 @@ class GenerateCommands:
         try:
             request, priority = await self.requests.build(ctx, options)
         except Refusal as refusal:
-            await self._refuse(ctx, refusal, lang)
+            await self.refuse(ctx, refusal, lang)
             return None
         return await self.submit(ctx, request, priority, lang)
 
-    async def _refuse(self, ctx: ChatContext, refusal: Refusal, lang: str | None = None) -> None:
+    async def refuse(self, ctx: ChatContext, refusal: Refusal, lang: str | None = None) -> None:
         lang = lang or await self.conv.language(ctx)
         await self.conv.answer(ctx, Reply(refusal_text(refusal, lang, bot=self.conv.bot), private=True))
 
-    async def submit(self, ctx: ChatContext, request: GenerationRequest, priority: int | None, lang: str
-                     ) -> Job | None:
+    async def submit(self, ctx: ChatContext, request: AnyRequest, priority: int | None, lang: str, *,
+                     plan: PlannedJob | None = None) -> Job | None:
         """Decide who pays and at what priority, charge the quotas, record, queue, then answer.
 
         Record first, then answer: the status entry (no message yet) and the job are in Redis
@@ -110,8 +115,11 @@ class GenerateCommands:
         killed during that wait leaves a queued job with an entry whose message never went out, and
         the restarted bot's delivery loop posts it (``Delivery.refresh``). Every refusal (policy or
         queue) is answered privately, and nothing is posted for it. Redis trouble anywhere is raised
-        to the one guard (``Conversation.guarded``), which answers it."""
-        job_id = new_job_id()
+        to the one guard (``Conversation.guarded``), which answers it.
+
+        ``plan``: a job with input images, planned (read, prepared, checked) by ``ImageJobs``; its
+        id is the plan's, and its inputs are stored only once every refusal has been said."""
+        job_id = plan.job_id if plan is not None else new_job_id()
         policy = self.policy
         try:
             actor = await self.conv.actor(ctx)
@@ -122,7 +130,7 @@ class GenerateCommands:
             chosen = policy.priority_for(actor, config, priority)
             charge = await policy.charge(actor, funding, config, request)
         except Refusal as refusal:
-            await self._refuse(ctx, refusal, lang)
+            await self.refuse(ctx, refusal, lang)
             return None
         account = funding.account
         reply: dict[str, object] = {"group": ctx.chat.group}
@@ -147,13 +155,17 @@ class GenerateCommands:
             await self.recent.remember(job_id, ctx.user_key, actor.group)
             # 3. The job.
             try:
-                job = await self.submitter.submit(
-                    request, requester, account=account, priority=chosen, job_id=job_id,
-                    max_anlas=policy.max_anlas(funding, config), max_waiting=policy.max_waiting(actor, config))
+                max_anlas, max_waiting = policy.max_anlas(funding, config), policy.max_waiting(actor, config)
+                if plan is None:
+                    job = await self.submitter.submit(request, requester, account=account, priority=chosen,
+                                                      job_id=job_id, max_anlas=max_anlas, max_waiting=max_waiting)
+                else:
+                    job = await self.image_jobs.queue(plan, requester, account=account, priority=chosen,
+                                                      max_anlas=max_anlas, max_waiting=max_waiting)
             except Refusal as refusal:
                 await self._refund(job_id, charge)
                 await self.registry.forget(job_id)
-                await self._refuse(ctx, refusal, lang)
+                await self.refuse(ctx, refusal, lang)
                 return None
             # 4. Only now the answer (it may wait for the chat's pacing slot). From here on the job
             #    is safe: an outage must not make anyone send it again.
@@ -181,17 +193,31 @@ class GenerateCommands:
     # -- the result's buttons ------------------------------------------------------------------
 
     async def again(self, ctx: ChatContext, job: Job, lang: str) -> str:
-        """🔁 Again: the same request with a new seed, as the presser's own job (their account,
-        quotas and default priority: pressing someone else's button must not borrow theirs)."""
-        if job.generation is None:  # an upscale or a tool: its input belongs to that job, send the image again
-            return t(lang, "callback.again_not_generation")
-        again = job.generation.model_copy(update={"seed": None}).resolved()
-        # Answered through the chat, not the button, inside the same guard as a command; kept
-        # referenced until done (a bare task may be collected before it finishes).
-        task = asyncio.create_task(self.conv.guarded(ctx, self.submit(ctx, again, None, lang)))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        """🔁 Again: the same request with a new seed (an upscale or a tool: the same again), as the
+        presser's own job (their account, quotas and default priority: pressing someone else's button
+        must not borrow theirs). A job with input images gets its own copies of them."""
+        async def run() -> Job | None:
+            try:
+                planned = await self.image_jobs.plan_again(job)
+            except Refusal as refusal:
+                await self.refuse(ctx, refusal, lang)
+                return None
+            return await self.submit(ctx, planned.request, None, lang, plan=planned)
+
+        self.in_background(ctx, run())
         return t(lang, "callback.again")
+
+    def in_background(self, ctx: ChatContext, work: Coroutine[Any, Any, object]) -> None:
+        """Run a button's job submission after the press is answered: through the chat, inside the
+        same guard as a command, kept referenced until done (a bare task may be collected first)."""
+        task = asyncio.create_task(self.conv.guarded(ctx, work))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # a bug: say so, never lose it silently
+            log.error("a button's job submission failed", exc_info=task.exception())
 
     async def originals(self, ctx: ChatContext, job: Job, lang: str) -> str:
         """🖼 Original PNG: the stored files as documents (metadata intact), paced with the rest."""

@@ -562,4 +562,62 @@ TEXTS: dict[str, str] = {
     "admin.lane": "▸ {lane}: {depth} waiting",
     "admin.lane_job": "   • {id} · {user} · priority {priority}",
     "admin.running_job": "▶ {id} · {user} · on {lane}",
+    # --- images in the chat (bot/chat/commands/images.py) ----------------------------------------
+    "help.images": (
+        "\n🖼 With a picture: send it with one of these as its caption, or reply to any picture with one\n"
+        "/generate <prompt> [strength:0.6 noise:0.1] — redraw it (img2img)\n"
+        "/enhance [prompt] — bigger and sharper · /variations — more like it · /upscale [2|4]\n"
+        "/vibe <prompt> [strength:0.6 info:1] — in its style (several pictures: send an album)\n"
+        "/ref <prompt> [kind:character|style|both fidelity:1] — the same character (V4.5, V5)\n"
+        "/inpaint <prompt> — reply to the picture with the mask (white = redraw), or send both as an album\n"
+        "/tool lineart|sketch|colorize|emotion|declutter|bubbles|bgremove [prompt] — Director Tools\n"
+        "/info — the prompt and settings inside a PNG sent as a file"
+    ),
+    "menu.enhance": "Reply to a picture: bigger and sharper",
+    "menu.variations": "Reply to a picture: more like it",
+    "menu.upscale": "Reply to a picture: upscale 2× or 4×",
+    "menu.vibe": "Reply to pictures: generate in their style",
+    "menu.ref": "Reply to a picture: the same character or style",
+    "menu.inpaint": "Reply to a picture with a mask: redraw part of it",
+    "menu.tool": "Reply to a picture: lineart, sketch, colorize, emotion …",
+    "menu.info": "Reply to a PNG file: its prompt and settings",
+    "image.none": "This needs a picture: send one with the command as its caption, or reply to a picture with it",
+    "image.none_in_reply": "The message you replied to has no picture; reply to a photo or an image file",
+    "image.needs_mask": (
+        "Inpainting needs the picture and a mask (white = the part to redraw): reply to the picture with the "
+        "mask as a photo captioned /inpaint, or send both as an album, picture first"),
+    "image.too_big": "{name} is larger than the {limit_mb} MB this bot accepts; send a smaller picture",
+    "image.unavailable": "I could not download {name}; send it again",
+    "info.compressed": (
+        "Photos are re-encoded by the app and lose the settings NovelAI wrote into them; send the picture as a "
+        "file (uncompressed) and reply /info to it"),
+    "info.none": "This image carries no NovelAI settings",
+    "info.header": "🔎 Settings in this image",
+    "info.prompt": "Prompt: {prompt}",
+    "info.negative": "Negative: {negative}",
+    "info.line": "{name}: {value}",
+    "info.character": "Character {number}: {prompt}",
+    "button.use_settings": "▶ Generate with these settings",
+    "button.edit": "✏️ Edit & re-run",
+    "button.variations": "🎲 Variations",
+    "button.enhance": "✨ Enhance",
+    "button.upscale": "⬆️ Upscale",
+    "button.variations_n": "🎲 {number}",
+    "button.enhance_n": "✨ {number}",
+    "button.upscale_n": "⬆️ {number}",
+    "callback.variations": "Making variations…",
+    "callback.enhance": "Enhancing…",
+    "callback.upscale": "Upscaling…",
+    "option.bad_choice": "{option} cannot be '{value}'; choose one of {choices}",
+    "option.not_for_command": "{option} does nothing for /{command}; leave it out",
+    "option.needs_image": "{option} needs a picture: send one with the command, or reply to one",
+    # Sources of derived jobs (tasks/image_sources.py, tasks/image_submit.py).
+    "problem.source_needs_prompt": "this picture carries no NovelAI settings; add the prompt to run it with",
+    "problem.source_job_id": "'{value}' is not a job id",
+    "problem.source_job_missing": "there is no job {job} (unknown, or its results have expired)",
+    "problem.source_job_not_done": "job {job} has no pictures to use yet ({state})",
+    "problem.source_index": "job {job} has {images} picture(s); there is no picture {value}",
+    "problem.source_image_gone": "the pictures of job {job} are no longer kept; send the picture itself",
+    "problem.source_inputs_gone": "the pictures that job started from are no longer kept; send them again",
+    "problem.input_setting": "{label}: {setting} is out of its range",
 }

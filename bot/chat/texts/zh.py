@@ -503,4 +503,61 @@ TEXTS: dict[str, str] = {
     "admin.lane": "▸ {lane}：{depth} 个排队",
     "admin.lane_job": "   • {id} · {user} · 优先级 {priority}",
     "admin.running_job": "▶ {id} · {user} · 在 {lane}",
+    # --- images in the chat (bot/chat/commands/images.py) ----------------------------------------
+    "help.images": (
+        "\n🖼 使用图片：把下列命令作为图片的说明文字发送，或回复任意图片\n"
+        "/generate <提示词> [strength:0.6 noise:0.1] — 以图生图（img2img）\n"
+        "/enhance [提示词] — 放大并增强细节 · /variations — 生成相似图 · /upscale [2|4] — 放大\n"
+        "/vibe <提示词> [strength:0.6 info:1] — 沿用图片风格（多张图片：以相册发送）\n"
+        "/ref <提示词> [kind:character|style|both fidelity:1] — 同一角色（V4.5、V5）\n"
+        "/inpaint <提示词> — 用遮罩图片回复原图（白色 = 重绘），或把两张图作为相册发送\n"
+        "/tool lineart|sketch|colorize|emotion|declutter|bubbles|bgremove [提示词] — 导演工具\n"
+        "/info — 读取以文件发送的 PNG 中的提示词和参数"
+    ),
+    "menu.enhance": "回复图片：放大并增强细节",
+    "menu.variations": "回复图片：生成相似图",
+    "menu.upscale": "回复图片：放大 2 倍或 4 倍",
+    "menu.vibe": "回复图片：沿用其风格生成",
+    "menu.ref": "回复图片：同一角色或风格",
+    "menu.inpaint": "用遮罩回复图片：重绘局部",
+    "menu.tool": "回复图片：线稿、草图、上色、表情……",
+    "menu.info": "回复 PNG 文件：读取提示词和参数",
+    "image.none": "这个命令需要一张图片：把命令作为图片的说明文字发送，或用它回复一张图片",
+    "image.none_in_reply": "你回复的消息里没有图片；请回复一张照片或图片文件",
+    "image.needs_mask": (
+        "局部重绘需要原图和遮罩（白色 = 要重绘的部分）：用遮罩照片回复原图并写上 /inpaint，"
+        "或把两张图作为相册发送，原图在前"),
+    "image.too_big": "{name} 超过了本机器人接受的 {limit_mb} MB；请发送更小的图片",
+    "image.unavailable": "无法下载 {name}；请重新发送",
+    "info.compressed": (
+        "照片会被应用重新压缩，NovelAI 写入的参数随之丢失；请以文件（不压缩）发送图片，再用 /info 回复它"),
+    "info.none": "这张图片里没有 NovelAI 的参数",
+    "info.header": "🔎 图片中的参数",
+    "info.prompt": "提示词：{prompt}",
+    "info.negative": "负面提示词：{negative}",
+    "info.line": "{name}：{value}",
+    "info.character": "角色 {number}：{prompt}",
+    "button.use_settings": "▶ 用这些参数生成",
+    "button.edit": "✏️ 编辑并重新生成",
+    "button.variations": "🎲 相似图",
+    "button.enhance": "✨ 增强",
+    "button.upscale": "⬆️ 放大",
+    "button.variations_n": "🎲 {number}",
+    "button.enhance_n": "✨ {number}",
+    "button.upscale_n": "⬆️ {number}",
+    "callback.variations": "正在生成相似图……",
+    "callback.enhance": "正在增强……",
+    "callback.upscale": "正在放大……",
+    "option.bad_choice": "{option} 不能是“{value}”；可选：{choices}",
+    "option.not_for_command": "{option} 对 /{command} 不起作用；请去掉它",
+    "option.needs_image": "{option} 需要一张图片：随命令发送图片，或用命令回复图片",
+    # Sources of derived jobs (tasks/image_sources.py, tasks/image_submit.py).
+    "problem.source_needs_prompt": "这张图片没有 NovelAI 的参数；请加上要使用的提示词",
+    "problem.source_job_id": "“{value}”不是任务编号",
+    "problem.source_job_missing": "没有任务 {job}（编号不存在，或结果已过期）",
+    "problem.source_job_not_done": "任务 {job} 还没有可用的图片（{state}）",
+    "problem.source_index": "任务 {job} 有 {images} 张图片；没有第 {value} 张",
+    "problem.source_image_gone": "任务 {job} 的图片已不再保存；请直接发送图片",
+    "problem.source_inputs_gone": "那个任务使用的原图已不再保存；请重新发送",
+    "problem.input_setting": "{label}：{setting} 超出了范围",
 }

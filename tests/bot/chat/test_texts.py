@@ -274,6 +274,24 @@ CALLER_PARAMS: dict[str, set[str]] = {
     **{f"problem.{code}": params | {"label"} for code, params in PROBLEM_PARAMS.items()},
     "error.problem_named": {"message"}, "status.no_jobs": set(), "help.unknown_command": {"command"},
     "settings.saved_now": {"title", "value"}, "error.auth_unverified": set(),
+    # Images in the chat (bot/chat/commands/images.py, bot/chat/texts/images.py).
+    "help.images": set(), **{f"menu.{name}": set() for name in ("enhance", "variations", "upscale", "vibe", "ref",
+                                                                 "inpaint", "tool", "info")},
+    "image.none": set(), "image.none_in_reply": set(), "image.needs_mask": set(),
+    "image.too_big": {"name", "limit_mb"}, "image.unavailable": {"name"},
+    "info.compressed": set(), "info.none": set(), "info.header": set(), "info.prompt": {"prompt"},
+    "info.negative": {"negative"}, "info.line": {"name", "value"}, "info.character": {"number", "prompt"},
+    "button.use_settings": set(), "button.edit": set(),
+    **{f"button.{name}": set() for name in ("variations", "enhance", "upscale")},
+    **{f"button.{name}_n": {"number"} for name in ("variations", "enhance", "upscale")},
+    **{f"callback.{name}": set() for name in ("variations", "enhance", "upscale")},
+    "option.bad_choice": {"option", "value", "choices"}, "option.not_for_command": {"option", "command"},
+    "option.needs_image": {"option"},
+    # Problems of derived jobs' sources (tasks/image_sources.py, tasks/image_submit.py, tasks/uploads.py).
+    **{f"problem.{code}": params | {"label"} for code, params in {
+        "source_needs_prompt": set(), "source_job_id": {"value"}, "source_job_missing": {"job"},
+        "source_job_not_done": {"job", "state"}, "source_index": {"job", "images", "value"},
+        "source_image_gone": {"job"}, "source_inputs_gone": set(), "input_setting": {"setting"}}.items()},
 }
 CALLER_PARAMS.update(ACCOUNT_CALLER_PARAMS)
 JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_locked", "rate_limited", "server",
