@@ -6,8 +6,9 @@ Each takes its settings as JSON, with images in base64 (``image_b64``...), or as
 with a JSON part ``params`` and the images as file parts (``bot.http.image_models``). Bounds, before
 anything is read whole: the request-size middleware caps each of these paths at what its parts can
 lawfully weigh (``body_limits``: ``images.max_input_bytes`` in base64 per image part, plus the settings),
-the multipart reader refuses a part past its own bound as it arrives (``bot.http.multipart``), and a
-base64 string is measured before it is decoded. Reading, preparing, checking and queueing are
+the multipart reader refuses a part past its own bound as it arrives (``bot.http.multipart``), a JSON
+body is read under the same bound by the route itself, Content-Length first (``bot.http.json_body``),
+and a base64 string is measured before it is decoded. Reading, preparing, checking and queueing are
 ``tasks.image_submit.ImageJobs``'s, the code the CLI and the chats use, so nothing is queued (or
 stored) for a refused request.
 
@@ -44,6 +45,7 @@ from bot.http.image_models import (
     component_schemas,
     request_body,
 )
+from bot.http.json_body import json_limit, read_json_body
 from bot.http.models import ProblemOut, Submitted
 from bot.http.multipart import MultipartRefused, Part, PartRule, boundary_of, read_parts
 from bot.http.routes.jobs import ApiError, _errors, _rounded, _visible, caches, refused
@@ -58,8 +60,15 @@ from tasks.queue import QueueUnavailable
 
 GENERATE_FILES = {"image": 1, "mask": 1, "vibe": MAX_VIBES, "reference": MAX_REFERENCES}
 SOURCE_FILES = {"image": 1}
-# The most image parts one /generate can lawfully carry: image, mask, and vibes or references (not both).
-GENERATE_IMAGES = 2 + max(MAX_VIBES, MAX_REFERENCES)
+
+
+def lawful_images(files: dict[str, int]) -> int:
+    """The most images a request with these file parts can lawfully carry: image, mask, and vibes or
+    references (never both, see ``novelai.image_rules``)."""
+    return files.get("image", 0) + files.get("mask", 0) + max(files.get("vibe", 0), files.get("reference", 0))
+
+
+GENERATE_IMAGES = lawful_images(GENERATE_FILES)
 UPLOAD_PATHS = ("/enhance", "/variations", "/upscale", *(f"/tools/{name}" for name in TOOL_NAMES))
 # Refusals of a file that have their own status code (else 400).
 _STATUS_OF_CODE = {IMAGE_TOO_LARGE: 413, "part_too_large": 413, IMAGE_FORMAT: 415, IMAGE_NOT_AN_IMAGE: 415}
@@ -74,9 +83,8 @@ E = TypeVar("E", VibeBody, ReferenceBody)
 def body_limits(settings: Settings) -> dict[str, int]:
     """The body cap of each path that takes images: its image parts at ``images.max_input_bytes`` in
     base64 (larger than the same file as a multipart part), plus the API's cap for the settings."""
-    one_image = base64_chars(settings.images.max_input_bytes)
-    limits = {"/generate": settings.api.max_body_bytes + GENERATE_IMAGES * one_image}
-    limits.update({path: settings.api.max_body_bytes + one_image for path in UPLOAD_PATHS})
+    limits = {"/generate": json_limit(settings, GENERATE_IMAGES)}
+    limits.update({path: json_limit(settings, lawful_images(SOURCE_FILES)) for path in UPLOAD_PATHS})
     return limits
 
 
@@ -150,7 +158,7 @@ def decoded(text: str, field_name: str, max_bytes: int) -> Upload:
     return Upload(data, field_name)
 
 
-def _validated(model: type[B], raw: bytes, *where: str) -> B:
+def _validated(model: type[B], raw: bytes | bytearray, *where: str) -> B:
     """``raw`` as the model, or the API's 400 naming each field (``jobs._on_validation_error``)."""
     try:
         return model.model_validate_json(raw or b"{}")
@@ -186,8 +194,8 @@ async def read_form(request: Request, model: type[B], files: dict[str, int], set
         return Form(body, by_name, max_bytes)
     if mime and mime != "application/json" and not mime.endswith("+json"):
         raise _bad("body", "content_type", f"send application/json or multipart/form-data, not {mime[:60]}", 415)
-    try:
-        raw = await request.body()
+    try:  # bounded on its own, as it streams in (not request.body(): see bot.http.json_body)
+        raw = await read_json_body(request, json_limit(settings, lawful_images(files)))
     except ClientDisconnect:
         raise _went_away() from None
     return Form(_validated(model, raw), {}, max_bytes)
