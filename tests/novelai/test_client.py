@@ -18,26 +18,16 @@ from novelai.request import CharacterPrompt, GenerationRequest
 from novelai.tokens import DAY, CachedToken, TokenCache
 from sandbox.novelai import (
     OPUS_EMAIL,
-    OPUS_PASSWORD,
     OPUS_TOKEN,
     PAPER_EMAIL,
     PAPER_PASSWORD,
     NovelAISandbox,
     SandboxAccount,
 )
+from tests.fixtures.novelai_client import make_client, opus
 from tests.fixtures.redis import TEST_SECRET_KEY
 
 SMALL = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=8, seed=42)
-
-
-def opus() -> Account:
-    return Account.from_password("opus", OPUS_EMAIL, OPUS_PASSWORD)
-
-
-def make_client(sandbox: NovelAISandbox, redis: aioredis.Redis | None, prefix: str,
-                timeouts: Timeouts | None = None) -> NovelAIClient:
-    cache = TokenCache(redis, SecretBox(TEST_SECRET_KEY) if redis is not None else None, prefix)
-    return NovelAIClient(api_url=sandbox.url, image_url=sandbox.url, token_cache=cache, timeouts=timeouts)
 
 
 def logins(sandbox: NovelAISandbox, email: str = OPUS_EMAIL) -> int:

@@ -22,8 +22,8 @@ from novelai.response import StreamEvent
 from novelai.subscription import Subscription
 from sandbox.novelai import TABLET_EMAIL, NovelAISandbox, SandboxAccount
 from sandbox.novelai.image_inputs import marker_colour, result_colour
+from tests.fixtures.novelai_client import make_client, opus
 from tests.novelai.image_fixtures import png, png_ref
-from tests.novelai.test_client import make_client, opus
 
 WIDTH, HEIGHT = 512, 768
 PICTURE = png(WIDTH, HEIGHT, (200, 40, 40))

@@ -29,6 +29,7 @@ from novelai.images import (
     read_input,
     size_for_image,
 )
+from tests.fixtures.png_files import chunk, encoded, with_chunk
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 4_000_000
@@ -38,16 +39,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def read(data: bytes, **kwargs: object) -> DecodedImage:
     limits: dict[str, object] = {"max_bytes": MAX_BYTES, "max_pixels": MAX_PIXELS, **kwargs}
     return read_input(data, **limits)  # type: ignore[arg-type]
-
-
-def encoded(image: Image.Image, fmt: str = "PNG", **save: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt, **save)
-    return out.getvalue()
-
-
-def chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -314,11 +305,6 @@ def test_the_images_settings_bound_uploads_by_default_and_refuse_a_useless_bound
     assert (Settings().images.max_input_bytes, Settings().images.max_input_pixels) == (10 * 1024 * 1024, 4096 * 4096)
     with pytest.raises(SettingsError, match="NAIBOT_IMAGES__MAX_INPUT_PIXELS"):
         load_settings(os.devnull, env={"NAIBOT_IMAGES__MAX_INPUT_PIXELS": str(10**10)})
-
-
-def with_chunk(png: bytes, kind: bytes, data: bytes) -> bytes:
-    """``png`` with one more chunk right after IHDR."""
-    return png[:33] + chunk(kind, data) + png[33:]
 
 
 def test_a_png_whose_text_inflates_past_the_bound_is_refused_as_too_much_text() -> None:

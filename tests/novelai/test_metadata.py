@@ -9,9 +9,7 @@ import io
 import json
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from PIL import Image
@@ -27,33 +25,16 @@ from novelai.metadata import (
 )
 from novelai.models import MODELS
 from novelai.request import GenerationRequest
-from sandbox.novelai import OPUS_EMAIL, NovelAISandbox
-from tests.sandbox.test_novelai import bearer, unzip_pngs, v45_body
+from sandbox.novelai import NovelAISandbox
+from tests.fixtures.metadata_images import CHARACTERS, PROMPT, generated, without_text
+from tests.fixtures.png_files import encoded, with_chunk
 
 LIMITS: dict[str, int] = {"max_bytes": 10 * 1024 * 1024, "max_pixels": 4_000_000}
-PROMPT = "1girl, smile, 猫"
-CHARACTERS = [{"char_caption": "girl, red hair", "centers": [{"x": 0.3, "y": 0.7}]},
-              {"char_caption": "boy, glasses", "centers": [{"x": 0.7, "y": 0.5}]}]
-
-
-async def generated(sandbox: NovelAISandbox, **params: Any) -> bytes:
-    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
-        response = await http.post("/ai/generate-image", json=v45_body(PROMPT, **params),
-                                   headers=bearer(sandbox.issue_token(OPUS_EMAIL)))
-        response.raise_for_status()
-        return unzip_pngs(response.content)[0]
 
 
 @pytest_asyncio.fixture
 async def png(novelai_sandbox: NovelAISandbox) -> AsyncIterator[bytes]:
     yield await generated(novelai_sandbox, seed=77, steps=8, width=512, height=768, scale=6.5)
-
-
-def without_text(png: bytes, mode: str = "RGBA") -> bytes:
-    """The same pixels re-saved with no text chunks, as a site that strips metadata leaves them."""
-    out = io.BytesIO()
-    Image.open(io.BytesIO(png)).convert(mode).save(out, "PNG")
-    return out.getvalue()
 
 
 def stealth_png(payload: bytes, width: int = 37, height: int = 23, *, magic: bytes = STEALTH_MAGIC,
@@ -205,7 +186,6 @@ def test_wrongly_typed_values_are_left_to_the_defaults() -> None:
 
 def test_text_chunks_that_inflate_past_the_bound_are_refused() -> None:
     from novelai.images import InvalidImage
-    from tests.novelai.test_input_images import encoded, with_chunk
 
     bomb = with_chunk(encoded(Image.new("RGB", (32, 32))), b"zTXt",
                       b"Comment\x00\x00" + zlib.compress(b"a" * (50 * 1024 * 1024)))

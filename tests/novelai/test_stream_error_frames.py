@@ -9,7 +9,7 @@ from novelai import errors
 from novelai.accounts import Account
 from novelai.request import GenerationRequest
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, NovelAISandbox
-from tests.novelai.test_client import make_client
+from tests.fixtures.novelai_client import make_client
 
 REQUEST = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=4, seed=7)
 

@@ -26,8 +26,8 @@ from storage.local import LocalStorage
 from tasks.job import JobState, Requester, new_job_id
 from tasks.vibe_cache import VibeCache
 from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.novelai_client import make_client
 from tests.fixtures.redis import REDIS_URL
-from tests.novelai.test_client import make_client
 
 CREATED = 1_764_892_800.0  # 2025-12-05 00:00 UTC
 VIBE = PreparedImage.of(Image.new("RGB", (448, 448), (10, 200, 10)))

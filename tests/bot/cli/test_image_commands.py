@@ -11,66 +11,19 @@ import json
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 
 from bot.cli.image_options import FileProblem, reference_upload, vibe_upload
 from naibot.settings import ImagesSettings
-from novelai.images import enhance_size, prepare_img2img, prepare_tool_input, read_input, size_for_image
-from sandbox.novelai import OPUS_EMAIL
+from novelai.images import enhance_size, prepare_img2img, prepare_tool_input, size_for_image
 from sandbox.novelai.image_inputs import marker_colour, result_colour
-from tests.bot.cli.test_queue import naibot
+from tests.fixtures.cli_images import decoded, inputs_seen, nothing_queued, opus_anlas, png, run_json, write
+from tests.fixtures.cli_run import naibot
 from tests.fixtures.deployment import Deployment
 
 pytestmark = pytest.mark.xdist_group("workers")
-
-
-def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, "PNG")
-    return out.getvalue()
-
-
-def write(tmp_path: Path, name: str, data: bytes) -> str:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return str(path)
-
-
-async def inputs_seen(deployment: Deployment) -> list[dict[str, Any]]:
-    """What the stand-in recorded of each request with images (its control API; it runs in this event loop)."""
-    async with httpx.AsyncClient(timeout=10) as client:
-        answer = await client.get(f"{deployment.sandbox.url}/_sandbox/inputs")
-    assert answer.status_code == 200, answer.text
-    records: list[dict[str, Any]] = answer.json()["requests"]
-    return records
-
-
-def opus_anlas(deployment: Deployment) -> int:
-    return next(a for a in deployment.sandbox.accounts if a.email == OPUS_EMAIL).anlas
-
-
-def decoded(data: bytes) -> Any:
-    return read_input(data, max_bytes=10**8, max_pixels=10**8)
-
-
-async def nothing_queued(deployment: Deployment) -> bool:
-    services = deployment.services()
-    try:
-        return sum((await services.queue.lane_depths()).values()) == 0 and not await services.queue.running_ids()
-    finally:
-        await services.aclose()
-
-
-async def run_json(deployment: Deployment, *args: str) -> dict[str, Any]:
-    code, out, err = await naibot(deployment, *args, "--wait", "--json", timeout=90)
-    assert code == 0, (out, err)
-    result: dict[str, Any] = json.loads(out)
-    assert result["state"] == "done", result
-    return result
 
 
 async def test_generate_with_an_image_redraws_that_image_and_stores_the_result(deployment: Deployment,

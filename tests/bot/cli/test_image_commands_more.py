@@ -14,7 +14,7 @@ from PIL import Image
 from novelai.images import prepare_img2img, prepare_mask, prepare_reference, reference_bucket
 from sandbox.novelai.image_inputs import marker_colour, result_colour
 from sandbox.novelai.pricing import per_image
-from tests.bot.cli.test_image_commands import decoded, inputs_seen, opus_anlas, png, run_json, write
+from tests.fixtures.cli_images import decoded, inputs_seen, opus_anlas, png, run_json, write
 from tests.fixtures.deployment import Deployment
 
 pytestmark = pytest.mark.xdist_group("workers")

@@ -14,7 +14,7 @@ from PIL import Image
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
 from sandbox.novelai import NovelAISandbox
-from tests.novelai.test_metadata import CHARACTERS, PROMPT, generated, without_text
+from tests.fixtures.metadata_images import CHARACTERS, PROMPT, generated, without_text
 
 
 @pytest.fixture(autouse=True)

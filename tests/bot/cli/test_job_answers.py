@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.chat.texts.catalog import t
 from tasks.submit import UnknownAccount
-from tests.bot.cli.test_queue import naibot
+from tests.fixtures.cli_run import naibot
 from tests.fixtures.deployment import Deployment
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.bot.cli.test_queue import naibot
+from tests.fixtures.cli_run import naibot
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.redis import PrivateRedis
 

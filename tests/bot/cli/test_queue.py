@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
-from tests.fixtures.deployment import ROOT, Deployment
+from tests.fixtures.cli_run import naibot
+from tests.fixtures.deployment import Deployment
 
 pytestmark = pytest.mark.xdist_group("workers")
-
-
-async def naibot(deployment: Deployment, *args: str, timeout: float = 60) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=deployment.env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_generate_wait_json_runs_the_whole_pipeline(deployment: Deployment) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.cli.test_queue import naibot
+from tests.fixtures.cli_run import naibot
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.redis import PrivateRedis
 

@@ -10,80 +10,31 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-import pytest_asyncio
 from PIL import Image
 
-from novelai.inputs import ImageRef
-from sandbox.novelai import OPUS_EMAIL
 from sandbox.novelai.image_inputs import marker_colour, result_colour
-from storage.factory import storage_from_settings
-from tasks.inputs import request_images
-from tasks.job import Job, JobState
-from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.deployment import Deployment
 from tests.fixtures.http_e2e import ALICE_KEY, BOB_KEY, ApiWorld, auth, running_api, with_api
+from tests.fixtures.http_images import (
+    SIZE,
+    api,
+    calls,
+    finished,
+    first_input,
+    multipart,
+    opus_anlas,
+    png,
+    result,
+    status,
+)
 
 pytestmark = pytest.mark.xdist_group("workers")
-SIZE = 512
-
-
-@pytest_asyncio.fixture
-async def api(deployment: Deployment) -> AsyncIterator[ApiWorld]:
-    async with running_api(with_api(deployment.settings)) as world:
-        yield world
-
-
-def png(colour: tuple[int, int, int], size: tuple[int, int] = (SIZE, SIZE)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
-    return out.getvalue()
-
-
-def multipart(params: dict[str, Any], **files: bytes | list[bytes]) -> dict[str, Any]:
-    """httpx arguments for a multipart body: the JSON part ``params`` and file parts."""
-    parts: list[tuple[str, tuple[str | None, bytes, str]]] = [("params", (None, json.dumps(params).encode(),
-                                                                         "application/json"))]
-    for name, data in files.items():
-        for number, one in enumerate(data if isinstance(data, list) else [data]):
-            parts.append((name, (f"{name}{number}.png", one, "image/png")))
-    return {"files": parts}
-
-
-async def finished(world: ApiWorld, deployment: Deployment, task_id: str) -> Job:
-    if not deployment.workers:
-        await deployment.start_worker()
-    job = (await wait_until_finished(world.state.services, [task_id]))[task_id]
-    assert job.state is JobState.DONE, job.error
-    return job
-
-
-def first_input(job: Job) -> ImageRef:
-    return request_images(job.request)[0]
-
-
-def result(deployment: Deployment, job: Job, index: int = 0) -> bytes:
-    return storage_from_settings(deployment.settings).get(job.images[index].key)
-
-
-async def status(world: ApiWorld, task_id: str) -> dict[str, Any]:
-    response = await world.client.get(f"/task_status/{task_id}", headers=auth(ALICE_KEY))
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-def opus_anlas(deployment: Deployment) -> int:
-    return next(a for a in deployment.sandbox.accounts if a.email == OPUS_EMAIL).anlas
-
-
-def calls(deployment: Deployment, path: str) -> list[dict[str, Any]]:
-    return [r for r in deployment.sandbox.stats.requests if r["path"] == path]
+__all__ = ["api"]  # the fixture, used by name
 
 
 # -- img2img ------------------------------------------------------------------------------------

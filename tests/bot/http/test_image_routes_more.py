@@ -13,7 +13,9 @@ from PIL import Image
 from novelai.images import prepare_img2img, prepare_reference
 from sandbox.novelai.image_inputs import marker_colour, result_colour
 from sandbox.novelai.pricing import per_image
-from tests.bot.http.test_image_routes import (
+from tests.fixtures.deployment import Deployment
+from tests.fixtures.http_e2e import ALICE_KEY, ApiWorld, auth, running_api, with_api
+from tests.fixtures.http_images import (
     SIZE,
     api,
     finished,
@@ -24,8 +26,6 @@ from tests.bot.http.test_image_routes import (
     result,
     status,
 )
-from tests.fixtures.deployment import Deployment
-from tests.fixtures.http_e2e import ALICE_KEY, ApiWorld, auth, running_api, with_api
 
 pytestmark = pytest.mark.xdist_group("workers")
 __all__ = ["api"]  # the fixture, used by name
