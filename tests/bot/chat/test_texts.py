@@ -294,6 +294,13 @@ CALLER_PARAMS: dict[str, set[str]] = {
         "source_image_gone": {"job"}, "source_inputs_gone": set(), "input_setting": {"setting"}}.items()},
 }
 CALLER_PARAMS.update(ACCOUNT_CALLER_PARAMS)
+# Discord: pictures in slash commands, context menus and forms (bot/discord/image_*.py).
+CALLER_PARAMS.update({f"dc.{key}": set() for key in (
+    "opt.image", "opt.mask", "opt.vibe", "opt.reference", "opt.strength", "opt.noise", "opt.picture", "opt.tool",
+    "opt.tool_prompt", "opt.emotion", "opt.defry", "opt.upscale", "opt.derived_prompt", "menu.img2img",
+    "menu.enhance", "menu.upscale", "menu.reference", "menu.info", "images.one_kind", "images.reading",
+    "images.none_in_message", "form.img2img_title", "form.reference_title", "form.edit_title", "form.prompt",
+    "form.negative", "form.strength", "form.kind", "form.seed", "form.steps", "form.size")})
 JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_locked", "rate_limited", "server",
                    "timeout", "network", "storage", "account", "internal", "deadline", "response_refused",
                    "input_missing")
