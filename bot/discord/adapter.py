@@ -23,10 +23,12 @@ from discord import app_commands
 from bot.chat.context import OUTAGE, AdminCheck, ChatContext
 from bot.chat.generate_options import GenerateOptions
 from bot.chat.pacer import WINDOW_SLACK, Limits
-from bot.chat.ports import Button, ButtonPress, ChatRef, parse_button_data
+from bot.chat.ports import ACTION_EDIT, Button, ButtonPress, ChatRef, parse_button_data
 from bot.chat.router import CommandRouter
 from bot.chat.runtime import ChatRuntime
 from bot.chat.windows import Window
+from bot.discord.image_actions import ImageActions
+from bot.discord.images import Downloads, GenerateFiles
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.startup import GatewayWatch, gateway_failure, login_failure
@@ -112,6 +114,9 @@ class DiscordBot:
         self.commands: CommandRouter | None = None
         self.runtime: ChatRuntime | None = None
         self._runner: asyncio.Task[None] | None = None
+        # Commands on pictures (attachments, context menus, the Edit form); one download session.
+        self.downloads = Downloads()
+        self._images = ImageActions(self, self.downloads)
         for command in slash_commands(self):
             self.tree.add_command(command)
         # The slash commands that call a family directly (/queue, /status, ...) reach the one guard
@@ -189,6 +194,7 @@ class DiscordBot:
 
     async def stop(self) -> None:
         await self._teardown()
+        await self.downloads.close()
         await self.client.close()
         if self._runner is not None:
             with suppress(asyncio.CancelledError, Exception):
@@ -246,16 +252,28 @@ class DiscordBot:
 
     # -- commands ----------------------------------------------------------------------------
 
+    @property
+    def images(self) -> ImageActions:
+        return self._images
+
+    @property
+    def bot_user_id(self) -> int | None:
+        """The bot's own user id (its results are its attachments), once logged in."""
+        return self.client.user.id if self.client.user is not None else None
+
     def router(self) -> CommandRouter:
         assert self.commands is not None, "the bot has not finished starting"
         return self.commands
 
     async def on_generate(self, interaction: discord.Interaction, prompt: str, raw: dict[str, Any],
-                          priority: int | None) -> None:
+                          priority: int | None, files: GenerateFiles | None = None) -> None:
         """Answered once the job is recorded and queued (a few Redis calls, well within Discord's
         3 s): a bot that dies before that leaves nothing taken (Discord tells the person the
         application did not respond), one that dies after it leaves a record the restarted bot
         completes; Redis trouble is answered by the guard, so the interaction always gets a word."""
+        if files is not None and (files.attached or files.settings()):
+            await self.images.generate(interaction, prompt, raw, priority, files)  # pictures: image_actions
+            return
         ctx = self.context(interaction)
         router = self.router()
         await router.conv.guarded(ctx, self._generate(ctx, router, prompt, raw, priority))
@@ -343,6 +361,9 @@ class DiscordBot:
 
     async def on_button(self, interaction: discord.Interaction, press: ButtonPress) -> None:
         if parse_button_data(Button("", press.action, press.job_id, press.index).data) is None:
+            return
+        if press.action == ACTION_EDIT:  # a form, which only the adapter can open
+            await self.images.edit(interaction, press)
             return
         ctx = self.context(interaction)
         notice, _alert = await self.router().button(ctx, press)

@@ -7,7 +7,7 @@ interaction into a call on it, through the few adapter methods ``SlashBot`` name
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from discord import app_commands
@@ -16,6 +16,8 @@ from bot.chat.context import ChatContext
 from bot.chat.generate_options import parse_value, request_fields
 from bot.chat.router import CommandRouter
 from bot.chat.texts.catalog import t
+from bot.discord.image_slash import image_commands
+from bot.discord.images import GenerateFiles
 from novelai.models import MODELS, SIZE_PRESETS
 from novelai.request import GenerationRequest
 
@@ -29,6 +31,10 @@ GROUP_ACTIONS = {"status": "status", "bind": "account bind", "lend": "account le
 ADMIN_ACTIONS = ("ban", "unban", "queue")
 
 
+if TYPE_CHECKING:
+    from bot.discord.image_actions import ImageActions
+
+
 class SlashBot(Protocol):
     """What the commands need of the adapter (the adapter is never imported here)."""
 
@@ -37,7 +43,10 @@ class SlashBot(Protocol):
     def context(self, interaction: discord.Interaction) -> ChatContext: ...
 
     async def on_generate(self, interaction: discord.Interaction, prompt: str, raw: dict[str, Any],
-                          priority: int | None) -> None: ...
+                          priority: int | None, files: GenerateFiles) -> None: ...
+
+    @property
+    def images(self) -> ImageActions: ...
 
     async def on_login(self, interaction: discord.Interaction) -> None: ...
 
@@ -68,7 +77,9 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         sampler=_text("dc.opt.sampler"), size=_text("dc.opt.size"), steps=_text("dc.opt.steps"),
         scale=_text("dc.opt.scale"), n=_text("dc.opt.n"), seed=_text("dc.opt.seed"),
         characters=_text("dc.opt.characters"), priority=_text("dc.opt.priority"),
-        transparent=_text("dc.opt.transparent"))
+        transparent=_text("dc.opt.transparent"), image=_text("dc.opt.image"), mask=_text("dc.opt.mask"),
+        vibe1=_text("dc.opt.vibe"), vibe2=_text("dc.opt.vibe"), vibe3=_text("dc.opt.vibe"),
+        reference=_text("dc.opt.reference"), strength=_text("dc.opt.strength"), noise=_text("dc.opt.noise"))
     @app_commands.choices(model=MODEL_CHOICES)
     async def generate(interaction: discord.Interaction, prompt: str, negative: str | None = None,
                        model: str | None = None, sampler: str | None = None, size: str | None = None,
@@ -78,10 +89,18 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
                        seed: app_commands.Range[int, 0, 4294967295] | None = None,
                        characters: str | None = None,
                        priority: app_commands.Range[int, 0, 10] | None = None,
-                       transparent: bool | None = None) -> None:
+                       transparent: bool | None = None, image: discord.Attachment | None = None,
+                       mask: discord.Attachment | None = None, vibe1: discord.Attachment | None = None,
+                       vibe2: discord.Attachment | None = None, vibe3: discord.Attachment | None = None,
+                       reference: discord.Attachment | None = None,
+                       strength: app_commands.Range[float, 0.01, 0.99] | None = None,
+                       noise: app_commands.Range[float, 0.0, 0.99] | None = None) -> None:
+        files = GenerateFiles(image=image, mask=mask, vibes=tuple(v for v in (vibe1, vibe2, vibe3) if v is not None),
+                              reference=reference, strength=strength, noise=noise)
         await bot.on_generate(interaction, prompt, {
             "negative": negative, "model": model, "sampler": sampler, "size": size, "steps": steps,
-            "scale": scale, "n": n, "seed": seed, "characters": characters, "transparent": transparent}, priority)
+            "scale": scale, "n": n, "seed": seed, "characters": characters, "transparent": transparent}, priority,
+            files)
 
     @generate.autocomplete("sampler")
     async def sampler_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -143,7 +162,8 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         text = f"{action} {PLATFORM}:{user.id}" if user is not None else action
         await bot.router().admin.admin(bot.context(interaction), text)
 
-    return [generate, queue, status, cancel, settings, help_command, login, logout, account, group, admin]
+    return [generate, queue, status, cancel, settings, help_command, login, logout, account, group, admin,
+            *image_commands(bot)]
 
 
 def model_samplers(model: str | None) -> tuple[str, ...]:

@@ -87,3 +87,35 @@ def job_button_for(on_click: ButtonClick) -> type[JobButton]:
             await on_click(interaction, self.press)
 
     return BoundJobButton
+
+
+# -- forms on images and results ---------------------------------------------------------------
+
+# Opened forms are keyed by custom id: the kind, then the person (two people's forms never collide).
+IMAGE_MODAL, EDIT_MODAL = "naibot-image", "naibot-edit"
+FormSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
+
+
+class FieldsModal(discord.ui.Modal):
+    """A form of short text fields, prefilled, whose values go to ``on_submit`` by field name.
+
+    What the form is about (the pictures of a context menu's message, the job being edited) stays
+    with the callback in this process: a form left open across a restart is answered by Discord as
+    failed, and the person opens it again (the message and its buttons still work)."""
+
+    def __init__(self, submit: FormSubmit, *, title: str, custom_id: str,
+                 fields: list[tuple[str, str, str, bool, int]]) -> None:
+        """``fields``: (name, label, prefilled value, required, max length), at most five."""
+        super().__init__(title=title[:45], custom_id=custom_id[:100], timeout=900)
+        self.submit = submit
+        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
+        for name, label, value, required, max_length in fields[:5]:
+            style = discord.TextStyle.paragraph if max_length > 200 else discord.TextStyle.short
+            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                custom_id=name, required=required, max_length=max_length, style=style,
+                default=value[:max_length] or None)
+            self.inputs[name] = field
+            self.add_item(discord.ui.Label(text=label[:45], component=field))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.submit(interaction, {name: field.value or "" for name, field in self.inputs.items()})
