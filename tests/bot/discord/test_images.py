@@ -128,3 +128,27 @@ async def test_a_banned_person_is_refused_before_their_attachment_is_read(discor
     assert not world.discord.calls("GET", "/attachments/")
     await queued_nothing(world)
 
+
+
+async def test_tool_runs_the_chosen_director_tool_on_the_attachment(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    upload = png(512, 768, (30, 160, 60))
+    world.command(ANN, "tool", image=("portrait.png", upload), type="lineart")
+    result = await nth_result(world)
+    record = (await inputs_seen(world.deployment))[-1]
+    assert record["action"] == "lineart"
+    assert result_colour(result_png(world, result)) == marker_colour(record["inputs"][0]["sha256"], "lineart")
+
+
+async def test_image_and_mask_attachments_inpaint(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    image, mask = png(512, 512, (90, 20, 20)), png(512, 512, (255, 255, 255))
+    world.generate(ANN, "a hat", image=("room.png", image), mask=("mask.png", mask), steps=8)
+    await nth_result(world)
+    record = (await inputs_seen(world.deployment))[-1]
+    assert record["action"] == "infill"
+    assert [i["field"] for i in record["inputs"]][:2] == ["parameters.image", "parameters.mask"]
