@@ -126,10 +126,17 @@ class ImageActions:
         images = self.downloads.of_message(message, self.bot.bot_user_id)
         ctx = self._context(interaction, images, replying=True)
         router = self.bot.router()
+        if not images:
+            await router.conv.guarded(ctx, self._no_picture(ctx, router))
+            return
         if what in ("img2img", "reference"):
             await router.conv.guarded(ctx, self._open_form(interaction, ctx, router, message, what))
             return
         await self._run(ctx, interaction, what, "")
+
+    async def _no_picture(self, ctx: ChatContext, router: CommandRouter) -> None:
+        if not await router.conv.refused_banned(ctx):
+            await router.generate.refuse(ctx, ImageRefused("dc.images.none_in_message"))
 
     async def _run(self, ctx: ChatContext, interaction: discord.Interaction, what: str, text: str) -> None:
         router = self.bot.router()
@@ -159,9 +166,6 @@ class ImageActions:
         if await router.conv.refused_banned(ctx):
             return
         lang = await router.conv.language(ctx)
-        if not ctx.images:
-            await router.generate.refuse(ctx, ImageRefused("dc.images.none_in_message"), lang)
-            return
         prompt = await self._prompt_of(router, ctx.images[0], message)
         prompt_field = ("prompt", t(lang, "dc.form.prompt"), prompt, True, MAX_PROMPT_CHARS)
         if what == "img2img":

@@ -68,5 +68,4 @@ def image_commands(bot: SlashBot) -> list[Any]:
             await bot.images.on_message(interaction, message, what)
         return app_commands.ContextMenu(name=_text(key), callback=on_message)
 
-    # The context menus follow once the stand-in registers message commands (type 3).
-    return [tool, info, upscale, enhance, variations]
+    return [tool, info, upscale, enhance, variations, *(menu(key, what) for key, what in MESSAGE_MENUS)]

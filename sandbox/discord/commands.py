@@ -14,7 +14,9 @@ from sandbox.discord.world import World
 MAX_COMMANDS = 100
 MAX_OPTIONS = 25
 MAX_CHOICES = 25
-CHAT_INPUT = 1
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
+# Context menus: at most five of each kind per application (and scope).
+MAX_CONTEXT_MENUS = 5
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 OPTION_TYPES = frozenset(range(1, 12))
 # Lowercase letters (any script), digits, "-" and "_", 1..32 long.
@@ -38,6 +40,9 @@ def overwrite(world: World, guild_id: int | None, body: Any) -> list[dict[str, A
             raise invalid_form(str(index), "APPLICATION_COMMANDS_DUPLICATE_NAME",
                                f"Application command names must be unique: {command['name']}")
         seen.add(key)
+        if key[1] != CHAT_INPUT and sum(1 for _, kind in seen if kind == key[1]) > MAX_CONTEXT_MENUS:
+            raise invalid_form(str(index), "APPLICATION_COMMANDS_TOO_MANY",
+                               f"At most {MAX_CONTEXT_MENUS} context menu commands of one type")
         stored.append(_stored(world, guild_id, command, previous.get(key)))
     world.commands[guild_id] = stored
     return stored
@@ -62,8 +67,18 @@ def _stored(world: World, guild_id: int | None, command: dict[str, Any], known_i
 def _check_command(index: int, command: Any) -> None:
     if not isinstance(command, dict):
         raise invalid_form(str(index), "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+    kind = command.get("type", CHAT_INPUT)
+    if kind in (USER_COMMAND, MESSAGE_COMMAND):  # context menus: any case and spaces, no description
+        name = command.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 32:
+            raise invalid_form(f"{index}.name", "APPLICATION_COMMAND_INVALID_NAME",
+                               f"Command name is invalid: {name!r}")
+        if command.get("description") or command.get("options"):
+            raise invalid_form(f"{index}.description", "APPLICATION_COMMAND_INVALID_DESCRIPTION",
+                               "Context menu commands cannot have a description or options")
+        return
     _check_name(f"{index}.name", command.get("name"))
-    if command.get("type", CHAT_INPUT) == CHAT_INPUT:
+    if kind == CHAT_INPUT:
         _check_description(f"{index}.description", command.get("description"))
         _check_options(f"{index}.options", command.get("options") or [], depth=0)
 

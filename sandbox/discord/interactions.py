@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.discord.commands import MESSAGE_COMMAND
 from sandbox.discord.messages import INTERACTION_FLAGS, Composer, Upload
 from sandbox.discord.options import OptionBuilder
 from sandbox.discord.state import (
@@ -80,6 +81,21 @@ class Interactions:
         data = self._options.command_data(command, name, options, resolved, focused=None)
         if resolved:
             data["resolved"] = resolved
+        return self._new(APPLICATION_COMMAND, guild_id, channel_id, user, data)
+
+    def message_command(self, guild_id: int, channel_id: int, user: DiscordUser, name: str,
+                        message_id: int) -> StoredInteraction:
+        """A user picks a message context menu (Apps → ``name``) on a message they can see: type 3, the
+        target in ``resolved.messages`` as Discord sends it."""
+        self._check_actor(guild_id, channel_id, user)
+        message = self._visible_message(channel_id, message_id, user)
+        command = next((c for scope in (guild_id, None) for c in self._world.commands.get(scope, [])
+                        if c["name"] == name and c.get("type") == MESSAGE_COMMAND), None)
+        if command is None:
+            raise ValueError(f"no message command {name!r} is registered for guild {guild_id} or globally")
+        data = {"id": command["id"], "name": name, "type": MESSAGE_COMMAND, "guild_id": str(guild_id),
+                "target_id": str(message_id),
+                "resolved": {"messages": {str(message_id): self._world.message_json(message)}}}
         return self._new(APPLICATION_COMMAND, guild_id, channel_id, user, data)
 
     def autocomplete(self, guild_id: int, channel_id: int, user: DiscordUser, name: str,

@@ -29,7 +29,7 @@ from aiohttp import web
 from sandbox.discord.control import ControlAPI
 from sandbox.discord.gateway import GUILD_MEMBERS, GUILDS, Gateway
 from sandbox.discord.interactions import Interactions
-from sandbox.discord.messages import Composer
+from sandbox.discord.messages import Composer, Upload
 from sandbox.discord.rest import RestAPI
 from sandbox.discord.state import (
     API_PREFIX,
@@ -236,14 +236,22 @@ class DiscordSandbox(ObservedServer):
         """A user submits a modal the bot showed them, with text input custom_id -> value."""
         return self._interact(lambda: self._interactions.submit_modal(guild_id, channel_id, user, custom_id, values))
 
-    def post_message(self, channel_id: int, user: DiscordUser, content: str) -> int:
-        """A user writes in a channel (bots with GUILD_MESSAGES get MESSAGE_CREATE); returns the message id."""
+    def message_command(self, guild_id: int, channel_id: int, user: DiscordUser, name: str, message_id: int) -> str:
+        """A user picks the message context menu ``name`` on a message; returns the interaction id."""
+        return self._interact(lambda: self._interactions.message_command(guild_id, channel_id, user, name,
+                                                                         message_id))
+
+    def post_message(self, channel_id: int, user: DiscordUser, content: str,
+                     files: list[tuple[str, bytes]] | None = None) -> int:
+        """A user writes in a channel, with ``files`` (filename, bytes) attached (bots with GUILD_MESSAGES get
+        MESSAGE_CREATE); returns the message id."""
 
         def apply() -> int:
             channel = self._world.channel(channel_id)
             self._world.member(channel.guild_id, user.id)
+            uploads = [Upload(index, name, data) for index, (name, data) in enumerate(files or [])]
             message = self._composer.create(channel_id=channel_id, guild_id=channel.guild_id, author_id=user.id,
-                                            payload={"content": content}, uploads=[])
+                                            payload={"content": content}, uploads=uploads)
             self._rest.message_event("create", message)
             return message.id
 
@@ -348,6 +356,7 @@ class DiscordSandbox(ObservedServer):
             stored = self._world.files.get(int(attachment_id))
         if stored is None or stored.filename != request.match_info["filename"]:
             raise web.HTTPNotFound()
+        self.stats.downloads[attachment_id] += 1
         content_type = mimetypes.guess_type(stored.filename)[0] or "application/octet-stream"
         return web.Response(body=stored.data, content_type=content_type)
 

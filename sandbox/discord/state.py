@@ -160,10 +160,13 @@ class DiscordStats:
     # Gateway sessions started (IDENTIFY) and resumed (RESUME).
     identifies: int = 0
     resumes: int = 0
+    # Attachment downloads from the CDN, by attachment id (served bytes, not REST calls).
+    downloads: Counter[str] = field(default_factory=Counter)
 
     def clear(self) -> None:
         """Empty in place, so references held by tests stay live."""
         self.calls_by_route.clear()
+        self.downloads.clear()
         self.rate_limited = self.identifies = self.resumes = 0
 
     def to_json(self) -> dict[str, Any]:
