@@ -85,3 +85,17 @@ async def test_a_menu_on_a_message_without_a_picture_says_what_to_use_it_on(disc
         interaction = world.discord.message_command(GUILD, SFW, ANN, name, posted)
         answer = await said(world, interaction, "That message has no picture")
         assert answer.ephemeral_for == ANN.id
+
+
+async def test_use_as_reference_runs_a_precise_reference_of_that_picture(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    posted = world.discord.post_message(SFW, BOB, "", files=[("hero.png", png(512, 768, (60, 60, 200)))])
+    modal = await world.modal(world.discord.message_command(GUILD, SFW, ANN, "Use as reference", posted))
+    assert text_inputs(modal)["kind"]["value"] == "both"
+    # The form's prompt is read like a typed command: options in it work.
+    await world.submit(ANN, modal, prompt="the hero at the beach size:512x512 steps:8", kind="style")
+    await nth_result(world)
+    record = (await inputs_seen(world.deployment))[-1]
+    assert any("reference" in i["field"] for i in record["inputs"]), record

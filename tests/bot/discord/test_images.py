@@ -12,6 +12,7 @@ import pytest
 from bot.chat.ports import ACTION_EDIT, ACTION_VARIATIONS
 from sandbox.novelai.image_inputs import marker_colour, result_colour
 from tests.bot.discord.picture_helpers import (
+    answers,
     custom_id,
     img2img_sha,
     inputs_seen,
@@ -152,3 +153,16 @@ async def test_image_and_mask_attachments_inpaint(discord_world: DiscordWorld) -
     record = (await inputs_seen(world.deployment))[-1]
     assert record["action"] == "infill"
     assert [i["field"] for i in record["inputs"]][:2] == ["parameters.image", "parameters.mask"]
+
+
+@pytest.mark.xfail(strict=True, reason="bot.chat.commands.images._request builds the request with strength before "
+                                       "the image is attached, and resolved() refuses 'image strength only applies "
+                                       "to an input image' (Telegram's caption test meets it too)")
+async def test_the_strength_option_reaches_novelai(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    interaction = world.generate(ANN, "a cat", image=("cat.png", png(512, 512, (200, 40, 40))), strength=0.4, steps=8)
+    await world.wait(lambda: bool(world.results()) or any("strength" in m.content for m in answers(world, interaction)),
+                     timeout=60)
+    assert world.results(), [m.content for m in answers(world, interaction)]
