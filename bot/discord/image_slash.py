@@ -6,15 +6,12 @@ English and Chinese like the rest of the table (``bot.discord.slash``). What eac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
 from bot.chat.texts.catalog import t
-
-if TYPE_CHECKING:
-    from bot.discord.slash import SlashBot
 
 # /tool's type choice: NovelAI's Director Tools, as ``bot.chat.commands.images.TOOL_WORDS`` reads them.
 TOOL_CHOICES = ("lineart", "sketch", "colorize", "emotion", "declutter", "bubbles", "bgremove")
@@ -23,11 +20,25 @@ MESSAGE_MENUS = (("dc.menu.img2img", "img2img"), ("dc.menu.enhance", "enhance"),
                  ("dc.menu.reference", "reference"), ("dc.menu.info", "info"))
 
 
+class PictureActions(Protocol):
+    """What these commands call (``bot.discord.image_actions.ImageActions``; never imported here)."""
+
+    async def on_attachment(self, interaction: discord.Interaction, what: str, attachment: discord.Attachment,
+                            text: str) -> None: ...
+
+    async def on_message(self, interaction: discord.Interaction, message: discord.Message, what: str) -> None: ...
+
+
+class PictureBot(Protocol):
+    @property
+    def images(self) -> PictureActions: ...
+
+
 def _text(key: str) -> app_commands.locale_str:
     return app_commands.locale_str(t("en", key), key=key)
 
 
-def image_commands(bot: SlashBot) -> list[Any]:
+def image_commands(bot: PictureBot) -> list[Any]:
     """The commands on a picture and the message context menus, calling into ``bot.images``."""
 
     @app_commands.command(name="tool", description=_text("menu.tool"))

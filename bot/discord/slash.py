@@ -7,7 +7,7 @@ interaction into a call on it, through the few adapter methods ``SlashBot`` name
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
@@ -16,7 +16,7 @@ from bot.chat.context import ChatContext
 from bot.chat.generate_options import parse_value, request_fields
 from bot.chat.router import CommandRouter
 from bot.chat.texts.catalog import t
-from bot.discord.image_slash import image_commands
+from bot.discord.image_slash import PictureActions, image_commands
 from bot.discord.images import GenerateFiles
 from novelai.models import MODELS, SIZE_PRESETS
 from novelai.request import GenerationRequest
@@ -31,10 +31,6 @@ GROUP_ACTIONS = {"status": "status", "bind": "account bind", "lend": "account le
 ADMIN_ACTIONS = ("ban", "unban", "queue")
 
 
-if TYPE_CHECKING:
-    from bot.discord.image_actions import ImageActions
-
-
 class SlashBot(Protocol):
     """What the commands need of the adapter (the adapter is never imported here)."""
 
@@ -46,7 +42,7 @@ class SlashBot(Protocol):
                           priority: int | None, files: GenerateFiles) -> None: ...
 
     @property
-    def images(self) -> ImageActions: ...
+    def images(self) -> PictureActions: ...
 
     async def on_login(self, interaction: discord.Interaction) -> None: ...
 
