@@ -166,3 +166,25 @@ async def test_the_strength_option_reaches_novelai(discord_world: DiscordWorld) 
     await world.wait(lambda: bool(world.results()) or any("strength" in m.content for m in answers(world, interaction)),
                      timeout=60)
     assert world.results(), [m.content for m in answers(world, interaction)]
+
+
+async def test_the_nsfw_rule_applies_to_a_prompt_with_a_picture(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.start_bot()
+    interaction = world.generate(ANN, "1girl, nude, beach", image=("beach.png", png(64, 64, (9, 9, 9))), **SMALL)
+    answer = await said(world, interaction, "nude")
+    assert answer.ephemeral_for == ANN.id
+    await queued_nothing(world)
+
+
+async def test_each_image_of_a_two_image_result_has_its_own_buttons(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    world.generate(ANN, "two foxes", n=2, **SMALL)
+    result = await nth_result(world)
+    second = custom_id(result, ACTION_VARIATIONS, 1)
+    await world.response(world.discord.click_button(GUILD, SFW, ANN, result.id, second))
+    variation = await nth_result(world, 2)
+    record = (await inputs_seen(world.deployment))[-1]
+    assert record["action"] == "img2img" and "two foxes" in variation.embeds[0]["description"]
