@@ -65,6 +65,9 @@ class TextCommand:
     names: tuple[str, ...]
     handler: TextHandler
     menu: str | None = None
+    # Whether it works on pictures: the adapter then gathers the ones the command came with
+    # (``ChatContext.images``); for the others it looks at none.
+    images: bool = False
 
 
 class CommandRouter:
@@ -99,15 +102,15 @@ class CommandRouter:
     def text_commands(self) -> list[TextCommand]:
         """Every typed command, in menu order (a new command is one family method and one line here)."""
         return [
-            self._command(("generate", "gen", "g"), self.images.generate, "menu.generate"),
-            self._command(("enhance",), self.images.enhance, "menu.enhance"),
-            self._command(("variations", "var"), self.images.variations, "menu.variations"),
-            self._command(("upscale",), self.images.upscale, "menu.upscale"),
-            self._command(("vibe",), self.images.vibe, "menu.vibe"),
-            self._command(("ref", "reference"), self.images.reference, "menu.ref"),
-            self._command(("inpaint",), self.images.inpaint, "menu.inpaint"),
-            self._command(("tool",), self.images.tool, "menu.tool"),
-            self._command(("info",), self.images.info, "menu.info"),
+            self._command(("generate", "gen", "g"), self.images.generate, "menu.generate", images=True),
+            self._command(("enhance",), self.images.enhance, "menu.enhance", images=True),
+            self._command(("variations", "var"), self.images.variations, "menu.variations", images=True),
+            self._command(("upscale",), self.images.upscale, "menu.upscale", images=True),
+            self._command(("vibe",), self.images.vibe, "menu.vibe", images=True),
+            self._command(("ref", "reference"), self.images.reference, "menu.ref", images=True),
+            self._command(("inpaint",), self.images.inpaint, "menu.inpaint", images=True),
+            self._command(("tool",), self.images.tool, "menu.tool", images=True),
+            self._command(("info",), self.images.info, "menu.info", images=True),
             self._command(("queue",), self.jobs.show_queue, "menu.queue"),
             self._command(("status",), self._with_job_id(self.jobs.status), "menu.status"),
             self._command(("cancel",), self._with_job_id(self.jobs.cancel), "menu.cancel"),
@@ -130,12 +133,13 @@ class CommandRouter:
         await self.conv.guarded(ctx, self.conv.say(ctx, "help.unknown_command",
                                                    command=shorten(name, UNKNOWN_COMMAND_CHARS)))
 
-    def _command(self, names: tuple[str, ...], handler: TextHandler, menu: str | None = None) -> TextCommand:
+    def _command(self, names: tuple[str, ...], handler: TextHandler, menu: str | None = None, *,
+                 images: bool = False) -> TextCommand:
         """Every typed command runs inside the one guard (``Conversation.guarded``): an outage of
         the queue anywhere on its path is answered, never dropped."""
         async def run(ctx: ChatContext, args: str) -> object:
             return await self.conv.guarded(ctx, handler(ctx, args))
-        return TextCommand(names, run, menu)
+        return TextCommand(names, run, menu, images)
 
     @staticmethod
     def _with_job_id(handler: Callable[[ChatContext, str | None], Awaitable[object]]) -> TextHandler:

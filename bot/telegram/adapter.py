@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -32,11 +32,13 @@ from telegram.ext import (
 
 from bot.chat.context import AdminCheck, ChatContext, PacedAnswerer
 from bot.chat.pacer import Pacer, telegram_limits
-from bot.chat.ports import ChatRef, ChatSender, parse_button_data
+from bot.chat.ports import ChatImage, ChatRef, ChatSender, parse_button_data
 from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
 from bot.chat.startup import StartFailed
 from bot.chat.texts.catalog import LANGUAGES, t
+from bot.telegram.albums import AlbumBuffer
+from bot.telegram.images import command_images
 from bot.telegram.sender import TelegramSender
 from bot.telegram.startup import start_failure
 from bot.telegram.webhook import WebhookReceiver
@@ -68,10 +70,15 @@ def _polling_failed(exc: TelegramError) -> None:
     log.warning("polling: the Bot API call failed (%s: %s); retrying", type(exc).__name__, exc)
 
 
+def message_text(update: Update) -> str:
+    """A message's text, or a picture's caption (a command can be either)."""
+    message = update.effective_message
+    return (message.text or message.caption or "") if message is not None else ""
+
+
 def command_text(update: Update) -> str:
     """What follows the command word (and its @botname), with the user's quoting intact."""
-    text = update.effective_message.text or "" if update.effective_message else ""
-    parts = text.split(maxsplit=1)
+    parts = message_text(update).split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
 
 
@@ -87,8 +94,8 @@ def webhook_secret(tg: TelegramSettings) -> str:
     return value
 
 
-def context_of(update: Update, pacer: Pacer, sender: ChatSender, is_admin: AdminCheck | None = None
-               ) -> ChatContext:
+def context_of(update: Update, pacer: Pacer, sender: ChatSender, is_admin: AdminCheck | None = None,
+               images: tuple[ChatImage, ...] = ()) -> ChatContext:
     """The platform-free context of an update; answers reply to the message that asked."""
     user, chat, message = update.effective_user, update.effective_chat, update.effective_message
     assert user is not None and chat is not None
@@ -101,6 +108,7 @@ def context_of(update: Update, pacer: Pacer, sender: ChatSender, is_admin: Admin
         chat=ref, answerer=PacedAnswerer(pacer, sender, ref, reply_to), language_code=user.language_code,
         group_id=str(chat.id) if group else None, group_title=chat.title or "" if group else "",
         is_admin=is_admin, private=PacedAnswerer(pacer, sender, private_chat), message_id=reply_to,
+        images=images, replying=message is not None and message.reply_to_message is not None,
     )
 
 
@@ -126,6 +134,8 @@ class TelegramBot:
         self.runtime: ChatRuntime | None = None
         self.commands: CommandRouter | None = None
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        # Albums arrive as one update per picture: held together until the album is complete.
+        self.albums = AlbumBuffer(self._album)
         self._install_handlers()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -154,6 +164,7 @@ class TelegramBot:
                 log.warning("could not register the %s command menu: %s", language, exc)
 
     async def _stopped(self, application: TelegramApp) -> None:
+        await self.albums.stop()
         if self.runtime is not None:
             await self.runtime.stop()
             self.runtime = None
@@ -235,6 +246,8 @@ class TelegramBot:
         messages, and buttons."""
         app = self.application
         app.add_handler(MessageHandler(filters.COMMAND, self._command))
+        # Pictures: a photo or an image file, captioned with a command, or one item of an album.
+        app.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, self._picture))
         # Plain private messages: the steps of a login conversation.
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self._private_text))
         app.add_handler(CallbackQueryHandler(self._button))
@@ -242,7 +255,7 @@ class TelegramBot:
 
     def _command_name(self, update: Update) -> str | None:
         """The typed command's name, lower-cased; None when it is addressed to another bot."""
-        text = update.effective_message.text or "" if update.effective_message else ""
+        text = message_text(update)
         word = text.split(maxsplit=1)[0] if text.strip() else ""
         name, _, addressee = word.lstrip("/").partition("@")
         if addressee and addressee.lower() != (self.application.bot.username or "").lower():
@@ -253,7 +266,27 @@ class TelegramBot:
         assert self.commands is not None, "the bot has not finished starting"
         return next((command for command in self.commands.text_commands if name in command.names), None)
 
+    async def _picture(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A picture: part of an album (held until the album is whole), or one captioned with a command."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.media_group_id is not None:
+            self.albums.add(message)
+        elif (message.caption or "").startswith("/"):
+            await self._run_command(update, ())
+        # a picture without a command is chatter, not ours to answer
+
+    async def _album(self, messages: list[Message]) -> None:
+        """A whole album: the command in its caption (any item's) runs with all its pictures."""
+        captioned = next((m for m in messages if (m.caption or "").startswith("/")), None)
+        if captioned is not None:
+            await self._run_command(Update(update_id=0, message=captioned), tuple(messages))
+
     async def _command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._run_command(update, ())
+
+    async def _run_command(self, update: Update, album: tuple[Message, ...]) -> None:
         name = self._command_name(update)
         if name is None:
             return
@@ -270,10 +303,15 @@ class TelegramBot:
             ctx = self._context(update)
             await self.commands.conv.guarded(ctx, self.commands.account.login(ctx, args, deleted=deleted))
             return
-        await command.handler(self._context(update), args)  # the router's table runs it inside the guard
+        images: tuple[ChatImage, ...] = ()
+        message = update.effective_message
+        if command.images and message is not None:
+            images = await command_images(self.application.bot, message, album, self.commands.results.find)
+        # the router's table runs it inside the guard
+        await command.handler(self._context(update, images), args)
 
-    def _context(self, update: Update) -> ChatContext:
-        return context_of(update, self.pacer, self.sender, self._admin_check(update))
+    def _context(self, update: Update, images: tuple[ChatImage, ...] = ()) -> ChatContext:
+        return context_of(update, self.pacer, self.sender, self._admin_check(update), images)
 
     def _admin_check(self, update: Update) -> AdminCheck:
         async def check() -> bool:

@@ -12,6 +12,7 @@ import pkgutil
 
 import pytest
 
+from bot.chat.commands.images import ImageRefused
 from bot.chat.generate_options import OptionError, parse_generate
 from bot.chat.nsfw import NsfwRefused
 from bot.chat.texts.catalog import LANGUAGES, t
@@ -52,6 +53,7 @@ EXAMPLES: list[Refusal] = [
     NsfwRefused("nsfw.channels_only"),
     NsfwRefused("nsfw.refused", terms="nsfw"),
     CoolingDown(12.4),
+    ImageRefused("image.too_big", name="cat.png", limit_mb="20"),
 ]
 IDS = [f"{type(r).__name__}:{r.key}" for r in EXAMPLES]
 

@@ -151,10 +151,13 @@ class ImageCommands:
     async def _request(self, ctx: ChatContext, options: GenerateOptions, image: dict[str, Any]
                        ) -> tuple[GenerationRequest, int | None]:
         """The request of a generation with images: the person's defaults and options, and the
-        image's strength and noise where this command uses them."""
-        fields = dict(options.fields)
-        fields.update(image)
-        return await self.requests.build(ctx, dataclasses.replace(options, fields=fields, image={}))
+        image's strength and noise where this command uses them.
+
+        Those settings go in after the request is built: it has no image yet, and a request checks
+        that strength and noise come with one. ``ImageJobs.plan_generate`` attaches the image and
+        checks the whole request again, ranges included."""
+        request, priority = await self.requests.build(ctx, dataclasses.replace(options, image={}))
+        return (request.model_copy(update=image) if image else request), priority
 
     @staticmethod
     def _only(options: GenerateOptions, allowed: tuple[str, ...], command: str) -> dict[str, Any]:

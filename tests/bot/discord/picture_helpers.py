@@ -3,43 +3,14 @@ buttons and an interaction's answers."""
 
 from __future__ import annotations
 
-import io
-import os
 from typing import Any
 
-import httpx
-from PIL import Image
-
-from novelai.images import prepare_img2img, read_input, size_for_image
 from sandbox.discord import StoredMessage
-from tests.fixtures.deployment import Deployment
+from tests.fixtures.chat_pictures import img2img_sha, inputs_seen, noisy_png, png, result_comment
 from tests.fixtures.discord_e2e import DiscordWorld
 
-
-def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, "PNG")
-    return out.getvalue()
-
-
-def noisy_png(width: int, height: int) -> bytes:
-    """A PNG that does not compress (random pixels), to build files of a chosen size."""
-    out = io.BytesIO()
-    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(out, "PNG", compress_level=0)
-    return out.getvalue()
-
-
-def img2img_sha(data: bytes) -> str:
-    decoded = read_input(data, max_bytes=10**8, max_pixels=10**8)
-    return prepare_img2img(decoded, *size_for_image(decoded.width, decoded.height)).sha256
-
-
-async def inputs_seen(deployment: Deployment) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        answer = await client.get(f"{deployment.sandbox.url}/_sandbox/inputs")
-    assert answer.status_code == 200, answer.text
-    records: list[dict[str, Any]] = answer.json()["requests"]
-    return records
+__all__ = ["answers", "custom_id", "img2img_sha", "inputs_seen", "noisy_png", "nth_result", "png", "queued_nothing",
+           "result_comment", "result_png", "said", "text_inputs"]
 
 
 def custom_id(message: StoredMessage, action: str, index: int | None = None) -> str:

@@ -20,6 +20,7 @@ from tests.bot.discord.picture_helpers import (
     nth_result,
     png,
     queued_nothing,
+    result_comment,
     result_png,
     said,
     text_inputs,
@@ -155,17 +156,17 @@ async def test_image_and_mask_attachments_inpaint(discord_world: DiscordWorld) -
     assert [i["field"] for i in record["inputs"]][:2] == ["parameters.image", "parameters.mask"]
 
 
-@pytest.mark.xfail(strict=True, reason="bot.chat.commands.images._request builds the request with strength before "
-                                       "the image is attached, and resolved() refuses 'image strength only applies "
-                                       "to an input image' (Telegram's caption test meets it too)")
 async def test_the_strength_option_reaches_novelai(discord_world: DiscordWorld) -> None:
     world = discord_world
     await world.deployment.start_worker()
     await world.start_bot()
-    interaction = world.generate(ANN, "a cat", image=("cat.png", png(512, 512, (200, 40, 40))), strength=0.4, steps=8)
+    interaction = world.generate(ANN, "a cat", image=("cat.png", png(512, 512, (200, 40, 40))), strength=0.4,
+                                 noise=0.1, steps=8)
     await world.wait(lambda: bool(world.results()) or any("strength" in m.content for m in answers(world, interaction)),
                      timeout=60)
     assert world.results(), [m.content for m in answers(world, interaction)]
+    comment = result_comment(result_png(world, world.results()[0]))
+    assert (comment["strength"], comment["noise"]) == (0.4, 0.1)
 
 
 async def test_the_nsfw_rule_applies_to_a_prompt_with_a_picture(discord_world: DiscordWorld) -> None:
