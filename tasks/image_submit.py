@@ -27,7 +27,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -236,14 +236,18 @@ class ImageJobs:
             update["references"] = tuple(r.model_copy(update={"image": moved(r.image)}) for r in request.references)
         return request.model_copy(update=update), list(copies.values())
 
-    async def plan_again(self, job: Job) -> PlannedJob:
+    async def plan_again(self, job: Job, changes: Mapping[str, Any] | None = None) -> PlannedJob:
         """An earlier job once more, as a new job with its own copies of the inputs: a generation
-        with a new seed (🔁 Again), an upscale or a tool as it was. ``InvalidRequest`` when the
-        inputs are gone (retention removed them)."""
+        with a new seed (🔁 Again) or with ``changes`` over its settings (✏️ Edit & re-run: a new
+        seed unless they name one), an upscale or a tool as it was. ``InvalidRequest`` when the
+        inputs are gone (retention removed them) or the changes do not fit them (a size other than
+        the input image's)."""
         job_id, created_at = new_job_id(), time.time()
         request, copies = await self._moved_inputs(job.request, job_id, created_at)
         if isinstance(request, GenerationRequest):
-            request = request.model_copy(update={"seed": None}).resolved()
+            request = request.model_copy(update={"seed": None, **(changes or {})}).resolved()
+        elif changes:
+            raise ValueError("only a generation's settings can be edited")  # callers offer Edit on generations only
         return PlannedJob(checked(request), tuple(copies), job_id, created_at)
 
     async def plan_derived(self, what: str, source: Source, *, factor: float = 1.5, prompt: str | None = None,

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.chat.commands.images import ImageRefused, Planner
+from bot.chat.commands.images import ImageRefused, PictureUse
 from bot.chat.context import ChatContext
 from bot.chat.generate_options import GenerateOptions, OptionError, parse_value, request_fields
 from bot.chat.ports import ButtonPress, ChatImage
@@ -34,9 +34,12 @@ from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest, Problem
 from novelai.image_rules import DEFAULT_STRENGTH
 from novelai.request import MAX_PROMPT_CHARS, GenerationRequest
+from tasks.inputs import request_images
+from tasks.job import Job
 
 # The settings of a job the Edit form runs again as they were (it edits prompt, negative, seed,
-# steps and size; input pictures are left out: an edited image job runs as text to image).
+# steps and size). A job with pictures keeps all of its settings and its pictures
+# (``ImageCommands.edit``); its size is fixed by an input image or mask, so the form leaves it out.
 KEPT_BY_EDIT = ("model", "sampler", "scale", "n_samples", "characters", "quality_tags", "uc_preset",
                 "noise_schedule", "cfg_rescale", "variety", "transparent", "quality_preset")
 TextCommand = Callable[[ChatContext, str], Awaitable[object]]
@@ -98,12 +101,10 @@ class ImageActions:
         if not files.attached:
             await router.generate.generate_from(ctx, read)
             return
-        images = router.images
-        # The family's planners, one per kind of picture (its typed entry points read text).
-        plan: Planner = (images._inpaint if files.mask else images._img2img if files.image
-                         else images._vibes if files.vibes else images._references)
+        use: PictureUse = ("inpaint" if files.mask else "img2img" if files.image
+                           else "vibe" if files.vibes else "reference")
         if await self._reading(interaction, ctx, router):
-            await images._run(ctx, read, plan)
+            await router.images.use_pictures(ctx, use, read)
 
     # -- /tool, /info, /upscale, /enhance, /variations and the context menus that act at once ----
 
@@ -220,24 +221,27 @@ class ImageActions:
         fields = [("prompt", t(lang, "dc.form.prompt"), request.prompt, True, MAX_PROMPT_CHARS),
                   ("negative", t(lang, "dc.form.negative"), request.negative, False, 2 * MAX_PROMPT_CHARS),
                   ("seed", t(lang, "dc.form.seed"), "" if request.seed is None else str(request.seed), False, 12),
-                  ("steps", t(lang, "dc.form.steps"), "" if request.steps is None else str(request.steps), False, 4),
-                  ("size", t(lang, "dc.form.size"), f"{request.width}x{request.height}", False, 20)]
+                  ("steps", t(lang, "dc.form.steps"), "" if request.steps is None else str(request.steps), False, 4)]
+        if request.image is None and request.mask is None:
+            fields.append(("size", t(lang, "dc.form.size"), f"{request.width}x{request.height}", False, 20))
 
         async def submitted(submit: discord.Interaction, values: dict[str, str]) -> None:
-            await self._rerun(submit, request, values)
+            await self._rerun(submit, job, request, values)
 
         modal = FieldsModal(submitted, title=t(lang, "dc.form.edit_title"),
                             custom_id=f"{EDIT_MODAL}:{job.id}:{interaction.user.id}", fields=fields)
         await mapped(interaction.response.send_modal(modal))
 
-    async def _rerun(self, interaction: discord.Interaction, request: GenerationRequest,
+    async def _rerun(self, interaction: discord.Interaction, job: Job, request: GenerationRequest,
                      values: dict[str, str]) -> None:
-        """The edited settings as a new `/generate` of the person who submitted them."""
+        """The edited settings as a new `/generate` of the person who submitted them; a job with
+        pictures runs again with its pictures and the rest of its settings."""
         router = self.bot.router()
         ctx = self.bot.context(interaction)
+        with_pictures = bool(request_images(request))
 
         def read() -> GenerateOptions:
-            fields: dict[str, Any] = {name: getattr(request, name) for name in KEPT_BY_EDIT}
+            fields: dict[str, Any] = {} if with_pictures else {name: getattr(request, name) for name in KEPT_BY_EDIT}
             fields["steps"] = request.steps
             fields["negative"] = ""
             for name in ("negative", "seed", "steps", "size"):
@@ -248,4 +252,7 @@ class ImageActions:
                 fields["seed"] = None
             return GenerateOptions(prompt=values.get("prompt", ""), fields=fields)
 
-        await router.conv.guarded(ctx, router.generate.generate_from(ctx, read))
+        if with_pictures:
+            await router.conv.guarded(ctx, router.images.edit(ctx, job, read))
+        else:
+            await router.conv.guarded(ctx, router.generate.generate_from(ctx, read))

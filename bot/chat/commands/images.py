@@ -19,7 +19,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bot.chat.commands.generate import GenerateCommands, RequestBuilder
 from bot.chat.context import ChatContext, Conversation
@@ -51,6 +51,8 @@ TOOL_WORDS: dict[str, ToolName] = {
 _UPSCALE_WORDS = {"": 2, "2": 2, "x2": 2, "2x": 2, "4": 4, "x4": 4, "4x": 4}
 
 Planner = Callable[[ChatContext, GenerateOptions], Awaitable[tuple[PlannedJob, int | None]]]
+# How a generation uses the pictures a command came with.
+PictureUse = Literal["img2img", "inpaint", "vibe", "reference"]
 
 
 class ImageRefused(Refusal):
@@ -84,13 +86,32 @@ class ImageCommands:
         return await self._run(ctx, lambda: options, self._img2img)
 
     async def inpaint(self, ctx: ChatContext, text: str) -> Job | None:
-        return await self._run(ctx, lambda: parse_generate(text), self._inpaint)
+        return await self.use_pictures(ctx, "inpaint", lambda: parse_generate(text))
 
     async def vibe(self, ctx: ChatContext, text: str) -> Job | None:
-        return await self._run(ctx, lambda: parse_generate(text), self._vibes)
+        return await self.use_pictures(ctx, "vibe", lambda: parse_generate(text))
 
     async def reference(self, ctx: ChatContext, text: str) -> Job | None:
-        return await self._run(ctx, lambda: parse_generate(text), self._references)
+        return await self.use_pictures(ctx, "reference", lambda: parse_generate(text))
+
+    async def use_pictures(self, ctx: ChatContext, use: PictureUse, read: Callable[[], GenerateOptions]
+                           ) -> Job | None:
+        """A generation with the command's pictures used as ``use`` says: the way in for a platform
+        that knows it from where the pictures were put (Discord's ``mask``, ``vibe``, ``reference``
+        attachments) and reads the options itself; ``read`` runs after the ban check."""
+        planners: dict[PictureUse, Planner] = {"img2img": self._img2img, "inpaint": self._inpaint,
+                                               "vibe": self._vibes, "reference": self._references}
+        return await self._run(ctx, read, planners[use])
+
+    async def edit(self, ctx: ChatContext, job: Job, read: Callable[[], GenerateOptions]) -> Job | None:
+        """✏️ Edit & re-run of a generation with pictures: the edited prompt and settings over the
+        job's, its pictures copied into the new job (an image or mask fixes the size: another one is
+        refused as not matching it). A job without pictures is simply a new `/generate`."""
+        async def plan(ctx: ChatContext, options: GenerateOptions) -> tuple[PlannedJob, int | None]:
+            changes = {**options.fields, "prompt": options.prompt}
+            return self._nsfw_checked(ctx, await self.image_jobs.plan_again(job, changes)), options.priority
+
+        return await self._run(ctx, read, plan)
 
     async def enhance(self, ctx: ChatContext, text: str) -> Job | None:
         return await self._run(ctx, lambda: parse_generate(text, prompt_required=False), self._derived("enhance"))

@@ -84,6 +84,27 @@ async def test_edit_opens_a_prefilled_form_and_runs_the_edited_settings_as_a_new
     assert "a blue kite" in edited.embeds[0]["description"] and "43" in edited.embeds[0]["description"]
 
 
+async def test_edit_of_an_img2img_result_runs_again_on_the_same_picture_with_the_edited_prompt(
+        discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    await world.start_bot()
+    upload = png(512, 512, (30, 160, 60))
+    world.generate(ANN, "a cat in a hat", image=("cat.png", upload), strength=0.4, steps=8)
+    result = await nth_result(world)
+    modal = await world.modal(world.discord.click_button(GUILD, SFW, ANN, result.id, custom_id(result, ACTION_EDIT)))
+    inputs = text_inputs(modal)
+    assert inputs["prompt"]["value"] == "a cat in a hat"
+    assert "size" not in inputs, "the picture fixes the size"
+    await world.submit(ANN, modal, prompt="a dog in a hat", negative="", seed="7", steps="8")
+    edited = await nth_result(world, 2)
+    first, again = (await inputs_seen(world.deployment))[-2:]
+    assert again["action"] == "img2img"
+    assert [i["sha256"] for i in again["inputs"]] == [i["sha256"] for i in first["inputs"]] == [img2img_sha(upload)]
+    comment = result_comment(result_png(world, edited))
+    assert comment["prompt"].startswith("a dog in a hat") and comment["strength"] == 0.4
+
+
 async def test_result_buttons_work_after_a_restart(discord_world: DiscordWorld) -> None:
     world = discord_world
     await world.deployment.start_worker()
