@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from sandbox.control import json_body, json_response, refusal
-from sandbox.telegram.state import Call, FloodLimits, SandboxUser, StoredMessage, TelegramStats
+from sandbox.telegram.state import ApiError, Call, FloodLimits, SandboxUser, StoredMessage, TelegramStats
 
 _LIMIT_FIELDS = frozenset(field.name for field in fields(FloodLimits))
 
@@ -30,6 +30,10 @@ class ControlledTelegram(Protocol):
     def user_message(self, chat_id: int, user: SandboxUser, text: str, *, chat_type: str = "private",
                      chat_title: str | None = None, reply_to: int | None = None, photo: bytes | None = None,
                      document: bytes | None = None, file_name: str | None = None) -> dict[str, Any]: ...
+
+    def user_album(self, chat_id: int, user: SandboxUser, items: list[tuple[str, bytes, str | None]], *,
+                   caption: str = "", caption_index: int = 0, chat_type: str = "private",
+                   chat_title: str | None = None, reply_to: int | None = None) -> list[dict[str, Any]]: ...
 
     def press_button(self, chat_id: int, message_id: int, user: SandboxUser, data: str) -> str: ...
 
@@ -59,6 +63,7 @@ class ControlAPI:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/_sandbox/message", self.message),
+            web.post("/_sandbox/album", self.album),
             web.post("/_sandbox/callback", self.callback),
             web.get("/_sandbox/calls", self.calls),
             web.get("/_sandbox/chats/{chat_id}/messages", self.messages),
@@ -85,6 +90,26 @@ class ControlAPI:
         except (KeyError, TypeError, ValueError) as exc:
             raise refusal(exc) from exc
         return json_response(message, status=201)
+
+    async def album(self, request: web.Request) -> web.Response:
+        """``{chat_id, user, items: [{kind: "photo"|"document", data_base64, file_name?}], caption?,
+        caption_index?, chat_type?, chat_title?, reply_to_message_id?}`` → the album's Messages, in order.
+        A picture Telegram would refuse refuses the whole album (400), and nothing is sent."""
+        body = await json_body(request)
+        try:
+            items = body["items"]
+            if not isinstance(items, list):
+                raise TypeError("items must be a list")
+            messages = self._sandbox.user_album(
+                int(body["chat_id"]), _user(body), [_album_item(item) for item in items],
+                caption=str(body.get("caption", "")), caption_index=int(body.get("caption_index", 0)),
+                chat_type=str(body.get("chat_type", "private")), chat_title=body.get("chat_title"),
+                reply_to=body.get("reply_to_message_id"))
+        except ApiError as exc:
+            raise refusal(ValueError(exc.description)) from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise refusal(exc) from exc
+        return json_response(messages, status=201)
 
     async def callback(self, request: web.Request) -> web.Response:
         body = await json_body(request)
@@ -167,6 +192,16 @@ def _user(body: dict[str, Any]) -> SandboxUser:
         raise TypeError("user must be an object")
     return SandboxUser(int(user["id"]), str(user["first_name"]), user.get("username"),
                        user.get("language_code", "en"))
+
+
+def _album_item(item: Any) -> tuple[str, bytes, str | None]:
+    if not isinstance(item, dict):
+        raise TypeError("each album item must be an object")
+    data = _bytes(item, "data_base64")
+    if data is None:
+        raise KeyError("data_base64")
+    name = item.get("file_name")
+    return str(item["kind"]), data, None if name is None else str(name)
 
 
 def _bytes(body: dict[str, Any], name: str) -> bytes | None:

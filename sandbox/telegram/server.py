@@ -38,7 +38,7 @@ from sandbox.telegram.state import (
 )
 from sandbox.telegram.webhook import WebhookPusher, webhook_info
 from sandbox.telegram.wire import Params, error, ok, read_params
-from sandbox.telegram.world import World
+from sandbox.telegram.world import AlbumItem, World
 
 __all__ = ["DEFAULT_TOKEN", "ApiError", "Call", "ControlAPI", "FloodControl", "FloodLimits", "SandboxUser",
            "StoredMessage", "TelegramSandbox", "TelegramStats", "running_telegram"]
@@ -106,6 +106,16 @@ class TelegramSandbox(ObservedServer):
         return self._mutate(lambda: self._world.user_message(
             chat_id, user, text, chat_type=chat_type, chat_title=chat_title, reply_to=reply_to, photo=photo,
             document=document, file_name=file_name))
+
+    def user_album(self, chat_id: int, user: SandboxUser, items: list[AlbumItem], *, caption: str = "",
+                   caption_index: int = 0, chat_type: str = "private", chat_title: str | None = None,
+                   reply_to: int | None = None) -> list[dict[str, Any]]:
+        """A user sends an album of 2–10 items (``("photo" | "document", bytes, file name or None)``):
+        one update per item, sharing a ``media_group_id``, the caption on the item at ``caption_index``
+        only. Returns the Messages in order, as the bot will receive them."""
+        return self._mutate(lambda: self._world.user_album(
+            chat_id, user, items, caption=caption, caption_index=caption_index, chat_type=chat_type,
+            chat_title=chat_title, reply_to=reply_to))
 
     def press_button(self, chat_id: int, message_id: int, user: SandboxUser, data: str) -> str:
         """A user presses an inline button of a bot message; returns the callback query id."""

@@ -23,6 +23,11 @@ from sandbox.telegram.text import MAX_CAPTION, MAX_TEXT, addressed_to, mentions,
 from sandbox.telegram.wire import Upload
 
 CHAT_TYPES = frozenset({"private", "group", "supergroup"})
+# An album (media group) holds 2 to 10 items, as Telegram's clients and sendMediaGroup allow.
+MIN_ALBUM_ITEMS, MAX_ALBUM_ITEMS = 2, 10
+ALBUM_KINDS = frozenset({"photo", "document"})
+# One album item as a test gives it: ("photo" or "document", the file's bytes, its file name or None).
+AlbumItem = tuple[str, bytes, str | None]
 _GONE_STATUSES = frozenset({"left", "kicked"})
 
 
@@ -154,6 +159,47 @@ class World:
         if self._reaches_bot(chat, message, text):
             self.push("message", payload)
         return payload
+
+    def user_album(self, chat_id: int, user: SandboxUser, items: list[AlbumItem], *, caption: str = "",
+                   caption_index: int = 0, chat_type: str, chat_title: str | None,
+                   reply_to: int | None) -> list[dict[str, Any]]:
+        """A user sends an album: as in the Bot API, one message per item, each its own update, with
+        consecutive message ids and one shared ``media_group_id``; only the item at ``caption_index``
+        (the first, as clients do by default) carries the caption. Items are all photos or all
+        documents (clients never mix files into a photo album). Every file is checked before any
+        message exists, so a bad picture refuses the whole album rather than sending half of it.
+        Each message then meets group privacy mode on its own, exactly like a single message."""
+        if not MIN_ALBUM_ITEMS <= len(items) <= MAX_ALBUM_ITEMS:
+            raise ValueError(f"an album has {MIN_ALBUM_ITEMS} to {MAX_ALBUM_ITEMS} items, not {len(items)}")
+        kinds = {kind for kind, _, _ in items}
+        if not kinds <= ALBUM_KINDS:
+            raise ValueError(f"album items are {sorted(ALBUM_KINDS)}, not {sorted(kinds - ALBUM_KINDS)}")
+        if len(kinds) > 1:
+            raise ValueError("an album is all photos or all documents, never both")
+        if not 0 <= caption_index < len(items):
+            raise ValueError(f"caption_index {caption_index} is not one of the album's {len(items)} items")
+        _check_length(caption, caption=True)
+        chat = self.open_chat(chat_id, chat_type, chat_title, user)
+        if reply_to is not None and chat.live_message(reply_to) is None:
+            raise ValueError(f"no message {reply_to} in chat {chat_id} to reply to")
+        media = [{"photo": self.files.add_photo(Upload(name or "photo.jpg", "", data))} if kind == "photo"
+                 else {"document": self.files.add_document(Upload(name or "file", "", data))}
+                 for kind, data, name in items]
+        self.users[user.id] = user
+        self._join(chat, user)
+        chat.blocked = False
+        group_id = self.next_media_group_id()
+        payloads = []
+        for index, content in enumerate(media):
+            text = caption if index == caption_index else ""
+            message = self.add_message(chat, sender=user.to_api(), media_group_id=group_id,
+                                       reply_to_message_id=reply_to, caption=text or None,
+                                       entities=typed_entities(text), **content)
+            payload = self.message_json(chat, message)
+            if self._reaches_bot(chat, message, text):
+                self.push("message", payload)
+            payloads.append(payload)
+        return payloads
 
     def _join(self, chat: SandboxChat, user: SandboxUser) -> None:
         if chat.private:

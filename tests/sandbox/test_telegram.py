@@ -248,6 +248,72 @@ async def test_user_photo_reaches_the_bot_with_its_bytes(sandbox: TelegramSandbo
     assert sandbox.messages(ANN.id)[0].caption == "img2img please"
 
 
+async def test_a_user_album_is_one_update_per_item_sharing_a_media_group_id(sandbox: TelegramSandbox,
+                                                                            bot: Bot) -> None:
+    pictures = [png(64, 64, "red"), png(80, 64, "green"), png(64, 96, "blue")]
+    sent = sandbox.user_album(ANN.id, ANN, [("photo", data, None) for data in pictures],
+                              caption="/vibe a cat size:512x512")
+    updates = await bot.get_updates()
+    messages = [update.message for update in updates]
+    assert [message.message_id for message in messages] == [m["message_id"] for m in sent]
+    first_id = messages[0].message_id
+    assert [message.message_id for message in messages] == [first_id, first_id + 1, first_id + 2]
+    assert len({update.update_id for update in updates}) == 3
+    (group_id,) = {message.media_group_id for message in messages}
+    assert isinstance(group_id, str) and group_id
+    assert [message.caption for message in messages] == ["/vibe a cat size:512x512", None, None]
+    assert [entity.type for entity in messages[0].caption_entities] == ["bot_command"]
+    assert [message.caption_entities for message in messages[1:]] == [(), ()]
+    for message, data in zip(messages, pictures, strict=True):
+        assert bytes(await (await bot.get_file(message.photo[-1].file_id)).download_as_bytearray()) == data
+    assert [m.media_group_id for m in sandbox.messages(ANN.id)] == [group_id] * 3
+
+
+async def test_a_document_album_may_reply_and_carry_its_caption_on_another_item(sandbox: TelegramSandbox,
+                                                                                bot: Bot) -> None:
+    photo = sandbox.user_message(ANN.id, ANN, "", photo=png(64, 64))
+    image, mask = png(64, 64, "white"), png(64, 64, "black")
+    sandbox.user_album(ANN.id, ANN, [("document", image, "image.png"), ("document", mask, "mask.png")],
+                       caption="/inpaint a hat", caption_index=1, reply_to=photo["message_id"])
+    messages = [update.message for update in await bot.get_updates()][1:]
+    assert [message.caption for message in messages] == [None, "/inpaint a hat"]
+    assert [(m.document.file_name, m.document.mime_type) for m in messages] == [("image.png", "image/png"),
+                                                                               ("mask.png", "image/png")]
+    assert [m.reply_to_message.message_id for m in messages] == [photo["message_id"]] * 2
+    assert messages[0].media_group_id == messages[1].media_group_id
+    assert [sandbox.file_bytes(m.document.file_id) for m in messages] == [image, mask]
+
+
+async def test_user_albums_refuse_what_telegram_clients_never_send(sandbox: TelegramSandbox, bot: Bot) -> None:
+    picture = png(32, 32)
+    with pytest.raises(ValueError, match="2 to 10 items, not 1"):
+        sandbox.user_album(ANN.id, ANN, [("photo", picture, None)])
+    with pytest.raises(ValueError, match="2 to 10 items, not 11"):
+        sandbox.user_album(ANN.id, ANN, [("photo", picture, None)] * 11)
+    with pytest.raises(ValueError, match="all photos or all documents"):
+        sandbox.user_album(ANN.id, ANN, [("photo", picture, None), ("document", picture, "a.png")])
+    with pytest.raises(ValueError, match="caption is too long"):
+        sandbox.user_album(ANN.id, ANN, [("photo", picture, None)] * 2, caption="x" * 1025)
+    with pytest.raises(ApiError, match="IMAGE_PROCESS_FAILED"):
+        sandbox.user_album(ANN.id, ANN, [("photo", picture, None), ("photo", b"not a picture", None)])
+    assert sandbox.messages(ANN.id) == [] and await bot.get_updates() == (), "a refused album sends nothing"
+    ten = sandbox.user_album(ANN.id, ANN, [("photo", picture, None)] * 10)
+    assert len(ten) == 10 and len(await bot.get_updates()) == 10
+
+
+async def test_in_a_private_mode_group_only_the_album_item_with_the_command_reaches_the_bot(
+        sandbox: TelegramSandbox, bot: Bot) -> None:
+    """Privacy mode judges every message on its own: the album's other items are neither commands nor
+    replies to the bot. As a group admin the bot gets them all."""
+    items = [("photo", png(32, 32, colour), None) for colour in ("red", "green", "blue")]
+    sandbox.user_album(GROUP, ANN, items, caption="/vibe@naibot_test_bot a cat", chat_type="supergroup")
+    assert [update.message.caption for update in await bot.get_updates()] == ["/vibe@naibot_test_bot a cat"]
+    sandbox.set_member(GROUP, sandbox.bot_id, "administrator")
+    sent = sandbox.user_album(GROUP, ANN, items, caption="/vibe a dog", chat_type="supergroup")
+    updates = await bot.get_updates(offset=-3)
+    assert [update.message.message_id for update in updates] == [m["message_id"] for m in sent]
+
+
 async def test_media_group_refusals(sandbox: TelegramSandbox, bot: Bot) -> None:
     sandbox.user_message(ANN.id, ANN, "hi")
     image = png(64, 64)
@@ -542,6 +608,20 @@ async def test_control_api_over_http(sandbox: TelegramSandbox, bot: Bot) -> None
         assert [m.user.id for m in await bot.get_chat_administrators(GROUP)] == [BOB.id]
         photo_id = sandbox.messages(GROUP)[0].photo[-1]["file_id"]
         assert (await control.get(f"/_sandbox/files/{photo_id}")).content == base64.b64decode(photo)
+
+        items = [{"kind": "document", "data_base64": photo, "file_name": name} for name in ("a.png", "b.png")]
+        album = await control.post("/_sandbox/album", json={"chat_id": BOB.id, "user": user, "items": items,
+                                                            "caption": "/vibe a cat"})
+        assert album.status_code == 201
+        assert [(m.get("caption"), m["document"]["file_name"]) for m in album.json()] == [
+            ("/vibe a cat", "a.png"), (None, "b.png")]
+        assert len({m["media_group_id"] for m in album.json()}) == 1
+        broken = base64.b64encode(b"not a picture").decode()
+        bad = await control.post("/_sandbox/album", json={"chat_id": BOB.id, "user": user, "items": [
+            {"kind": "photo", "data_base64": photo}, {"kind": "photo", "data_base64": broken}]})
+        assert bad.status_code == 400 and "IMAGE_PROCESS_FAILED" in bad.json()["error"]
+        album_ids = [m["message_id"] for m in album.json()]
+        assert [m.message_id for m in sandbox.messages(BOB.id)][-2:] == album_ids
 
         await control.post(f"/_sandbox/chats/{BOB.id}/delete-message", json={"message_id": sent.message_id})
         assert sandbox.messages(BOB.id)[1].deleted
