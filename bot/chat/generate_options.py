@@ -289,6 +289,7 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("kind", (), _parse_reference_kind, "style", None, _NAME, image=True),
     _Option("defry", (), _number_parser(int, "0"), "0", None, _NUMBER, image=True),
     _Option("emotion", ("mood",), _parse_lower, "happy", None, _NAME, image=True),
+    _Option("factor", (), _number_parser(float, "1.5"), "1.5", None, _NUMBER, image=True),
 )
 _BY_NAME: dict[str, _Option] = {name: o for o in _OPTIONS for name in (o.name, *o.aliases)}
 

@@ -31,6 +31,7 @@ from bot.chat.texts.catalog import t
 from bot.chat.texts.images import info_text
 from naibot.refusal import Refusal
 from naibot.settings import ImagesSettings
+from novelai.derived import ENHANCE_FACTORS
 from novelai.errors import InvalidRequest
 from novelai.metadata import read_metadata, settings_from_metadata
 from novelai.request import GenerationRequest
@@ -225,9 +226,14 @@ class ImageCommands:
 
     def _derived(self, what: str) -> Planner:
         async def plan(ctx: ChatContext, options: GenerateOptions) -> tuple[PlannedJob, int | None]:
-            self._only(options, (), what)
+            settings = self._only(options, ("factor",) if what == "enhance" else (), what)
+            factor = settings.get("factor", 1.5)
+            if factor not in ENHANCE_FACTORS:
+                raise OptionError("option.bad_choice", option="factor", value=f"{factor:g}",
+                                  choices=", ".join(f"{f:g}" for f in ENHANCE_FACTORS))
             (image,) = self._images(ctx)
-            planned = await self.image_jobs.plan_derived(what, await self.source(image), prompt=options.prompt or None,
+            planned = await self.image_jobs.plan_derived(what, await self.source(image), factor=float(factor),
+                                                         prompt=options.prompt or None,
                                                          model=options.fields.get("model"))
             return self._nsfw_checked(ctx, planned), options.priority
         return plan

@@ -566,7 +566,8 @@ TEXTS: dict[str, str] = {
     "help.images": (
         "\n🖼 With a picture: send it with one of these as its caption, or reply to any picture with one\n"
         "/generate <prompt> [strength:0.6 noise:0.1] — redraw it (img2img)\n"
-        "/enhance [prompt] — bigger and sharper · /variations — more like it · /upscale [2|4]\n"
+        "/enhance [prompt] [factor:1] — 1.5× bigger and sharper (1: same size) · /variations — more like it · "
+        "/upscale [2|4]\n"
         "/vibe <prompt> [strength:0.6 info:1] — in its style (several pictures: send an album)\n"
         "/ref <prompt> [kind:character|style|both fidelity:1] — the same character (V4.5, V5)\n"
         "/inpaint <prompt> — reply to the picture with the mask (white = redraw), or send both as an album\n"

@@ -507,7 +507,8 @@ TEXTS: dict[str, str] = {
     "help.images": (
         "\n🖼 使用图片：把下列命令作为图片的说明文字发送，或回复任意图片\n"
         "/generate <提示词> [strength:0.6 noise:0.1] — 以图生图（img2img）\n"
-        "/enhance [提示词] — 放大并增强细节 · /variations — 生成相似图 · /upscale [2|4] — 放大\n"
+        "/enhance [提示词] [factor:1] — 放大 1.5 倍并增强细节（1：原尺寸）· /variations — 生成相似图 · "
+        "/upscale [2|4] — 放大\n"
         "/vibe <提示词> [strength:0.6 info:1] — 沿用图片风格（多张图片：以相册发送）\n"
         "/ref <提示词> [kind:character|style|both fidelity:1] — 同一角色（V4.5、V5）\n"
         "/inpaint <提示词> — 用遮罩图片回复原图（白色 = 重绘），或把两张图作为相册发送\n"

@@ -89,6 +89,20 @@ async def test_a_reply_with_enhance_to_a_result_uses_the_stored_original(telegra
     image = world.telegram.file_bytes(enhanced.photo[-1]["file_id"])
     assert picture_size(image) == (width, height)
     assert "lighthouse" in (enhanced.caption or "")
+    world.telegram.user_message(ANN.id, ANN, "/enhance factor:1", reply_to=result.message_id)
+    same_size = await first_result(world, ANN.id, 3)
+    assert picture_size(world.telegram.file_bytes(same_size.photo[-1]["file_id"])) == (512, 512)
+
+
+async def test_an_enhance_factor_other_than_1_or_1_5_is_refused_with_the_choices(telegram_world: TelegramWorld
+                                                                               ) -> None:
+    world = telegram_world
+    await world.start_bot()
+    sent = world.telegram.user_message(ANN.id, ANN, "", photo=png(64, 64, (1, 2, 3)))
+    command = world.telegram.user_message(ANN.id, ANN, "/enhance a cat factor:2", reply_to=sent["message_id"])
+    answer = await world.status_message(ANN.id, command)
+    assert "1, 1.5" in (answer.text or "")
+    assert not world.telegram.calls("getFile"), "refused before the picture is read"
 
 
 async def test_the_result_buttons_make_variations_and_upscales_of_that_image(telegram_world: TelegramWorld
