@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import Message
 
@@ -42,11 +43,22 @@ class _Album:
 
 
 class AlbumBuffer:
+    """Albums being gathered, by (chat, media group), and the tasks handing whole ones to ``on_album``.
+
+    Every task is kept in ``_tasks`` until it ends: the event loop holds tasks only weakly, and ``stop``
+    must wait for a command already running before the bot closes the services it uses."""
+
     def __init__(self, on_album: AlbumHandler, *, quiet: float = QUIET_SECONDS,
                  max_wait: float = MAX_WAIT_SECONDS) -> None:
         self.on_album = on_album
         self.quiet, self.max_wait = quiet, max_wait
         self._albums: dict[tuple[int, str], _Album] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending(self) -> int:
+        """Albums being gathered now (not yet handed)."""
+        return len(self._albums)
 
     def add(self, message: Message) -> None:
         """One item of an album (``message.media_group_id`` set)."""
@@ -57,10 +69,16 @@ class AlbumBuffer:
             if len(self._albums) >= MAX_ALBUMS:
                 self._flush_oldest()
             album = self._albums[key] = _Album(first_seen=time.monotonic())
-            album.task = asyncio.create_task(self._wait_then_hand(key, album), name=f"album-{message.media_group_id}")
+            album.task = self._start(self._wait_then_hand(key, album), f"album-{message.media_group_id}")
         if len(album.messages) < MAX_ITEMS:
             album.messages.append(message)
         album.changed.set()
+
+    def _start(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _wait_then_hand(self, key: tuple[int, str], album: _Album) -> None:
         deadline = album.first_seen + self.max_wait
@@ -74,28 +92,32 @@ class AlbumBuffer:
                     await album.changed.wait()
             except TimeoutError:
                 break  # quiet long enough
-        await self._hand(key)
+        # Taken out before the first await: an item arriving from now on starts a new album.
+        if self._albums.get(key) is album:
+            del self._albums[key]
+            await self._hand(album)
 
-    async def _hand(self, key: tuple[int, str]) -> None:
-        album = self._albums.pop(key, None)
-        if album is None:
-            return
+    async def _hand(self, album: _Album) -> None:
         try:
             await self.on_album(sorted(album.messages, key=lambda m: m.message_id))
         except Exception:  # one album's failure never stops the others
             log.exception("handling an album failed")
 
     def _flush_oldest(self) -> None:
+        """Hand the oldest album now, to make room. It leaves ``_albums`` at once, so a burst of new
+        albums pushes out one more each, never the same one again."""
         key = min(self._albums, key=lambda k: self._albums[k].first_seen)
-        album = self._albums[key]
+        album = self._albums.pop(key)
         if album.task is not None:
             album.task.cancel()
-        asyncio.create_task(self._hand(key), name="album-flush")  # noqa: RUF006 - handing it is all it does
+        self._start(self._hand(album), "album-flush")
 
     async def stop(self) -> None:
-        """Cancel the waits (a stopping bot drops albums it has not acted on; nothing was queued for them)."""
-        tasks = [album.task for album in self._albums.values() if album.task is not None]
+        """Drop the albums still being gathered (nothing was queued for them), then wait for the
+        commands of albums already handed: the bot closes its services next."""
+        waiting = [album.task for album in self._albums.values() if album.task is not None]
         self._albums.clear()
-        for task in tasks:
+        for task in waiting:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
