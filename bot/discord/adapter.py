@@ -32,7 +32,7 @@ from bot.discord.images import Downloads, GenerateFiles
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.startup import GatewayWatch, gateway_failure, login_failure
-from bot.discord.views import LoginModal, job_button_for
+from bot.discord.views import LoginModal, job_button_for, read_submission
 from bot.keys import BotKeys
 from naibot.logs import register_secret
 from naibot.settings import Settings, secret
@@ -122,6 +122,8 @@ class DiscordBot:
         # The slash commands that call a family directly (/queue, /status, ...) reach the one guard
         # here; the adapter's own entry points (/generate, /login, /group, buttons) call it themselves.
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
+        # Submitted forms (Edit & re-run, the context menus' forms) are answered from what they carry.
+        self.client.event(self.on_interaction)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -358,6 +360,16 @@ class DiscordBot:
             return
         log.error("slash command %s failed: %s", getattr(interaction.command, "name", "?"), original,
                   exc_info=original)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every interaction comes here besides the command tree and the views; a submitted form of
+        ours is answered from its custom id and values (``read_submission``), never from an object
+        this process kept, so a form opened before a restart works after it."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        form = read_submission(interaction.data)
+        if form is not None:
+            await self.images.on_form(interaction, form)
 
     async def on_button(self, interaction: discord.Interaction, press: ButtonPress) -> None:
         if parse_button_data(Button("", press.action, press.job_id, press.index).data) is None:

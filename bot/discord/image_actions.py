@@ -14,6 +14,7 @@ command on a stored result, or without pictures, answers with its status message
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -29,7 +30,7 @@ from bot.chat.texts.catalog import t
 from bot.discord.images import Downloads, GenerateFiles
 from bot.discord.sender import mapped
 from bot.discord.slash import typed_fields
-from bot.discord.views import EDIT_MODAL, IMAGE_MODAL, FieldsModal
+from bot.discord.views import FieldsModal, FormSubmission, edit_form_id, image_form_id
 from naibot.refusal import Refusal
 from novelai.errors import InvalidRequest, Problem
 from novelai.image_rules import DEFAULT_STRENGTH
@@ -43,6 +44,10 @@ from tasks.job import Job
 KEPT_BY_EDIT = ("model", "sampler", "scale", "n_samples", "characters", "quality_tags", "uc_preset",
                 "noise_schedule", "cfg_rescale", "variety", "transparent", "quality_preset")
 TextCommand = Callable[[ChatContext, str], Awaitable[object]]
+# What the context menus' forms are prefilled with; a value left as it is means "the default".
+FORM_DEFAULTS = {"strength": f"{DEFAULT_STRENGTH:g}", "kind": "both"}
+# How long reading a form's message again from Discord may take, seconds.
+MESSAGE_FETCH_SECONDS = 10.0
 
 
 class ImageBot(Protocol):
@@ -170,26 +175,54 @@ class ImageActions:
         prompt = await self._prompt_of(router, ctx.images[0], message)
         prompt_field = ("prompt", t(lang, "dc.form.prompt"), prompt, True, MAX_PROMPT_CHARS)
         if what == "img2img":
-            fields = [prompt_field, ("strength", t(lang, "dc.form.strength"), f"{DEFAULT_STRENGTH:g}", False, 10)]
+            fields = [prompt_field, ("strength", t(lang, "dc.form.strength"), FORM_DEFAULTS["strength"], False, 10)]
             title = t(lang, "dc.form.img2img_title")
         else:
-            fields = [prompt_field, ("kind", t(lang, "dc.form.kind"), "both", False, 20)]
+            fields = [prompt_field, ("kind", t(lang, "dc.form.kind"), FORM_DEFAULTS["kind"], False, 20)]
             title = t(lang, "dc.form.reference_title")
-        images = ctx.images
-        defaults = {"strength": f"{DEFAULT_STRENGTH:g}", "kind": "both"}
-
-        async def submitted(submit: discord.Interaction, values: dict[str, str]) -> None:
-            setting = ("strength" if what == "img2img" else "kind")
-            chosen = values.get(setting, "").strip()
-            if chosen == defaults[setting]:
-                chosen = ""  # left as prefilled: the default, as if not given
-            text = values.get("prompt", "") + (f" {setting}:{chosen}" if chosen else "")
-            await self._run(self._context(submit, images, replying=True), submit,
-                            "generate" if what == "img2img" else "reference", text)
-
-        modal = FieldsModal(submitted, title=title, custom_id=f"{IMAGE_MODAL}:{what}:{interaction.user.id}",
-                            fields=fields)
+        modal = FieldsModal(title=title, fields=fields, custom_id=image_form_id(
+            what, message.channel.id, message.id, interaction.user.id))
         await mapped(interaction.response.send_modal(modal))
+
+    async def on_form(self, interaction: discord.Interaction, form: FormSubmission) -> None:
+        """A submitted form of ours (also one opened before a restart): Edit & re-run of its job,
+        or a context menu's form on its message, read again from Discord."""
+        if form.user_id != interaction.user.id:
+            return  # Discord shows a form only to whom it was opened for; nothing to answer otherwise
+        if form.job_id is not None:
+            await self._edit_submitted(interaction, form.job_id, form.values)
+            return
+        assert form.what is not None and form.channel_id is not None and form.message_id is not None
+        await self._image_form_submitted(interaction, form.what, form.channel_id, form.message_id, form.values)
+
+    async def _image_form_submitted(self, interaction: discord.Interaction, what: str, channel_id: int,
+                                    message_id: int, values: dict[str, str]) -> None:
+        router = self.bot.router()
+        ctx = self._context(interaction, (), replying=True)
+        message = await self._message(interaction, channel_id, message_id)
+        images = self.downloads.of_message(message, self.bot.bot_user_id) if message is not None else ()
+        if not images:
+            await router.conv.guarded(ctx, self._no_picture(ctx, router))
+            return
+        setting = "strength" if what == "img2img" else "kind"
+        chosen = values.get(setting, "").strip()
+        if chosen == FORM_DEFAULTS[setting]:
+            chosen = ""  # left as prefilled: the default, as if not given
+        text = values.get("prompt", "") + (f" {setting}:{chosen}" if chosen else "")
+        await self._run(self._context(interaction, images, replying=True), interaction,
+                        "generate" if what == "img2img" else "reference", text)
+
+    @staticmethod
+    async def _message(interaction: discord.Interaction, channel_id: int, message_id: int) -> discord.Message | None:
+        """The message a form was opened on, from Discord (bounded); None if it is gone or unreadable."""
+        channel = interaction.channel
+        if channel is None or channel.id != channel_id or not isinstance(channel, discord.abc.Messageable):
+            return None
+        try:
+            async with asyncio.timeout(MESSAGE_FETCH_SECONDS):
+                return await channel.fetch_message(message_id)
+        except (discord.HTTPException, TimeoutError):
+            return None
 
     async def _prompt_of(self, router: CommandRouter, image: ChatImage, message: discord.Message) -> str:
         """A form's prompt: the one a result of ours was made with, else the message's own words."""
@@ -210,12 +243,8 @@ class ImageActions:
         if await router.conv.refused_banned(ctx):
             return
         lang = await router.conv.language(ctx)
-        job = await router.queue.get(press.job_id)
+        job = await self._editable(ctx, router, press.job_id)
         if job is None or job.generation is None:
-            await router.conv.say(ctx, "callback.gone", private=True)
-            return
-        if not posted_here(job, ctx):
-            await router.conv.say(ctx, "callback.elsewhere", private=True)
             return
         request = job.generation
         fields = [("prompt", t(lang, "dc.form.prompt"), request.prompt, True, MAX_PROMPT_CHARS),
@@ -224,20 +253,40 @@ class ImageActions:
                   ("steps", t(lang, "dc.form.steps"), "" if request.steps is None else str(request.steps), False, 4)]
         if request.image is None and request.mask is None:
             fields.append(("size", t(lang, "dc.form.size"), f"{request.width}x{request.height}", False, 20))
-
-        async def submitted(submit: discord.Interaction, values: dict[str, str]) -> None:
-            await self._rerun(submit, job, request, values)
-
-        modal = FieldsModal(submitted, title=t(lang, "dc.form.edit_title"),
-                            custom_id=f"{EDIT_MODAL}:{job.id}:{interaction.user.id}", fields=fields)
+        modal = FieldsModal(title=t(lang, "dc.form.edit_title"), custom_id=edit_form_id(job.id, interaction.user.id),
+                            fields=fields)
         await mapped(interaction.response.send_modal(modal))
 
-    async def _rerun(self, interaction: discord.Interaction, job: Job, request: GenerationRequest,
+    @staticmethod
+    async def _editable(ctx: ChatContext, router: CommandRouter, job_id: str) -> Job | None:
+        """The generation to edit, if it still exists and was made in this chat (else said why, privately)."""
+        job = await router.queue.get(job_id)
+        if job is None or job.generation is None:
+            await router.conv.say(ctx, "callback.gone", private=True)
+            return None
+        if not posted_here(job, ctx):
+            await router.conv.say(ctx, "callback.elsewhere", private=True)
+            return None
+        return job
+
+    async def _edit_submitted(self, interaction: discord.Interaction, job_id: str, values: dict[str, str]) -> None:
+        router = self.bot.router()
+        ctx = self.bot.context(interaction)
+
+        async def rerun() -> None:
+            if await router.conv.refused_banned(ctx):
+                return
+            job = await self._editable(ctx, router, job_id)
+            if job is not None and job.generation is not None:
+                await self._rerun(ctx, router, job, job.generation, values)
+
+        await router.conv.guarded(ctx, rerun())
+
+    @staticmethod
+    async def _rerun(ctx: ChatContext, router: CommandRouter, job: Job, request: GenerationRequest,
                      values: dict[str, str]) -> None:
         """The edited settings as a new `/generate` of the person who submitted them; a job with
         pictures runs again with its pictures and the rest of its settings."""
-        router = self.bot.router()
-        ctx = self.bot.context(interaction)
         with_pictures = bool(request_images(request))
 
         def read() -> GenerateOptions:
@@ -253,6 +302,6 @@ class ImageActions:
             return GenerateOptions(prompt=values.get("prompt", ""), fields=fields)
 
         if with_pictures:
-            await router.conv.guarded(ctx, router.images.edit(ctx, job, read))
+            await router.images.edit(ctx, job, read)
         else:
-            await router.conv.guarded(ctx, router.generate.generate_from(ctx, read))
+            await router.generate.generate_from(ctx, read)

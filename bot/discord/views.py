@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import discord
@@ -91,31 +92,71 @@ def job_button_for(on_click: ButtonClick) -> type[JobButton]:
 
 # -- forms on images and results ---------------------------------------------------------------
 
-# Opened forms are keyed by custom id: the kind, then the person (two people's forms never collide).
+# A form's custom id says everything its answer needs: the kind, what it is about, then the person
+# (discord.py keys open forms by custom id, so two people's forms never collide):
+#   naibot-edit:<job id>:<user id>                            ✏️ Edit & re-run of a job
+#   naibot-image:<img2img|reference>:<channel>:<message>:<user id>   a context menu's form on a message
+# A submitted form is answered from its custom id and values alone (``FormSubmission``), never from
+# state this process kept, so a form left open across a restart still works.
 IMAGE_MODAL, EDIT_MODAL = "naibot-image", "naibot-edit"
-FormSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
+_FORM_ID = re.compile(r"^(?:naibot-edit:(?P<job>[A-Za-z0-9_-]{1,40})"
+                      r"|naibot-image:(?P<what>img2img|reference):(?P<channel>\d{1,20}):(?P<message>\d{1,20}))"
+                      r":(?P<user>\d{1,20})$")
+TEXT_INPUT, LABEL, ACTION_ROW = 4, 18, 1
+MAX_FORM_VALUE = 4000  # Discord's own limit on a text input's value
+
+
+def edit_form_id(job_id: str, user_id: int) -> str:
+    return f"{EDIT_MODAL}:{job_id}:{user_id}"
+
+
+def image_form_id(what: str, channel_id: int, message_id: int, user_id: int) -> str:
+    return f"{IMAGE_MODAL}:{what}:{channel_id}:{message_id}:{user_id}"
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    """A submitted form of ours, read from the interaction alone: which form, about what, by whom,
+    and the values typed (by text input custom id, each bounded)."""
+
+    user_id: int
+    values: dict[str, str]
+    job_id: str | None = None  # an Edit form
+    what: str | None = None  # a context menu's form: img2img or reference
+    channel_id: int | None = None
+    message_id: int | None = None
+
+
+def read_submission(data: Any) -> FormSubmission | None:
+    """The form a modal-submit interaction's ``data`` answers, or None if it is not one of ours."""
+    if not isinstance(data, dict):
+        return None
+    found = _FORM_ID.match(str(data.get("custom_id", "")))
+    if found is None:
+        return None
+    values: dict[str, str] = {}
+    for component in data.get("components") or []:
+        inner = ([component.get("component")] if component.get("type") == LABEL
+                 else component.get("components") or [])
+        for item in inner:
+            if isinstance(item, dict) and item.get("type") == TEXT_INPUT and isinstance(item.get("custom_id"), str):
+                values[item["custom_id"]] = str(item.get("value") or "")[:MAX_FORM_VALUE]
+    return FormSubmission(
+        user_id=int(found["user"]), values=values, job_id=found["job"], what=found["what"],
+        channel_id=int(found["channel"]) if found["channel"] else None,
+        message_id=int(found["message"]) if found["message"] else None)
 
 
 class FieldsModal(discord.ui.Modal):
-    """A form of short text fields, prefilled, whose values go to ``on_submit`` by field name.
+    """A form of short text fields, prefilled. Submitting it is handled by the adapter's interaction
+    listener from the custom id and values (``read_submission``), so this object keeps nothing."""
 
-    What the form is about (the pictures of a context menu's message, the job being edited) stays
-    with the callback in this process: a form left open across a restart is answered by Discord as
-    failed, and the person opens it again (the message and its buttons still work)."""
-
-    def __init__(self, submit: FormSubmit, *, title: str, custom_id: str,
-                 fields: list[tuple[str, str, str, bool, int]]) -> None:
+    def __init__(self, *, title: str, custom_id: str, fields: list[tuple[str, str, str, bool, int]]) -> None:
         """``fields``: (name, label, prefilled value, required, max length), at most five."""
         super().__init__(title=title[:45], custom_id=custom_id[:100], timeout=900)
-        self.submit = submit
-        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
         for name, label, value, required, max_length in fields[:5]:
             style = discord.TextStyle.paragraph if max_length > 200 else discord.TextStyle.short
             field: discord.ui.TextInput[Any] = discord.ui.TextInput(
                 custom_id=name, required=required, max_length=max_length, style=style,
                 default=value[:max_length] or None)
-            self.inputs[name] = field
             self.add_item(discord.ui.Label(text=label[:45], component=field))
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.submit(interaction, {name: field.value or "" for name, field in self.inputs.items()})

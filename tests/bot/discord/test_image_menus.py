@@ -66,6 +66,24 @@ async def test_use_as_img2img_on_someones_picture_opens_a_prefilled_form_then_re
     assert sum(world.discord.stats.downloads.values()) == 1
 
 
+async def test_an_img2img_form_opened_before_a_restart_still_redraws_the_picture(discord_world: DiscordWorld
+                                                                                 ) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    bot = await world.start_bot()
+    upload = png(512, 512, (20, 120, 180))
+    posted = world.discord.post_message(SFW, BOB, "a blue bird", files=[("bird.png", upload)])
+    modal = await world.modal(world.discord.message_command(GUILD, SFW, ANN, "Use as img2img", posted))
+    await world.stop_bot(bot)
+    await world.start_bot()
+    await world.submit(ANN, modal, prompt="a blue bird, watercolour", strength="0.5")
+    result = await nth_result(world)
+    sha = img2img_sha(upload)
+    record = (await inputs_seen(world.deployment))[-1]
+    assert record["action"] == "img2img" and [i["sha256"] for i in record["inputs"]] == [sha]
+    assert result_colour(result_png(world, result)) == marker_colour(sha)
+
+
 async def test_get_prompt_shows_the_settings_of_a_result(discord_world: DiscordWorld) -> None:
     world = discord_world
     await world.deployment.start_worker()

@@ -120,6 +120,20 @@ async def test_result_buttons_work_after_a_restart(discord_world: DiscordWorld) 
     assert text_inputs(await world.modal(click))["prompt"]["value"] == "a windmill"
 
 
+async def test_an_edit_form_opened_before_a_restart_runs_after_it(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.deployment.start_worker()
+    bot = await world.start_bot()
+    world.generate(ANN, "a windmill", **SMALL)
+    result = await nth_result(world)
+    modal = await world.modal(world.discord.click_button(GUILD, SFW, ANN, result.id, custom_id(result, ACTION_EDIT)))
+    await world.stop_bot(bot)
+    await world.start_bot()
+    await world.submit(ANN, modal, prompt="a windmill at night", negative="", seed="9", steps="8", size="512x512")
+    edited = await nth_result(world, 2)
+    assert "a windmill at night" in edited.embeds[0]["description"]
+
+
 async def test_an_oversized_attachment_is_refused_unread(discord_world: DiscordWorld) -> None:
     world = discord_world
     await world.start_bot(NAIBOT_IMAGES__MAX_INPUT_BYTES="65536")
