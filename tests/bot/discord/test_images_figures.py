@@ -4,8 +4,8 @@ of a result, next to a text-only `/generate`.
 
 Each job runs alone through the real bot, a worker and both stand-ins; the calls are counted from
 the command until the result is posted and the status message says Done (CDN downloads apart: they
-are no REST calls). The figures are printed (``-s`` shows them) and bounded, so a change that adds
-calls per job is noticed."""
+are no REST calls). The figures are printed (``-s`` shows them); the call counts are bounded, so a
+change that adds calls per job is noticed, while the times are only printed."""
 
 from __future__ import annotations
 
@@ -77,4 +77,4 @@ async def test_rest_calls_and_time_to_status_with_and_without_a_picture(discord_
     assert max(figures["/generate + attachment"][0]) <= text + 2, figures
     assert max(figures["menu Enhance of a result"][0]) <= text + 1, figures
     assert figures["menu Enhance of a result"][2] == [0] * RUNS and figures["/generate + attachment"][2] == [1] * RUNS
-    assert max(max(times) for _, times, _, _ in figures.values()) < 3.0, "answered within Discord's 3 s"
+    # Times are printed, never asserted (a loaded machine is no bug); bench/chat_pictures.py reports them.
