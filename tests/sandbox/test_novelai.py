@@ -7,14 +7,12 @@ import base64
 import io
 import itertools
 import json
-import struct
 import time
 import zipfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import msgpack
 import pytest
 from PIL import Image
 
@@ -39,90 +37,23 @@ from sandbox.novelai import (
 )
 from sandbox.novelai.accounts import subscription_json
 from sandbox.novelai.validation import MAX_AREA, max_samples, validate_generation
+from tests.fixtures.novelai_requests import (
+    anlas_of,
+    assert_error,
+    bearer,
+    character,
+    decode_frames,
+    frames_of,
+    jwt_part,
+    stream_body,
+    unzip_pngs,
+    v3_body,
+    v45_body,
+)
 
 THIRTY_DAYS = 2_592_000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8"
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def character(caption: str, x: float = 0.5, y: float = 0.5) -> dict[str, Any]:
-    return {"char_caption": caption, "centers": [{"x": x, "y": y}]}
-
-
-def v45_body(prompt: str = "1girl, smile", *, model: str = "nai-diffusion-4-5-full", **params: Any) -> dict:
-    """A V4.5 body as the website sends it (LLK text2image_v4.json), with overridable parameters."""
-    parameters: dict[str, Any] = {
-        "params_version": 3, "width": 832, "height": 1216, "scale": 5, "sampler": "k_euler_ancestral",
-        "steps": 23, "n_samples": 1, "seed": 1234, "ucPreset": 0, "qualityToggle": True,
-        "noise_schedule": "karras", "negative_prompt": "lowres",
-        "v4_prompt": {"caption": {"base_caption": prompt, "char_captions": []}, "use_coords": False,
-                      "use_order": True},
-        "v4_negative_prompt": {"caption": {"base_caption": "lowres", "char_captions": []},
-                               "legacy_uc": False},
-    }
-    parameters.update(params)
-    return {"input": prompt, "model": model, "action": "generate", "parameters": parameters}
-
-
-def v3_body(prompt: str = "1girl, smile", **params: Any) -> dict:
-    parameters: dict[str, Any] = {"width": 832, "height": 1216, "scale": 5, "sampler": "k_euler", "steps": 28,
-                                  "n_samples": 1, "seed": 42, "negative_prompt": "lowres", "sm": False}
-    parameters.update(params)
-    return {"input": prompt, "model": "nai-diffusion-3", "action": "generate", "parameters": parameters}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def jwt_part(token: str, index: int) -> dict[str, Any]:
-    part = token.split(".")[index]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-def unzip_pngs(body: bytes) -> list[bytes]:
-    with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        return [archive.read(name) for name in archive.namelist()]
-
-
-def decode_frames(body: bytes) -> list[dict[str, Any]]:
-    frames, offset = [], 0
-    while offset < len(body):
-        (length,) = struct.unpack_from(">I", body, offset)
-        frames.append(msgpack.unpackb(body[offset + 4: offset + 4 + length]))
-        offset += 4 + length
-    return frames
-
-
-async def frames_of(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
-    """Frames as they arrive, so a test can act while the generation is still running."""
-    buffer = b""
-    async for chunk in response.aiter_bytes():
-        buffer += chunk
-        while len(buffer) >= 4 and len(buffer) >= 4 + struct.unpack_from(">I", buffer)[0]:
-            length = struct.unpack_from(">I", buffer)[0]
-            yield msgpack.unpackb(buffer[4: 4 + length])
-            buffer = buffer[4 + length:]
-
-
-def stream_body(body: dict, stream: str = "msgpack") -> dict:
-    return {**body, "parameters": {**body["parameters"], "stream": stream}}
-
-
-def assert_error(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["statusCode"] == status
-    assert isinstance(body["message"], str) and body["message"]
-    return body["message"]
-
-
-async def anlas_of(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
-    steps = (await client.get("/user/subscription", headers=headers)).json()["trainingStepsLeft"]
-    return steps["fixedTrainingStepsLeft"] + steps["purchasedTrainingSteps"]
 
 
 # -- login and tokens ------------------------------------------------------------------------

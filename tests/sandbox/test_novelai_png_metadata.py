@@ -14,7 +14,7 @@ from PIL import Image
 
 from sandbox.novelai import OPUS_EMAIL, NovelAISandbox
 from tests.fixtures.nai_meta import read_stealth_metadata
-from tests.sandbox.test_novelai import bearer, unzip_pngs, v45_body
+from tests.fixtures.novelai_requests import bearer, unzip_pngs, v45_body
 
 PROMPT = "1girl, smile, 猫"
 

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from tests.sandbox.test_novelai import anlas_of, decode_frames, stream_body, v45_body
+from tests.fixtures.novelai_requests import anlas_of, decode_frames, stream_body, v45_body
 
 CONCURRENCY = {"event_type": "error", "code": 429, "message": "Concurrent generation is locked", "at_step": 2}
 
