@@ -24,9 +24,9 @@ from tasks.job import ImageResult, Job, JobState, Requester, duration_class, new
 from tasks.services import QueueServices
 from tasks.spending import ToolSpendRefused
 from tasks.vibe_cache import VibeCache
-from tests.bot.rules.test_policy import ANN as MEMBER
-from tests.bot.rules.test_policy import make_policy
 from tests.fixtures.deployment import Deployment
+from tests.fixtures.policies import ANN as MEMBER
+from tests.fixtures.policies import make_policy
 
 ANN = Requester(platform="test", user_id="ann", display_name="Ann", chat_id="chat1")
 CREATED = 1_764_892_800.0  # 2025-12-05 00:00 UTC

@@ -10,35 +10,14 @@ import asyncio
 import time
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.chat.commands.group import ArgumentError, parse_pairs, parse_until
 from bot.keys import BotKeys
 from bot.rules.groups import GroupConfig, GroupStore, Lending, SharedAccount
 from bot.rules.policy import Actor, NoAccount, Policy, PriorityTooHigh
 from bot.rules.quotas import CoolingDown, Limit, QuotaExceeded, Quotas
-from naibot.secrets import SecretBox
-from naibot.settings import load_settings
-from novelai.accounts import Account, AccountStore
-from novelai.factory import AccountDirectory
-from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
-
-ANN = Actor(user_key="telegram:1", display_name="Ann", group="telegram:-100", channel_id="-100")
-BOSS = Actor(user_key="telegram:2", display_name="Boss", group="telegram:-100", channel_id="-100", group_admin=True)
-
-
-class _NoSubscriptions:
-    async def get(self, account: Account) -> None:  # pragma: no cover - never priced in these tests
-        raise AssertionError("not expected")
-
-
-def make_policy(aredis: aioredis.Redis, prefix: str, **env: str) -> Policy:
-    settings = load_settings(env={"NAIBOT_SETTINGS": "/nonexistent.yaml", "REDIS_URL": REDIS_URL,
-                                  "NAIBOT_REDIS__PREFIX": prefix, "NAIBOT_SECRET_KEY": TEST_SECRET_KEY,
-                                  "NOVELAI_TOKEN": "pst-" + "d" * 40, **env})
-    store = AccountStore(aredis, SecretBox(TEST_SECRET_KEY), prefix)
-    directory = AccountDirectory(settings)
-    return Policy(settings, aredis, store, directory, _NoSubscriptions())  # type: ignore[arg-type]
+from novelai.accounts import Account
+from tests.fixtures.policies import ANN, BOSS, make_policy
 
 
 async def add_personal(policy: Policy, user_key: str) -> None:
