@@ -3,7 +3,7 @@
 - ``main``: the parser (one ``register()`` per subcommand module) and ``main()``.
 - ``common``: exit statuses, ``run_async``, the secret-key start-up check; imported by every subcommand.
 - ``accounts``, ``rotate_key``, ``queue`` (worker, generate, status, cancel), ``chat`` (telegram,
-  discord), ``api``, ``sandbox``, ``demo``: the subcommands.
+  discord), ``api``, ``sandbox``, ``demo`` (its chat part in ``demo_telegram``): the subcommands.
 
 May import everything below it (``bot.chat``, ``bot.rules``, the adapters, ``bot.http``, ``tasks``,
 ``novelai``, ``storage``, ``naibot``). Nothing imports ``bot.cli`` except the console script
