@@ -1,7 +1,7 @@
 """The pictures a Telegram command came with, as ``ChatImage``s the command layer fetches if it needs them.
 
-Where they come from, in order: the message it replies to, the message itself (a photo, or an image
-sent as a file), then the other messages of its album (``bot.telegram.albums``). A photo is the
+Where they come from, in order: the message it replies to, then the message itself (a photo, or an
+image sent as a file) or, for an album (``bot.telegram.albums``), its messages in the order sent. A photo is the
 largest of its ``PhotoSize``s; Telegram re-encodes photos as JPEG, so a photo is ``compressed`` (no
 NovelAI metadata) while a file keeps its bytes. A reply to one of this bot's results names that
 result (``ResultMessages``), so the stored original is used and nothing is downloaded.
@@ -68,8 +68,9 @@ def message_images(bot: Bot, message: Message) -> list[ChatImage]:
 async def command_images(bot: Bot, message: Message, album: Sequence[Message], results: ResultLookup
                          ) -> tuple[ChatImage, ...]:
     """Every picture a command message came with: the replied message's first (the picture acted on),
-    then its own, then its album's. So ``/inpaint`` sent as a mask in reply to a picture paints over
-    that picture, and an album's order is kept (its first picture, then the mask)."""
+    then its own, or its album's in message order (``album`` holds the captioned message too). So
+    ``/inpaint`` sent as a mask in reply to a picture paints over that picture, and an album is the
+    picture then the mask whichever of them carries the caption."""
     images: list[ChatImage] = []
     replied = message.reply_to_message
     if replied is not None:
@@ -79,7 +80,7 @@ async def command_images(bot: Bot, message: Message, album: Sequence[Message], r
             images.append(ChatImage(name=f"{job_id}:{index}", fetch=_unused, job_id=job_id, index=index))
         else:
             images += message_images(bot, replied)
-    for item in [message, *(m for m in album if m.message_id != message.message_id)]:
+    for item in album or [message]:  # an album in message order, whichever item has the caption
         images += message_images(bot, item)
     return tuple(images)
 

@@ -188,10 +188,6 @@ async def test_inpaint_sent_as_a_mask_in_reply_to_a_photo_paints_over_that_photo
     assert result_colour(result_png(world, result)) == marker_colour(image_sha)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/telegram/images.py:82 command_images lists the captioned message's own picture first, then the "
-    "album's others, so a caption on the mask swaps picture and mask (the picture becomes the mask: 'the "
-    "mask is empty'); an album should be used in message order: `album or [message]`"))
 async def test_an_album_keeps_its_order_when_the_caption_is_on_a_later_item(telegram_world: TelegramWorld
                                                                            ) -> None:
     """Any item of an album may carry its caption (a client, or the user editing it, can put it on the
