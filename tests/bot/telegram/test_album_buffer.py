@@ -97,10 +97,11 @@ async def test_max_wait_hands_the_album_even_while_items_keep_coming() -> None:
         for handle in handles:
             handle.cancel()
     waited = handed.times[0] - started
-    # Items kept coming for 1.45 s; the album went at max_wait (a loaded machine may add a little).
-    assert max_wait * 0.9 <= waited < max_wait + 3 * quiet, f"handed after {waited:.3f} s"
+    # Items kept coming for 1.45 s, never a quiet spell apart; the album went at max_wait, while they
+    # still came. Only lower bounds on time: a loaded machine makes everything later, never earlier.
+    assert waited >= max_wait * 0.9, f"handed after {waited:.3f} s"
     first = handed.ids()[0]
-    assert first == list(range(1, len(first) + 1)) and 3 <= len(first) <= 8
+    assert first == list(range(1, len(first) + 1)) and len(first) < 30, "handed before the items stopped"
     await buffer.stop()
 
 
