@@ -24,10 +24,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import httpx
 import redis.asyncio as aioredis
@@ -40,6 +41,8 @@ from tasks.services import QueueServices
 if TYPE_CHECKING:
     from bot.chat.delivery import Delivery
     from bot.chat.pacer import Pacer
+    from sandbox.discord import DiscordSandbox
+    from sandbox.telegram import TelegramSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("NAIBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -65,6 +68,23 @@ def describe(values: list[float]) -> str:
             f"min {min(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
 
 
+def spread(values: list[float], unit: float = 1.0, digits: int = 0) -> str:
+    """'min / median / max' of ``values`` times ``unit`` (1000: seconds shown as ms), for a table cell."""
+    if not values:
+        return "n/a"
+    shown = [v * unit for v in (min(values), statistics.median(values), max(values))]
+    return " / ".join(f"{v:.{digits}f}" for v in shown)
+
+
+def tally(names: Iterable[str], per: int = 1) -> str:
+    """'a 3, b 1': how often each name occurs (most first), divided by ``per`` (jobs) when it is not 1;
+    e.g. the Bot API methods or REST routes of a run's calls."""
+    counts = Counter(names)
+    if per == 1:
+        return ", ".join(f"{name} {n}" for name, n in counts.most_common())
+    return ", ".join(f"{name} {n / per:.2f}" for name, n in counts.most_common())
+
+
 def ms_of(entry_id: str) -> int:
     """The Redis server's clock (ms) when it added a stream entry: the first half of its id."""
     return int(entry_id.split("-", 1)[0])
@@ -77,7 +97,8 @@ def free_port() -> int:
     """A port nothing listens on now, for a stand-in to bind (the OS picks it)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -191,6 +212,19 @@ def deployment_env(*, prefix: str, tmp: Path, novelai_url: str, email: str, pass
     return env
 
 
+def telegram_env(telegram: TelegramSandbox) -> dict[str, str]:
+    """The settings that point the bot at a Telegram Bot API stand-in (its token and URL); the pacing
+    keeps the product's defaults, which are Telegram's real limits."""
+    return {"TELEGRAM_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url}
+
+
+def discord_env(discord: DiscordSandbox, guild: int) -> dict[str, str]:
+    """The settings that point the bot at a Discord stand-in (token, REST and gateway URLs) and register
+    its commands in ``guild``; the pacing keeps the product's defaults, which are Discord's limits."""
+    return {"DISCORD_TOKEN": discord.token, "DISCORD_API_URL": discord.api_url,
+            "DISCORD_GATEWAY_URL": discord.gateway_url, "NAIBOT_DISCORD__GUILDS": f"[{guild}]"}
+
+
 def spawn_logged_worker(procs: Processes, name: str, env: dict[str, str], threads: int) -> subprocess.Popen[bytes]:
     """One worker process started as in production (tasks.launch), its output in ``<logs>/<name>.log``."""
     with (procs.logs / f"{name}.log").open("wb") as log:
@@ -201,7 +235,8 @@ def spawn_logged_worker(procs: Processes, name: str, env: dict[str, str], thread
 async def start_ready_worker(procs: Processes, services: QueueServices, env: dict[str, str], threads: int,
                              name: str = "worker") -> subprocess.Popen[bytes]:
     """A worker as ``spawn_logged_worker``, returned once it has beaten its heart (its sweepers run)."""
-    known = set(await services.redis.zrange(services.queue.keys.workers, 0, -1))
+    # Worker ids as this client returns them, the type wait_for_heartbeats compares its own replies with.
+    known = cast("set[bytes]", set(await services.redis.zrange(services.queue.keys.workers, 0, -1)))
     worker = spawn_logged_worker(procs, name, env, threads)
     try:
         await wait_for_heartbeats(services.redis, services.settings.redis.prefix, worker, known, 1)

@@ -53,6 +53,7 @@ from bench.common import (
     delivery_and_pacer,
     deployment_env,
     describe,
+    discord_env,
     pct,
     running_bot,
     start_novelai_stand_in,
@@ -140,8 +141,7 @@ def environment(prefix: str, tmp: Path, novelai_url: str, discord: DiscordSandbo
     # Discord pacing included (5 per 5 s per channel, 50/s overall).
     return deployment_env(prefix=prefix, tmp=tmp, novelai_url=novelai_url, email=NOVELAI_EMAIL,
                           password=NOVELAI_PASSWORD, images=tmp / "images", NAIBOT_QUEUE__MAX_ANLAS_PER_JOB="20",
-                          DISCORD_TOKEN=discord.token, DISCORD_API_URL=discord.api_url,
-                          DISCORD_GATEWAY_URL=discord.gateway_url, NAIBOT_DISCORD__GUILDS=f"[{GUILD}]")
+                          **discord_env(discord, GUILD))
 
 
 @dataclass

@@ -61,6 +61,8 @@ from bench.common import (
     pct,
     running_bot,
     start_novelai_stand_in,
+    tally,
+    telegram_env,
     wait_until_idle,
 )
 from bot.telegram.adapter import TelegramBot
@@ -105,7 +107,7 @@ def environment(prefix: str, tmp: Path, novelai_url: str, telegram: TelegramSand
     # Telegram pacing included (1/s per chat, 20/min per group, 30/s overall).
     return deployment_env(prefix=prefix, tmp=tmp, novelai_url=novelai_url, email=NOVELAI_EMAIL,
                           password=NOVELAI_PASSWORD, images=tmp / "images", NAIBOT_QUEUE__MAX_ANLAS_PER_JOB="20",
-                          TELEGRAM_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url)
+                          **telegram_env(telegram))
 
 
 @dataclass
@@ -268,8 +270,7 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
 
 
 def by_method(calls: list[Call]) -> str:
-    counts = Counter(c.method for c in calls)
-    return ", ".join(f"{method} {n}" for method, n in counts.most_common())
+    return tally(c.method for c in calls)
 
 
 def report(burst: Burst, tag: str, scenario: str) -> None:
