@@ -28,6 +28,11 @@ class BotKeys:
         """List: a person's recent job ids, newest first (``/status``, ``/cancel`` without an id)."""
         return f"{self.base}:user:{user_key}:recent"
 
+    def user_history(self, user_key: str, chat_id: str) -> str:
+        """List: a person's recent job ids in one chat (``""``: the HTTP API, which has none), newest
+        first (``/history``, ``GET /history``)."""
+        return f"{self.base}:user:{user_key}:history:{chat_id or '-'}"
+
     def user_settings(self, user_key: str) -> str:
         """Hash: a person's saved ``/settings`` (defaults for ``/generate``, language)."""
         return f"{self.base}:user:{user_key}:settings"
@@ -160,6 +165,26 @@ class BotKeys:
         """String with TTL: the settings ``/info`` read from an image (a request as JSON, with the chat it
         was shown in), kept for its "Generate with these settings" button."""
         return f"{self.base}:kept-settings:{token}"
+
+    # -- styles and wildcards (/style, /wildcard) -------------------------------------------------
+
+    def styles(self, owner: str) -> str:
+        """Hash: one owner's styles, name -> JSON (``owner``: ``user:<user_key>`` or ``group:<group>``)."""
+        return f"{self.base}:styles:{owner}"
+
+    def wildcards(self, owner: str) -> str:
+        """Hash: one owner's wildcard lists, name -> JSON list of entries (owner as for ``styles``)."""
+        return f"{self.base}:wildcards:{owner}"
+
+    # -- tag suggestions (autocomplete) -----------------------------------------------------------
+
+    def tag_suggestions(self, model: str, prefix: str) -> str:
+        """String with TTL: NovelAI's suggest-tags answer (JSON list) for a model and a typed prefix."""
+        return f"{self.base}:tags:{model}:{prefix}"
+
+    def tag_suggest_rate(self, user_key: str) -> str:
+        """Counter with TTL: a person's tag lookups sent on to NovelAI in the current window."""
+        return f"{self.base}:tags-rate:{user_key}"
 
     # -- the HTTP API's status page ----------------------------------------------------------
 

@@ -35,6 +35,7 @@ from novelai.request import GenerationRequest
 from novelai.response import GeneratedImage, decode_images
 from novelai.stream_collect import ProgressCallback, collect_stream
 from novelai.subscription import Subscription
+from novelai.tags import MAX_PREFIX_CHARS, TagSuggestion, parse_suggestions
 from novelai.tokens import DAY, CachedToken, TokenCache
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ LOGIN_TOKEN_LIFETIME = 30 * DAY
 # A vibe encoding is opaque bytes (§4.2); the website's .naiv4vibe files hold them base64-encoded, tens of
 # KB each. Anything past this is not an encoding and is refused before it is stored or sent on.
 MAX_VIBE_ENCODING_BYTES = 4 * 1024 * 1024
+# A suggest-tags answer is a few KB (about ten tags); a bigger one is not read.
+MAX_SUGGEST_TAGS_BYTES = 256 * 1024
 __all__ = ["MAX_VIBE_ENCODING_BYTES", "AccountStatus", "NovelAIClient", "ProgressCallback", "Timeouts"]
 
 
@@ -292,6 +295,30 @@ class NovelAIClient:
             expires_at=expires, verified_at=entry.verified_at if entry else None,
             subscription=subscription, error=error,
         )
+
+    # -- tag suggestions -------------------------------------------------------------------
+
+    async def suggest_tags(self, account: Account, model: str, prefix: str, *,
+                           timeout: float | None = None) -> list[TagSuggestion]:
+        """Danbooru-style tags starting with ``prefix`` for ``model`` (``GET /ai/generate-image/suggest-tags``,
+        docs/novelai-2026.md §4.8; free). The answer is untrusted: read within ``MAX_SUGGEST_TAGS_BYTES``,
+        at most ``MAX_SUGGESTIONS`` tags, each a bounded string with an integer count; malformed entries are
+        dropped, an answer of the wrong shape is a ServerError. ``timeout`` bounds each wait (the user
+        timeout by default); a caller with a tighter deadline (autocomplete) also wraps the call."""
+        params = {"model": resolve_model(model).id, "prompt": prefix.strip()[:MAX_PREFIX_CHARS]}
+        limits = dataclasses.replace(self.limits, max_response_bytes=min(self.limits.max_response_bytes,
+                                                                     MAX_SUGGEST_TAGS_BYTES))
+        seconds = self.timeouts.user if timeout is None else timeout
+        response = await self._authorized(account, lambda token: self._send(
+            "GET", f"{self.image_url}/ai/generate-image/suggest-tags", params=params,
+            headers=self._auth_headers(token), timeout=seconds, limits=limits))
+        if response.status_code != 200:
+            raise error_from_response(response, self.limits)
+        try:
+            return parse_suggestions(response.json())
+        except ValueError as exc:  # JSONDecodeError is a ValueError too
+            raise errors.ServerError(f"NovelAI's tag suggestions are malformed: {exc}",
+                                     user_message="NovelAI sent malformed tag suggestions") from None
 
     # -- generation ------------------------------------------------------------------------
 

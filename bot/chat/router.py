@@ -16,8 +16,10 @@ from bot.chat.commands.account import AccountCommands
 from bot.chat.commands.admin import AdminCommands
 from bot.chat.commands.generate import GenerateCommands, RequestBuilder
 from bot.chat.commands.group import GroupCommands
+from bot.chat.commands.history import HistoryCommands
 from bot.chat.commands.images import ImageCommands
 from bot.chat.commands.jobs import JobCommands
+from bot.chat.commands.prompt_tools import PromptTools
 from bot.chat.commands.settings import SettingsCommands
 from bot.chat.context import OUTAGE, ChatContext, Conversation
 from bot.chat.delivery import Delivery
@@ -29,8 +31,10 @@ from bot.chat.ports import (
     ACTION_AGAIN,
     ACTION_CANCEL,
     ACTION_ENHANCE,
+    ACTION_HISTORY,
     ACTION_PNG,
     ACTION_SETTINGS,
+    ACTION_SHOW,
     ACTION_UPSCALE,
     ACTION_VARIATIONS,
     ButtonPress,
@@ -39,12 +43,16 @@ from bot.chat.ports import (
 from bot.chat.recent_jobs import RecentJobs
 from bot.chat.result_messages import ResultMessages
 from bot.chat.status_registry import StatusRegistry
+from bot.chat.styles import Styles
+from bot.chat.tag_suggestions import TagSuggestions
 from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import refusal_text
 from bot.chat.user_settings import UserSettings
+from bot.chat.wildcards import Wildcards
 from bot.keys import BotKeys
 from bot.rules.logins import Logins
 from bot.rules.policy import Policy
+from bot.rules.tag_lookup import TagLookup
 from naibot.settings import Settings
 from storage.base import Storage
 from tasks.image_submit import ImageJobs
@@ -79,7 +87,9 @@ class CommandRouter:
         self.conv = Conversation(platform=platform, settings=settings, user_settings=user_settings, policy=policy,
                                  sender=sender, bot_username=bot_username)
         recent = RecentJobs(services.redis, BotKeys(settings.redis.prefix), queue, settings.queue.retention_seconds)
-        requests = RequestBuilder(user_settings, nsfw_rule)
+        keys = BotKeys(settings.redis.prefix)
+        styles, wildcards = Styles(services.redis, keys), Wildcards(services.redis, keys)
+        requests = RequestBuilder(user_settings, nsfw_rule, styles, wildcards)
         logins = Logins(settings, services.redis, policy.store, services.client, policy.directory, policy.groups,
                         queue)
         keys = BotKeys(settings.redis.prefix)
@@ -92,10 +102,16 @@ class CommandRouter:
         # Which messages show our results (a reply to one uses the stored original); the adapters ask it.
         self.results = results or ResultMessages(services.redis, keys, platform, settings.queue.retention_seconds)
         self.jobs = JobCommands(self.conv, queue, recent, policy)
+        self.history = HistoryCommands(self.conv, queue, recent, self.generate, self.results, storage, pacer, sender,
+                                       settings.queue.retention_seconds)
         self.settings = SettingsCommands(self.conv, user_settings)
+        self.prompt_tools = PromptTools(self.conv, styles, wildcards)
         self.account = AccountCommands(self.conv, logins, policy, requests)
         self.group = GroupCommands(self.conv, policy, logins)
         self.admin = AdminCommands(self.conv, policy, queue)
+        # Tag autocomplete (Discord), inline mode and /tags (Telegram): NovelAI's suggest-tags, cached.
+        self.tags = TagSuggestions(self.conv, TagLookup(services.redis, keys, services.client, policy),
+                                   user_settings)
         self.queue = queue
 
     @property
@@ -111,10 +127,15 @@ class CommandRouter:
             self._command(("inpaint",), self.images.inpaint, "menu.inpaint", images=True),
             self._command(("tool",), self.images.tool, "menu.tool", images=True),
             self._command(("info",), self.images.info, "menu.info", images=True),
+            self._command(("tags",), self.tags.tags, "menu.tags"),
             self._command(("queue",), self.jobs.show_queue, "menu.queue"),
             self._command(("status",), self._with_job_id(self.jobs.status), "menu.status"),
             self._command(("cancel",), self._with_job_id(self.jobs.cancel), "menu.cancel"),
+            self._command(("history",), self.history.history, "menu.history"),
+            self._command(("show",), self.history.show, "menu.show"),
             self._command(("settings",), self.settings.settings, "menu.settings"),
+            self._command(("style", "styles"), self.prompt_tools.style, "menu.style"),
+            self._command(("wildcard", "wildcards"), self.prompt_tools.wildcard, "menu.wildcard"),
             self._command(("account",), self.account.account, "menu.account"),
             self._command(("login",), self.account.login, "menu.login"),
             self._command(("cancel_login",), self.account.cancel_login),
@@ -162,6 +183,8 @@ class CommandRouter:
             return t(lang, "policy.banned"), True
         if press.action == ACTION_SETTINGS:  # names kept settings, not a job
             return await self.images.use_settings(ctx, press.job_id, lang), False
+        if press.action == ACTION_HISTORY:  # names a person and a page, not a job
+            return await self.history.turn_page(ctx, press.job_id, press.index or 0, lang)
         job = await self.queue.get(press.job_id)
         if job is None:
             return t(lang, "callback.gone"), True
@@ -174,6 +197,8 @@ class CommandRouter:
             return await self.generate.again(ctx, job, lang), False
         if action == ACTION_PNG:
             return await self.generate.originals(ctx, job, lang), False
+        if action == ACTION_SHOW:
+            return await self.history.pick(ctx, job, lang)
         if action in _IMAGE_ACTIONS:
             index = press.index or 0
             if index >= len(job.images):

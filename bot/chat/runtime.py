@@ -86,4 +86,5 @@ class ChatRuntime:
         for task in self.tasks:
             with suppress(asyncio.CancelledError):
                 await task
+        await self.commands.tags.lookup.aclose()
         await self.services.aclose()

@@ -260,7 +260,7 @@ class NovelAISandbox:
 
     async def _suggest_tags(self, request: web.Request) -> web.Response:
         self._authenticate(request)
-        return web.json_response(suggest_tags(request.query.get("prompt", "")))
+        return web.json_response(suggest_tags(request.query.get("prompt", ""), request.query.get("model", "")))
 
     # -- generation ------------------------------------------------------------------------
 

@@ -184,7 +184,10 @@ async def test_suggest_tags_completes_a_partial_tag(client: httpx.AsyncClient, o
     response = await client.get("/ai/generate-image/suggest-tags",
                                 params={"model": "nai-diffusion-4-5-full", "prompt": "long"}, headers=opus)
 
-    assert [tag["tag"] for tag in response.json()["tags"]] == ["long hair"]
+    tags = response.json()["tags"]
+    assert tags[0]["tag"] == "long hair", "the most used tag starting with the text comes first"
+    assert all(any(word.startswith("long") for word in tag["tag"].split()) for tag in tags)
+    assert all(isinstance(tag["count"], int) and 0 < tag["count"] <= 10_000 for tag in tags)
 
 
 # -- generation ------------------------------------------------------------------------------

@@ -45,10 +45,20 @@ TEXTS: dict[str, str] = {
         "  priority 0–10, where you are allowed to raise it\n"
         "Tags with colons such as artist:wlop or score:9 stay in the prompt.\n"
         "\n"
+        "/tags <part of a tag> — tags that start with it, most used first (/tags 1gi)\n"
+        "Inline: in any chat type @ and my name, then your prompt; pick a completed last tag to send it as "
+        "/generate. On Discord, /generate's prompt suggests tags as you type.\n"
+        "\n"
         "/queue — the queue as you see it\n"
         "/status [job] — one job's state\n"
         "/cancel [job] — cancel a job that has not started yet\n"
         "/settings — your defaults: /settings set steps 28, /settings reset, /settings language zh\n"
+        "/style save NAME masterpiece, ..., detailed neg:\"lowres\" steps:28 — keep options as a style; "
+        "then /generate a cat style:NAME (several: style:a,b; typed options win). /style list, show, delete\n"
+        "/wildcard add hair red hair | blue hair — then __hair__ in a prompt picks one entry from the seed "
+        "(the same seed picks the same). /wildcard list, show, set, delete\n"
+        "  Add group first (/style group save …) for the group's own, which its admins manage; yours win over "
+        "the group's of the same name.\n"
         "/account, /login, /logout — your NovelAI account (log in only in a private chat)\n"
         "/help — this text"
     ),
@@ -66,6 +76,13 @@ TEXTS: dict[str, str] = {
     "menu.account": "Your NovelAI account, token and Anlas",
     "menu.group": "Group account, quotas and pause (admins)",
     "menu.admin": "Ban, unban, every lane (bot admins)",
+    "menu.style": "Saved styles: /style save NAME options, then style:NAME",
+    "menu.wildcard": "Wildcard lists: /wildcard add hair red | blue, then __hair__",
+    "menu.tags": "Complete a tag: /tags 1gi",
+    # --- tag suggestions: /tags, inline mode (bot/chat/tag_suggestions.py) -----------------------
+    "tags.usage": "Type the start of a tag: /tags 1gi. In any chat you can also type @{bot} and your prompt.",
+    "tags.title": "Tags for “{prefix}”:",
+    "tags.none": "No tags found for “{prefix}” (or NovelAI is busy; try again in a moment).",
     "dc.generate": "Generate images with NovelAI",
     "dc.opt.prompt": "What to draw (tags or words)",
     "dc.opt.negative": "What to avoid",
@@ -78,6 +95,12 @@ TEXTS: dict[str, str] = {
     "dc.opt.seed": "Seed, for repeatable results",
     "dc.opt.transparent": "V5: a transparent background (PNG with alpha)",
     "dc.opt.characters": "Characters with positions: girl, red hair@B3; boy@D3",
+    "dc.opt.style": "Saved styles to apply, in order: anime or anime,portrait",
+    "dc.opt.tool_action": "What to do",
+    "dc.opt.tool_name": "The name (a-z, 0-9, - and _)",
+    "dc.opt.tool_group": "The group's own set (its admins change it) instead of yours",
+    "dc.opt.style_prompt": "The style's prompt: ... stands for the prompt typed later",
+    "dc.opt.wildcard_entries": "Entries separated by |: red hair | blue hair",
     "dc.opt.priority": "Priority 0-10, if you may raise it",
     "dc.opt.job": "Job id (default: your latest)",
     "dc.opt.settings": "e.g. show, set steps 28, language zh, reset",
@@ -124,6 +147,7 @@ TEXTS: dict[str, str] = {
     "caption.seeds": "Seeds {seeds}",
     "caption.steps": "{steps} steps",
     "caption.paid_by": "Paid by {name}",
+    "caption.styles": "style: {styles}",
     "job.upscale": "Upscale ×{scale}",
     "job.tool": "Director Tool: {tool}",
     "tool.bg-removal": "remove background",
@@ -598,6 +622,48 @@ TEXTS: dict[str, str] = {
     "info.negative": "Negative: {negative}",
     "info.line": "{name}: {value}",
     "info.character": "Character {number}: {prompt}",
+    # --- /style and /wildcard (bot/chat/commands/prompt_tools.py) ------------------------------
+    "library.user": "yours",
+    "library.group": "this group's",
+    "library.shadowed": "(yours is used)",
+    "library.bad_name": "“{name}” cannot be a name: use up to {limit} of a-z, 0-9, - and _, starting with a letter or digit",
+    "library.too_many": "You can keep at most {limit} of these here; delete one first",
+    "library.only_in_groups": "A group's styles and wildcards live in a group: use this in the group (Telegram) or server (Discord)",
+    "library.admins_only": "Only this group's admins can change its styles and wildcards",
+    "style.usage": ("Styles: /style save NAME masterpiece, ..., detailed background neg:\"lowres\" steps:28 "
+                    "(... stands for your prompt), /style list, /style show NAME, /style delete NAME. "
+                    "Put group first for the group's styles."),
+    "style.saved": "Saved style “{name}” ({whose}):\n{summary}\nUse it: /generate a cat style:{name}",
+    "style.deleted": "Deleted style “{name}” ({whose}).",
+    "style.not_found": "There is no style “{name}” ({whose}); /style list shows the styles you can use.",
+    "style.show": "Style “{name}” ({whose}):\n{summary}",
+    "style.summary_prompt": "prompt: {prompt}",
+    "style.list_empty": "No styles yet. Save one: /style save anime masterpiece, ..., detailed background steps:28",
+    "style.list_user": "Your styles: {names}",
+    "style.list_group": "This group's styles: {names}",
+    "style.unknown": "I don't know the style “{name}”: neither you nor this group saved one by that name. /style list shows them.",
+    "style.not_kept": "A style cannot keep {option}; leave it out",
+    "style.too_long": "A style's prompt and negative can be at most {limit} characters each",
+    "style.too_many_characters": "A style can keep at most {limit} characters",
+    "style.empty": "Tell me what the style keeps: a prompt (... stands for yours) or options such as steps:28",
+    "style.too_many_in_prompt": "Use at most {limit} styles at once",
+    "wildcard.usage": ("Wildcards: /wildcard add NAME red hair | blue hair (set NAME … replaces the list), "
+                       "/wildcard list, /wildcard show NAME, /wildcard delete NAME; then __NAME__ in a prompt. "
+                       "Put group first for the group's lists."),
+    "wildcard.saved": "Wildcard __{name}__ ({whose}) has {count} entries: {entries}\nUse it: /generate 1girl, __{name}__",
+    "wildcard.deleted": "Deleted wildcard __{name}__ ({whose}).",
+    "wildcard.not_found": "There is no wildcard __{name}__ ({whose}); /wildcard list shows the lists you can use.",
+    "wildcard.show": "Wildcard __{name}__ ({whose}), {count} entries: {entries}",
+    "wildcard.list_empty": "No wildcards yet. Make one: /wildcard add hair red hair | blue hair | silver hair",
+    "wildcard.list_user": "Your wildcards: {names}",
+    "wildcard.list_group": "This group's wildcards: {names}",
+    "wildcard.unknown": ("I don't know the wildcard __{name}__: neither you nor this group has a list by that name. "
+                         "Make one: /wildcard add {name} red hair | blue hair"),
+    "wildcard.too_deep": "__{name}__ is nested deeper than {limit} lists (does a list name itself?)",
+    "wildcard.too_long": "With its wildcards filled in, the prompt is longer than {limit} characters; use shorter entries",
+    "wildcard.too_many_entries": "A wildcard can hold at most {limit} entries",
+    "wildcard.entry_too_long": "The entry “{entry}” is longer than {limit} characters",
+    "wildcard.no_entries": "Give the entries, separated by |: /wildcard add hair red hair | blue hair",
     "button.use_settings": "▶ Generate with these settings",
     "button.edit": "✏️ Edit & re-run",
     "button.variations": "🎲 Variations",
@@ -653,4 +719,40 @@ TEXTS: dict[str, str] = {
     "dc.form.seed": "Seed (empty: a new one)",
     "dc.form.steps": "Steps",
     "dc.form.size": "Size (WxH or a preset)",
+    # --- /history and /show (bot/chat/commands/history.py) --------------------------------------
+    "menu.history": "Your recent results in this chat",
+    "menu.show": "Post one result again: /show JOB",
+    "dc.opt.history_page": "Which page (1 = the newest)",
+    "dc.opt.show_job": "The job id (from a caption or /history)",
+    "help.history": (
+        "\n🗂 History: /history [page] — your recent results in this chat, six a page; pick a number to post "
+        "one again with its buttons (Again, Original PNG, Variations, Enhance, Upscale) · /show JOB — post one "
+        "result again. To use one as input, reply to the posted picture with /generate, /vibe, /ref or /inpaint "
+        "(Discord: Apps → Use as img2img). Results are kept as long as this bot's retention setting says; the "
+        "history shows when each expires. New jobs from it follow the usual quotas and costs."
+    ),
+    "history.title": "🗂 Your results in this chat · page {page} of {pages}",
+    "history.item": "{label}\n    {id} · {expires}",
+    "history.expires": "expires in {left}",
+    "history.expires_unknown": "expiry unknown",
+    "history.hint": (
+        "Tap a number to post that result again with its buttons. To use one as input, reply to it with "
+        "/generate, /vibe, /ref or /inpaint."
+    ),
+    "history.hint_menu": (
+        "Pick one below to post it in the channel with its buttons. To use one as input: on the posted "
+        "picture, Apps → Use as img2img or Use as reference."
+    ),
+    "history.select": "Post one of these again…",
+    "history.empty": "No results of yours in this chat yet (or they have expired). Make one with /generate.",
+    "history.not_yours": "That is someone else's history: send /history for yours.",
+    "history.turning": "Page {page}…",
+    "history.posted": "Posted again. To use it as input, reply to it with /generate, /vibe, /ref or /inpaint.",
+    "history.posted_menu": (
+        "Posted in the channel. To use it as input: on it, Apps → Use as img2img or Use as reference."
+    ),
+    "history.buttons": "⬆️ {id}",
+    "show.usage": "Which result? /show JOB, with the job id from a caption or from /history.",
+    "show.missing": "No result {id} in this chat: it is unknown, expired, or was made in another chat.",
+    "show.no_result": "Job {id} has no result to show (not finished, failed, or canceled).",
 }

@@ -42,10 +42,19 @@ TEXTS: dict[str, str] = {
         "  priority 0–10 优先级（需有权限）\n"
         "artist:wlop、score:9 这类带冒号的标签会原样保留在提示词里。\n"
         "\n"
+        "/tags <标签的开头> —— 列出以它开头的标签，常用的在前（/tags 1gi）\n"
+        "内联模式：在任意聊天里输入 @ 加我的用户名，再写提示词；选一个补全最后一个标签的结果，就会作为 "
+        "/generate 发出。在 Discord 上，/generate 的提示词会在输入时提示标签。\n"
+        "\n"
         "/queue —— 查看队列\n"
         "/status [任务] —— 查看某个任务的状态\n"
         "/cancel [任务] —— 取消尚未开始的任务\n"
         "/settings —— 默认参数：/settings set steps 28、/settings reset、/settings language en\n"
+        "/style save 名称 masterpiece, ..., detailed neg:\"lowres\" steps:28 —— 把参数存为风格；"
+        "之后 /generate a cat style:名称（多个：style:a,b；当次输入的参数优先）。/style list、show、delete\n"
+        "/wildcard add hair red hair | blue hair —— 之后提示词里的 __hair__ 会按种子选一项"
+        "（同一种子选同一项）。/wildcard list、show、set、delete\n"
+        "  前面加 group（/style group save …）即为本群自己的，由群管理员管理；同名时你自己的优先。\n"
         "/account、/login、/logout —— 你的 NovelAI 账号（请只在私聊中登录）\n"
         "/help —— 显示本帮助"
     ),
@@ -63,6 +72,13 @@ TEXTS: dict[str, str] = {
     "menu.account": "你的 NovelAI 账号、令牌和 Anlas",
     "menu.group": "群账号、额度和暂停（管理员）",
     "menu.admin": "封禁、解封、查看所有通道（机器人管理员）",
+    "menu.style": "保存的风格：/style save 名称 参数，然后 style:名称",
+    "menu.wildcard": "通配词列表：/wildcard add hair red | blue，然后 __hair__",
+    "menu.tags": "补全标签：/tags 1gi",
+    # --- tag suggestions: /tags, inline mode (bot/chat/tag_suggestions.py) -----------------------
+    "tags.usage": "请输入标签的开头：/tags 1gi。在任意聊天里也可以输入 @{bot} 加提示词。",
+    "tags.title": "“{prefix}”开头的标签：",
+    "tags.none": "没有找到“{prefix}”开头的标签（也可能是 NovelAI 正忙，请稍后再试）。",
     "dc.generate": "用 NovelAI 生成图片",
     "dc.opt.prompt": "要画的内容（标签或文字）",
     "dc.opt.negative": "不想出现的内容",
@@ -75,6 +91,12 @@ TEXTS: dict[str, str] = {
     "dc.opt.seed": "种子，用于复现结果",
     "dc.opt.transparent": "V5：透明背景（带 alpha 通道的 PNG）",
     "dc.opt.characters": "角色和位置：girl, red hair@B3; boy@D3",
+    "dc.opt.style": "要套用的风格，按顺序：anime 或 anime,portrait",
+    "dc.opt.tool_action": "要做什么",
+    "dc.opt.tool_name": "名称（a-z、0-9、- 和 _）",
+    "dc.opt.tool_group": "使用本群自己的（由群管理员修改），而不是你自己的",
+    "dc.opt.style_prompt": "风格的提示词：... 代表之后输入的提示词",
+    "dc.opt.wildcard_entries": "用 | 分隔的各项：red hair | blue hair",
     "dc.opt.priority": "优先级 0-10（需要有权限）",
     "dc.opt.job": "任务编号（默认：你最近的任务）",
     "dc.opt.settings": "例如 show、set steps 28、language zh、reset",
@@ -120,6 +142,7 @@ TEXTS: dict[str, str] = {
     "caption.seeds": "种子 {seeds}",
     "caption.steps": "{steps} 步",
     "caption.paid_by": "由 {name} 付费",
+    "caption.styles": "风格：{styles}",
     "job.upscale": "放大 ×{scale}",
     "job.tool": "Director 工具：{tool}",
     "tool.bg-removal": "去除背景",
@@ -538,6 +561,48 @@ TEXTS: dict[str, str] = {
     "info.negative": "负面提示词：{negative}",
     "info.line": "{name}：{value}",
     "info.character": "角色 {number}：{prompt}",
+    # --- /style and /wildcard (bot/chat/commands/prompt_tools.py) ------------------------------
+    "library.user": "你的",
+    "library.group": "本群的",
+    "library.shadowed": "（使用你自己的）",
+    "library.bad_name": "“{name}”不能作为名称：最多 {limit} 个字符，只能用 a-z、0-9、- 和 _，并以字母或数字开头",
+    "library.too_many": "这里最多保存 {limit} 个，请先删除一个",
+    "library.only_in_groups": "群组的风格和通配词属于群组：请在群组（Telegram）或服务器（Discord）中使用",
+    "library.admins_only": "只有本群管理员可以修改本群的风格和通配词",
+    "style.usage": ("风格：/style save 名称 masterpiece, ..., detailed background neg:\"lowres\" steps:28"
+                    "（... 代表你的提示词）、/style list、/style show 名称、/style delete 名称。"
+                    "前面加 group 即为本群的风格。"),
+    "style.saved": "已保存风格“{name}”（{whose}）：\n{summary}\n使用：/generate a cat style:{name}",
+    "style.deleted": "已删除风格“{name}”（{whose}）。",
+    "style.not_found": "没有风格“{name}”（{whose}）；/style list 会列出你能用的风格。",
+    "style.show": "风格“{name}”（{whose}）：\n{summary}",
+    "style.summary_prompt": "提示词：{prompt}",
+    "style.list_empty": "还没有风格。保存一个：/style save anime masterpiece, ..., detailed background steps:28",
+    "style.list_user": "你的风格：{names}",
+    "style.list_group": "本群的风格：{names}",
+    "style.unknown": "我不认识风格“{name}”：你和本群都没有保存这个名称的风格。/style list 会列出它们。",
+    "style.not_kept": "风格不能保存 {option}，请去掉它",
+    "style.too_long": "风格的提示词和负面提示词各自最多 {limit} 个字符",
+    "style.too_many_characters": "一个风格最多保存 {limit} 个角色",
+    "style.empty": "请告诉我风格要保存什么：提示词（... 代表你的提示词）或 steps:28 之类的参数",
+    "style.too_many_in_prompt": "一次最多使用 {limit} 个风格",
+    "wildcard.usage": ("通配词：/wildcard add 名称 red hair | blue hair（set 名称 … 会替换整个列表）、"
+                       "/wildcard list、/wildcard show 名称、/wildcard delete 名称；然后在提示词中写 __名称__。"
+                       "前面加 group 即为本群的列表。"),
+    "wildcard.saved": "通配词 __{name}__（{whose}）共 {count} 项：{entries}\n使用：/generate 1girl, __{name}__",
+    "wildcard.deleted": "已删除通配词 __{name}__（{whose}）。",
+    "wildcard.not_found": "没有通配词 __{name}__（{whose}）；/wildcard list 会列出你能用的列表。",
+    "wildcard.show": "通配词 __{name}__（{whose}），共 {count} 项：{entries}",
+    "wildcard.list_empty": "还没有通配词。新建一个：/wildcard add hair red hair | blue hair | silver hair",
+    "wildcard.list_user": "你的通配词：{names}",
+    "wildcard.list_group": "本群的通配词：{names}",
+    "wildcard.unknown": ("我不认识通配词 __{name}__：你和本群都没有这个名称的列表。"
+                         "新建一个：/wildcard add {name} red hair | blue hair"),
+    "wildcard.too_deep": "__{name}__ 嵌套超过了 {limit} 层列表（是不是某个列表引用了自己？）",
+    "wildcard.too_long": "填入通配词后，提示词超过了 {limit} 个字符；请使用更短的条目",
+    "wildcard.too_many_entries": "一个通配词最多 {limit} 项",
+    "wildcard.entry_too_long": "条目“{entry}”超过了 {limit} 个字符",
+    "wildcard.no_entries": "请给出用 | 分隔的各项：/wildcard add hair red hair | blue hair",
     "button.use_settings": "▶ 用这些参数生成",
     "button.edit": "✏️ 编辑并重新生成",
     "button.variations": "🎲 相似图",
@@ -593,4 +658,32 @@ TEXTS: dict[str, str] = {
     "dc.form.seed": "种子（留空：新种子）",
     "dc.form.steps": "步数",
     "dc.form.size": "尺寸（宽x高或预设名）",
+    # --- /history 和 /show（bot/chat/commands/history.py）-----------------------------------------
+    "menu.history": "你在本聊天最近的结果",
+    "menu.show": "重新发出一个结果：/show 任务编号",
+    "dc.opt.history_page": "第几页（1 = 最新）",
+    "dc.opt.show_job": "任务编号（见图片说明或 /history）",
+    "help.history": (
+        "\n🗂 历史：/history [页码] — 你在本聊天最近的结果，每页六个；点编号即可带按钮重新发出"
+        "（再来一次、原图 PNG、变体、增强、放大）· /show 任务编号 — 重新发出一个结果。"
+        "要把它当作输入：回复发出的图片并使用 /generate、/vibe、/ref 或 /inpaint"
+        "（Discord：应用 → 用作图生图）。结果按部署的保留期限保存，历史会注明各自何时过期。"
+        "由此生成的新任务照常计入配额和费用。"
+    ),
+    "history.title": "🗂 你在本聊天的结果 · 第 {page}/{pages} 页",
+    "history.item": "{label}\n    {id} · {expires}",
+    "history.expires": "{left}后过期",
+    "history.expires_unknown": "过期时间未知",
+    "history.hint": "点编号即可带按钮重新发出该结果。要把它当作输入，请回复它并使用 /generate、/vibe、/ref 或 /inpaint。",
+    "history.hint_menu": "在下方选择一个，即可带按钮发到频道。要把它当作输入：在发出的图片上，应用 → 用作图生图 或 用作参考。",
+    "history.select": "重新发出其中一个……",
+    "history.empty": "你在本聊天还没有结果（或已过期）。用 /generate 生成一张吧。",
+    "history.not_yours": "这是别人的历史：发送 /history 查看你自己的。",
+    "history.turning": "第 {page} 页……",
+    "history.posted": "已重新发出。要把它当作输入，请回复它并使用 /generate、/vibe、/ref 或 /inpaint。",
+    "history.posted_menu": "已发到频道。要把它当作输入：在图片上，应用 → 用作图生图 或 用作参考。",
+    "history.buttons": "⬆️ {id}",
+    "show.usage": "要哪个结果？/show 任务编号，编号见图片说明或 /history。",
+    "show.missing": "本聊天没有结果 {id}：编号未知、已过期，或它是在别的聊天生成的。",
+    "show.no_result": "任务 {id} 没有可显示的结果（未完成、失败或已取消）。",
 }

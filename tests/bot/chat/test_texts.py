@@ -218,6 +218,7 @@ ACCOUNT_CALLER_PARAMS: dict[str, set[str]] = {
 
 CALLER_PARAMS: dict[str, set[str]] = {
     "join.sentence": set(), "help.text": {"models"}, "help.group_hint": {"bot"},
+    "menu.tags": set(), "tags.usage": {"bot"}, "tags.title": {"prefix"}, "tags.none": {"prefix"},
     "duration.unknown": set(), "duration.seconds": {"seconds"}, "duration.minutes": {"minutes", "seconds"},
     "duration.hours": {"hours", "minutes"},
     "status.queued": {"position", "total", "wait"}, "status.queued_no_eta": {"position", "total", "wait"},
@@ -294,6 +295,35 @@ CALLER_PARAMS: dict[str, set[str]] = {
         "source_image_gone": {"job"}, "source_inputs_gone": set(), "input_setting": {"setting"}}.items()},
 }
 CALLER_PARAMS.update(ACCOUNT_CALLER_PARAMS)
+# /history and /show (bot/chat/commands/history.py, bot/chat/texts/history.py, bot/discord/history.py).
+CALLER_PARAMS.update({
+    "menu.history": set(), "menu.show": set(), "dc.opt.history_page": set(), "dc.opt.show_job": set(),
+    "help.history": set(), "history.title": {"page", "pages"}, "history.item": {"label", "id", "expires"},
+    "history.expires": {"left"}, "history.expires_unknown": set(), "history.hint": set(), "history.hint_menu": set(),
+    "history.select": set(), "history.empty": set(), "history.not_yours": set(), "history.turning": {"page"},
+    "history.posted": set(), "history.posted_menu": set(), "history.buttons": {"id"}, "show.usage": set(),
+    "show.missing": {"id"}, "show.no_result": {"id"},
+})
+# /style and /wildcard (bot/chat/commands/prompt_tools.py, bot/chat/styles.py, bot/chat/wildcards.py).
+CALLER_PARAMS.update({
+    "menu.style": set(), "menu.wildcard": set(), "caption.styles": {"styles"},
+    **{f"dc.opt.{key}": set() for key in ("style", "tool_action", "tool_name", "tool_group", "style_prompt",
+                                          "wildcard_entries")},
+    "library.user": set(), "library.group": set(), "library.shadowed": set(),
+    "library.bad_name": {"name", "limit"}, "library.too_many": {"limit"}, "library.only_in_groups": set(),
+    "library.admins_only": set(), "style.usage": set(), "style.saved": {"name", "whose", "summary"},
+    "style.deleted": {"name", "whose"}, "style.not_found": {"name", "whose"},
+    "style.show": {"name", "whose", "summary"}, "style.summary_prompt": {"prompt"}, "style.list_empty": set(),
+    "style.list_user": {"names"}, "style.list_group": {"names"}, "style.unknown": {"name"},
+    "style.not_kept": {"option"}, "style.too_long": {"limit"}, "style.too_many_characters": {"limit"},
+    "style.empty": set(), "style.too_many_in_prompt": {"limit"}, "wildcard.usage": set(),
+    "wildcard.saved": {"name", "whose", "count", "entries"}, "wildcard.deleted": {"name", "whose"},
+    "wildcard.not_found": {"name", "whose"}, "wildcard.show": {"name", "whose", "count", "entries"},
+    "wildcard.list_empty": set(), "wildcard.list_user": {"names"}, "wildcard.list_group": {"names"},
+    "wildcard.unknown": {"name"}, "wildcard.too_deep": {"name", "limit"}, "wildcard.too_long": {"limit"},
+    "wildcard.too_many_entries": {"limit"}, "wildcard.entry_too_long": {"entry", "limit"},
+    "wildcard.no_entries": set(),
+})
 # Discord: pictures in slash commands, context menus and forms (bot/discord/image_*.py).
 CALLER_PARAMS.update({f"dc.{key}": set() for key in (
     "opt.image", "opt.mask", "opt.vibe", "opt.reference", "opt.strength", "opt.noise", "opt.picture", "opt.tool",
