@@ -73,6 +73,8 @@ class CommandProgress:
     "adding your job…" for a job that never got queued."""
 
     queued: bool = False
+    # The styles the command's request was built with (``RequestBuilder``), for the job's caption.
+    styles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,17 @@ def _parse_text(option: str, raw: str) -> str:
     return raw.strip()
 
 
+# ``style:NAME`` (repeatable, or ``style:a,b``): the names, in order, travel in ``fields`` under this
+# key, so every front end's options carry them alike; ``RequestBuilder`` takes them out and applies
+# the styles (bot.chat.styles checks each name).
+STYLES_FIELD = "styles"
+MAX_STYLE_CHARS = 200
+
+
+def _parse_styles(option: str, raw: str) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in re.split("[,，]", raw) if name.strip())
+
+
 def _parse_lower(option: str, raw: str) -> str:
     return raw.strip().lower()
 
@@ -281,6 +292,7 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("preset", ("ucpreset",), _number_parser(int, "0"), "0", "uc_preset", _NUMBER),
     _Option("rescale", ("cfg_rescale",), _number_parser(float, "0.2"), "0.2", "cfg_rescale", _NUMBER),
     _Option("schedule", (), _parse_text, "karras", "noise_schedule", _NAME),
+    _Option("style", ("styles",), _parse_styles, "anime", None, MAX_STYLE_CHARS),
     # With an image (bot.chat.commands.images says what each means for each command).
     _Option("strength", ("str",), _number_parser(float, "0.6"), "0.6", None, _NUMBER, image=True),
     _Option("noise", (), _parse_noise, "0.1", None, _NUMBER),
@@ -492,6 +504,7 @@ def parse_generate(text: str, *, prompt_required: bool = True) -> GenerateOption
     characters: list[CharacterPrompt] = []
     priority: int | None = None
     image: dict[str, Any] = {}
+    styles: list[str] = []
     while True:
         scanner.skip_space()
         if scanner.at_end():
@@ -505,6 +518,8 @@ def parse_generate(text: str, *, prompt_required: bool = True) -> GenerateOption
         name, value = parsed
         if name == "character":
             characters.append(value)
+        elif name == "style":
+            styles.extend(value)
         elif name == "priority":
             priority = value
         elif name == "noise":
@@ -520,6 +535,8 @@ def parse_generate(text: str, *, prompt_required: bool = True) -> GenerateOption
         raise OptionError("option.missing_prompt")
     if characters:
         fields["characters"] = tuple(characters)
+    if styles:
+        fields[STYLES_FIELD] = tuple(styles)
     return GenerateOptions(prompt=prompt, fields=fields, priority=priority, image=image)
 
 

@@ -18,19 +18,21 @@ from typing import Any
 
 from bot.chat.context import ChatContext, Conversation
 from bot.chat.delivery import Delivery
-from bot.chat.generate_options import GenerateOptions, parse_generate
+from bot.chat.generate_options import STYLES_FIELD, GenerateOptions, parse_generate
 from bot.chat.nsfw import NsfwRule, apply_nsfw_rule
 from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_STATE, Pacer
 from bot.chat.ports import ChatRef, ChatSender, Picture, Reply
 from bot.chat.recent_jobs import RecentJobs
 from bot.chat.status_registry import StatusEntry, StatusRegistry
+from bot.chat.styles import Styles
 from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import caption, refusal_text
 from bot.chat.user_settings import UserSettings, apply_defaults
+from bot.chat.wildcards import Wildcards, has_wildcards
 from bot.rules.policy import GroupPaused, Policy
 from bot.rules.quotas import Charge
 from naibot.refusal import Refusal
-from novelai.request import GenerationRequest
+from novelai.request import GenerationRequest, draw_seed
 from storage.base import Storage
 from tasks.image_submit import ImageJobs, PlannedJob
 from tasks.job import AnyRequest, Job, Requester, new_job_id
@@ -40,17 +42,32 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RequestBuilder:
-    """A person's options over their saved defaults, validated, with the chat's NSFW rule applied."""
+    """A person's options over their saved defaults and styles, with wildcards expanded, validated,
+    with the chat's NSFW rule applied.
+
+    The order: saved defaults < the ``style:`` styles in order < typed options (``bot.chat.styles``);
+    then the seed (typed, else drawn here) picks the wildcards (``bot.chat.wildcards``), so the
+    request, the price and the NSFW rule all see the prompt NovelAI will get, and the job keeps it."""
 
     user_settings: UserSettings
     nsfw_rule: NsfwRule = "allow"
+    styles: Styles | None = None
+    wildcards: Wildcards | None = None
 
     async def build(self, ctx: ChatContext, options: GenerateOptions) -> tuple[GenerationRequest, int | None]:
         """Raises a refusal if anything is wrong. The priority is what was asked for (None = the
-        policy's default); ``submit`` checks it."""
+        policy's default); ``submit`` checks it. The styles used are noted on ``ctx.progress``."""
         defaults = await self.user_settings.get(ctx.user_key)
+        if self.styles is not None:
+            options, ctx.progress.styles = await self.styles.apply(options, ctx.user_key, ctx.group_key)
         fields, priority = apply_defaults(defaults, options)
-        request = GenerationRequest(prompt=options.prompt, **fields).resolved()
+        fields.pop(STYLES_FIELD, None)  # no styles kept here: the names mean nothing to a request
+        prompt = options.prompt
+        if self.wildcards is not None and has_wildcards(prompt):
+            seed = fields.get("seed")
+            fields["seed"] = seed = draw_seed() if seed is None else seed
+            prompt = await self.wildcards.expand(prompt, seed, ctx.user_key, ctx.group_key)
+        request = GenerationRequest(prompt=prompt, **fields).resolved()
         return apply_nsfw_rule(request, self.nsfw_rule, ctx.age_restricted), priority
 
 
@@ -140,6 +157,8 @@ class GenerateCommands:
             reply["paid_by"] = funding.paid_by
         if charge.counters or charge.cooldown_key:
             reply["charges"] = charge.to_data()
+        if ctx.progress.styles:
+            reply["styles"] = list(ctx.progress.styles)
         requester = Requester(platform=self.conv.platform, user_id=ctx.user_id, display_name=ctx.display_name,
                               chat_id=ctx.chat.chat_id, reply=reply)
         # 1. The entry first (a job is never queued without one); its message is still to come, so
@@ -152,7 +171,7 @@ class GenerateCommands:
             await self.registry.register(entry)
             # 2. Remembered before it is queued, so `/cancel` and `/queue` find it the moment it
             #    waits (an id whose job was refused reads back as missing and is skipped).
-            await self.recent.remember(job_id, ctx.user_key, actor.group)
+            await self.recent.remember(job_id, ctx.user_key, actor.group, chat=ctx.chat.chat_id)
             # 3. The job.
             try:
                 max_anlas, max_waiting = policy.max_anlas(funding, config), policy.max_waiting(actor, config)
@@ -197,6 +216,8 @@ class GenerateCommands:
         presser's own job (their account, quotas and default priority: pressing someone else's button
         must not borrow theirs). A job with input images gets its own copies of them."""
         async def run() -> Job | None:
+            # The same request, so its caption names the styles it was made with.
+            ctx.progress.styles = tuple(job.requester.reply.get("styles") or ())
             try:
                 planned = await self.image_jobs.plan_again(job)
             except Refusal as refusal:

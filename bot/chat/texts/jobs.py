@@ -208,6 +208,9 @@ def caption(job: Job, lang: str, *, image_index: int | None = None, paid_by: str
     name = job.requester.display_name
     head = [t(lang, "caption.for", name=excerpt(name, NAME_CHARS))] if name else []
     tail = [_parameter_line(job, lang, image_index)]
+    styles = job.requester.reply.get("styles")
+    if styles:  # the prompt above is already the styled, expanded one; this says where it came from
+        tail.append(t(lang, "caption.styles", styles=excerpt(", ".join(map(str, styles)), NAME_CHARS * 2)))
     if paid_by:
         tail.append(t(lang, "caption.paid_by", name=excerpt(paid_by, NAME_CHARS)))
     room = CAPTION_LIMIT - _utf16_length("\n".join([*head, *tail])) - 1
