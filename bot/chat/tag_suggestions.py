@@ -9,6 +9,7 @@ raises and answers within its deadline, so neither does anything here but ``/tag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ INLINE_RESULTS = 10
 TAGS_LINES = 10
 # What a Telegram inline query may hold (256 characters) and a text message (4096).
 INLINE_QUERY_CHARS = 256
+# The whole answer, whatever is slow (Redis too): inside Discord's 3 s for an autocomplete.
+ANSWER_SECONDS = 2.2
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,12 @@ class TagSuggestions:
         Never raises: a failure is an empty list (autocomplete shows "no options", the prompt stays)."""
         cut = typed_tag(prompt)
         try:
-            model = model or await self._saved_model(user_key)
-            answer = await self.lookup.suggest(user_key, model, cut.partial)
+            async with asyncio.timeout(ANSWER_SECONDS):
+                model = model or await self._saved_model(user_key)
+                answer = await self.lookup.suggest(user_key, model, cut.partial)
+        except TimeoutError:
+            log.warning("tag completion for %s took over %.1f s; answering with nothing", user_key, ANSWER_SECONDS)
+            return []
         except Exception:  # autocomplete must answer; whatever broke is logged, not raised
             log.exception("tag completion failed for %s", user_key)
             return []

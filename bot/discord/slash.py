@@ -1,5 +1,6 @@
 """The slash-command table: every command, its typed options (choices for the model,
-autocomplete for sampler and size), descriptions in English and Chinese, and how typed option
+autocomplete for sampler and size, tag autocomplete for the prompt and the negative), descriptions in
+English and Chinese, and how typed option
 values become request fields. What each command does is the router's; this module only turns an
 interaction into a call on it, through the few adapter methods ``SlashBot`` names.
 """
@@ -16,6 +17,7 @@ from bot.chat.context import ChatContext
 from bot.chat.generate_options import parse_value, request_fields
 from bot.chat.router import CommandRouter
 from bot.chat.texts.catalog import t
+from bot.discord.history import HistoryActions
 from bot.discord.image_slash import PictureActions, image_commands
 from bot.discord.images import GenerateFiles
 from novelai.models import MODELS, SIZE_PRESETS
@@ -45,6 +47,9 @@ class SlashBot(Protocol):
     def images(self) -> PictureActions: ...
 
     async def on_login(self, interaction: discord.Interaction) -> None: ...
+
+    @property
+    def history(self) -> HistoryActions: ...
 
     async def on_group(self, interaction: discord.Interaction, action: str, args: str) -> None: ...
 
@@ -103,6 +108,14 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         return [app_commands.Choice(name=s, value=s) for s in model_samplers(interaction.namespace.model)
                 if current.lower() in s][:25]
 
+    @generate.autocomplete("prompt")
+    async def prompt_tags(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await tag_choices(bot.router(), interaction, current)
+
+    @generate.autocomplete("negative")
+    async def negative_tags(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await tag_choices(bot.router(), interaction, current)
+
     @generate.autocomplete("size")
     async def size_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         presets = [app_commands.Choice(name=f"{name} ({w}×{h})", value=name)
@@ -123,6 +136,16 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
     @app_commands.describe(job=_text("dc.opt.job"))
     async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
         await bot.router().jobs.cancel(bot.context(interaction), job)
+
+    @app_commands.command(name="history", description=_text("menu.history"))
+    @app_commands.describe(page=_text("dc.opt.history_page"))
+    async def history(interaction: discord.Interaction, page: app_commands.Range[int, 1, 10] | None = None) -> None:
+        await bot.history.on_history(interaction, page)
+
+    @app_commands.command(name="show", description=_text("menu.show"))
+    @app_commands.describe(job=_text("dc.opt.show_job"))
+    async def show(interaction: discord.Interaction, job: str) -> None:
+        await bot.history.on_show(interaction, job)
 
     @app_commands.command(name="settings", description=_text("menu.settings"))
     @app_commands.describe(change=_text("dc.opt.settings"))
@@ -158,8 +181,19 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         text = f"{action} {PLATFORM}:{user.id}" if user is not None else action
         await bot.router().admin.admin(bot.context(interaction), text)
 
-    return [generate, queue, status, cancel, settings, help_command, login, logout, account, group, admin,
-            *image_commands(bot)]
+    return [generate, queue, status, cancel, history, show, settings, help_command, login, logout, account, group,
+            admin, *image_commands(bot)]
+
+
+async def tag_choices(router: CommandRouter, interaction: discord.Interaction, current: str
+                      ) -> list[app_commands.Choice[str]]:
+    """The tag being typed in a prompt option, completed from NovelAI's suggestions for the model picked so
+    far (``bot.chat.tag_suggestions``): the name shows the tag and its count, the value is the whole prompt
+    with the tag completed. Answers within Discord's 3 s from the cache or with nothing when NovelAI is slow;
+    past 100 characters (Discord's limit for a value) no choices, so picking can never cut a prompt."""
+    pairs = await router.tags.discord_choices(f"{PLATFORM}:{interaction.user.id}", current,
+                                              interaction.namespace.model)
+    return [app_commands.Choice(name=name, value=value) for name, value in pairs]
 
 
 def model_samplers(model: str | None) -> tuple[str, ...]:

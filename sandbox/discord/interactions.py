@@ -51,6 +51,7 @@ ALLOWED_CALLBACKS = {
 CHAT_INPUT_COMMAND_MESSAGE = 20
 MAX_CHOICES = 25
 BUTTON = 2
+STRING_SELECT = 3
 TEXT_INPUT = 4
 ACTION_ROW = 1
 LABEL = 18
@@ -112,6 +113,29 @@ class Interactions:
         if custom_id not in message.custom_ids():
             raise ValueError(f"message {message_id} has no component with custom_id {custom_id!r}")
         data = {"custom_id": custom_id, "component_type": BUTTON}
+        return self._new(MESSAGE_COMPONENT, guild_id, channel_id, user, data, message=message)
+
+    def choose_options(self, guild_id: int, channel_id: int, user: DiscordUser, message_id: int,
+                       custom_id: str, values: list[str]) -> StoredInteraction:
+        """A user picks ``values`` in a string select menu of a message they can see: a component
+        interaction with ``component_type`` 3 and the chosen option values, as Discord sends it.
+        Discord's client only lets a user choose among the menu's options, between its
+        ``min_values`` (default 1) and ``max_values`` (default 1), and not in a disabled menu."""
+        self._check_actor(guild_id, channel_id, user)
+        message = self._visible_message(channel_id, message_id, user)
+        menu = _component(message.components, custom_id)
+        if menu is None or menu.get("type") != STRING_SELECT:
+            raise ValueError(f"message {message_id} has no string select with custom_id {custom_id!r}")
+        if menu.get("disabled"):
+            raise ValueError(f"the select {custom_id!r} is disabled")
+        offered = [str(option.get("value")) for option in menu.get("options") or []]
+        unknown = [value for value in values if value not in offered]
+        if unknown:
+            raise ValueError(f"the select {custom_id!r} has no options {unknown}; it offers {offered}")
+        low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+        if not low <= len(values) <= high or len(set(values)) != len(values):
+            raise ValueError(f"the select {custom_id!r} takes {low} to {high} distinct values, not {values}")
+        data = {"custom_id": custom_id, "component_type": STRING_SELECT, "values": list(values)}
         return self._new(MESSAGE_COMPONENT, guild_id, channel_id, user, data, message=message)
 
     def submit_modal(self, guild_id: int, channel_id: int, user: DiscordUser, custom_id: str,
@@ -304,12 +328,29 @@ class Interactions:
         record.expired = True
 
 
+def _component(components: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:
+    """The component with this custom id, however deeply nested in rows (or sections)."""
+    pending = list(components)
+    while pending:
+        component = pending.pop(0)
+        if component.get("custom_id") == custom_id:
+            return component
+        pending.extend(component.get("components", []))
+        if isinstance(component.get("accessory"), dict):
+            pending.append(component["accessory"])
+    return None
+
+
 def _checked_choices(choices: Any) -> list[dict[str, Any]]:
     if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
         raise invalid_form("data.choices", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CHOICES} or fewer in length.")
     for index, choice in enumerate(choices):
         if not isinstance(choice, dict) or not 1 <= len(str(choice.get("name") or "")) <= 100 or "value" not in choice:
             raise invalid_form(f"data.choices.{index}.name", "BASE_TYPE_BAD_LENGTH",
+                               "Must be between 1 and 100 in length.")
+        # A string choice's value is 1-100 characters too (Discord's docs, Application Command Option Choice).
+        if isinstance(choice["value"], str) and not 1 <= len(choice["value"]) <= 100:
+            raise invalid_form(f"data.choices.{index}.value", "BASE_TYPE_BAD_LENGTH",
                                "Must be between 1 and 100 in length.")
     return choices
 
