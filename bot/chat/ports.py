@@ -23,8 +23,11 @@ ACTION_SETTINGS = "meta"
 # ✏️ Edit & re-run: a form prefilled with the job's settings, where the platform has forms (Discord's
 # modals); the adapter handles it, the router never sees it.
 ACTION_EDIT = "edit"
+# /history: "hist:<user id>:<page>" turns to a page of that person's history (the id is a user's,
+# not a job's; pages are one digit); "show:<job id>" posts one of its results again.
+ACTION_HISTORY, ACTION_SHOW = "hist", "show"
 ACTIONS = (ACTION_CANCEL, ACTION_AGAIN, ACTION_PNG, ACTION_VARIATIONS, ACTION_ENHANCE, ACTION_UPSCALE,
-           ACTION_SETTINGS, ACTION_EDIT)
+           ACTION_SETTINGS, ACTION_EDIT, ACTION_HISTORY, ACTION_SHOW)
 # Results hold at most this many images (NovelAI's n_samples limit), so an index is one digit.
 MAX_BUTTON_INDEX = 9
 

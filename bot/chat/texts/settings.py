@@ -19,7 +19,7 @@ _SWITCH_SETTINGS = frozenset({"quality", "variety"})
 
 def help_text(lang: str, *, bot_username: str | None = None) -> str:
     """The /help text; its model list is ``novelai.models.MODEL_NAMES``, the one every front end lists."""
-    text = t(lang, "help.text", models=", ".join(MODEL_NAMES)) + t(lang, "help.images")
+    text = t(lang, "help.text", models=", ".join(MODEL_NAMES)) + t(lang, "help.images") + t(lang, "help.history")
     return f"{text}\n\n{t(lang, 'help.group_hint', bot=bot_username)}" if bot_username else text
 
 
