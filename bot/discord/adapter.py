@@ -27,6 +27,7 @@ from bot.chat.ports import ACTION_EDIT, Button, ButtonPress, ChatRef, parse_butt
 from bot.chat.router import CommandRouter
 from bot.chat.runtime import ChatRuntime
 from bot.chat.windows import Window
+from bot.discord.history import DiscordHistory
 from bot.discord.image_actions import ImageActions
 from bot.discord.images import Downloads, GenerateFiles
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
@@ -117,6 +118,8 @@ class DiscordBot:
         # Commands on pictures (attachments, context menus, the Edit form); one download session.
         self.downloads = Downloads()
         self._images = ImageActions(self, self.downloads)
+        # /history's gallery and /show (its page buttons and select menu are dynamic items too).
+        self._history = DiscordHistory(self)
         for command in slash_commands(self):
             self.tree.add_command(command)
         # The slash commands that call a family directly (/queue, /status, ...) reach the one guard
@@ -139,7 +142,7 @@ class DiscordBot:
             limits=discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second))
         self.commands = self.runtime.commands
         self.rate_limits.on_rate_limited = self.runtime.count_rate_limited
-        self.client.add_dynamic_items(job_button_for(self.on_button))
+        self.client.add_dynamic_items(job_button_for(self.on_button), *self._history.items())
         await self.tree.set_translator(Translator())
         await self._sync()
         log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
@@ -257,6 +260,10 @@ class DiscordBot:
     @property
     def images(self) -> ImageActions:
         return self._images
+
+    @property
+    def history(self) -> DiscordHistory:
+        return self._history
 
     @property
     def bot_user_id(self) -> int | None:

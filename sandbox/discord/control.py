@@ -63,6 +63,9 @@ class ControlledDiscord(Protocol):
     def click_button(self, guild_id: int, channel_id: int, user: DiscordUser, message_id: int,
                      custom_id: str) -> str: ...
 
+    def choose_options(self, guild_id: int, channel_id: int, user: DiscordUser, message_id: int, custom_id: str,
+                       values: list[str]) -> str: ...
+
     def submit_modal(self, guild_id: int, channel_id: int, user: DiscordUser, custom_id: str,
                      values: dict[str, str]) -> str: ...
 
@@ -111,6 +114,7 @@ class ControlAPI:
             web.post("/_sandbox/interactions/slash", self.slash),
             web.post("/_sandbox/interactions/autocomplete", self.autocomplete),
             web.post("/_sandbox/interactions/button", self.button),
+            web.post("/_sandbox/interactions/select", self.select),
             web.post("/_sandbox/interactions/modal", self.modal),
             web.get("/_sandbox/interactions/{interaction_id}", self.interaction),
             web.post("/_sandbox/interactions/{interaction_id}/expire", self.expire),
@@ -205,6 +209,13 @@ class ControlAPI:
         interaction_id = _act(lambda: self._sandbox.click_button(
             int(body["guild_id"]), int(body["channel_id"]), _user(body["user"]), int(body["message_id"]),
             str(body["custom_id"])))
+        return json_response({"interaction_id": interaction_id}, status=201)
+
+    async def select(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        interaction_id = _act(lambda: self._sandbox.choose_options(
+            int(body["guild_id"]), int(body["channel_id"]), _user(body["user"]), int(body["message_id"]),
+            str(body["custom_id"]), [str(value) for value in body.get("values") or []]))
         return json_response({"interaction_id": interaction_id}, status=201)
 
     async def modal(self, request: web.Request) -> web.Response:

@@ -31,6 +31,13 @@ MAX_ATTACHMENTS = 10
 MAX_ACTION_ROWS = 5
 MAX_ROW_ITEMS = 5
 CUSTOM_ID_LIMIT = 100
+# A string select menu (component type 3): alone in its action row, 1-25 options, each label and
+# value 1-100 characters (description at most 100), a placeholder of at most 150, and
+# 0 <= min_values <= max_values <= 25 (max_values at least 1, at most the number of options).
+STRING_SELECT = 3
+MAX_SELECT_OPTIONS = 25
+SELECT_TEXT_LIMIT = 100
+PLACEHOLDER_LIMIT = 150
 # Flags a bot may set when sending: suppress embeds, suppress notifications, components v2, ephemeral
 # (the last only in interaction answers).
 CHANNEL_FLAGS = (1 << 2) | (1 << 12) | (1 << 15)
@@ -202,6 +209,8 @@ def _check_components(rows: list[Any], flags: int) -> None:
         if len(items) > MAX_ROW_ITEMS:
             raise invalid_form(f"components.{row_index}.components", "BASE_TYPE_MAX_LENGTH",
                                f"Must be {MAX_ROW_ITEMS} or fewer in length.")
+        if any(isinstance(item, dict) and item.get("type") == STRING_SELECT for item in items):
+            _check_select(items, f"components.{row_index}.components")
         for item_index, item in enumerate(items):
             path = f"components.{row_index}.components.{item_index}.custom_id"
             custom_id = item.get("custom_id")
@@ -214,6 +223,36 @@ def _check_components(rows: list[Any], flags: int) -> None:
             if custom_id in seen:
                 raise invalid_form(path, "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
             seen.add(str(custom_id))
+
+
+def _check_select(items: list[Any], path: str) -> None:
+    """Discord's form checks for a string select menu and the row it sits in."""
+    if len(items) != 1:
+        raise invalid_form(path, "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                           "The specified component exceeds the maximum width")
+    menu = items[0]
+    options = menu.get("options")
+    if not isinstance(options, list) or not 1 <= len(options) <= MAX_SELECT_OPTIONS:
+        raise invalid_form(f"{path}.0.options", "BASE_TYPE_BAD_LENGTH",
+                           f"Must be between 1 and {MAX_SELECT_OPTIONS} in length.")
+    for index, option in enumerate(options):
+        for name in ("label", "value"):
+            if not 1 <= len(str(option.get(name) or "")) <= SELECT_TEXT_LIMIT:
+                raise invalid_form(f"{path}.0.options.{index}.{name}", "BASE_TYPE_BAD_LENGTH",
+                                   f"Must be between 1 and {SELECT_TEXT_LIMIT} in length.")
+        if len(str(option.get("description") or "")) > SELECT_TEXT_LIMIT:
+            raise invalid_form(f"{path}.0.options.{index}.description", "BASE_TYPE_MAX_LENGTH",
+                               f"Must be {SELECT_TEXT_LIMIT} or fewer in length.")
+    if len({str(option.get("value")) for option in options}) != len(options):
+        raise invalid_form(f"{path}.0.options", "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED",
+                           "Select component option values must be unique")
+    if len(str(menu.get("placeholder") or "")) > PLACEHOLDER_LIMIT:
+        raise invalid_form(f"{path}.0.placeholder", "BASE_TYPE_MAX_LENGTH",
+                           f"Must be {PLACEHOLDER_LIMIT} or fewer in length.")
+    low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+    if not 0 <= low <= high or not 1 <= high <= min(MAX_SELECT_OPTIONS, len(options)):
+        raise invalid_form(f"{path}.0.max_values", "BASE_TYPE_BAD_INT",
+                           "min_values and max_values must fit the number of options")
 
 
 def _allowed_mentions(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -231,6 +231,13 @@ class DiscordSandbox(ObservedServer):
         return self._interact(lambda: self._interactions.click_button(guild_id, channel_id, user, message_id,
                                                                       custom_id))
 
+    def choose_options(self, guild_id: int, channel_id: int, user: DiscordUser, message_id: int, custom_id: str,
+                       values: list[str]) -> str:
+        """A user picks ``values`` in a string select menu of a (visible to them) message; returns the
+        interaction id."""
+        return self._interact(lambda: self._interactions.choose_options(guild_id, channel_id, user, message_id,
+                                                                        custom_id, values))
+
     def submit_modal(self, guild_id: int, channel_id: int, user: DiscordUser, custom_id: str,
                      values: dict[str, str]) -> str:
         """A user submits a modal the bot showed them, with text input custom_id -> value."""
