@@ -31,8 +31,11 @@ Measured per job, from the command until the result is posted and the bot is idl
   * command -> status: the stand-in's record of the bot's first message for the command (Telegram: the arrival
     time of the first successful sendMessage/sendPhoto into the chat; Discord: ``created_at`` of the first
     non-ephemeral message in the channel not the user's: the interaction's response or a follow-up) minus
-    the time just before the user's command was handed to the stand-in.
-Printed as min / median / max over the runs, with the calls by method or route summed over the runs.
+    the time just before the user's command was handed to the stand-in;
+  * Discord also command -> callback: the arrival of the interaction's callback (the first answer the user
+    sees; with a picture to read or a button pressed it is an ephemeral note and the status a follow-up).
+Printed as min / median / max over the runs, with the calls per job by method or route, which message was
+the status message, and the last run's calls in order (ms after the command, first words sent).
 A warm-up job per platform (NovelAI login, connection pools) comes first and is not counted.
 
 The worker and the NovelAI stand-in run in their own process groups, always killed at the end. Every Redis key
@@ -75,7 +78,7 @@ from bench.common import (
 )
 from bot.discord.adapter import DiscordBot
 from bot.telegram.adapter import TelegramBot
-from sandbox.discord import DiscordSandbox, DiscordUser, RateLimits, StoredMessage, running_discord
+from sandbox.discord import Call, DiscordSandbox, DiscordUser, RateLimits, StoredMessage, running_discord
 from sandbox.observed import run_in_thread
 from sandbox.telegram import FloodLimits, SandboxUser, TelegramSandbox
 
@@ -90,6 +93,11 @@ SMALL = "size:512x512 steps:8"
 PROMPT = "a quiet lake"
 # Telegram methods that put a new message in a chat: the first successful one after a command is its status.
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage"})
+CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+SHORT = {CALLBACK: "callback", "POST /webhooks/{webhook_id}/{webhook_token}": "follow-up",
+         "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}": "webhook edit",
+         "POST /channels/{channel_id}/messages": "channel message",
+         "PATCH /channels/{channel_id}/messages/{message_id}": "channel edit"}
 GUILD = 7500
 OWNER = DiscordUser(7501, "pictures_owner", "Pictures Owner")
 
@@ -104,14 +112,16 @@ class Figures:
     downloads: list[float] = field(default_factory=list)
     to_status: list[float] = field(default_factory=list)
     names: Counter[str] = field(default_factory=Counter)
-    status: str = ""  # what the status message of the last run was (how it was sent, its first words)
+    to_answer: list[float] = field(default_factory=list)  # Discord: command -> the interaction's callback
+    status: str = ""  # what the status message of the last run was (how it was sent)
+    timeline: str = ""  # the last run's calls, ms after the command
 
-    def add(self, names: list[str], downloads: int, to_status: float, status: str) -> None:
+    def add(self, names: list[str], downloads: int, to_status: float, status: str, timeline: str) -> None:
         self.calls.append(len(names))
         self.downloads.append(downloads)
         self.to_status.append(to_status)
         self.names.update(names)
-        self.status = status
+        self.status, self.timeline = status, timeline
 
 
 def excerpt(text: str | None, length: int = 40) -> str:
@@ -129,14 +139,18 @@ def picture() -> bytes:
 
 def print_table(platform: str, kind: str, figures: list[Figures]) -> None:
     print(f"\n{platform}: {RUNS} jobs per scenario, one at a time on an idle bot; min / median / max per job")
-    head = f"  {'scenario':<34} {kind + ' calls':>16} {'downloads':>11} {'command -> status ms':>22}"
+    answer = any(f.to_answer for f in figures)
+    head = (f"  {'scenario':<34} {kind + ' calls':>16} {'downloads':>11} {'command -> status ms':>22}"
+            + (f" {'command -> callback ms':>24}" if answer else ""))
     print(head)
     print("  " + "-" * (len(head) - 2))
     for f in figures:
-        print(f"  {f.label:<34} {spread(f.calls):>16} {spread(f.downloads):>11} {spread(f.to_status, 1000):>22}")
+        print(f"  {f.label:<34} {spread(f.calls):>16} {spread(f.downloads):>11} {spread(f.to_status, 1000):>22}"
+              + (f" {spread(f.to_answer, 1000):>24}" if answer else ""))
     for f in figures:
         print(f"  {f.label}: {kind} calls per job by {'method' if platform == 'Telegram' else 'route'}: "
-              f"{tally(f.names.elements(), RUNS)}; the status message (last run): {f.status}")
+              f"{tally(f.names.elements(), RUNS)}; the status message: {f.status}")
+        print(f"      the last run's calls, ms after the command: {f.timeline}")
 
 
 async def wait_for(check_alive: Callable[[], None], ready: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -203,8 +217,9 @@ class TelegramRun(ChatWorld):
                     key=lambda c: c.time)
         downloads = sum(1 for c in calls if c.method == "getFile") + telegram.file_downloads - downloads_before
         if figures is not None:
-            said = first.params.get("text") or first.params.get("caption")
-            figures.add([c.method for c in calls], downloads, first.time - started, f"{first.method} {excerpt(said)}")
+            timeline = ", ".join(f"+{(c.time - started) * 1000:.0f} {c.method} "
+                                 f"{excerpt(c.params.get('text') or c.params.get('caption'), 24)}" for c in calls)
+            figures.add([c.method for c in calls], downloads, first.time - started, f"its {first.method}", timeline)
         await asyncio.sleep(QUIET)
         return (await self.photos(chat_id))[-1]
 
@@ -287,9 +302,26 @@ class DiscordRun(ChatWorld):
             how = ("the interaction's response" if first.id == record.response_message_id else
                    "a follow-up" if first.id in record.followup_ids else "a channel message")
             figures.add([c.route for c in calls], sum(discord.stats.downloads.values()) - downloads_before,
-                        first.created_at - started, f"{how} {excerpt(first.content)}")
+                        first.created_at - started, how, ", ".join(f"+{(c.time - started) * 1000:.0f} {said(c)}"
+                                                                   for c in calls))
+            figures.to_answer.append(min(c.time for c in calls if c.route == CALLBACK) - started)
         await asyncio.sleep(QUIET)
         return (await self.results(channel_id))[-1]
+
+
+def said(call: Call) -> str:
+    """A REST call in short: the interaction callback's type (4 message, 5 deferred message, 6 deferred
+    update, 7 update), ephemeral or not, and the first words of what it sent."""
+    body = call.json if isinstance(call.json, dict) else {}
+    name = SHORT.get(call.route, call.route)
+    if call.route == CALLBACK:
+        data = body.get("data") or {}
+        ephemeral = " ephemeral" if int(data.get("flags") or 0) & 64 else ""
+        return f"{name} type {body.get('type')}{ephemeral} {excerpt(data.get('content'), 24)}"
+    if call.files:
+        return f"{name} with {len(call.files)} file(s)"
+    ephemeral = " ephemeral" if int(body.get("flags") or 0) & 64 else ""
+    return f"{name}{ephemeral} {excerpt(body.get('content'), 24)}"
 
 
 def enhance_button(result: StoredMessage) -> str:
