@@ -262,7 +262,7 @@ async def test_command_menu_is_registered_in_english_and_chinese(telegram_world:
     names = {command["command"] for command in menus[None]}
     assert names == {"generate", "queue", "status", "cancel", "settings", "account", "login", "logout", "group",
                      "help", "enhance", "variations", "upscale", "vibe", "ref", "inpaint", "tool", "info",
-                     "history", "show"}
+                     "history", "show", "style", "wildcard", "tags"}
     assert any("生成" in command["description"] for command in menus["zh"])
 
 
