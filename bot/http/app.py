@@ -21,7 +21,7 @@ from bot.http.auth import ApiKeys
 from bot.http.deps import ApiState
 from bot.http.limits import RequestLimits
 from bot.http.login_throttle import LoginThrottle
-from bot.http.routes import admin_page, docs, images, jobs, ops
+from bot.http.routes import admin_page, docs, history, images, jobs, ops
 from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
                        body_bytes_by_path={**admin_page.BODY_LIMITS, **images.body_limits(settings)})
     jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
     images.install(app)  # /generate and the routes that take images
+    app.include_router(history.router)  # GET /history
     app.include_router(ops.router)
     app.include_router(admin_page.router)
     if settings.api.docs:  # third-party scripts on the status page's origin: only on request

@@ -48,6 +48,7 @@ from bot.http.image_models import (
 from bot.http.json_body import json_limit, read_json_body
 from bot.http.models import ProblemOut, Submitted
 from bot.http.multipart import MultipartRefused, Part, PartRule, boundary_of, read_parts
+from bot.http.routes.history import remember_api_job
 from bot.http.routes.jobs import ApiError, _errors, _rounded, _visible, caches, refused
 from naibot.refusal import Refusal
 from naibot.settings import Settings
@@ -248,6 +249,7 @@ async def _submitted(state: ApiState, queueing: Any) -> Submitted:
     except Refusal as refusal:
         raise _refused(refusal) from None
     caches(state).changed(job.id)
+    await remember_api_job(state, job)  # GET /history lists it
     return Submitted(task_id=job.id, state=job.state.value, position=job.position, total=job.total,
                      eta_seconds=_rounded(eta), priority=job.priority)
 
