@@ -21,7 +21,7 @@ from bot.http.auth import ApiKeys
 from bot.http.deps import ApiState
 from bot.http.limits import RequestLimits
 from bot.http.login_throttle import LoginThrottle
-from bot.http.routes import admin_page, docs, history, images, jobs, ops
+from bot.http.routes import admin_page, docs, history, images, jobs, ops, tags
 from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
@@ -48,6 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
             tokens = getattr(app.state, "admin_tokens", None)
             if tokens is not None:
                 await tokens.aclose()
+            lookup = getattr(app.state, "tag_lookup", None)  # GET /suggest-tags' lookups still running
+            if lookup is not None:
+                await lookup.aclose()
             await services.aclose()
 
     # redirect_slashes off: Starlette builds that redirect from the Host header a client sent.
@@ -62,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     jobs.install(app)  # the router and the app-wide error handlers (one JSON error shape)
     images.install(app)  # /generate and the routes that take images
     app.include_router(history.router)  # GET /history
+    app.include_router(tags.router)  # GET /suggest-tags
     app.include_router(ops.router)
     app.include_router(admin_page.router)
     if settings.api.docs:  # third-party scripts on the status page's origin: only on request

@@ -91,8 +91,12 @@ class TagLookup:
         self._take = redis.register_script(_TAKE)
         self._background: set[asyncio.Task[list[TagSuggestion] | None]] = set()
 
-    async def suggest(self, user_key: str, model: str | None, prefix: str) -> TagAnswer:
-        """Suggestions for ``prefix`` (a bare partial tag) on ``model`` (None: the default model)."""
+    async def suggest(self, user_key: str, model: str | None, prefix: str, *, account: str | None = None
+                      ) -> TagAnswer:
+        """Suggestions for ``prefix`` (a bare partial tag) on ``model`` (None: the default model).
+
+        ``account`` names the account to ask with first (an HTTP API key's own), before the person's and
+        the deployment's default."""
         typed = normalise_prefix(prefix)
         if len(typed) < MIN_PREFIX_CHARS:
             return NOTHING
@@ -104,13 +108,13 @@ class TagLookup:
             fallback = TagAnswer(tuple(shorter), "shorter") if shorter else NOTHING
             if await self.policy.is_banned(user_key) or not await self._may_look_up(user_key):
                 return fallback
-            account = await self._account(user_key)
+            found_account = await self._account(user_key, account)
         except (RedisError, OSError, NovelAIError) as exc:
             log.warning("tag lookup for %r could not use Redis or find an account: %s", typed, exc)
             return NOTHING
-        if account is None:
+        if found_account is None:
             return fallback
-        found = await self._look_up(account, model_id, typed)
+        found = await self._look_up(found_account, model_id, typed)
         return TagAnswer(tuple(found), "novelai") if found is not None else fallback
 
     async def aclose(self) -> None:
@@ -148,9 +152,12 @@ class TagLookup:
         count = await self._take(keys=[self.keys.tag_suggest_rate(user_key)], args=[int(self.window * 1000)])
         return int(count) <= self.lookups_per_window
 
-    async def _account(self, user_key: str) -> Account | None:
-        """The person's own account, else the deployment's default (a lookup is free on NovelAI)."""
+    async def _account(self, user_key: str, named: str | None = None) -> Account | None:
+        """The named account, else the person's own, else the deployment's default (a lookup is free on
+        NovelAI, so whichever can ask may)."""
         policy = self.policy
+        if named is not None and (account := await policy.directory.get(named)) is not None:
+            return account
         if await policy.has_personal(user_key):
             account = await policy.directory.get(await policy.personal_account(user_key))
             if account is not None:

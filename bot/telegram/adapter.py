@@ -25,6 +25,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     ExtBot,
+    InlineQueryHandler,
     JobQueue,
     MessageHandler,
     filters,
@@ -39,6 +40,7 @@ from bot.chat.startup import StartFailed
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.telegram.albums import AlbumBuffer
 from bot.telegram.images import command_images
+from bot.telegram.inline import answer_inline_query
 from bot.telegram.sender import TelegramSender
 from bot.telegram.startup import start_failure
 from bot.telegram.webhook import WebhookReceiver
@@ -53,7 +55,7 @@ ADMIN_CACHE_SECONDS = 60.0
 CONCURRENT_UPDATES = 32
 _ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 # The update kinds the bot handles; Telegram does not even create the others for it.
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 # getUpdates' long poll in production, seconds (PTB's default for ``run_polling``).
 POLL_TIMEOUT = 10
 # What ``Application.builder()...build()`` makes: PTB's default bot, context and data types
@@ -251,6 +253,8 @@ class TelegramBot:
         # Plain private messages: the steps of a login conversation.
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self._private_text))
         app.add_handler(CallbackQueryHandler(self._button))
+        # Inline mode (`@bot 1girl, blue e`): tag completions to pick (bot.telegram.inline).
+        app.add_handler(InlineQueryHandler(self._inline_query))
         app.add_error_handler(self._error)
 
     def _command_name(self, update: Update) -> str | None:
@@ -365,6 +369,10 @@ class TelegramBot:
             return
         notice, alert = await self.commands.button(self._context(update), parsed)
         await query.answer(notice, show_alert=alert)
+
+    async def _inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.inline_query is not None and self.commands is not None:
+            await answer_inline_query(self.commands, update.inline_query, PLATFORM, self.application.bot.username)
 
     async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # One user's failing update must never take the bot down; log it (redacted) and go on.

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from sandbox.control import json_body, json_response, refusal
+from sandbox.telegram.inline import InlineQueryRecord
 from sandbox.telegram.state import ApiError, Call, FloodLimits, SandboxUser, StoredMessage, TelegramStats
 
 _LIMIT_FIELDS = frozenset(field.name for field in fields(FloodLimits))
@@ -36,6 +37,15 @@ class ControlledTelegram(Protocol):
                    chat_title: str | None = None, reply_to: int | None = None) -> list[dict[str, Any]]: ...
 
     def press_button(self, chat_id: int, message_id: int, user: SandboxUser, data: str) -> str: ...
+
+    def set_inline_mode(self, enabled: bool = True, placeholder: str = "") -> None: ...
+
+    def user_inline_query(self, user: SandboxUser, query: str, *, chat_type: str = "sender") -> str: ...
+
+    def inline_answer(self, query_id: str) -> InlineQueryRecord: ...
+
+    def choose_inline_result(self, query_id: str, result_id: str, chat_id: int, *, chat_type: str = "private",
+                             chat_title: str | None = None) -> dict[str, Any]: ...
 
     def set_member(self, chat_id: int, user_id: int, status: str) -> None: ...
 
@@ -65,6 +75,10 @@ class ControlAPI:
             web.post("/_sandbox/message", self.message),
             web.post("/_sandbox/album", self.album),
             web.post("/_sandbox/callback", self.callback),
+            web.post("/_sandbox/inline-mode", self.inline_mode),
+            web.post("/_sandbox/inline-query", self.inline_query),
+            web.get("/_sandbox/inline-query/{query_id}", self.inline_answer),
+            web.post("/_sandbox/inline-query/{query_id}/choose", self.choose_inline_result),
             web.get("/_sandbox/calls", self.calls),
             web.get("/_sandbox/chats/{chat_id}/messages", self.messages),
             web.post("/_sandbox/chats/{chat_id}/block", self.block),
@@ -119,6 +133,41 @@ class ControlAPI:
         except (KeyError, TypeError, ValueError) as exc:
             raise refusal(exc) from exc
         return json_response({"callback_query_id": query_id}, status=201)
+
+    async def inline_mode(self, request: web.Request) -> web.Response:
+        """``{enabled?, placeholder?}``: BotFather's /setinline."""
+        body = await json_body(request)
+        self._sandbox.set_inline_mode(bool(body.get("enabled", True)), str(body.get("placeholder", "")))
+        return json_response({"ok": True})
+
+    async def inline_query(self, request: web.Request) -> web.Response:
+        """``{user, query, chat_type?}`` → ``{inline_query_id}``: the user types ``@bot query``."""
+        body = await json_body(request)
+        try:
+            query_id = self._sandbox.user_inline_query(_user(body), str(body["query"]),
+                                                       chat_type=str(body.get("chat_type", "sender")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise refusal(exc) from exc
+        return json_response({"inline_query_id": query_id}, status=201)
+
+    async def inline_answer(self, request: web.Request) -> web.Response:
+        """The query's answer (null until the bot answered) and the results it sent."""
+        try:
+            record = self._sandbox.inline_answer(request.match_info["query_id"])
+        except KeyError as exc:
+            raise refusal(ValueError(f"no inline query {exc}")) from exc
+        return json_response({"query": record.query, "answer": record.answer, "results": record.results})
+
+    async def choose_inline_result(self, request: web.Request) -> web.Response:
+        """``{result_id, chat_id, chat_type?, chat_title?}`` → the Message the user sent via the bot."""
+        body = await json_body(request)
+        try:
+            message = self._sandbox.choose_inline_result(
+                request.match_info["query_id"], str(body["result_id"]), int(body["chat_id"]),
+                chat_type=str(body.get("chat_type", "private")), chat_title=body.get("chat_title"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise refusal(exc) from exc
+        return json_response(message, status=201)
 
     async def calls(self, request: web.Request) -> web.Response:
         chat_id = request.query.get("chat_id")

@@ -64,6 +64,10 @@ class BotAPI:
     def handler(self, method: str) -> Handler | None:
         return self._handlers.get(method.lower())
 
+    def add(self, method: str, handler: Handler) -> None:
+        """A method answered by another part of the sandbox (answerInlineQuery: ``sandbox.telegram.inline``)."""
+        self._handlers[method.lower()] = handler
+
     # -- bot and updates -------------------------------------------------------------------
 
     async def get_me(self, p: Params) -> Any:

@@ -25,6 +25,7 @@ from aiohttp import web
 from sandbox.observed import ObservedServer, run_in_thread
 from sandbox.telegram.control import ControlAPI
 from sandbox.telegram.flood import FloodControl
+from sandbox.telegram.inline import InlineMode, InlineQueryRecord
 from sandbox.telegram.methods import BotAPI
 from sandbox.telegram.state import (
     DEFAULT_TOKEN,
@@ -71,6 +72,8 @@ class TelegramSandbox(ObservedServer):
         }, privacy_mode=privacy_mode)
         self._flood = FloodControl()
         self._api = BotAPI(self._world, lambda: self.limits, self._flood, self._poll_wait)
+        self._inline = InlineMode(self._world)
+        self._api.add("answerInlineQuery", self._inline.answer)
         self._pusher = WebhookPusher(self._world, self._wait_until, self._changed)
         self._calls: deque[Call] = deque(maxlen=KEEP_CALLS)
         self._long_polls = 0
@@ -121,6 +124,28 @@ class TelegramSandbox(ObservedServer):
         """A user presses an inline button of a bot message; returns the callback query id."""
         return self._mutate(lambda: self._world.press(chat_id, message_id, user, data))
 
+    def set_inline_mode(self, enabled: bool = True, placeholder: str = "") -> None:
+        """BotFather's /setinline: with inline mode on, ``user_inline_query`` reaches the bot and getMe's
+        ``supports_inline_queries`` is true."""
+        self._mutate(lambda: self._inline.set_enabled(enabled, placeholder))
+
+    def user_inline_query(self, user: SandboxUser, query: str, *, chat_type: str = "sender") -> str:
+        """A user types ``@bot <query>`` in a chat of ``chat_type`` ("sender" = their private chat with the
+        bot); the bot gets an ``inline_query`` update. Returns the query id; see ``inline_answer``."""
+        return self._mutate(lambda: self._inline.ask(user, query, chat_type=chat_type))
+
+    def inline_answer(self, query_id: str) -> InlineQueryRecord:
+        """A snapshot of an inline query: ``answer`` is None until the bot called answerInlineQuery, then
+        its options, and ``results`` the results it sent."""
+        return self._read(lambda: copy.deepcopy(self._inline.queries[query_id]))
+
+    def choose_inline_result(self, query_id: str, result_id: str, chat_id: int, *, chat_type: str = "private",
+                             chat_title: str | None = None) -> dict[str, Any]:
+        """The user picks a result of the bot's answer in a chat: its message text is sent there as the
+        user's message via the bot (and reaches the bot like any such message). Returns the Message."""
+        return self._mutate(lambda: self._inline.choose(query_id, result_id, chat_id, chat_type=chat_type,
+                                                        chat_title=chat_title))
+
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """A user's (or, with the bot's id, the bot's) status in a group; the bot "left"/"kicked" makes
         every call for that chat a 403, "administrator" lets it see all messages and delete others'."""
@@ -168,6 +193,7 @@ class TelegramSandbox(ObservedServer):
 
         def apply() -> None:
             self._world.reset()
+            self._inline.reset()
             self._flood.reset()
             self._calls.clear()
             self.stats.clear()

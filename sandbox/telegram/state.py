@@ -145,6 +145,8 @@ class StoredMessage:
     deleted: bool = False
     edits: int = 0
     edit_date: int | None = None
+    # The bot a user sent this through inline mode (the bot's User object), if any.
+    via_bot: dict[str, Any] | None = None
 
     def to_api(self, chat: dict[str, Any], reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
         """The Bot API ``Message`` object, as PTB's ``Message.de_json`` reads it."""
@@ -153,7 +155,7 @@ class StoredMessage:
         optional = {
             "text": self.text, "caption": self.caption, "reply_markup": self.reply_markup,
             "photo": self.photo or None, "document": self.document, "media_group_id": self.media_group_id,
-            "edit_date": self.edit_date, "reply_to_message": reply_to,
+            "edit_date": self.edit_date, "reply_to_message": reply_to, "via_bot": self.via_bot,
         }
         if self.entities:
             optional["entities" if self.text is not None else "caption_entities"] = self.entities

@@ -16,7 +16,7 @@ from sandbox.telegram.state import ApiError, bad_request
 # Fields whose value is a JSON object or array in the Bot API.
 JSON_FIELDS = frozenset({
     "reply_markup", "media", "commands", "entities", "caption_entities", "allowed_updates", "scope",
-    "reply_parameters", "link_preview_options",
+    "reply_parameters", "link_preview_options", "results", "button",
 })
 INT_FIELDS = frozenset({
     "chat_id", "message_id", "offset", "limit", "timeout", "user_id", "reply_to_message_id", "cache_time",
@@ -25,7 +25,7 @@ INT_FIELDS = frozenset({
 BOOL_FIELDS = frozenset({
     "show_alert", "disable_notification", "protect_content", "drop_pending_updates", "has_spoiler",
     "allow_sending_without_reply", "disable_web_page_preview", "show_caption_above_media",
-    "disable_content_type_detection", "allow_paid_broadcast",
+    "disable_content_type_detection", "allow_paid_broadcast", "is_personal",
 })
 _TRUE = frozenset({"true", "1", "True"})
 

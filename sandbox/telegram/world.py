@@ -201,6 +201,14 @@ class World:
             payloads.append(payload)
         return payloads
 
+    def join(self, chat: SandboxChat, user: SandboxUser) -> None:
+        """A user who writes in a group is (or becomes) a member of it."""
+        self._join(chat, user)
+
+    def reaches_bot(self, chat: SandboxChat, message: StoredMessage, text: str) -> bool:
+        """Whether a user's message reaches the bot (group privacy mode)."""
+        return self._reaches_bot(chat, message, text)
+
     def _join(self, chat: SandboxChat, user: SandboxUser) -> None:
         if chat.private:
             return
@@ -218,6 +226,8 @@ class World:
             return False
         if not self.privacy_mode or status in ADMIN_STATUSES:
             return True
+        if message.via_bot is not None and message.via_bot.get("id") == self.bot_id:
+            return True  # privacy mode lets through "messages sent via this bot" (inline mode)
         username = str(self.bot["username"])
         if any(entity["type"] == "bot_command" for entity in message.entities):
             target = addressed_to(text)
