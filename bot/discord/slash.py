@@ -14,12 +14,13 @@ import discord
 from discord import app_commands
 
 from bot.chat.context import ChatContext
-from bot.chat.generate_options import parse_value, request_fields
+from bot.chat.generate_options import STYLES_FIELD, parse_value, request_fields
 from bot.chat.router import CommandRouter
 from bot.chat.texts.catalog import t
 from bot.discord.history import HistoryActions
 from bot.discord.image_slash import PictureActions, image_commands
 from bot.discord.images import GenerateFiles
+from bot.discord.prompt_tools_slash import prompt_tool_commands
 from novelai.models import MODELS, SIZE_PRESETS
 from novelai.request import GenerationRequest
 
@@ -80,7 +81,8 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         characters=_text("dc.opt.characters"), priority=_text("dc.opt.priority"),
         transparent=_text("dc.opt.transparent"), image=_text("dc.opt.image"), mask=_text("dc.opt.mask"),
         vibe1=_text("dc.opt.vibe"), vibe2=_text("dc.opt.vibe"), vibe3=_text("dc.opt.vibe"),
-        reference=_text("dc.opt.reference"), strength=_text("dc.opt.strength"), noise=_text("dc.opt.noise"))
+        reference=_text("dc.opt.reference"), strength=_text("dc.opt.strength"), noise=_text("dc.opt.noise"),
+        style=_text("dc.opt.style"))
     @app_commands.choices(model=MODEL_CHOICES)
     async def generate(interaction: discord.Interaction, prompt: str, negative: str | None = None,
                        model: str | None = None, sampler: str | None = None, size: str | None = None,
@@ -95,13 +97,14 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
                        vibe2: discord.Attachment | None = None, vibe3: discord.Attachment | None = None,
                        reference: discord.Attachment | None = None,
                        strength: app_commands.Range[float, 0.01, 0.99] | None = None,
-                       noise: app_commands.Range[float, 0.0, 0.99] | None = None) -> None:
+                       noise: app_commands.Range[float, 0.0, 0.99] | None = None,
+                       style: str | None = None) -> None:
         files = GenerateFiles(image=image, mask=mask, vibes=tuple(v for v in (vibe1, vibe2, vibe3) if v is not None),
                               reference=reference, strength=strength, noise=noise)
         await bot.on_generate(interaction, prompt, {
             "negative": negative, "model": model, "sampler": sampler, "size": size, "steps": steps,
-            "scale": scale, "n": n, "seed": seed, "characters": characters, "transparent": transparent}, priority,
-            files)
+            "scale": scale, "n": n, "seed": seed, "characters": characters, "transparent": transparent,
+            "style": style}, priority, files)
 
     @generate.autocomplete("sampler")
     async def sampler_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -182,7 +185,7 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
         await bot.router().admin.admin(bot.context(interaction), text)
 
     return [generate, queue, status, cancel, history, show, settings, help_command, login, logout, account, group,
-            admin, *image_commands(bot)]
+            admin, *image_commands(bot), *prompt_tool_commands(bot, typed_fields)]
 
 
 async def tag_choices(router: CommandRouter, interaction: discord.Interaction, current: str
@@ -217,5 +220,7 @@ def typed_fields(raw: dict[str, Any]) -> dict[str, Any]:
     if raw.get("characters"):
         fields["characters"] = tuple(parse_value("char", part)[1]
                                      for part in str(raw["characters"]).split(";") if part.strip())
+    if raw.get("style"):  # saved styles, in order (bot.chat.styles applies them)
+        fields[STYLES_FIELD] = parse_value("style", str(raw["style"]))[1]
     return fields
 

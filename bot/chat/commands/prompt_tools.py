@@ -96,6 +96,21 @@ def parse_tool_command(kind: Kind, args: str) -> ToolCommand:
     return ToolCommand(action, name, group, text)
 
 
+def typed_command(kind: Kind, action: str, name: str | None, group: bool, text: str = "",
+                  fields: dict[str, Any] | None = None) -> ToolCommand:
+    """A command from typed options (Discord's), checked as ``parse_tool_command`` checks text."""
+    check_length(text, MAX_GENERATE_CHARS if kind == "style" else MAX_WILDCARD_COMMAND_CHARS, kind)
+    if action not in (STYLE_ACTIONS if kind == "style" else WILDCARD_ACTIONS):
+        raise OptionError(f"{kind}.usage")
+    if action == "list":
+        return ToolCommand("list", group=group)
+    if not name:
+        raise OptionError(f"{kind}.usage")
+    if action in ("add", "set") and not text.strip():
+        raise OptionError("wildcard.no_entries")
+    return ToolCommand(action, check_name(name), group, text, dict(fields or {}))
+
+
 @dataclass
 class PromptTools:
     conv: Conversation
