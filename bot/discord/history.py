@@ -2,10 +2,10 @@
 
 `/history [page]` answers only the asker (ephemeral): the page's results as thumbnails (one embed
 each, its image an attachment), the list (number, job id, prompt, when it expires), a select menu to
-pick one and ◀ ▶ buttons. Turning a page edits that same message (an UPDATE_MESSAGE answer: new text,
-embeds and attachments); picking one posts the result in the channel with its usual buttons, through
-the router exactly as Telegram's numbered buttons do (``ACTION_SHOW``: the ban check, "asked in this
-channel", then ``HistoryCommands.pick``).
+pick one and ◀ ▶ buttons. Turning a page edits that same message (a deferred update, then the
+original response edited: new text, embeds and attachments); picking one posts the result in the
+channel with its usual buttons, through the router exactly as Telegram's numbered buttons do
+(``ACTION_SHOW``: the ban check, "asked in this channel", then ``HistoryCommands.pick``).
 
 Both components are dynamic items: their custom ids say whose history and which page, so an old
 gallery still works after a restart, and nothing is kept in this process:
@@ -108,14 +108,20 @@ class DiscordHistory:
 
     async def _history(self, interaction: discord.Interaction, ctx: ChatContext, router: CommandRouter, page: int,
                        *, update: bool) -> None:
+        # Reading up to six results from storage may take longer than Discord's 3 s (S3): acknowledge
+        # first ("thinking…" only the asker sees, or a silent update of the gallery), then fill it in.
+        if update:
+            await mapped(interaction.response.defer())
+        else:
+            await mapped(interaction.response.defer(ephemeral=True, thinking=True))
         if await router.conv.refused_banned(ctx):
             return
         lang = await router.conv.language(ctx)
         found = await router.history.page_of(ctx.user_key, ctx.user_id, ctx.chat, page)
         if not found.entries:
             if update:
-                await mapped(interaction.response.edit_message(content=t(lang, "history.empty"), embeds=[],
-                                                               attachments=[], view=None))
+                await mapped(interaction.edit_original_response(content=t(lang, "history.empty"), embeds=[],
+                                                                attachments=[], view=None))
             else:
                 await router.conv.say(ctx, "history.empty", private=True)
             return
@@ -126,11 +132,11 @@ class DiscordHistory:
                   for picture in pictures]
         view = self.gallery_view(found, lang)
         if update:
-            await mapped(interaction.response.edit_message(content=content, embeds=embeds, attachments=files,
-                                                           view=view))
+            await mapped(interaction.edit_original_response(content=content, embeds=embeds, attachments=files,
+                                                            view=view))
         else:
-            await mapped(interaction.response.send_message(content, embeds=embeds, files=files, view=view,
-                                                           ephemeral=True))
+            await mapped(interaction.followup.send(content, embeds=embeds, files=files, view=view, ephemeral=True,
+                                                   wait=True))
 
     @staticmethod
     def gallery_view(page: HistoryPage, lang: str) -> discord.ui.View:
