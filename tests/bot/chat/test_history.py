@@ -136,3 +136,25 @@ async def test_the_history_list_keeps_sixty_jobs_per_person_and_chat_and_expires
     assert (await redis.lindex(key, 0)).decode() == f"job{HISTORY_JOBS + 4:06d}", "newest first"
     assert 0 < await redis.ttl(key) <= chat.settings.queue.retention_seconds
     assert await redis.llen(chat.keys.user_history("telegram:1", "43")) == 0
+
+
+async def test_a_reposted_results_buttons_follow_the_groups_quota_and_a_banned_person_cannot_pick(
+        chat: ChatWorld) -> None:
+    ann, boss = chat.in_group("1", "Ann"), chat.in_group("3", "Boss", admin=True)
+    assert await chat.command(boss, "/group quota images:1") == "quota"
+    job = await finished(chat, ann, "a quota fox")  # today's one image
+    await chat.command(ann, f"/show {job.id}")
+    await chat.settle()
+    (posted,) = chat.sender.of("send_pictures")
+    again = next(b for row in posted.buttons for b in row if b.action == ACTION_AGAIN)
+    assert await chat.press(ann, again) == ("Queued again with a new seed.", False)
+    await chat.settle()
+    assert "You have used your 1 images for today in this group" in answers(ann).last.text
+    assert answers(ann).last.private
+    assert len(await chat.waiting()) == 0, "refused: nothing queued"
+
+    await chat.policy.ban("telegram:1", by="telegram:900")
+    notice, alert = await chat.press(ann, Button("1", ACTION_SHOW, job.id))
+    assert alert and "banned" in notice
+    await chat.settle()
+    assert len(chat.sender.of("send_pictures")) == 1, "nothing posted for a banned person"
