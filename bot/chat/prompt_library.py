@@ -76,10 +76,9 @@ class Found:
 class OwnedNames:
     """One kind of named thing (styles or wildcards) in one Redis hash per owner: name -> JSON."""
 
-    def __init__(self, redis: aioredis.Redis, key: Callable[[str], str], what: str) -> None:
+    def __init__(self, redis: aioredis.Redis, key: Callable[[str], str]) -> None:
         self._redis = redis
         self._key = key
-        self.what = what  # "style" or "wildcard", for the texts
         self._put = redis.register_script(_PUT)
 
     async def put(self, owner: Owner, name: str, raw: str) -> None:

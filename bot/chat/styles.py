@@ -123,7 +123,7 @@ class Styles:
     """People's and groups' styles in Redis (``BotKeys.styles``)."""
 
     def __init__(self, redis: aioredis.Redis, keys: BotKeys) -> None:
-        self.names = OwnedNames(redis, keys.styles, "style")
+        self.names = OwnedNames(redis, keys.styles)
 
     async def save(self, owner: Owner, name: str, style: Style) -> str:
         name = check_name(name)

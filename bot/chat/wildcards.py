@@ -119,7 +119,7 @@ class Wildcards:
     """People's and groups' lists in Redis (``BotKeys.wildcards``), and prompt expansion with them."""
 
     def __init__(self, redis: aioredis.Redis, keys: BotKeys) -> None:
-        self.names = OwnedNames(redis, keys.wildcards, "wildcard")
+        self.names = OwnedNames(redis, keys.wildcards)
 
     async def add(self, owner: Owner, name: str, text: str, *, replace: bool = False) -> list[str]:
         """Add entries to a list (or, with ``replace``, make it exactly these); the list as kept."""

@@ -119,6 +119,18 @@ def test_entries_are_split_on_bars_trimmed_and_kept_once() -> None:
     assert parse_entries(" red  hair | blue hair ||red hair | ") == ["red hair", "blue hair"]
 
 
+@given(st.text(st.sampled_from("ab |\n"), max_size=MAX_ENTRIES * (MAX_ENTRY_CHARS + 3) + 10))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_typed_entries_are_bounded_or_refused(text: str) -> None:
+    try:
+        entries = parse_entries(text)
+    except OptionError as refusal:
+        assert refusal.key in ("wildcard.no_entries", "wildcard.entry_too_long", "wildcard.too_many_entries")
+        return
+    assert 1 <= len(entries) <= MAX_ENTRIES and len(set(entries)) == len(entries)
+    assert all(0 < len(e) <= MAX_ENTRY_CHARS and "|" not in e and e == e.strip() for e in entries)
+
+
 @pytest.mark.parametrize(("text", "key"), [
     (" | ", "wildcard.no_entries"),
     ("x" * (MAX_ENTRY_CHARS + 1), "wildcard.entry_too_long"),
