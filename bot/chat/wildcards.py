@@ -12,8 +12,8 @@ at most ``MAX_ENTRIES`` entries of ``MAX_ENTRY_CHARS`` each per list; entries ma
 down to ``MAX_DEPTH`` levels (a deeper or self-referring chain is refused with
 ``wildcard.too_deep``, never left half-expanded); the result may not pass ``MAX_PROMPT_CHARS``
 (checked as it grows, ``wildcard.too_long``). An unknown name is refused with
-``wildcard.unknown``, naming it. The prompt is only expanded, never the negative or a character's
-prompt: ``__`` there stays as typed.
+``wildcard.unknown``, naming it. The prompt and each character's prompt are expanded (a
+character's picks have places of their own, ``c<i>.``), never a negative: ``__`` there stays as typed.
 
 Personal lists shadow the group's of the same name (``bot.chat.prompt_library``).
 """
@@ -30,7 +30,7 @@ import redis.asyncio as aioredis
 from bot.chat.generate_options import OptionError, shorten
 from bot.chat.prompt_library import NAME_PATTERN, OwnedNames, Owner, check_name
 from bot.keys import BotKeys
-from novelai.request import MAX_PROMPT_CHARS
+from novelai.request import MAX_PROMPT_CHARS, CharacterPrompt
 
 MAX_ENTRIES = 100
 MAX_ENTRY_CHARS = 200
@@ -55,12 +55,13 @@ def pick(entries: Sequence[str], seed: int, place: str) -> str:
 
 
 def expand(prompt: str, lists: Mapping[str, Sequence[str]], seed: int, *, max_depth: int = MAX_DEPTH,
-           max_chars: int = MAX_PROMPT_CHARS) -> str:
+           max_chars: int = MAX_PROMPT_CHARS, place: str = "") -> str:
     """``prompt`` with every ``__name__`` replaced by an entry of ``lists[name]`` picked from ``seed``.
 
     ``OptionError(UNKNOWN, name=...)`` for a name ``lists`` lacks; ``OptionError`` when the chain of lists goes
-    deeper than ``max_depth`` or the result passes ``max_chars``. Pure and deterministic."""
-    return _expand(prompt, lists, seed, 0, "", max_depth, max_chars)
+    deeper than ``max_depth`` or the result passes ``max_chars``. ``place`` prefixes every pick's place
+    (a character's prompt picks apart from the main prompt). Pure and deterministic."""
+    return _expand(prompt, lists, seed, 0, place, max_depth, max_chars)
 
 
 def _expand(text: str, lists: Mapping[str, Sequence[str]], seed: int, depth: int, path: str, max_depth: int,
@@ -132,6 +133,13 @@ class Wildcards:
         await self.names.put(owner, name, json.dumps(entries, ensure_ascii=False))
         return entries
 
+    async def expand_request(self, prompt: str, characters: Sequence[CharacterPrompt], seed: int, user_key: str,
+                             group: str | None) -> tuple[str, tuple[CharacterPrompt, ...]]:
+        """The prompt and the characters' prompts expanded (character i's picks at places ``c<i>.``)."""
+        expanded = [c.model_copy(update={"prompt": await self.expand(c.prompt, seed, user_key, group, place=f"c{i}.")})
+                    if has_wildcards(c.prompt) else c for i, c in enumerate(characters)]
+        return await self.expand(prompt, seed, user_key, group), tuple(expanded)
+
     async def entries(self, owner: Owner, name: str) -> list[str]:
         raw = await self.names.get(owner, name)
         return _decode(raw) if raw is not None else []
@@ -142,7 +150,7 @@ class Wildcards:
     async def delete(self, owner: Owner, name: str) -> bool:
         return await self.names.delete(owner, check_name(name))
 
-    async def expand(self, prompt: str, seed: int, user_key: str, group: str | None) -> str:
+    async def expand(self, prompt: str, seed: int, user_key: str, group: str | None, *, place: str = "") -> str:
         """The prompt with its wildcards expanded from the person's lists, then their group's.
 
         Lists are read as the expansion meets them (a prompt without ``__`` costs no Redis call):
@@ -154,7 +162,7 @@ class Wildcards:
         known: dict[str, list[str]] = {}
         while True:
             try:
-                return expand(prompt, known, seed)
+                return expand(prompt, known, seed, place=place)
             except OptionError as refusal:
                 name = str(refusal.params.get("name", ""))
                 if refusal.key != UNKNOWN or name in known:  # read already and empty: nothing to pick

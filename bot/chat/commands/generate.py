@@ -62,11 +62,15 @@ class RequestBuilder:
             options, ctx.progress.styles = await self.styles.apply(options, ctx.user_key, ctx.group_key)
         fields, priority = apply_defaults(defaults, options)
         fields.pop(STYLES_FIELD, None)  # no styles kept here: the names mean nothing to a request
-        prompt = options.prompt
-        if self.wildcards is not None and has_wildcards(prompt):
+        prompt, characters = options.prompt, fields.get("characters", ())
+        texts = (prompt, *(character.prompt for character in characters))
+        if self.wildcards is not None and any(has_wildcards(text) for text in texts):
             seed = fields.get("seed")
             fields["seed"] = seed = draw_seed() if seed is None else seed
-            prompt = await self.wildcards.expand(prompt, seed, ctx.user_key, ctx.group_key)
+            prompt, expanded = await self.wildcards.expand_request(prompt, characters, seed, ctx.user_key,
+                                                                   ctx.group_key)
+            if characters:
+                fields["characters"] = expanded
         request = GenerationRequest(prompt=prompt, **fields).resolved()
         return apply_nsfw_rule(request, self.nsfw_rule, ctx.age_restricted), priority
 

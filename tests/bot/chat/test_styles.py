@@ -224,3 +224,16 @@ async def test_a_banned_person_is_refused_before_the_words_are_read(chat: ChatWo
     assert await chat.command(ctx, "/wildcard add hair red") == "banned"
     assert await chat.command(ctx, "/style save x y") == "banned"
     assert await chat.router.prompt_tools.wildcards.all(Owner("user", "telegram:1")) == {}
+
+
+async def test_a_characters_prompt_picks_its_own_wildcards(chat: ChatWorld) -> None:
+    ctx = chat.context()
+    hair = [f"hair{i}" for i in range(30)]
+    await chat.command(ctx, "/wildcard add hair " + " | ".join(hair))
+    job = await chat.generated(ctx, "2girls, __hair__", '--char "girl, __hair__@B3" --char "girl, __hair__@D3" '
+                                                      "seed:8")
+    request = job.request
+    assert request.prompt == expand("2girls, __hair__", {"hair": hair}, 8)
+    picks = [c.prompt for c in request.characters]
+    assert picks == [expand("girl, __hair__", {"hair": hair}, 8, place=f"c{i}.") for i in range(2)]
+    assert all(pick.startswith("girl, hair") and "__" not in pick for pick in picks)
