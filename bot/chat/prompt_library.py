@@ -97,6 +97,10 @@ class OwnedNames:
         raw = await self._redis.hgetall(self._key(owner.id))
         return {_text(name): _text(value) for name, value in sorted(raw.items())}
 
+    async def names(self, owner: Owner) -> list[str]:
+        """Only the names, sorted (autocomplete reads these, not every value)."""
+        return sorted(_text(name) for name in await self._redis.hkeys(self._key(owner.id)))
+
     async def lookup(self, user_key: str, group: str | None, name: str) -> Found | None:
         """The person's own ``name``, else their group's (personal shadows group), else None."""
         owners = [Owner("user", user_key), *([Owner("group", group)] if group else [])]

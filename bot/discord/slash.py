@@ -20,7 +20,7 @@ from bot.chat.texts.catalog import t
 from bot.discord.history import HistoryActions
 from bot.discord.image_slash import PictureActions, image_commands
 from bot.discord.images import GenerateFiles
-from bot.discord.prompt_tools_slash import prompt_tool_commands
+from bot.discord.prompt_tools_slash import name_choices, prompt_tool_commands
 from novelai.models import MODELS, SIZE_PRESETS
 from novelai.request import GenerationRequest
 
@@ -118,6 +118,10 @@ def slash_commands(bot: SlashBot) -> list[app_commands.Command[Any, Any, Any]]:
     @generate.autocomplete("negative")
     async def negative_tags(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await tag_choices(bot.router(), interaction, current)
+
+    @generate.autocomplete("style")
+    async def style_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await name_choices(bot, interaction, "style", current, several=True)
 
     @generate.autocomplete("size")
     async def size_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

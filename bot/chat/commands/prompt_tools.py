@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.chat.context import ChatContext, Conversation
+from bot.chat.context import OUTAGE, ChatContext, Conversation
 from bot.chat.generate_options import (
     MAX_GENERATE_CHARS,
     OptionError,
@@ -159,6 +159,22 @@ class PromptTools:
         """The sets a person uses here, the one that wins first."""
         group = [Owner("group", ctx.group_key)] if ctx.chat.group and ctx.group_key else []
         return [Owner("user", ctx.user_key), *group]
+
+    async def suggest(self, ctx: ChatContext, kind: Kind, current: str, *, several: bool = False) -> list[str]:
+        """Names the person can use here that start with what is typed (Discord's autocomplete), theirs
+        first, at most 25. ``several``: ``current`` is a comma list (``style:a,b``) whose last name is
+        completed, the ones before it kept. Never raises: a suggestion is no reason to fail."""
+        head, _, last = current.rpartition(",") if several else ("", "", current)
+        typed = last.strip().lower()
+        store = self.styles.names if kind == "style" else self.wildcards.names
+        found: list[str] = []
+        try:
+            for owner in self._owners(ctx):
+                found += [name for name in await store.names(owner) if name.startswith(typed) and name not in found]
+        except OUTAGE:
+            return []
+        prefix = f"{head.strip()}," if head.strip() else ""
+        return [f"{prefix}{name}"[:100] for name in found][:25]
 
     # -- styles ------------------------------------------------------------------------------
 

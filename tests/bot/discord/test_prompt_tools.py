@@ -9,7 +9,7 @@ import pytest
 
 from bot.chat.wildcards import expand
 from tests.bot.discord.picture_helpers import nth_result, queued_nothing, result_comment, result_png
-from tests.fixtures.discord_e2e import ANN, BOB, GUILD, LI, OWNER, DiscordWorld
+from tests.fixtures.discord_e2e import ANN, BOB, GUILD, LI, OWNER, SFW, DiscordWorld
 
 pytestmark = pytest.mark.xdist_group("workers")
 
@@ -98,3 +98,22 @@ async def test_server_styles_are_saved_by_admins_and_used_by_members(discord_wor
     place = expand("__place__", {"place": ["lake", "hill"]}, 5)
     assert asked["prompt"].startswith(f"watercolor, a bridge by the {place}")
     assert (asked["width"], asked["steps"]) == (512, 8)
+
+
+async def test_style_and_wildcard_names_autocomplete_with_the_persons_first(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    await world.start_bot()
+    for user, name, group in ((ANN, "anime", False), (ANN, "apple", False), (OWNER, "aqua", True),
+                              (OWNER, "anime", True), (BOB, "art", False)):
+        await world.ask(user, "style", action="save", name=name, group=group, prompt="x, ...")
+    await world.ask(ANN, "wildcard", action="add", name="hair", entries="red | blue")
+
+    async def typed(command: str, options: dict[str, object], focused: str) -> list[str]:
+        interaction_id = world.discord.autocomplete(GUILD, SFW, ANN, command, options, focused=focused)
+        await world.wait(lambda: world.discord.autocomplete_choices(interaction_id) is not None, timeout=10)
+        return [choice["value"] for choice in world.discord.autocomplete_choices(interaction_id) or []]
+
+    assert await typed("generate", {"prompt": "a cat", "style": "a"}, "style") == ["anime", "apple", "aqua"]
+    assert await typed("generate", {"prompt": "a cat", "style": "anime,aq"}, "style") == ["anime,aqua"]
+    assert await typed("style", {"action": "show", "name": "ap"}, "name") == ["apple"]
+    assert await typed("wildcard", {"action": "show", "name": ""}, "name") == ["hair"]
