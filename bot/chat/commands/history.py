@@ -26,7 +26,7 @@ import io
 import time
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from bot.chat.commands.generate import GenerateCommands
 from bot.chat.commands.jobs import NOT_AN_ID, typed_job_id
@@ -39,7 +39,7 @@ from bot.chat.result_messages import ResultMessages
 from bot.chat.texts.catalog import t
 from bot.chat.texts.history import HistoryEntry, HistoryPage, entry_label, history_text
 from bot.chat.texts.jobs import caption
-from storage.base import Storage
+from storage.base import Storage, StorageError
 from tasks.job import Job, JobState
 from tasks.queue import JobQueue
 
@@ -47,6 +47,9 @@ PAGE_SIZE = 6
 MAX_PAGES = -(-HISTORY_JOBS // PAGE_SIZE)
 # Thumbnails on a page: the longer side, in pixels (a page of six stays well under a megabyte).
 THUMBNAIL_SIDE = 384
+# What a thumbnail is when its file cannot be read (gone from storage before its job, unreadable):
+# the page keeps its numbering, and a pick says the files are gone.
+_MISSING = (KeyError, StorageError, UnidentifiedImageError, OSError)
 
 
 def thumbnail(png: bytes) -> bytes:
@@ -57,6 +60,13 @@ def thumbnail(png: bytes) -> bytes:
         out = io.BytesIO()
         small.save(out, format="JPEG", quality=85)
         return out.getvalue()
+
+
+def placeholder() -> bytes:
+    """A plain grey square standing in for a thumbnail whose file cannot be read."""
+    out = io.BytesIO()
+    Image.new("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE), (128, 128, 128)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def has_result(job: Job) -> bool:
@@ -107,9 +117,12 @@ class HistoryCommands:
         """The first image of each result on the page, small, captioned with its number and prompt."""
         pictures = []
         for entry in page.entries:
-            png = await asyncio.to_thread(self.storage.get, entry.job.images[0].key)
-            pictures.append(Picture(png=await asyncio.to_thread(thumbnail, png), caption=entry_label(entry),
-                                    filename=f"history-{entry.number}.jpg"))
+            try:
+                png = await asyncio.to_thread(self.storage.get, entry.job.images[0].key)
+                small = await asyncio.to_thread(thumbnail, png)
+            except _MISSING:
+                small = placeholder()
+            pictures.append(Picture(png=small, caption=entry_label(entry), filename=f"history-{entry.number}.jpg"))
         return pictures
 
     # -- Telegram-style pages (an album, then the list with its buttons) --------------------------
@@ -180,6 +193,9 @@ class HistoryCommands:
         if not has_result(job):
             await self.conv.answer(ctx, Reply(t(lang, "show.no_result", id=job.id), private=True))
             return None
+        if not await self.stored(job):
+            await self.conv.answer(ctx, Reply(t(lang, "show.files_gone", id=job.id), private=True))
+            return None
         self.repost(ctx, job, lang)
         return t(lang, self.posted_key)
 
@@ -188,8 +204,18 @@ class HistoryCommands:
         the job was asked in this chat. Posts it again; the notice says how to use it as input."""
         if not has_result(job):
             return t(lang, "show.no_result", id=job.id), True
+        if not await self.stored(job):
+            return t(lang, "show.files_gone", id=job.id), True
         self.repost(ctx, job, lang)
         return t(lang, self.posted_key), False
+
+    async def stored(self, job: Job) -> bool:
+        """Whether the job's images are still in storage (a look, not a read); unsure counts as yes,
+        and the re-post itself says so if they cannot be read."""
+        try:
+            return all([await asyncio.to_thread(self.storage.exists, image.key) for image in job.images])
+        except (StorageError, OSError):
+            return True
 
     @property
     def posted_key(self) -> str:
@@ -207,12 +233,16 @@ class HistoryCommands:
         each picture is a message of its own (a Telegram album) the buttons cannot ride on it and
         follow in a message of their own, as they do on the status message of a new result."""
         paid_by = str(job.requester.reply.get("paid_by") or "") or None
-        pictures = [Picture(png=await asyncio.to_thread(self.storage.get, image.key),
-                            caption=caption(job, lang, image_index=index, paid_by=paid_by),
-                            filename=f"{job.id}-{index}.png")
-                    for index, image in enumerate(job.images)]
-        buttons = result_buttons(job, lang, forms=self.sender.has_forms)
         chat = ctx.chat
+        try:
+            pictures = [Picture(png=await asyncio.to_thread(self.storage.get, image.key),
+                                caption=caption(job, lang, image_index=index, paid_by=paid_by),
+                                filename=f"{job.id}-{index}.png")
+                        for index, image in enumerate(job.images)]
+        except (KeyError, StorageError):  # removed before its job, or storage is down: say so, once
+            await self.sender.send_text(chat, t(lang, "show.files_gone", id=job.id), reply_to=ctx.message_id)
+            return 1
+        buttons = result_buttons(job, lang, forms=self.sender.has_forms)
         sent = await self.sender.send_pictures(chat, pictures, buttons, reply_to=ctx.message_id,
                                                summary=caption(job, lang, paid_by=paid_by))
         calls = self.sender.pictures_cost(len(pictures))

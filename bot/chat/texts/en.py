@@ -755,4 +755,5 @@ TEXTS: dict[str, str] = {
     "show.usage": "Which result? /show JOB, with the job id from a caption or from /history.",
     "show.missing": "No result {id} in this chat: it is unknown, expired, or was made in another chat.",
     "show.no_result": "Job {id} has no result to show (not finished, failed, or canceled).",
+    "show.files_gone": "The images of {id} are no longer stored (or storage is unreachable right now).",
 }

@@ -686,4 +686,5 @@ TEXTS: dict[str, str] = {
     "show.usage": "要哪个结果？/show 任务编号，编号见图片说明或 /history。",
     "show.missing": "本聊天没有结果 {id}：编号未知、已过期，或它是在别的聊天生成的。",
     "show.no_result": "任务 {id} 没有可显示的结果（未完成、失败或已取消）。",
+    "show.files_gone": "{id} 的图片已不再保存（或存储暂时无法访问）。",
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
 from PIL import Image
 
 from bot.chat.commands.history import PAGE_SIZE, HistoryCommands, typed_page
@@ -158,3 +159,23 @@ async def test_a_reposted_results_buttons_follow_the_groups_quota_and_a_banned_p
     assert alert and "banned" in notice
     await chat.settle()
     assert len(chat.sender.of("send_pictures")) == 1, "nothing posted for a banned person"
+
+
+async def test_a_result_whose_files_are_gone_keeps_its_place_on_the_page_and_a_pick_says_so(chat: ChatWorld) -> None:
+    ann = chat.context("1", "Ann")
+    kept = await finished(chat, ann, "kept heron")
+    gone = await finished(chat, ann, "gone heron")
+    chat.storage.delete(gone.images[0].key)
+    await chat.command(ann, "/history")
+    await chat.settle()
+    (album,) = chat.sender.of("send_pictures")
+    assert [p.caption for p in album.pictures] == ["1 · gone heron", "2 · kept heron"]
+    with Image.open(io.BytesIO(album.pictures[0].png)) as grey:
+        assert grey.getpixel((5, 5)) == pytest.approx((128, 128, 128), abs=3)
+    assert kept.id in answers(ann).last.text and gone.id in answers(ann).last.text
+    said = f"The images of {gone.id} are no longer stored (or storage is unreachable right now)."
+    assert await chat.press(ann, Button("1", ACTION_SHOW, gone.id)) == (said, True)
+    await chat.command(ann, f"/show {gone.id}")
+    assert answers(ann).last.text == said and answers(ann).last.private
+    await chat.settle()
+    assert len(chat.sender.of("send_pictures")) == 1, "nothing posted"

@@ -302,7 +302,7 @@ CALLER_PARAMS.update({
     "history.expires": {"left"}, "history.expires_unknown": set(), "history.hint": set(), "history.hint_menu": set(),
     "history.select": set(), "history.empty": set(), "history.not_yours": set(), "history.turning": {"page"},
     "history.posted": set(), "history.posted_menu": set(), "history.buttons": {"id"}, "show.usage": set(),
-    "show.missing": {"id"}, "show.no_result": {"id"},
+    "show.missing": {"id"}, "show.no_result": {"id"}, "show.files_gone": {"id"},
 })
 # /style and /wildcard (bot/chat/commands/prompt_tools.py, bot/chat/styles.py, bot/chat/wildcards.py).
 CALLER_PARAMS.update({
