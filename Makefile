@@ -51,6 +51,8 @@ bench: venv
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/discord.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/chat_pictures.py
+	$(BIN)/python bench/tag_suggest.py
 	@# Optional (about 4-5 minutes): the fault run of issue 12, only with `make bench FAULT_RUN=1`.
 	@if [ -n "$(FAULT_RUN)" ]; then $(BIN)/python bench/fault_run.py; fi
 

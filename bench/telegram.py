@@ -232,13 +232,16 @@ async def run_burst(world: World, label: str, commands: list[Command]) -> Burst:
             reply = (call.params.get("reply_parameters") or {}).get("message_id")
             album_of.setdefault((call.chat_id, int(reply or 0)), call)
 
-    jobs = {job_id: await queue.get(job_id) for job_id in done}
+    # The album replies to the job's status message, which the bot's status registry names.
+    assert world.bot.commands is not None
+    registry = world.bot.commands.generate.registry
+    status_of = {job_id: await registry.get(job_id) for job_id in done}
 
     def album_for(job_id: str) -> Call | None:
-        job = jobs.get(job_id)
-        if job is None or job.requester.chat_id is None:
+        entry = status_of.get(job_id)
+        if entry is None or not entry.message_id:
             return None
-        return album_of.get((int(job.requester.chat_id), int(job.requester.reply.get("message_id", 0))))
+        return album_of.get((int(entry.chat.chat_id), int(entry.message_id)))
 
     latencies, read, upload, accepted, prior = [], [], [], [], []
     for job_id, done_at in done.items():
