@@ -626,9 +626,11 @@ TEXTS: dict[str, str] = {
     "library.user": "yours",
     "library.group": "this group's",
     "library.shadowed": "(yours is used)",
-    "library.bad_name": "“{name}” cannot be a name: use up to {limit} of a-z, 0-9, - and _, starting with a letter or digit",
+    "library.bad_name": ("“{name}” cannot be a name: use up to {limit} of a-z, 0-9, - and _, starting with a letter or "
+        "digit"),
     "library.too_many": "You can keep at most {limit} of these here; delete one first",
-    "library.only_in_groups": "A group's styles and wildcards live in a group: use this in the group (Telegram) or server (Discord)",
+    "library.only_in_groups": ("A group's styles and wildcards live in a group: use this in the group (Telegram) or "
+        "server (Discord)"),
     "library.admins_only": "Only this group's admins can change its styles and wildcards",
     "style.usage": ("Styles: /style save NAME masterpiece, ..., detailed background neg:\"lowres\" steps:28 "
                     "(... stands for your prompt), /style list, /style show NAME, /style delete NAME. "
@@ -641,7 +643,8 @@ TEXTS: dict[str, str] = {
     "style.list_empty": "No styles yet. Save one: /style save anime masterpiece, ..., detailed background steps:28",
     "style.list_user": "Your styles: {names}",
     "style.list_group": "This group's styles: {names}",
-    "style.unknown": "I don't know the style “{name}”: neither you nor this group saved one by that name. /style list shows them.",
+    "style.unknown": ("I don't know the style “{name}”: neither you nor this group saved one by that name. /style list "
+        "shows them."),
     "style.not_kept": "A style cannot keep {option}; leave it out",
     "style.too_long": "A style's prompt and negative can be at most {limit} characters each",
     "style.too_many_characters": "A style can keep at most {limit} characters",
@@ -650,7 +653,8 @@ TEXTS: dict[str, str] = {
     "wildcard.usage": ("Wildcards: /wildcard add NAME red hair | blue hair (set NAME … replaces the list), "
                        "/wildcard list, /wildcard show NAME, /wildcard delete NAME; then __NAME__ in a prompt. "
                        "Put group first for the group's lists."),
-    "wildcard.saved": "Wildcard __{name}__ ({whose}) has {count} entries: {entries}\nUse it: /generate 1girl, __{name}__",
+    "wildcard.saved": ("Wildcard __{name}__ ({whose}) has {count} entries: {entries}\nUse it: /generate 1girl, "
+        "__{name}__"),
     "wildcard.deleted": "Deleted wildcard __{name}__ ({whose}).",
     "wildcard.not_found": "There is no wildcard __{name}__ ({whose}); /wildcard list shows the lists you can use.",
     "wildcard.show": "Wildcard __{name}__ ({whose}), {count} entries: {entries}",
@@ -660,7 +664,8 @@ TEXTS: dict[str, str] = {
     "wildcard.unknown": ("I don't know the wildcard __{name}__: neither you nor this group has a list by that name. "
                          "Make one: /wildcard add {name} red hair | blue hair"),
     "wildcard.too_deep": "__{name}__ is nested deeper than {limit} lists (does a list name itself?)",
-    "wildcard.too_long": "With its wildcards filled in, the prompt is longer than {limit} characters; use shorter entries",
+    "wildcard.too_long": ("With its wildcards filled in, the prompt is longer than {limit} characters; use shorter "
+        "entries"),
     "wildcard.too_many_entries": "A wildcard can hold at most {limit} entries",
     "wildcard.entry_too_long": "The entry “{entry}” is longer than {limit} characters",
     "wildcard.no_entries": "Give the entries, separated by |: /wildcard add hair red hair | blue hair",

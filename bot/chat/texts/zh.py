@@ -674,8 +674,10 @@ TEXTS: dict[str, str] = {
     "history.item": "{label}\n    {id} · {expires}",
     "history.expires": "{left}后过期",
     "history.expires_unknown": "过期时间未知",
-    "history.hint": "点编号即可带按钮重新发出该结果。要把它当作输入，请回复它并使用 /generate、/vibe、/ref 或 /inpaint。",
-    "history.hint_menu": "在下方选择一个，即可带按钮发到频道。要把它当作输入：在发出的图片上，应用 → 用作图生图 或 用作参考。",
+    "history.hint": ("点编号即可带按钮重新发出该结果。"
+                     "要把它当作输入，请回复它并使用 /generate、/vibe、/ref 或 /inpaint。"),
+    "history.hint_menu": ("在下方选择一个，即可带按钮发到频道。"
+                          "要把它当作输入：在发出的图片上，应用 → 用作图生图 或 用作参考。"),
     "history.select": "重新发出其中一个……",
     "history.empty": "你在本聊天还没有结果（或已过期）。用 /generate 生成一张吧。",
     "history.not_yours": "这是别人的历史：发送 /history 查看你自己的。",
