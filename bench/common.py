@@ -9,6 +9,8 @@ the benchmarks cannot drift apart on them.
 The scripts import this as ``bench.common``: run as ``.venv/bin/python bench/<name>.py``, each first
 puts the repo root in place of bench/ on ``sys.path`` (bench/queue.py, telegram.py and discord.py
 would otherwise shadow ``queue``, ``telegram`` and ``discord``).
+
+One piece although past 400 lines: it is what the benchmarks would otherwise each write again.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ one job at a time (the extra threads only overlap hand-overs). Every job is ``/g
 The worker and the NovelAI stand-in run in their own process groups, always killed at the end. Every
 Redis key lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
 Run: ``.venv/bin/python bench/discord.py``.
+
+One piece although past 400 lines: one benchmark's scenarios and their report, read top to bottom.
 """
 # ruff: noqa: E402 - the path fix below has to run before any import.
 

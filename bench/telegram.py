@@ -32,6 +32,8 @@ hand-overs). Every command asks for ``--n 2`` (an album) at 512x512, 8 steps.
 The worker and the NovelAI stand-in run in their own process groups, always killed at the end. Every
 Redis key lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
 Run: ``.venv/bin/python bench/telegram.py`` (``--busy-group``: scenario 3 alone).
+
+One piece although past 400 lines: one benchmark's scenarios and their report, read top to bottom.
 """
 # ruff: noqa: E402 - the path fix below has to run before any import.
 

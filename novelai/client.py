@@ -4,6 +4,11 @@ One ``NovelAIClient`` per process and event loop holds one httpx connection pool
 runs two generations for one NovelAI account at once (an in-process lock per account), so the
 only "Concurrent generation is locked" answers it can see come from elsewhere: another
 process, or a generation NovelAI is still finishing after we gave up on it.
+
+One piece although past 400 lines: every endpoint call (generate, upscale, augment, encode-vibe,
+suggest-tags, account status) shares the token handling, the 401 renewal, the bounded reading of
+answers and the error mapping here; the requests and answers themselves are built and read in their
+own modules (``payload``, ``image_payload``, ``tool_calls``, ``tags``, ``answers``).
 """
 
 from __future__ import annotations
