@@ -92,6 +92,17 @@ async def requester_of(world: TelegramWorld, result: StoredMessage) -> str:
     return job.requester.user_id
 
 
+async def assert_painted_over(world: TelegramWorld, picture: bytes, mask: bytes) -> None:
+    """One infill ran with ``picture`` as the image and ``mask`` as the mask, and its result was posted."""
+    (result,) = await results(world, ANN.id)
+    (generation,) = generations(await inputs_seen(world.deployment))
+    assert generation["action"] == "infill"
+    image_sha = img2img_sha(picture, (512, 512))
+    assert [(i["field"], i["sha256"]) for i in generation["inputs"]][:2] == [
+        ("parameters.image", image_sha), ("parameters.mask", mask_sha(mask))]
+    assert result_colour(result_png(world, result)) == marker_colour(image_sha)
+
+
 async def test_an_album_captioned_vibe_is_one_job_with_every_picture_as_a_vibe(telegram_world: TelegramWorld
                                                                              ) -> None:
     world = telegram_world
@@ -122,13 +133,7 @@ async def test_an_album_of_picture_and_mask_files_inpaints_the_first_with_the_se
     picture, mask = png(512, 512, (90, 20, 20)), png(512, 512, (255, 255, 255))
     world.telegram.user_album(ANN.id, ANN, [("document", picture, "room.png"), ("document", mask, "mask.png")],
                               caption=f"/inpaint a hat {SMALL}")
-    (result,) = await results(world, ANN.id)
-    (generation,) = generations(await inputs_seen(world.deployment))
-    assert generation["action"] == "infill"
-    image_sha = img2img_sha(picture, (512, 512))
-    assert [(i["field"], i["sha256"]) for i in generation["inputs"]][:2] == [
-        ("parameters.image", image_sha), ("parameters.mask", mask_sha(mask))]
-    assert result_colour(result_png(world, result)) == marker_colour(image_sha)
+    await assert_painted_over(world, picture, mask)
 
 
 async def test_an_album_without_a_command_queues_nothing_and_gets_no_answer(telegram_world: TelegramWorld
@@ -179,13 +184,7 @@ async def test_inpaint_sent_as_a_mask_in_reply_to_a_photo_paints_over_that_photo
     sent = world.telegram.user_message(ANN.id, ANN, "", photo=picture)
     world.telegram.user_message(ANN.id, ANN, f"/inpaint a crown {SMALL}", document=mask, file_name="mask.png",
                                 reply_to=sent["message_id"])
-    (result,) = await results(world, ANN.id)
-    (generation,) = generations(await inputs_seen(world.deployment))
-    assert generation["action"] == "infill"
-    image_sha = img2img_sha(picture, (512, 512))
-    assert [(i["field"], i["sha256"]) for i in generation["inputs"]][:2] == [
-        ("parameters.image", image_sha), ("parameters.mask", mask_sha(mask))]
-    assert result_colour(result_png(world, result)) == marker_colour(image_sha)
+    await assert_painted_over(world, picture, mask)
 
 
 async def test_an_album_keeps_its_order_when_the_caption_is_on_a_later_item(telegram_world: TelegramWorld
@@ -201,9 +200,4 @@ async def test_an_album_keeps_its_order_when_the_caption_is_on_a_later_item(tele
     await world.wait(lambda: bool(photos(world, ANN.id)) or "mask" in " ".join(
         m.text or "" for m in world.telegram.bot_messages(ANN.id)), timeout=60)
     assert photos(world, ANN.id), [m.text for m in world.telegram.bot_messages(ANN.id)]
-    (result,) = photos(world, ANN.id)
-    (generation,) = generations(await inputs_seen(world.deployment))
-    image_sha = img2img_sha(picture, (512, 512))
-    assert [(i["field"], i["sha256"]) for i in generation["inputs"]][:2] == [
-        ("parameters.image", image_sha), ("parameters.mask", mask_sha(mask))]
-    assert result_colour(result_png(world, result)) == marker_colour(image_sha)
+    await assert_painted_over(world, picture, mask)
