@@ -5,13 +5,21 @@ asks for zlib-stream but only inflates binary frames.
 
 A session outlives its connection, as on Discord: a bot that drops (or is told to RECONNECT) resumes where
 it left off; a clean close (1000/1001) ends the session. Dispatches honour the intents and the shard the
-bot identified with."""
+bot identified with.
+
+Sharding as Discord documents it: IDENTIFY may carry ``shard: [shard_id, num_shards]``; a session gets the
+guilds with ``(guild_id >> 22) % num_shards == shard_id`` (READY lists them, GUILD_CREATE follows for each,
+and their dispatches go there only), DMs go to shard 0 only, READY echoes ``shard``. A malformed or out of
+range pair is closed with 4010 (Invalid shard); a session that would hold more than
+``max_guilds_per_shard`` guilds (Discord: 2,500) with 4011 (Sharding required). ``GET /gateway/bot``
+recommends ``recommended_shards`` (by default one per 1,000 guilds, as Discord roughly does)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import math
 import secrets
 from collections import deque
 from collections.abc import Callable
@@ -29,11 +37,17 @@ INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
 GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
 GUILD_MESSAGES = 1 << 9
+DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
 # Dispatches kept per session for RESUME; older ones are gone, as on Discord.
 HISTORY = 1000
 MAX_DETACHED_SESSIONS = 16
 _CLEAN_CLOSE = frozenset({1000, 1001})
+# Discord's limit of guilds on one gateway session (above it: close 4011), and roughly how many guilds
+# per shard its ``GET /gateway/bot`` recommends.
+MAX_GUILDS_PER_SHARD = 2500
+GUILDS_PER_RECOMMENDED_SHARD = 1000
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
 
 
 @dataclass
@@ -46,8 +60,27 @@ class Session:
     connection: Connection | None = None
 
     def covers(self, guild_id: int | None) -> bool:
+        """Whether this session gets a dispatch of ``guild_id``: its guilds, and DMs (None) on shard 0 only."""
         shard_id, count = self.shard
-        return guild_id is None or (guild_id >> 22) % count == shard_id
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, count) == shard_id
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard a guild's events go to (Discord: ``(guild_id >> 22) % num_shards``)."""
+    return (guild_id >> 22) % shard_count
+
+
+def parse_shard(value: Any) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard`` as ``(shard_id, num_shards)``: absent means ``(0, 1)``; None if it is not a
+    pair of integers with ``0 <= shard_id < num_shards``."""
+    if value is None:
+        return 0, 1
+    if not isinstance(value, list) or len(value) != 2 or not all(type(part) is int for part in value):
+        return None
+    shard_id, count = value
+    return (shard_id, count) if 0 <= shard_id < count else None
 
 
 class Connection:
@@ -97,11 +130,28 @@ class Gateway:
         self._on_change = on_change
         self._sessions: dict[str, Session] = {}
         self._connections: set[Connection] = set()
+        # Sharding, as GET /gateway/bot reports it: a fixed recommendation (None: by guild count) and how
+        # many IDENTIFYs may start at once (``session_start_limit.max_concurrency``).
+        self.recommended_shards: int | None = None
+        self.max_concurrency = 1
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        # The ``shard`` of every accepted IDENTIFY, in order (what tests check a sharded bot sent).
+        self.identified: list[tuple[int, int]] = []
 
     # -- what the sandbox does -------------------------------------------------------------
 
     def connected(self) -> bool:
         return any(connection.session is not None for connection in self._connections)
+
+    def shards(self) -> int:
+        """The ``shards`` GET /gateway/bot recommends."""
+        if self.recommended_shards is not None:
+            return self.recommended_shards
+        return max(1, math.ceil(len(self._world.guilds) / GUILDS_PER_RECOMMENDED_SHARD))
+
+    def live_shards(self) -> list[tuple[int, int]]:
+        """The shards of the sessions on a live connection, sorted."""
+        return sorted(c.session.shard for c in self._connections if c.session is not None)
 
     def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None = None, intent: int = 0,
                  redacted: dict[str, Any] | None = None) -> None:
@@ -180,13 +230,20 @@ class Gateway:
         if not isinstance(data.get("intents"), int):
             connection.close(4013, "Invalid intent(s).")
             return
-        shard = data.get("shard") or [0, 1]
-        session = Session(secrets.token_hex(16), data["intents"], (int(shard[0]), int(shard[1])))
+        shard = parse_shard(data.get("shard"))
+        if shard is None:
+            connection.close(INVALID_SHARD, "Invalid shard.")
+            return
+        world = self._world
+        guilds = [guild for guild in world.guilds.values() if shard_of(guild.id, shard[1]) == shard[0]]
+        if len(guilds) > self.max_guilds_per_shard:
+            connection.close(SHARDING_REQUIRED, "Sharding required.")
+            return
+        session = Session(secrets.token_hex(16), data["intents"], shard)
         self._sessions[session.id] = session
         self._attach(connection, session)
         self._stats.identifies += 1
-        world = self._world
-        guilds = [guild for guild in world.guilds.values() if session.covers(guild.id)]
+        self.identified.append(shard)
         self._send_dispatch(session, "READY", {
             "v": 10, "user": world.bot_user_json(), "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id, "session_type": "normal", "resume_gateway_url": self._resume_url(),

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from sandbox.discord.commands import overwrite
-from sandbox.discord.gateway import GUILD_MESSAGES, Gateway
+from sandbox.discord.gateway import DIRECT_MESSAGES, GUILD_MESSAGES, Gateway
 from sandbox.discord.interactions import Interactions
 from sandbox.discord.messages import Composer, Upload
 from sandbox.discord.ratelimit import Bucket, RateLimiter
@@ -203,9 +203,10 @@ class RestAPI:
         return {"url": self._gateway_url()}
 
     def gateway_bot(self, request: ApiRequest) -> Any:
-        return {"url": self._gateway_url(), "shards": 1, "session_start_limit": {
+        """Where to connect, the recommended shard count and how many IDENTIFYs may start at once."""
+        return {"url": self._gateway_url(), "shards": self._gateway.shards(), "session_start_limit": {
             "total": 1000, "remaining": 1000, "reset_after": 86_400_000,
-            "max_concurrency": 1}}
+            "max_concurrency": self._gateway.max_concurrency}}
 
     def me(self, request: ApiRequest) -> Any:
         return self._world.bot_user_json()
@@ -297,6 +298,7 @@ class RestAPI:
             raise cannot_message_user()
         message = self._composer.create(channel_id=dm.id, guild_id=None, author_id=self._world.bot.id,
                                         payload=request.object_body(), uploads=request.uploads)
+        self.message_event("create", message)
         return self._world.message_json(message)
 
     def history(self, request: ApiRequest) -> Any:
@@ -365,8 +367,17 @@ class RestAPI:
             return None
 
     def message_event(self, kind: str, message: StoredMessage) -> None:
-        """Tell bots with the GUILD_MESSAGES intent, as the gateway does (never for ephemeral messages)."""
-        if message.ephemeral_for is not None or message.guild_id is None:
+        """Tell bots with the GUILD_MESSAGES intent, as the gateway does (never for ephemeral messages); a
+        DM's to shard 0 with the DIRECT_MESSAGES intent (content included: Discord redacts no DM with the bot)."""
+        if message.ephemeral_for is not None:
+            return
+        if message.guild_id is None:
+            if kind == "delete":
+                self._gateway.dispatch("MESSAGE_DELETE", {"id": str(message.id), "channel_id": str(message.channel_id)},
+                                       intent=DIRECT_MESSAGES)
+            else:
+                event = "MESSAGE_CREATE" if kind == "create" else "MESSAGE_UPDATE"
+                self._gateway.dispatch(event, self._world.message_json(message), intent=DIRECT_MESSAGES)
             return
         if kind == "delete":
             data = {"id": str(message.id), "channel_id": str(message.channel_id), "guild_id": str(message.guild_id)}

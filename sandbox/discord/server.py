@@ -92,6 +92,33 @@ class DiscordSandbox(ObservedServer):
         return f"{self.url.replace('http://', 'ws://', 1)}/gateway"
 
     @property
+    def recommended_shards(self) -> int | None:
+        """The ``shards`` GET /gateway/bot answers; None (the default): one per 1,000 guilds, at least one."""
+        return self._gateway.recommended_shards
+
+    @recommended_shards.setter
+    def recommended_shards(self, count: int | None) -> None:
+        self._gateway.recommended_shards = count
+
+    @property
+    def max_concurrency(self) -> int:
+        """GET /gateway/bot's ``session_start_limit.max_concurrency`` (IDENTIFYs that may start per 5 s)."""
+        return self._gateway.max_concurrency
+
+    @max_concurrency.setter
+    def max_concurrency(self, count: int) -> None:
+        self._gateway.max_concurrency = count
+
+    @property
+    def max_guilds_per_shard(self) -> int:
+        """Guilds one session may hold (Discord: 2,500); an IDENTIFY over it is closed with 4011."""
+        return self._gateway.max_guilds_per_shard
+
+    @max_guilds_per_shard.setter
+    def max_guilds_per_shard(self, count: int) -> None:
+        self._gateway.max_guilds_per_shard = count
+
+    @property
     def interaction_token_ttl(self) -> float:
         return self._interactions.token_ttl
 
@@ -345,6 +372,14 @@ class DiscordSandbox(ObservedServer):
     def connected(self) -> bool:
         """Whether a bot is identified (or resumed) on a live gateway connection."""
         return self._read(self._gateway.connected)
+
+    def identified_shards(self) -> list[tuple[int, int]]:
+        """The ``(shard_id, num_shards)`` of every IDENTIFY accepted so far, in order."""
+        return self._read(lambda: list(self._gateway.identified))
+
+    def live_shards(self) -> list[tuple[int, int]]:
+        """The shards of the sessions on a live gateway connection, sorted."""
+        return self._read(self._gateway.live_shards)
 
     # -- HTTP ------------------------------------------------------------------------------
 
