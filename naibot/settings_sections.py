@@ -266,6 +266,43 @@ class DiscordSettings(Section):
     admin_roles: list[int] = Field(default_factory=list)
     # Role id -> the highest priority members with that role may ask for (e.g. supporters).
     role_priorities: dict[int, int] = Field(default_factory=dict)
+    # Sharding (deploy/SCALING.md): the bot's shard count (None: what Discord's GET /gateway/bot
+    # recommends at each start) and the shards this process runs (None: all of them; else a list,
+    # or text like "0-3" or "0,1"). Several processes with disjoint ranges share one queue.
+    shard_count: int | None = Field(None, ge=1)
+    shard_ids: list[int] | None = None
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_range(cls, value: object) -> object:
+        """ "0-3", "0,1", "0-1,4" or a single number, as the list of ids (lists pass as they are)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [value]
+        if not isinstance(value, str):
+            return value
+        ids: list[int] = []
+        for part in value.replace(" ", "").split(","):
+            first, dash, last = part.partition("-")
+            if not (first.isdigit() and (not dash or last.isdigit())):
+                raise ValueError('shard ids are a list, a range like "0-3" or ids like "0,1"')
+            ids.extend(range(int(first), int(last) + 1) if dash else [int(first)])
+        return ids
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_exist(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("no shard ids: leave it unset (null) to run every shard")
+        if "shard_count" not in info.data:
+            return value  # shard_count itself is wrong; that error is reported
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("shard ids need a fixed discord.shard_count (which shards exist depends on it)")
+        if any(not 0 <= shard < count for shard in value):
+            raise ValueError(f"shard ids must be 0 to {count - 1} (shard_count is {count})")
+        return sorted(set(value))
 
     @field_validator("role_priorities")
     @classmethod

@@ -47,8 +47,10 @@ class ChatRuntime:
     @classmethod
     def start(cls, *, platform: str, settings: Settings, limits: Limits,
               make_sender: Callable[[QueueServices], ChatSender], bot_username: str | None = None,
-              nsfw_rule: NsfwRule = "allow") -> ChatRuntime:
-        """Build everything and start the pacer and the delivery loop (on the running loop)."""
+              nsfw_rule: NsfwRule = "allow", instance: str = "") -> ChatRuntime:
+        """Build everything and start the pacer and the delivery loop (on the running loop).
+        ``instance`` tells apart several processes of one platform on one host (Discord's shard
+        ranges): each needs its own delivery consumer."""
         services = QueueServices.from_settings(settings)
         metrics = Metrics(services.redis, settings.redis.prefix)
         keys = BotKeys(settings.redis.prefix)
@@ -58,11 +60,13 @@ class ChatRuntime:
         sender = make_sender(services)
         registry = StatusRegistry(services.redis, keys, platform, settings.queue.retention_seconds)
         storage = storage_from_settings(settings)
-        # One delivery consumer per platform and host: a restart on the same host takes over
-        # whatever its predecessor had read but not acknowledged.
+        # One delivery consumer per platform and host (and instance): a restart on the same host takes
+        # over whatever its predecessor had read but not acknowledged; two live processes sharing a
+        # name would each re-read the other's unacknowledged entries at start and deliver them twice.
         results = ResultMessages(services.redis, keys, platform, settings.queue.retention_seconds)
+        consumer = "-".join(filter(None, (platform, socket.gethostname(), instance)))
         delivery = Delivery(platform=platform, queue=services.queue, registry=registry, sender=sender, pacer=pacer,
-                            storage=storage, consumer=f"{platform}-{socket.gethostname()}", results=results)
+                            storage=storage, consumer=consumer, results=results)
         directory = services.submitter.accounts
         policy = Policy(settings, services.redis, directory.store, directory, services.submitter.subscriptions)
         commands = CommandRouter(

@@ -5,7 +5,8 @@ the model, autocomplete for sampler and size, descriptions in English and Chines
 interactions within Discord's 3 seconds, persistent buttons (dynamic items: their custom ids
 carry the job, so they work after a restart), the admin check (Manage Server, Administrator or a
 configured role) and the NSFW rule of age-restricted channels. REST and gateway URLs come from
-settings, so the bot runs unchanged against the offline stand-in.
+settings, so the bot runs unchanged against the offline stand-in. The client is always discord.py's
+``AutoShardedClient``: one process runs one shard, all of them, or a range (``bot.discord.shards``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.discord.history import DiscordHistory
 from bot.discord.image_actions import ImageActions
 from bot.discord.images import Downloads, GenerateFiles
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
+from bot.discord.shards import IdentifyPacer, ShardPlan
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.startup import GatewayWatch, gateway_failure, login_failure
 from bot.discord.views import LoginModal, job_button_for, read_submission
@@ -107,8 +109,15 @@ class DiscordBot:
         # "@everyone" or "<@&role>" in them must stay text. discord.py applies the client's default to
         # every channel send and edit, interaction response, follow-up and interaction-webhook edit
         # (``ConnectionState.allowed_mentions``, read as ``previous_allowed_mentions``).
-        self.client = discord.Client(intents=intents, http_trace=self.rate_limits.config,
-                                     allowed_mentions=discord.AllowedMentions.none())
+        # Always the sharded client, even for one shard: a bot that outgrows 2,500 servers (where
+        # Discord requires shards) then only needs settings, and there is one code path to test.
+        self.shards = ShardPlan.from_settings(settings.discord)
+        ranges: dict[str, Any] = {} if self.shards.ids is None else {"shard_ids": list(self.shards.ids)}
+        self.client = discord.AutoShardedClient(
+            intents=intents, http_trace=self.rate_limits.config, allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=self.shards.count, **ranges)
+        self.identify_pacer = IdentifyPacer()
+        self.client.before_identify_hook = self.identify_pacer.before_identify  # type: ignore[method-assign]
         # discord.py calls setup_hook once logged in; set on the instance rather than subclassing Client.
         self.client.setup_hook = self._setup  # type: ignore[method-assign]
         self.tree = app_commands.CommandTree(self.client)
@@ -127,6 +136,8 @@ class DiscordBot:
         self.tree.on_error = self._on_command_error  # type: ignore[method-assign]
         # Submitted forms (Edit & re-run, the context menus' forms) are answered from what they carry.
         self.client.event(self.on_interaction)
+        for listener in (self.on_shard_ready, self.on_shard_resumed, self.on_shard_disconnect):
+            self.client.event(listener)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -139,16 +150,43 @@ class DiscordBot:
 
         self.runtime = ChatRuntime.start(
             platform=PLATFORM, settings=settings, make_sender=sender, nsfw_rule=settings.discord.nsfw_rule,
-            limits=discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second))
+            limits=discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second),
+            instance=self.shards.instance)
         self.commands = self.runtime.commands
         self.rate_limits.on_rate_limited = self.runtime.count_rate_limited
         self.client.add_dynamic_items(job_button_for(self.on_button), *self._history.items())
         await self.tree.set_translator(Translator())
-        await self._sync()
+        if self.shards.holds_first:
+            await self._sync()
         log.info("Discord bot (pid %d) up: REST %s, gateway %s, Redis %s, prefix %s, commands %s",
                  os.getpid(), settings.discord.api_url, settings.discord.gateway_url,
                  settings.redis.address, settings.redis.prefix,
-                 f"in guilds {settings.discord.guilds}" if settings.discord.guilds else "global")
+                 "registered by the process with shard 0" if not self.shards.holds_first
+                 else f"in guilds {settings.discord.guilds}" if settings.discord.guilds else "global")
+
+    async def _shard_count(self) -> None:
+        """Ask Discord (``GET /gateway/bot``) how many IDENTIFYs may start at once and, unless
+        ``discord.shard_count`` fixes it, how many shards the bot should have. Setting the count here
+        (rather than leaving it to discord.py) keeps ``discord.gateway_url`` the URL connected to."""
+        count, _url, limits = await self.client.http.get_bot_gateway()
+        self.identify_pacer.max_concurrency = int(limits.get("max_concurrency") or 1)
+        if self.client.shard_count is None:
+            self.client.shard_count = count
+
+    def shard_status(self) -> dict[int, dict[str, Any]]:
+        """Each shard this process runs: whether its connection is open and its heartbeat latency."""
+        return {shard_id: {"open": not shard.is_closed(), "latency": shard.latency}
+                for shard_id, shard in sorted(self.client.shards.items())}
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("Discord shard %d of %s ready (%d guilds on it)", shard_id, self.client.shard_count,
+                 sum(1 for guild in self.client.guilds if guild.shard_id == shard_id))
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("Discord shard %d of %s resumed", shard_id, self.client.shard_count)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.info("Discord shard %d of %s disconnected (discord.py reconnects it)", shard_id, self.client.shard_count)
 
     async def _sync(self) -> None:
         if self.settings.discord.guilds:
@@ -172,6 +210,7 @@ class DiscordBot:
         settings = self.settings.discord
         try:
             await self.client.login(self.token)
+            await self._shard_count()
         except Exception as exc:
             if (failure := login_failure(exc, settings.api_url)) is not None:
                 raise failure from None
@@ -184,7 +223,8 @@ class DiscordBot:
         if waiter in done:
             watch.failed.cancel()
             # From here on a lost gateway is discord.py's to reconnect to, not a failed start.
-            log.info("Discord bot ready on the gateway (%d guilds)", len(self.client.guilds))
+            log.info("Discord bot ready on the gateway: %s (%d guilds)", self.shards.label(self.client.shard_count),
+                     len(self.client.guilds))
             return
         waiter.cancel()
         if watch.failed in done:

@@ -1,10 +1,12 @@
 """What a failed start of the Discord bot means, as the operator's one line (``StartFailed``).
 
-Two steps can fail. Logging in is one REST call (``GET /users/@me``): discord.py raises
+Two steps can fail. Logging in is REST (``GET /users/@me``, then ``GET /gateway/bot`` for the shard
+count and how many shards may start at once): discord.py raises
 ``LoginFailure`` for a rejected token, ``HTTPException`` for another answer, an aiohttp or OS error
 when the API cannot be reached. Then the gateway: discord.py's ``connect(reconnect=True)`` retries
 every failure with a logged traceback, and on a *first* connection that never succeeded it then
-trips over its own state (``self.ws`` is None: an ``AttributeError``). ``GatewayWatch`` sees that
+trips over its own state (``self.ws`` is None: an ``AttributeError``); its sharded client (the one the
+adapter runs) logs "Failed to connect for shard_id" and retries for ever. ``GatewayWatch`` sees that
 first failure as it is logged, keeps its traceback out of the log, and hands the cause to the
 adapter, which gives up with one line. Once the bot has been ready, failures are logged and retried
 by discord.py as before.
@@ -22,15 +24,19 @@ from bot.chat.startup import StartFailed, short_reason
 
 # The gateway close code for a token the gateway does not accept.
 AUTHENTICATION_FAILED = 4004
-# discord.py's logger and the message it logs a connection failure with before retrying.
+# discord.py's loggers and the messages it logs a connection failure with before retrying (the plain
+# client's, and the sharded client's for a shard that never connected or lost its connection).
 CLIENT_LOGGER = "discord.client"
-RETRY_MESSAGE = "Attempting a reconnect"
+SHARD_LOGGER = "discord.shard"
+RETRY_MESSAGES = ("Attempting a reconnect", "Failed to connect for shard_id")
 REJECTED = "Discord rejected DISCORD_TOKEN (check it in the Developer Portal, Bot tab: Reset Token)"
 
 
 def login_failure(exc: BaseException, api_url: str) -> StartFailed | None:
     """The one line for an exception raised while logging in (and registering the commands), or
     None when it is not one an operator can fix by configuration."""
+    if isinstance(exc, discord.GatewayNotFound) and isinstance(exc.__cause__, discord.HTTPException):
+        exc = exc.__cause__  # GET /gateway/bot answered with an error
     if isinstance(exc, discord.LoginFailure):
         return StartFailed(REJECTED)
     if isinstance(exc, discord.HTTPException):
@@ -64,15 +70,17 @@ class GatewayWatch(logging.Filter):
         self.failed: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not str(record.msg).startswith(RETRY_MESSAGE) or not record.exc_info:
+        if not str(record.msg).startswith(RETRY_MESSAGES) or not record.exc_info:
             return True
         if not self.failed.done() and record.exc_info[1] is not None:
             self.failed.set_result(record.exc_info[1])
         return False
 
     def __enter__(self) -> GatewayWatch:
-        logging.getLogger(CLIENT_LOGGER).addFilter(self)
+        for name in (CLIENT_LOGGER, SHARD_LOGGER):
+            logging.getLogger(name).addFilter(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        logging.getLogger(CLIENT_LOGGER).removeFilter(self)
+        for name in (CLIENT_LOGGER, SHARD_LOGGER):
+            logging.getLogger(name).removeFilter(self)

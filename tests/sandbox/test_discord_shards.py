@@ -47,7 +47,7 @@ class Shard:
     async def dispatch(self) -> dict[str, Any]:
         """The next dispatch (op 0), skipping heartbeat ACKs."""
         while True:
-            frame = await self.ws.receive_json(timeout=10)
+            frame: dict[str, Any] = await self.ws.receive_json(timeout=10)
             if frame["op"] == 0:
                 return frame
 

@@ -1,0 +1,168 @@
+"""Discord sharding end to end: the real discord.py ``AutoShardedClient`` against the stand-in's sharded
+gateway, a real worker, the NovelAI stand-in and Redis. One process can run several shards; several
+processes can each run a range of them on the same queue, each getting only its guilds' interactions,
+and a job asked on any shard is delivered. Bad shard settings are refused at load with one line."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import discord
+import pytest
+
+from bot.discord.adapter import DiscordBot
+from bot.discord.shards import IDENTIFY_WINDOW, IdentifyPacer, ShardPlan, shard_of, shard_ranges
+from naibot.settings import DiscordSettings, SettingsError, load_settings
+from tests.fixtures.discord_e2e import ANN, BOB, GUILD, OWNER, SFW, DiscordWorld
+
+pytestmark = pytest.mark.xdist_group("workers")
+
+SMALL = {"size": "512x512", "steps": 8}
+# A second guild that lands on shard 1 of 2 ((id >> 22) % 2 == 1); the fixture's GUILD is on shard 0.
+ODD_GUILD, ODD_CHANNEL = (1 << 22) | 9100, 9101
+BOTH_GUILDS = f"[{GUILD}, {ODD_GUILD}]"
+
+
+def add_odd_guild(world: DiscordWorld) -> None:
+    world.discord.add_guild(ODD_GUILD, "Painters", owner=OWNER, channels={ODD_CHANNEL: False})
+    for user in (ANN, BOB):
+        world.discord.add_member(ODD_GUILD, user)
+
+
+def spy_on_interactions(bot: DiscordBot) -> list[int | None]:
+    """The guild of every interaction this bot's client receives (wrapping its ``on_interaction``)."""
+    seen: list[int | None] = []
+    handler: Callable[[discord.Interaction], Awaitable[None]] = bot.on_interaction
+
+    async def spy(interaction: discord.Interaction) -> None:
+        seen.append(interaction.guild_id)
+        await handler(interaction)
+
+    bot.client.on_interaction = spy  # type: ignore[attr-defined]
+    return seen
+
+
+def test_guild_ids_of_the_tests_are_on_different_shards() -> None:
+    assert (shard_of(GUILD, 2), shard_of(ODD_GUILD, 2)) == (0, 1)
+
+
+async def test_one_process_with_two_shards_identifies_both_and_answers_on_shard_1(discord_world: DiscordWorld
+                                                                                  ) -> None:
+    world = discord_world
+    add_odd_guild(world)
+    world.discord.max_concurrency = 2  # both IDENTIFYs may start at once
+    bot = await world.start_bot(NAIBOT_DISCORD__SHARD_COUNT="2", NAIBOT_DISCORD__GUILDS=BOTH_GUILDS)
+    assert world.discord.identified_shards() == [(0, 2), (1, 2)]
+    assert world.discord.live_shards() == [(0, 2), (1, 2)]
+    assert bot.client.shard_count == 2 and sorted(bot.shard_status()) == [0, 1]
+    assert {guild.id: guild.shard_id for guild in bot.client.guilds} == {GUILD: 0, ODD_GUILD: 1}
+    assert bot.bot_user_id == world.discord.bot_user_id
+    await world.deployment.start_worker(threads=1)
+    interaction = world.discord.slash_command(ODD_GUILD, ODD_CHANNEL, ANN, "generate", {"prompt": "a heron", **SMALL})
+    response = await world.response(interaction)
+    assert response.ephemeral_for is None and response.author_id == world.discord.bot_user_id
+    await world.wait(lambda: len(world.results(ODD_CHANNEL)) == 1, timeout=60)
+    assert world.results(ODD_CHANNEL)[0].attachments
+
+
+async def test_the_shard_count_comes_from_discord_when_not_set(discord_world: DiscordWorld) -> None:
+    world = discord_world
+    add_odd_guild(world)
+    world.discord.recommended_shards, world.discord.max_concurrency = 2, 2
+    bot = await world.start_bot(NAIBOT_DISCORD__GUILDS=BOTH_GUILDS)
+    assert bot.client.shard_count == 2
+    assert world.discord.identified_shards() == [(0, 2), (1, 2)]
+
+
+async def test_two_processes_with_one_shard_each_get_only_their_guilds_and_both_deliver(
+        discord_world: DiscordWorld) -> None:
+    world = discord_world
+    add_odd_guild(world)
+    # The process with shard 1 starts first: it registers no commands (shard 0's process does).
+    odd = await world.start_bot(NAIBOT_DISCORD__SHARD_COUNT="2", NAIBOT_DISCORD__SHARD_IDS="1",
+                                NAIBOT_DISCORD__GUILDS=BOTH_GUILDS)
+    assert world.discord.calls("PUT", "/commands") == []
+    even = await world.start_bot(NAIBOT_DISCORD__SHARD_COUNT="2", NAIBOT_DISCORD__SHARD_IDS="0",
+                                 NAIBOT_DISCORD__GUILDS=BOTH_GUILDS)
+    assert len(world.discord.calls("PUT", "/commands")) == 2  # one per configured guild, by shard 0's process
+    assert world.discord.live_shards() == [(0, 2), (1, 2)]
+    assert [g.id for g in even.client.guilds] == [GUILD] and [g.id for g in odd.client.guilds] == [ODD_GUILD]
+    assert sorted(even.shard_status()) == [0] and sorted(odd.shard_status()) == [1]
+    seen_even, seen_odd = spy_on_interactions(even), spy_on_interactions(odd)
+    await world.deployment.start_worker(threads=1)
+    asked_even = world.discord.slash_command(GUILD, SFW, ANN, "generate", {"prompt": "a cat", **SMALL})
+    asked_odd = world.discord.slash_command(ODD_GUILD, ODD_CHANNEL, BOB, "generate", {"prompt": "a dog", **SMALL})
+    for interaction in (asked_even, asked_odd):
+        assert (await world.response(interaction)).ephemeral_for is None
+    await world.wait(lambda: len(world.results(SFW)) == 1 and len(world.results(ODD_CHANNEL)) == 1, timeout=60)
+    assert seen_even == [GUILD] and seen_odd == [ODD_GUILD]
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def discord_settings(**env: str) -> DiscordSettings:
+    return load_settings(path="/nonexistent/settings.yaml",
+                         env={f"NAIBOT_DISCORD__{name.upper()}": value for name, value in env.items()}).discord
+
+
+def refusal(**env: str) -> str:
+    with pytest.raises(SettingsError) as caught:
+        discord_settings(**env)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "invalid settings:" and len(lines) == 2, lines
+    return lines[1].strip()
+
+
+def test_shard_settings_default_to_discords_count_and_every_shard() -> None:
+    settings = discord_settings()
+    assert (settings.shard_count, settings.shard_ids) == (None, None)
+    assert ShardPlan.from_settings(settings).holds_first
+
+
+@pytest.mark.parametrize(("text", "ids"), [("0-3", [0, 1, 2, 3]), ("0,1", [0, 1]), ("5", [5]), ("[6, 2]", [2, 6]),
+                                           ("0-1, 4", [0, 1, 4])])
+def test_shard_ids_are_read_from_ranges_lists_and_single_ids(text: str, ids: list[int]) -> None:
+    assert discord_settings(shard_count="8", shard_ids=text).shard_ids == ids
+
+
+@pytest.mark.parametrize(("env", "line"), [
+    ({"shard_count": "2", "shard_ids": "2"}, "NAIBOT_DISCORD__SHARD_IDS: shard ids must be 0 to 1 (shard_count is 2)"),
+    ({"shard_count": "4", "shard_ids": "2-5"},
+     "NAIBOT_DISCORD__SHARD_IDS: shard ids must be 0 to 3 (shard_count is 4)"),
+    ({"shard_ids": "0"},
+     "NAIBOT_DISCORD__SHARD_IDS: shard ids need a fixed discord.shard_count (which shards exist depends on it)"),
+    ({"shard_count": "2", "shard_ids": "one"},
+     'NAIBOT_DISCORD__SHARD_IDS: shard ids are a list, a range like "0-3" or ids like "0,1"'),
+    ({"shard_count": "2", "shard_ids": "[]"},
+     "NAIBOT_DISCORD__SHARD_IDS: no shard ids: leave it unset (null) to run every shard"),
+    ({"shard_count": "0"}, "NAIBOT_DISCORD__SHARD_COUNT: Input should be greater than or equal to 1"),
+])
+def test_bad_shard_settings_are_refused_with_one_line_naming_the_variable(env: dict[str, str], line: str) -> None:
+    assert refusal(**env) == line
+
+
+def test_the_shard_plan_names_its_shards_for_logs_and_its_delivery_consumer() -> None:
+    plan = ShardPlan.from_settings(discord_settings(shard_count="8", shard_ids="0-2,5"))
+    assert plan.label() == "shards 0-2,5 of 8" and plan.instance == "shards-0-2_5" and plan.holds_first
+    later = ShardPlan.from_settings(discord_settings(shard_count="8", shard_ids="4"))
+    assert later.label() == "shard 4 of 8" and not later.holds_first
+    assert ShardPlan().label(3) == "shards 0-2 of 3" and ShardPlan().instance == ""
+    assert shard_ranges([3, 1, 2, 7]) == "1-3,7"
+
+
+async def test_identify_pacer_starts_max_concurrency_shards_together_and_waits_for_the_bucket() -> None:
+    waits: list[tuple[int, float]] = []
+    shard = 0
+
+    async def sleep(seconds: float) -> None:
+        waits.append((shard, seconds))
+
+    pacer = IdentifyPacer(max_concurrency=2, sleep=sleep)
+    for shard in range(4):  # buckets 0, 1, 0, 1: shards 2 and 3 wait for 0 and 1's five seconds
+        await pacer.before_identify(shard, initial=shard == 0)
+    assert [s for s, _ in waits] == [2, 3] and all(4.0 < seconds <= IDENTIFY_WINDOW for _, seconds in waits)
+    waits.clear()
+    shard = 1
+    await pacer.before_identify(1)  # identifying again after a lost session: discord.py's 5 s
+    assert waits == [(1, IDENTIFY_WINDOW)]
