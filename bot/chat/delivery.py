@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
+from bot.chat.lane_positions import LanePositions
 from bot.chat.outage_log import OutageLog
 from bot.chat.pacer import PRIORITY_ANSWER, PRIORITY_POSITION, PRIORITY_RESULT, PRIORITY_STATE, Pacer
 from bot.chat.ports import (
@@ -114,6 +115,8 @@ class Delivery:
         self.storage = storage
         self.consumer = consumer
         self.progress: dict[str, tuple[int, int]] = {}
+        # A lane move's refreshes read their positions together (one round trip, not one per job).
+        self.lanes = LanePositions(queue)
         # Jobs whose command is still posting its first answer in this process (the status entry
         # is recorded before it): refreshes leave them alone until it has gone out.
         self.answering: set[str] = set()
@@ -151,18 +154,23 @@ class Delivery:
 
     async def resync(self) -> None:
         """Bring every live status message up to date (after a start or a Redis outage)."""
+        self.lanes.clear()  # events may have been missed: every refresh reads its job alone
         for job_id in await self.registry.live():
             await self.schedule(job_id, PRIORITY_STATE)
 
     async def handle(self, event: Event) -> None:
         if event.type == "positions" and event.account:
-            for job_id in await self.registry.in_lane(event.account):
+            job_ids = await self.registry.in_lane(event.account)
+            self.lanes.moved(event.account, job_ids)
+            for job_id in job_ids:
                 await self.schedule(job_id, PRIORITY_POSITION)
             return
         if not event.job:
             return
         if event.type == "progress":
             self.progress[event.job] = (int(event.fields.get("step", 0)), int(event.fields.get("total", 0)))
+        else:  # its own change (started, canceled, ...): its refresh reads it, not the lane's batch
+            self.lanes.changed(event.job, event.account)
         await self.schedule(event.job, _PRIORITY_BY_EVENT.get(event.type, PRIORITY_STATE))
 
     async def schedule(self, job_id: str, priority: int) -> None:
@@ -210,17 +218,22 @@ class Delivery:
             if entry.on_board and await self._left_on_board(entry):
                 return 0
             return await self._first_answer(entry)
-        job = await self.queue.get(job_id)
+        # After a lane move, from the lane's batch read (with its wait estimate); else read alone.
+        batched = await self.lanes.read(entry)
+        job, eta = batched if batched is not None else (await self.queue.get(job_id), None)
         if job is None:
             await self.registry.forget(job_id)
             return 0
+        if batched is None:
+            self.lanes.remember(job)
         if job.state is JobState.QUEUED and self.board is not None and await self.board.showing(entry.chat):
             return 0  # the board shows where it stands; its own message waits for the start
         if job.state is JobState.DONE and not entry.delivered:
             self.pacer.submit(entry.chat, f"result:{job_id}", lambda: self.deliver(job_id),
                               priority=PRIORITY_RESULT, weight=max(1, self.sender.pictures_cost(len(job.images))))
             return 0  # the status edit follows the upload
-        eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
+        if batched is None:
+            eta = await self.queue.estimated_wait(job) if job.state is JobState.QUEUED else None
         progress = self.progress.get(job_id) if job.state is JobState.RUNNING else None
         text = self._addressed(entry, status_text(job, entry.language, eta=eta, progress=progress,
                                                   first_position=entry.first_position))
