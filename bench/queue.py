@@ -17,7 +17,10 @@
 The stand-in and the workers run as separate processes (own process groups, always killed at
 the end), configured only through the environment as in tests/fixtures/deployment.py. Every Redis key
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
-Run: ``.venv/bin/python bench/queue.py`` (everything) or ``.venv/bin/python bench/queue.py busy-lane`` (only (e)).
+(c) also reads positions in batches of 100 and 500 (``JobQueue.positions``: one round trip per call).
+Run: ``.venv/bin/python bench/queue.py`` (everything), ``.venv/bin/python bench/queue.py busy-lane`` (only (e)),
+``.venv/bin/python bench/queue.py positions`` (only (c) and (d)) or ``.venv/bin/python bench/queue.py --quick``
+((c) and (d) with fewer lookups, still 100,000 waiting: about a minute on a shared 2-CPU machine).
 """
 # ruff: noqa: E402 - the path fix below has to run before any import.
 
@@ -69,7 +72,7 @@ from novelai.payload import build_payload
 from novelai.request import GenerationRequest
 from tasks.events import follow
 from tasks.job import Job, Requester
-from tasks.queue import JobQueue
+from tasks.queue import POSITIONS_BATCH, JobQueue
 from tasks.services import QueueServices
 
 ACCOUNTS = 8
@@ -88,6 +91,8 @@ POSITION_USERS = 10_000  # 10 waiting jobs each: the default per-user limit
 LOOKUPS_SEQUENTIAL = 3_000
 LOOKUPS_CONCURRENT = 12_800
 LOOKUP_CALLERS = 32
+BATCHED_POSITIONS = 200_000  # per batch size (a quarter with --quick)
+BATCH_SIZES = (100, 500)
 MAX_ANLAS = 1000
 BUSY_SECONDS = float(os.environ.get("BENCH_BUSY_SECONDS", "90"))
 BUSY_LEASE = os.environ.get("BENCH_BUSY_LEASE", "30")
@@ -479,8 +484,18 @@ async def bench_gaps(bench: Bench) -> None:
 # -- (c) positions and (d) memory with 100k waiting jobs ------------------------------------------
 
 
-async def bench_positions(bench: Bench) -> None:
-    prefix = f"{bench.base}:pos"
+async def batched_rate(queue: JobQueue, ids: list[str], batch: int, positions: int) -> float:
+    """Positions per second read ``batch`` at a time through ``JobQueue.positions`` (one round trip
+    per call of up to POSITIONS_BATCH jobs), one caller after another: the round trips are not overlapped."""
+    batches = [random.sample(ids, batch) for _ in range(max(1, positions // batch))]
+    started = time.perf_counter()
+    for asked in batches:
+        await queue.positions(asked)
+    return len(batches) * batch / (time.perf_counter() - started)
+
+
+async def bench_positions(base: str, *, quick: bool = False) -> None:
+    prefix = f"{base}:pos"
     redis = aioredis.Redis.from_url(REDIS_URL, max_connections=256)
     queue = JobQueue(redis, QueueSettings(), prefix)  # production defaults (10 waiting jobs per user)
     request = MEMORY_REQUEST.resolved()
@@ -502,20 +517,29 @@ async def bench_positions(bench: Bench) -> None:
         submit_rate = POSITION_JOBS / (time.perf_counter() - started)
         used_after = int((await redis.info("memory"))["used_memory"])
 
-        picks = [random.choice(ids) for _ in range(LOOKUPS_SEQUENTIAL)]
+        sequential_lookups = LOOKUPS_SEQUENTIAL // 3 if quick else LOOKUPS_SEQUENTIAL
+        picks = [random.choice(ids) for _ in range(sequential_lookups)]
         started = time.perf_counter()
         for job_id in picks:
             await queue.get(job_id)
-        sequential = LOOKUPS_SEQUENTIAL / (time.perf_counter() - started)
+        sequential = sequential_lookups / (time.perf_counter() - started)
         sample = await queue.get(ids[POSITION_JOBS // 2])
 
         async def caller(count: int) -> None:
             for _ in range(count):
                 await queue.get(random.choice(ids))
 
+        per_caller = (LOOKUPS_CONCURRENT // 4 if quick else LOOKUPS_CONCURRENT) // LOOKUP_CALLERS
         started = time.perf_counter()
-        await asyncio.gather(*(caller(LOOKUPS_CONCURRENT // LOOKUP_CALLERS) for _ in range(LOOKUP_CALLERS)))
-        concurrent = LOOKUPS_CONCURRENT // LOOKUP_CALLERS * LOOKUP_CALLERS / (time.perf_counter() - started)
+        await asyncio.gather(*(caller(per_caller) for _ in range(LOOKUP_CALLERS)))
+        concurrent = per_caller * LOOKUP_CALLERS / (time.perf_counter() - started)
+
+        # Many positions per round trip (a lane's status messages after a pop, `/queue` in a big group).
+        batched_positions = BATCHED_POSITIONS // 4 if quick else BATCHED_POSITIONS
+        batched = {size: await batched_rate(queue, ids, size, batched_positions) for size in BATCH_SIZES}
+        check = random.sample(ids, 200)
+        agree = all((p.position, p.total) == ((j.position, j.total) if j else (None, None)) for p, j in
+                    zip((await queue.positions(check)).values(), [await queue.get(i) for i in check], strict=True))
 
         # One Redis round trip alone (HGETALL of the job), for scale: get() is one EVALSHA plus the model.
         started = time.perf_counter()
@@ -527,6 +551,12 @@ async def bench_positions(bench: Bench) -> None:
               f"(one process); for scale, a bare HGETALL round trip: {floor:,.0f}/s sequential; the lane was "
               f"filled by JobQueue.submit at {submit_rate:,.0f} jobs/s (200 at a time); sample: position "
               f"{sample.position if sample else None} of {sample.total if sample else None}")
+        print(f"(c) batched positions with {POSITION_JOBS:,} jobs waiting (JobQueue.positions, one round trip per "
+              f"call, calls one after another): "
+              + ", ".join(f"batches of {size}: {rate:,.0f}/s" for size, rate in batched.items())
+              + f" (target >= 20,000/s; one by one above: {sequential:,.0f}/s); a lane's refresh of N status "
+              f"messages reads them in 1 round trip per {POSITIONS_BATCH} (before: N); batched = one by one on "
+              f"200 random jobs: {agree}")
 
         await bench_memory(redis, queue, ids, used_after - used_before, len(people))
     finally:
@@ -623,7 +653,13 @@ async def bench_busy_lane(session_base: str, tmp: Path, procs: Processes, redis:
 
 
 async def main() -> None:
-    if sys.argv[1:] == ["busy-lane"]:
+    args = sys.argv[1:]
+    if args[:1] == ["positions"] or "--quick" in args:
+        async with bench_session("queue") as session:
+            print(await session.headline("queue positions" + (" (quick)" if "--quick" in args else "")))
+            await bench_positions(session.base, quick="--quick" in args)
+        return
+    if args == ["busy-lane"]:
         async with bench_session("queue") as session:
             print(await session.headline("queue busy-lane"))
             await bench_busy_lane(session.base, session.tmp, session.procs, session.redis)
@@ -638,7 +674,7 @@ async def main() -> None:
         print(await session.headline("queue"))
         await bench_end_to_end(bench)
         await bench_gaps(bench)
-        await bench_positions(bench)
+        await bench_positions(bench.base)
         await bench_busy_lane(session.base, session.tmp, session.procs, session.redis)
 
 

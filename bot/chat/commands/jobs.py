@@ -51,7 +51,7 @@ class JobCommands:
         # Waiting jobs; running ones are listed with everything that runs.
         own = [job for job in candidates if job.state is JobState.QUEUED]
         running = await queue.get_many(await queue.running_ids())
-        etas = {job.id: await queue.estimated_wait(job) for job in own}
+        etas = await queue.estimated_waits(own)  # one round trip however many wait (a big group)
         average = await queue.average_duration()
         lanes = {job.account for job in own} or {await self._usual_account(ctx)}
         waiting = sum(depths.get(lane, 0) for lane in lanes)
