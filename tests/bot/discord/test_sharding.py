@@ -5,7 +5,10 @@ and a job asked on any shard is delivered. Bad shard settings are refused at loa
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import discord
 import pytest
@@ -13,6 +16,7 @@ import pytest
 from bot.discord.adapter import DiscordBot
 from bot.discord.shards import IDENTIFY_WINDOW, IdentifyPacer, ShardPlan, shard_of, shard_ranges
 from naibot.settings import DiscordSettings, SettingsError, load_settings
+from tasks.launch import ROOT
 from tests.fixtures.discord_e2e import ANN, BOB, GUILD, OWNER, SFW, DiscordWorld
 
 pytestmark = pytest.mark.xdist_group("workers")
@@ -166,3 +170,18 @@ async def test_identify_pacer_starts_max_concurrency_shards_together_and_waits_f
     shard = 1
     await pacer.before_identify(1)  # identifying again after a lost session: discord.py's 5 s
     assert waits == [(1, IDENTIFY_WINDOW)]
+
+
+def test_the_guides_systemd_template_runs_the_discord_unit_with_its_instance_as_the_shard_range(
+        tmp_path: Path) -> None:
+    """deploy/SCALING.md's ``sed`` line, run as written: the template is the hardened unit plus one line."""
+    guide = (ROOT / "deploy" / "SCALING.md").read_text()
+    command = re.search(r"^  (sed .+?naibot-discord@\.service)$", guide, re.MULTILINE | re.DOTALL)
+    assert command is not None, "SCALING.md shows how to make the template"
+    script = command.group(1).replace("/etc/systemd/system/", f"{tmp_path}/")
+    subprocess.run(["bash", "-c", script], cwd=ROOT, check=True)
+    plain = (ROOT / "deploy" / "naibot-discord.service").read_text().splitlines()
+    template = (tmp_path / "naibot-discord@.service").read_text().splitlines()
+    added = [line for line in template if line not in plain]
+    assert added == ["Environment=NAIBOT_DISCORD__SHARD_IDS=%i"] and len(template) == len(plain) + 1
+    assert template.index(added[0]) < next(i for i, line in enumerate(template) if line.startswith("ExecStart="))
