@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -154,7 +154,8 @@ def lane_member_job(member: bytes | str) -> str:
     return _text(member).split("|", 1)[1]
 
 
-def job_from_hash(job_id: str, raw: dict[bytes, bytes]) -> Job:
+def job_from_hash(job_id: str, raw: Mapping[Any, Any]) -> Job:
+    """A job from its hash's fields (bytes as Redis answers them, or text as positions.lua's JSON)."""
     fields = {_text(k): _text(v) for k, v in raw.items()}
     data = json.loads(fields["data"])
     result = json.loads(fields["result"]) if "result" in fields else []
@@ -244,21 +245,19 @@ class JobQueue:
         jobs: list[Job] = []
         for start in range(0, len(ids), POSITIONS_BATCH):
             chunk = ids[start:start + POSITIONS_BATCH]
-            replies = await self._read_positions(chunk, "full")
-            for job_id, flat in zip(chunk, replies, strict=True):
-                raw = dict(zip(flat[::2], flat[1::2], strict=True))
-                if b"data" not in raw:
+            for job_id, fields in zip(chunk, json.loads(await self._read_positions(chunk, "full")), strict=True):
+                if "data" not in fields:
                     continue
-                job = job_from_hash(job_id, raw)
-                if b"_position" in raw:
-                    job = job.model_copy(update={"position": int(raw[b"_position"]), "total": int(raw[b"_total"])})
+                job = job_from_hash(job_id, fields)
+                if "_position" in fields:
+                    job = job.model_copy(update={"position": int(fields["_position"]), "total": int(fields["_total"])})
                 jobs.append(job)
         return jobs
 
-    async def _read_positions(self, job_ids: list[str], mode: str) -> list[Any]:
+    async def _read_positions(self, job_ids: list[str], mode: str) -> Any:
         """One call of positions.lua (one round trip) for at most ``POSITIONS_BATCH`` jobs."""
         keys = [self.keys.job(job_id) for job_id in job_ids]
-        return list(await self._guarded(lambda: self._scripts.positions(keys=keys, args=[self.keys.prefix, mode])))
+        return await self._guarded(lambda: self._scripts.positions(keys=keys, args=[self.keys.prefix, mode]))
 
     async def positions(self, job_ids: Iterable[str]) -> dict[str, Position]:
         """Where each job stands (state, place and lane size while it waits), for many jobs at
@@ -268,12 +267,11 @@ class JobQueue:
         found: dict[str, Position] = {}
         for start in range(0, len(ids), POSITIONS_BATCH):
             chunk = ids[start:start + POSITIONS_BATCH]
-            flat = await self._read_positions(chunk, "lean")
+            flat = json.loads(await self._read_positions(chunk, "lean"))
             for index, job_id in enumerate(chunk):
                 state, account, attempts, position, total, since = flat[index * 6:index * 6 + 6]
-                state = _text(state)
                 found[job_id] = Position(
-                    state=JobState(state) if state else None, account=_text(account), attempts=int(attempts),
+                    state=JobState(state) if state else None, account=account, attempts=int(attempts),
                     position=int(position) or None, total=int(total) or None,
                     running_since=float(since) if since else None)
         return found

@@ -4,9 +4,12 @@
 -- position comes from the same moment as its job's state, and all of them from one moment.
 -- KEYS: the jobs' hashes (tasks.queue.POSITIONS_BATCH at most: a call is never a long stall)
 -- ARGV: prefix, mode
---   'lean': six values a job: state ('' if no such job), account, attempts, position (0 when it
---           has no place), total (0 likewise), running_since of its lane ('' if none or not waiting)
---   'full': one array a job: its fields as status.lua returns them (empty if no such job)
+--   'lean': one JSON array (one reply to parse, not thousands: a client's reply parser, not Redis,
+--           is what a bigger batch costs) of six values a job: state ('' if no such job),
+--           account, attempts, position (0 when it has no place), total (0 likewise),
+--           running_since of its lane ('' if none or not waiting)
+--   'full': one JSON array with an object a job: its fields as status.lua returns them, with
+--           `_position` and `_total` while it has a place (an empty object if no such job)
 local prefix, full = ARGV[1], ARGV[2] == 'full'
 -- A lane's size and its running job's start, read once per call however many of its jobs are asked.
 local totals, since = {}, {}
@@ -31,14 +34,14 @@ for i = 1, #KEYS do
       elseif name == 'member' then member = fields[j + 1]
       elseif name == 'account' then account = fields[j + 1] end
     end
+    local job = {}
+    for j = 1, #fields, 2 do job[fields[j]] = fields[j + 1] end
     local position, total = place(state, account, member)
     if position then
-      table.insert(fields, '_position')
-      table.insert(fields, position)
-      table.insert(fields, '_total')
-      table.insert(fields, total)
+      job['_position'] = position
+      job['_total'] = total
     end
-    out[i] = fields
+    out[i] = job
   else
     local f = redis.call('HMGET', KEYS[i], 'state', 'account', 'member', 'attempts')
     local state, account = f[1], f[2]
@@ -59,4 +62,4 @@ for i = 1, #KEYS do
     out[n + 6] = started
   end
 end
-return out
+return cjson.encode(out)
