@@ -147,6 +147,11 @@ class BotKeys:
         """String with TTL: the Discord interaction token that may edit this message."""
         return f"{self.base}:discord:itoken:{message_id}"
 
+    def telegram_album(self, chat_id: str, media_group_id: str) -> str:
+        """Hash with TTL: a Telegram album being gathered (its items as JSON, who collects it), shared by
+        every Telegram bot process, so an album whose items reach different processes is handed whole."""
+        return f"{self.platform('telegram')}:album:{chat_id}:{media_group_id}"
+
     def status_chat(self, platform: str, chat_id: str) -> str:
         """Set: the live status entries on this platform of jobs asked for in one group chat
         (the queue board counts and lists that chat's waiting jobs from it)."""

@@ -38,7 +38,8 @@ from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
 from bot.chat.startup import StartFailed
 from bot.chat.texts.catalog import LANGUAGES, t
-from bot.telegram.albums import AlbumBuffer
+from bot.keys import BotKeys
+from bot.telegram.albums import AlbumBuffer, AlbumStore
 from bot.telegram.images import command_images
 from bot.telegram.inline import answer_inline_query
 from bot.telegram.sender import TelegramSender
@@ -136,7 +137,8 @@ class TelegramBot:
         self.runtime: ChatRuntime | None = None
         self.commands: CommandRouter | None = None
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
-        # Albums arrive as one update per picture: held together until the album is complete.
+        # Albums arrive as one update per picture: held together until the album is complete (in Redis
+        # once started, shared by every bot process; see bot.telegram.albums).
         self.albums = AlbumBuffer(self._album)
         self._install_handlers()
 
@@ -150,6 +152,8 @@ class TelegramBot:
             limits=telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second),
             make_sender=lambda services: TelegramSender(application.bot), bot_username=application.bot.username)
         self.pacer, self.sender, self.commands = self.runtime.pacer, self.runtime.sender, self.runtime.commands
+        # Albums are gathered in Redis: behind a webhook balancer one album's items reach several processes.
+        self.albums.store = AlbumStore(self.runtime.services.redis, BotKeys(settings.redis.prefix), application.bot)
         await self._register_menu(application)
         log.info("Telegram bot @%s (pid %d) up: Bot API %s, Redis %s, prefix %s, %s mode",
                  application.bot.username, os.getpid(), settings.telegram.api_url,
@@ -276,7 +280,7 @@ class TelegramBot:
         if message is None:
             return
         if message.media_group_id is not None:
-            self.albums.add(message)
+            await self.albums.add(message)
         elif (message.caption or "").startswith("/"):
             await self._run_command(update, ())
         # a picture without a command is chatter, not ours to answer

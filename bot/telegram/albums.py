@@ -7,22 +7,47 @@ second. The buffer holds them by (chat, media group) until the group has been qu
 the whole album to ``on_album``, in message order. An album with no command in any caption is
 dropped: it was not for the bot.
 
-Bounded: at most ``MAX_ITEMS`` items per album (Telegram's own limit is 10) and ``MAX_ALBUMS``
-albums buffered at once per process (past it the oldest is flushed early). The buffer lives in this
-process: with several bot processes behind one webhook, Telegram sends a chat's updates to whichever
-process the balancer picks, so an album could be split (issue 19 moves it to Redis).
+The album is gathered in Redis (``AlbumStore``), because with several bot processes behind one webhook
+the balancer sends each update to whichever process it picks, so one album's items reach different
+processes. Every process that receives an item appends it (``Message`` as JSON) to the album's hash
+and moves its "last item" time, in one Lua script on Redis' clock; the process whose item created the
+hash is the album's *collector*: it alone waits for the quiet spell (or ``MAX_WAIT_SECONDS``), then
+takes every item and deletes the hash in one script, so the album is handed once, whole, wherever its
+items arrived. The others only *watch*: should the album still be in Redis ``TAKEOVER_SECONDS`` past
+``MAX_WAIT_SECONDS`` (its collector stopped or died), the first watcher to look takes it over, with
+the same atomic take. What no one takes expires with the hash's TTL (``MAX_WAIT_SECONDS`` +
+``TAKEOVER_SECONDS`` + ``EXPIRE_SLACK_SECONDS``). One process alone behaves as before: it is the
+collector of every album.
+
+While Redis does not answer, an item is gathered in this process, as before Redis held albums (an
+album whose items all reach this process is still whole), and its command then meets the outage and
+answers "the queue is unavailable"; a collector that cannot take its album from Redis hands, once the
+takeover time has passed, the items it received itself. Nothing is lost silently then, but with
+several processes an album may be answered in parts.
+
+Bounded: at most ``MAX_ITEMS`` items per album (Telegram's own limit is 10), each at most
+``MAX_ITEM_BYTES`` of JSON, and ``MAX_ALBUMS`` albums collected or watched at once per process (past
+it the oldest is handed, or no longer watched, early).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from telegram import Message
+import redis.asyncio as aioredis
+from telegram import Bot, Message
+
+from bot.chat.context import OUTAGE
+from bot.keys import BotKeys
+from naibot.redisconn import text
 
 log = logging.getLogger(__name__)
 
@@ -30,48 +55,242 @@ QUIET_SECONDS = 0.8
 MAX_WAIT_SECONDS = 3.0
 MAX_ITEMS = 10
 MAX_ALBUMS = 200
+# One item as JSON (``Message.to_dict``): a caption is at most 1,024 characters, the message it replies
+# to up to 4,096 more, with their entities. Past this the replied-to message's text goes first, then
+# the item itself (it is not gathered, and a warning says so).
+MAX_ITEM_BYTES = 32 * 1024
+# A watcher takes the album over when its collector has not taken it this long past max_wait.
+TAKEOVER_SECONDS = 2.0
+# The album's hash outlives the takeover time by this much; then Redis drops what no one took.
+EXPIRE_SLACK_SECONDS = 5.0
+# "Never" for the take script's quiet spell (a watcher does not wait for one), in milliseconds.
+_NEVER_MS = 10**12
+# Fields of the replied-to message left out, in this order, when an item is too big to gather.
+_TRIMMABLE = (("reply_to_message", "text"), ("reply_to_message", "entities"), ("reply_to_message", "caption"),
+              ("reply_to_message", "caption_entities"), ("quote",), ("external_reply",), ("reply_to_message",))
 
 AlbumHandler = Callable[[list[Message]], Awaitable[None]]
+
+# Adds one item to an album's hash on Redis' clock (every process reads the same one).
+# KEYS[1]: the album's hash. ARGV: item field (``m:<message id>``), item JSON, max items, TTL in ms,
+# owner (the adding buffer), a fresh album id (kept only when this item creates the album).
+# Fields: ``first``/``last`` (ms, Redis time of the first and latest item), ``owner`` (the collector),
+# ``id`` (this album, not a later one of the same media group), ``n`` (items kept), ``m:<id>`` (items).
+# An item already there (Telegram sent the update again) or past max items is not kept, but still
+# counts as activity. Returns {owner, album id, ms since the first item}.
+_ADD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local first = tonumber(redis.call('HGET', KEYS[1], 'first'))
+if not first then
+  first = now
+  redis.call('HSET', KEYS[1], 'first', string.format('%.0f', now), 'owner', ARGV[5], 'id', ARGV[6], 'n', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0
+    and tonumber(redis.call('HGET', KEYS[1], 'n') or '0') < tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HINCRBY', KEYS[1], 'n', 1)
+end
+redis.call('HSET', KEYS[1], 'last', string.format('%.0f', now))
+return {redis.call('HGET', KEYS[1], 'owner'), redis.call('HGET', KEYS[1], 'id'), now - first}
+"""
+
+# Takes a whole album (reads every item and deletes the hash) once it is due, on Redis' clock.
+# KEYS[1]: the album's hash. ARGV: the album id expected, the quiet spell in ms (due once the last item
+# is this old), ms after the first item it is due anyway.
+# Returns {0} (gone: taken, expired, or a later album of the same media group), {1, ms until due}, or
+# {2, item JSON, ...}.
+_TAKE = """
+local album = redis.call('HMGET', KEYS[1], 'id', 'first', 'last')
+if album[1] ~= ARGV[1] then return {0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local first = tonumber(album[2])
+local last = tonumber(album[3]) or first
+local due = math.min(last + tonumber(ARGV[2]), first + tonumber(ARGV[3]))
+if now < due then return {1, due - now} end
+local taken = {2}
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, 2) == 'm:' then taken[#taken + 1] = fields[i + 1] end
+end
+redis.call('DEL', KEYS[1])
+return taken
+"""
+
+
+class Added(NamedTuple):
+    """Where an item went: the album's id, whether this buffer collects it, and its age in seconds."""
+
+    album_id: str
+    collector: bool
+    age: float
+
+
+class Taken(NamedTuple):
+    """A take: the album's items (None: not taken), else how long until it is due (0: it is gone)."""
+
+    messages: list[Message] | None
+    wait: float = 0.0
+
+
+def item_json(message: Message) -> str | None:
+    """An item as compact JSON within ``MAX_ITEM_BYTES``, trimming what a command can do without (the
+    replied-to message's text before the message itself); None when it cannot fit."""
+    data = message.to_dict()
+    for path in (None, *_TRIMMABLE):
+        if path is not None:
+            holder: Any = data
+            for name in path[:-1]:
+                holder = holder.get(name) if isinstance(holder, dict) else None
+            if isinstance(holder, dict):
+                holder.pop(path[-1], None)
+        encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if len(encoded.encode()) <= MAX_ITEM_BYTES:
+            return encoded
+    return None
+
+
+class AlbumStore:
+    """The albums being gathered in Redis, shared by every bot process of the deployment (the key
+    carries the deployment's prefix). ``bot`` is the one the rebuilt messages are bound to."""
+
+    def __init__(self, redis: aioredis.Redis, keys: BotKeys, bot: Bot | None = None) -> None:
+        self._keys = keys
+        self._bot = bot
+        self._add = redis.register_script(_ADD)
+        self._take = redis.register_script(_TAKE)
+        # Who this store's buffer is, as an album's owner in Redis.
+        self.owner = uuid.uuid4().hex
+
+    async def add(self, message: Message, ttl: float) -> Added | None:
+        """Append an item to its album (creating it, with this buffer as its collector, if it is the
+        first); None when the item is too big to gather."""
+        assert message.media_group_id is not None
+        encoded = item_json(message)
+        if encoded is None:
+            return None
+        key = self._keys.telegram_album(str(message.chat_id), message.media_group_id)
+        owner, album_id, age = await self._add(
+            keys=[key], args=[f"m:{message.message_id}", encoded, MAX_ITEMS, int(ttl * 1000), self.owner,
+                              uuid.uuid4().hex])
+        return Added(text(album_id), text(owner) == self.owner, int(age) / 1000)
+
+    async def take(self, chat_id: int, group: str, album_id: str, *, quiet: float, due: float) -> Taken:
+        """Take the whole album if it has been quiet ``quiet`` seconds or exists ``due`` seconds (read
+        and deleted in one script: one process gets it, once)."""
+        key = self._keys.telegram_album(str(chat_id), group)
+        reply = await self._take(keys=[key], args=[album_id, int(quiet * 1000), int(due * 1000)])
+        status = int(reply[0])
+        if status == 0:
+            return Taken(None)
+        if status == 1:
+            return Taken(None, max(int(reply[1]), 1) / 1000)
+        messages = []
+        for raw in reply[1:]:
+            try:
+                messages.append(Message.de_json(json.loads(text(raw)), self._bot))
+            except Exception:  # written by us; should one not read back, the others still count
+                log.exception("an album item in Redis did not read back as a message")
+        return Taken(messages)
 
 
 @dataclass
 class _Album:
+    """One album this process takes part in: collecting it, watching it, or gathering it here alone
+    (``shared`` False: Redis did not answer). ``messages`` are the items this process received."""
+
     first_seen: float
+    shared: bool
+    collector: bool
+    album_id: str = ""
     messages: list[Message] = field(default_factory=list)
+    # Set on a new local item, or when the album must go now (``hurry``: the MAX_ALBUMS cap).
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    hurry: bool = False
+    # ``stop`` dropped it: nothing is handed, even by a task that missed its cancellation.
+    dropped: bool = False
     task: asyncio.Task[None] | None = None
+
+    def keep(self, message: Message) -> None:
+        if len(self.messages) < MAX_ITEMS and all(m.message_id != message.message_id for m in self.messages):
+            self.messages.append(message)
+
+
+# (chat, media group, album id); the album id is "" for an album gathered in this process only.
+_Key = tuple[int, str, str]
+_HERE = ""
 
 
 class AlbumBuffer:
-    """Albums being gathered, by (chat, media group), and the tasks handing whole ones to ``on_album``.
+    """Albums being gathered, and the tasks handing whole ones to ``on_album``.
 
-    Every task is kept in ``_tasks`` until it ends: the event loop holds tasks only weakly, and ``stop``
-    must wait for a command already running before the bot closes the services it uses."""
+    ``store`` is set once the bot's Redis is up (``TelegramBot._started``); without it, or while Redis
+    does not answer, albums are gathered in this process. Every task is kept in ``_tasks`` until it
+    ends: the event loop holds tasks only weakly, and ``stop`` must wait for a command already running
+    before the bot closes the services it uses."""
 
-    def __init__(self, on_album: AlbumHandler, *, quiet: float = QUIET_SECONDS,
+    def __init__(self, on_album: AlbumHandler, *, store: AlbumStore | None = None, quiet: float = QUIET_SECONDS,
                  max_wait: float = MAX_WAIT_SECONDS) -> None:
         self.on_album = on_album
+        self.store = store
         self.quiet, self.max_wait = quiet, max_wait
-        self._albums: dict[tuple[int, str], _Album] = {}
+        self._albums: dict[_Key, _Album] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def pending(self) -> int:
-        """Albums being gathered now (not yet handed)."""
+        """Albums this process collects, watches or gathers now (not yet handed)."""
         return len(self._albums)
 
-    def add(self, message: Message) -> None:
-        """One item of an album (``message.media_group_id`` set)."""
+    @property
+    def ttl(self) -> float:
+        """How long an album's hash lives in Redis: past its takeover, with some slack."""
+        return self.max_wait + TAKEOVER_SECONDS + EXPIRE_SLACK_SECONDS
+
+    async def add(self, message: Message) -> None:
+        """One item of an album (``message.media_group_id`` set): into Redis, or here while Redis is down."""
         assert message.media_group_id is not None
-        key = (message.chat_id, message.media_group_id)
+        chat, group = message.chat_id, message.media_group_id
+        here = self._albums.get((chat, group, _HERE))
+        if here is None and self.store is not None:
+            try:
+                added = await self.store.add(message, self.ttl)
+            except OUTAGE as exc:
+                log.warning("gathering an album in this process: Redis did not answer (%s: %s)",
+                            type(exc).__name__, exc)
+            else:
+                if added is None:
+                    log.warning("an album item is over %d bytes as JSON; it is left out", MAX_ITEM_BYTES)
+                    return
+                here = self._albums.get((chat, group, _HERE))  # Redis failed for another item meanwhile
+                if here is None:
+                    self._shared((chat, group, added.album_id), added, message)
+                    return
+        self._here((chat, group, _HERE), message)
+
+    def _register(self, key: _Key, album: _Album, work: Coroutine[Any, Any, None]) -> None:
+        if len(self._albums) >= MAX_ALBUMS:
+            self._flush_oldest()
+        self._albums[key] = album
+        album.task = self._start(work, f"album-{key[1]}")
+
+    def _shared(self, key: _Key, added: Added, message: Message) -> None:
         album = self._albums.get(key)
         if album is None:
-            if len(self._albums) >= MAX_ALBUMS:
-                self._flush_oldest()
-            album = self._albums[key] = _Album(first_seen=time.monotonic())
-            album.task = self._start(self._wait_then_hand(key, album), f"album-{message.media_group_id}")
-        if len(album.messages) < MAX_ITEMS:
-            album.messages.append(message)
+            album = _Album(first_seen=time.monotonic() - added.age, shared=True, collector=added.collector,
+                           album_id=added.album_id)
+            work = self._collect(key, album) if added.collector else self._watch(key, album)
+            self._register(key, album, work)
+        album.keep(message)
+
+    def _here(self, key: _Key, message: Message) -> None:
+        album = self._albums.get(key)
+        if album is None:
+            album = _Album(first_seen=time.monotonic(), shared=False, collector=True)
+            self._register(key, album, self._gather_here(key, album))
+        album.keep(message)
         album.changed.set()
 
     def _start(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
@@ -80,9 +299,83 @@ class AlbumBuffer:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _wait_then_hand(self, key: tuple[int, str], album: _Album) -> None:
+    async def _nap(self, album: _Album, seconds: float) -> None:
+        """Wait ``seconds``, or less if the album must go now (``hurry``)."""
+        if album.hurry or album.dropped or seconds <= 0:
+            return
+        album.changed.clear()
+        with suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await album.changed.wait()
+
+    def _done(self, key: _Key, album: _Album) -> None:
+        """The album leaves ``_albums`` (if the cap has not taken it out already): an item arriving from
+        now on starts a new album."""
+        if self._albums.get(key) is album:
+            del self._albums[key]
+
+    async def _collect(self, key: _Key, album: _Album) -> None:
+        """The collector: take the album from Redis once it is due (on Redis' clock), then hand it."""
+        assert self.store is not None
+        chat, group, album_id = key
+        # Past this, Redis has not answered for so long that a watcher could take over: hand what came here.
+        give_up = album.first_seen + self.max_wait + TAKEOVER_SECONDS
+        while not album.dropped:
+            quiet, due = (0.0, 0.0) if album.hurry else (self.quiet, self.max_wait)
+            try:
+                taken = await self.store.take(chat, group, album_id, quiet=quiet, due=due)
+            except OUTAGE as exc:
+                if time.monotonic() < give_up and not album.hurry:
+                    await self._nap(album, min(self.quiet, give_up - time.monotonic()))
+                    continue
+                if album.dropped:
+                    return
+                log.warning("handing the %d album item(s) this process received: Redis did not answer (%s: %s)",
+                            len(album.messages), type(exc).__name__, exc)
+                self._done(key, album)
+                await self._hand(album.messages)
+                return
+            if album.dropped:
+                return
+            if taken.messages is not None:
+                self._done(key, album)
+                await self._hand(taken.messages)
+                return
+            if not taken.wait:  # taken over by a watcher, or expired: nothing left to hand
+                log.info("album %s was gone from Redis before its collector took it", group)
+                self._done(key, album)
+                return
+            await self._nap(album, taken.wait)
+
+    async def _watch(self, key: _Key, album: _Album) -> None:
+        """A watcher: should the album still be in Redis well past max_wait, its collector is gone; take
+        it over. Usually the collector has taken it by then and this ends with one look."""
+        assert self.store is not None
+        chat, group, album_id = key
+        due = self.max_wait + TAKEOVER_SECONDS
+        await self._nap(album, album.first_seen + due - time.monotonic())
+        while not album.hurry and not album.dropped:  # the cap took it out: no longer watched
+            try:
+                taken = await self.store.take(chat, group, album_id, quiet=_NEVER_MS / 1000, due=due)
+            except OUTAGE as exc:
+                log.info("could not look whether album %s was taken: %s", group, type(exc).__name__)
+                break
+            if album.dropped:
+                return
+            if taken.messages is not None:
+                log.warning("took over album %s: its collector did not take it in time", group)
+                self._done(key, album)
+                await self._hand(taken.messages)
+                return
+            if not taken.wait:
+                break
+            await self._nap(album, taken.wait)
+        self._done(key, album)
+
+    async def _gather_here(self, key: _Key, album: _Album) -> None:
+        """An album gathered in this process only (Redis did not answer): quiet or max_wait, as ever."""
         deadline = album.first_seen + self.max_wait
-        while True:
+        while not album.hurry and not album.dropped:
             album.changed.clear()
             left = deadline - time.monotonic()
             if left <= 0:
@@ -92,30 +385,34 @@ class AlbumBuffer:
                     await album.changed.wait()
             except TimeoutError:
                 break  # quiet long enough
-        # Taken out before the first await: an item arriving from now on starts a new album.
-        if self._albums.get(key) is album:
-            del self._albums[key]
-            await self._hand(album)
+        if album.dropped:
+            return
+        self._done(key, album)
+        await self._hand(album.messages)
 
-    async def _hand(self, album: _Album) -> None:
+    async def _hand(self, messages: list[Message]) -> None:
         try:
-            await self.on_album(sorted(album.messages, key=lambda m: m.message_id))
+            await self.on_album(sorted(messages, key=lambda m: m.message_id))
         except Exception:  # one album's failure never stops the others
             log.exception("handling an album failed")
 
     def _flush_oldest(self) -> None:
-        """Hand the oldest album now, to make room. It leaves ``_albums`` at once, so a burst of new
-        albums pushes out one more each, never the same one again."""
+        """Make room: the oldest album leaves ``_albums`` at once (so a burst of new albums pushes out one
+        more each, never the same one again) and goes now: collected or gathered here, it is handed;
+        watched, it is no longer watched."""
         key = min(self._albums, key=lambda k: self._albums[k].first_seen)
         album = self._albums.pop(key)
-        if album.task is not None:
-            album.task.cancel()
-        self._start(self._hand(album), "album-flush")
+        album.hurry = True
+        album.changed.set()
 
     async def stop(self) -> None:
-        """Drop the albums still being gathered (nothing was queued for them), then wait for the
-        commands of albums already handed: the bot closes its services next."""
+        """Drop the albums still being gathered (nothing was queued for them; in Redis, another process
+        watching one may still take it over), then wait for the commands of albums already handed: the
+        bot closes its services next."""
         waiting = [album.task for album in self._albums.values() if album.task is not None]
+        for album in self._albums.values():
+            album.dropped = True
+            album.changed.set()
         self._albums.clear()
         for task in waiting:
             task.cancel()
