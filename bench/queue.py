@@ -17,7 +17,8 @@
 The stand-in and the workers run as separate processes (own process groups, always killed at
 the end), configured only through the environment as in tests/fixtures/deployment.py. Every Redis key
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
-(c) also reads positions in batches of 100 and 500 (``JobQueue.positions``: one round trip per call).
+(c) also reads positions in batches of 100 and 500 (``JobQueue.positions``: one round trip per call), next to
+    a pipeline of one-by-one lookups, and times the Redis reads of a lane's status refresh (delivery loop).
 Run: ``.venv/bin/python bench/queue.py`` (everything), ``.venv/bin/python bench/queue.py busy-lane`` (only (e)),
 ``.venv/bin/python bench/queue.py positions`` (only (c) and (d)) or ``.venv/bin/python bench/queue.py --quick``
 ((c) and (d) with fewer lookups, still 100,000 waiting: about a minute on a shared 2-CPU machine).
@@ -65,6 +66,9 @@ from bench.common import (
     start_novelai_stand_in,
     start_ready_worker,
 )
+from bot.chat.lane_positions import LanePositions
+from bot.chat.ports import ChatRef
+from bot.chat.status_registry import StatusEntry
 from naibot.secrets import SecretBox
 from naibot.settings import QueueSettings, load_settings
 from novelai.accounts import Account, AccountStore
@@ -93,6 +97,7 @@ LOOKUPS_CONCURRENT = 12_800
 LOOKUP_CALLERS = 32
 BATCHED_POSITIONS = 200_000  # per batch size (a quarter with --quick)
 BATCH_SIZES = (100, 500)
+REFRESH_MESSAGES = (100, 500)
 MAX_ANLAS = 1000
 BUSY_SECONDS = float(os.environ.get("BENCH_BUSY_SECONDS", "90"))
 BUSY_LEASE = os.environ.get("BENCH_BUSY_LEASE", "30")
@@ -512,6 +517,29 @@ async def pipelined_rate(queue: JobQueue, ids: list[str], batch: int, positions:
     return len(batches) * batch / (time.perf_counter() - started)
 
 
+async def lane_refresh(queue: JobQueue, ids: list[str], messages: int) -> tuple[float, float, int]:
+    """What the delivery loop reads to refresh ``messages`` status messages of one lane after a pop:
+    before, per message ``get`` + ``estimated_wait`` (three round trips); now ``LanePositions`` (one
+    batch read and the averages beside it). Returns (ms before, ms now, batch reads now)."""
+    chosen = random.sample(ids, messages)
+    started = time.perf_counter()
+    for job_id in chosen:
+        job = await queue.get(job_id)
+        if job is not None:
+            await queue.estimated_wait(job)
+    before = (time.perf_counter() - started) * 1000
+    lanes = LanePositions(queue)
+    for job in await queue.get_many(chosen):  # earlier refreshes read each job in full once
+        lanes.remember(job)
+    entries = [StatusEntry(job_id=i, chat=ChatRef(i, False), message_id="m", language="en", account="default")
+               for i in chosen]
+    started = time.perf_counter()
+    lanes.moved("default", chosen)
+    for entry in entries:
+        assert await lanes.read(entry) is not None
+    return before, (time.perf_counter() - started) * 1000, lanes.batch_reads
+
+
 async def bench_positions(base: str, *, quick: bool = False) -> None:
     prefix = f"{base}:pos"
     redis = aioredis.Redis.from_url(REDIS_URL, max_connections=256)
@@ -556,6 +584,8 @@ async def bench_positions(base: str, *, quick: bool = False) -> None:
         batched_positions = BATCHED_POSITIONS // 4 if quick else BATCHED_POSITIONS
         batched = {size: await batched_rate(queue, ids, size, batched_positions) for size in BATCH_SIZES}
         pipelined = {size: await pipelined_rate(queue, ids, size, batched_positions // 2) for size in BATCH_SIZES}
+        await queue.record_duration(Job(request=request, requester=people[0], account="default"), 20.0)
+        refresh = {n: await lane_refresh(queue, ids, n) for n in REFRESH_MESSAGES}
         check = random.sample(ids, 200)
         agree = all((p.position, p.total) == ((j.position, j.total) if j else (None, None)) for p, j in
                     zip((await queue.positions(check)).values(), [await queue.get(i) for i in check], strict=True))
@@ -574,9 +604,14 @@ async def bench_positions(base: str, *, quick: bool = False) -> None:
               f"call, calls one after another): "
               + ", ".join(f"batches of {size}: {rate:,.0f}/s" for size, rate in batched.items())
               + f" (target >= 20,000/s; one by one above: {sequential:,.0f}/s); a lane's refresh of N status "
-              f"messages reads them in 1 round trip per {POSITIONS_BATCH} (before: N); batched = one by one on "
-              f"200 random jobs: {agree}; the alternative, a pipeline of one status.lua call per job (also one "
-              f"round trip): " + ", ".join(f"batches of {size}: {rate:,.0f}/s" for size, rate in pipelined.items()))
+              f"messages reads them in 1 round trip per {POSITIONS_BATCH} (before: N, and 2N more for the waits); "
+              f"batched = one by one on 200 random jobs: {agree}; the alternative, a pipeline of one status.lua "
+              f"call per job (also one round trip): "
+              + ", ".join(f"batches of {size}: {rate:,.0f}/s" for size, rate in pipelined.items()))
+        print("(c) a lane's status refresh after a pop, Redis reads only (delivery loop): " + "; ".join(
+            f"{n} messages: {old:.0f} ms in {3 * n} round trips one by one (get + estimated_wait), now "
+            f"{new:.1f} ms in {reads} batch read{'s' if reads > 1 else ''} (+1 for the averages, side by side)"
+            for n, (old, new, reads) in refresh.items()))
 
         await bench_memory(redis, queue, ids, used_after - used_before, len(people))
     finally:
