@@ -6,7 +6,9 @@
     stand-in's own ceiling, and the product once more with its default streaming endpoint;
 (b) the idle gap between one job's end and the next one's start on a busy lane (one account,
     one worker thread), within a time slice and at slice boundaries (a Dramatiq round trip);
-(c) position lookups (``JobQueue.get``, ZRANK included) with 100,000 jobs waiting in one lane;
+(c) position lookups (``JobQueue.get``, ZRANK included) with 100,000 jobs waiting in one lane, one by one
+    and in batches of 100 and 500 (``JobQueue.positions``: one round trip per call) next to a pipeline of
+    one-by-one lookups; and the Redis reads of a lane's status refresh after a pop (the delivery loop);
 (d) Redis memory per waiting job, from MEMORY USAGE of the keys the queue creates;
 (e) a busy lane for longer than two leases: one account, jobs of 1-2 s, two worker processes (the
     second one's threads idle, ready to take the lane over), with the production lease; prints the
@@ -17,8 +19,7 @@
 The stand-in and the workers run as separate processes (own process groups, always killed at
 the end), configured only through the environment as in tests/fixtures/deployment.py. Every Redis key
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
-(c) also reads positions in batches of 100 and 500 (``JobQueue.positions``: one round trip per call), next to
-    a pipeline of one-by-one lookups, and times the Redis reads of a lane's status refresh (delivery loop).
+One piece although past 400 lines: one benchmark's scenarios and their report, read top to bottom.
 Run: ``.venv/bin/python bench/queue.py`` (everything), ``.venv/bin/python bench/queue.py busy-lane`` (only (e)),
 ``.venv/bin/python bench/queue.py positions`` (only (c) and (d)) or ``.venv/bin/python bench/queue.py --quick``
 ((c) and (d) with fewer lookups, still 100,000 waiting: about a minute on a shared 2-CPU machine).

@@ -4,6 +4,10 @@ Ordering is ours, execution is Dramatiq's: each NovelAI account has a *lane* (a 
 waiting jobs, ordered by priority, fairness round and arrival), one worker at a time drains a
 lane under a lease, and a Dramatiq message only says "this lane has work". See ``tasks/lua/``
 for the atomic state changes and ``tasks/worker.py`` for the draining loop.
+
+One piece although past 400 lines: every method is one call of one script (or one read) on the
+same keys, and the asking side and the worker's side must agree on them; what is not a Redis call
+lives elsewhere (``tasks/job.py``, ``tasks/stored_job.py``, ``tasks/worker.py``).
 """
 
 from __future__ import annotations
