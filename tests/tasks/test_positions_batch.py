@@ -159,3 +159,15 @@ async def test_estimated_waits_equal_the_one_by_one_estimates(aredis, redis_pref
             assert batch[job.id] == pytest.approx(alone, abs=0.5), job.id
     assert batch[jobs[0].id] == 0.0, "running: no wait"
     assert batch[jobs[4].id] == pytest.approx(12.0), "second in an idle lane: one job ahead"
+
+
+async def test_any_account_name_and_prompt_come_back_intact_through_the_json_answer(aredis, redis_prefix) -> None:
+    queue = queue_for(aredis, redis_prefix)
+    account = 'ann\'s "main" / 帐号 \\ 🎨'
+    request = REQUEST.model_copy(update={"prompt": 'a "quoted" cat / 猫 \\ 🐱\nnew line'})
+    job = await queue.submit(Job(request=request, requester=Requester(platform="test", user_id="ü"),
+                                 account=account))
+    position = (await queue.positions([job.id]))[job.id]
+    assert (position.account, position.position, position.total) == (account, 1, 1)
+    (many,) = await queue.get_many([job.id])
+    assert many == await queue.get(job.id) and many.request.prompt == request.prompt
