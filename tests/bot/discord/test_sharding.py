@@ -5,7 +5,9 @@ and a job asked on any shard is delivered. Bad shard settings are refused at loa
 
 from __future__ import annotations
 
+import asyncio
 import re
+import signal
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +19,7 @@ from bot.discord.adapter import DiscordBot
 from bot.discord.shards import IDENTIFY_WINDOW, IdentifyPacer, ShardPlan, shard_of, shard_ranges
 from naibot.settings import DiscordSettings, SettingsError, load_settings
 from tasks.launch import ROOT
+from tests.fixtures.bot_process import NAIBOT, kill_group
 from tests.fixtures.discord_e2e import ANN, BOB, GUILD, OWNER, SFW, DiscordWorld
 
 pytestmark = pytest.mark.xdist_group("workers")
@@ -25,6 +28,8 @@ SMALL = {"size": "512x512", "steps": 8}
 # A second guild that lands on shard 1 of 2 ((id >> 22) % 2 == 1); the fixture's GUILD is on shard 0.
 ODD_GUILD, ODD_CHANNEL = (1 << 22) | 9100, 9101
 BOTH_GUILDS = f"[{GUILD}, {ODD_GUILD}]"
+# A bot process starts (imports, login, gateway) within this on a loaded machine.
+PROCESS_TIMEOUT = 60.0
 
 
 def add_odd_guild(world: DiscordWorld) -> None:
@@ -185,3 +190,63 @@ def test_the_guides_systemd_template_runs_the_discord_unit_with_its_instance_as_
     added = [line for line in template if line not in plain]
     assert added == ["Environment=NAIBOT_DISCORD__SHARD_IDS=%i"] and len(template) == len(plain) + 1
     assert template.index(added[0]) < next(i for i, line in enumerate(template) if line.startswith("ExecStart="))
+
+
+READY_LINE = "Discord bot ready on the gateway"
+
+
+async def logged(log: Path, process: asyncio.subprocess.Process, line: str) -> None:
+    """Until ``line`` is in a bot process's log file (looked at every 50 ms; a process has no other
+    way to say it is ready)."""
+    while line not in log.read_text(errors="replace"):
+        assert process.returncode is None, f"the bot exited before it was ready:\n{log.read_text()[-3000:]}"
+        await asyncio.sleep(0.05)
+
+
+async def test_two_naibot_discord_processes_with_a_shard_each_answer_and_deliver_on_one_queue(
+        discord_world: DiscordWorld, tmp_path: Path) -> None:
+    """The deployment's shape: ``naibot discord`` twice, ``NAIBOT_DISCORD__SHARD_IDS`` 0 and 1 of 2."""
+    world = discord_world
+    add_odd_guild(world)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("# empty: defaults and the environment only\n")
+    env = {**world.env(), "NAIBOT_SETTINGS": str(settings), "NAIBOT_DISCORD__GUILDS": BOTH_GUILDS,
+           "NAIBOT_DISCORD__SHARD_COUNT": "2", "NAIBOT_LOGGING__LEVEL": "INFO", "PYTHONPATH": str(ROOT),
+           "PYTHONUNBUFFERED": "1"}
+    processes: list[tuple[asyncio.subprocess.Process, Path]] = []
+    try:
+        for shard in ("1", "0"):
+            log = tmp_path / f"shard-{shard}.log"
+            with log.open("wb") as output:  # a file, not a pipe nobody reads
+                processes.append((await asyncio.create_subprocess_exec(
+                    str(NAIBOT), "discord", env={**env, "NAIBOT_DISCORD__SHARD_IDS": shard}, cwd=tmp_path,
+                    stdout=output, stderr=output, start_new_session=True), log))
+        await world.discord.wait_for(lambda: world.discord.live_shards() == [(0, 2), (1, 2)], PROCESS_TIMEOUT)
+        for process, log in processes:  # discord.py waits up to 2 s for the guilds after READY
+            await asyncio.wait_for(logged(log, process, READY_LINE), PROCESS_TIMEOUT)
+        assert len(world.discord.calls("PUT", "/commands")) == 2
+        await world.deployment.start_worker(threads=1)
+        asked = [world.discord.slash_command(GUILD, SFW, ANN, "generate", {"prompt": "a cat", **SMALL}),
+                 world.discord.slash_command(ODD_GUILD, ODD_CHANNEL, BOB, "generate", {"prompt": "a dog", **SMALL})]
+        for interaction in asked:
+            assert (await world.response(interaction, timeout=PROCESS_TIMEOUT)).ephemeral_for is None
+        try:
+            await world.wait(lambda: len(world.results(SFW)) == 1 and len(world.results(ODD_CHANNEL)) == 1,
+                             timeout=60)
+        except TimeoutError:
+            raise AssertionError("not delivered: " + "\n".join(p.read_text()[-3000:] for _, p in processes)) from None
+        for process, _ in processes:
+            assert process.returncode is None
+            process.send_signal(signal.SIGTERM)
+        for process, _ in processes:
+            await asyncio.wait_for(process.wait(), PROCESS_TIMEOUT)
+    finally:
+        for process, _ in processes:
+            if process.returncode is None:
+                kill_group(process.pid)
+                await process.wait()
+    logs = {path.name: path.read_text(errors="replace") for _, path in processes}
+    assert f"{READY_LINE}: shard 0 of 2 (1 guilds)" in logs["shard-0.log"], logs["shard-0.log"]
+    assert f"{READY_LINE}: shard 1 of 2 (1 guilds)" in logs["shard-1.log"], logs["shard-1.log"]
+    assert "commands registered by the process with shard 0" in logs["shard-1.log"]
+    assert "Traceback" not in logs["shard-0.log"] + logs["shard-1.log"]
