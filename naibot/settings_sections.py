@@ -48,6 +48,59 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+class SentinelSettings(Section):
+    """Redis Sentinel (deploy/SCALING.md): the sentinels to ask where the master is, and its name.
+
+    Every client asks them for the master's address whenever it connects, so after a failover new
+    connections reach the new master by themselves. The master's own password, user, database and
+    TLS still come from ``redis.url`` (its host and port are not used); ``password`` and ``tls``
+    are the sentinels' own (``requirepass`` / ``tls-port`` in sentinel.conf)."""
+
+    # The name the sentinels monitor the master by (``sentinel monitor <name> ...``).
+    master: str = Field("", pattern=r"^[A-Za-z0-9_.:-]*$")
+    # "host:port" each, e.g. ["10.0.0.1:26379", "10.0.0.2:26379"] (or "a:26379,b:26379" in the environment).
+    nodes: list[str] = Field(default_factory=list)
+    password: SecretStr | None = None
+    tls: bool = False
+
+    @model_validator(mode="after")
+    def _complete(self) -> SentinelSettings:
+        """Both halves or neither: one alone is a half-finished edit, named as such."""
+        if not self.master:
+            raise ValueError("sentinel.master is missing: the name the sentinels monitor "
+                             "(NAIBOT_REDIS__SENTINEL__MASTER)")
+        if not self.nodes:
+            raise ValueError("sentinel.nodes is empty: list the sentinels as host:port "
+                             "(NAIBOT_REDIS__SENTINEL__NODES)")
+        return self
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``NAIBOT_REDIS__SENTINEL__NODES=a:26379,b:26379``: text is a comma-separated list."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("nodes")
+    @classmethod
+    def _host_port(cls, value: list[str]) -> list[str]:
+        for number, node in enumerate(value, 1):
+            host, colon, port = node.rpartition(":")
+            if not colon or not host or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+                raise ValueError(f"node {number} is not host:port (each sentinel is like 10.0.0.1:26379)")
+        return value
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The nodes as (host, port) pairs, as redis-py's ``Sentinel`` takes them ([v6] in brackets)."""
+        pairs = []
+        for node in self.nodes:
+            host, _, port = node.rpartition(":")
+            pairs.append((host.strip("[]"), int(port)))
+        return pairs
+
+
 class RedisSettings(Section):
     url: str = "redis://127.0.0.1:6379/0"
     prefix: str = Field("naibot", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
@@ -60,6 +113,8 @@ class RedisSettings(Section):
     # the server's certificate, when it is not one the system trusts. The server's certificate
     # and host name are always checked.
     ca_file: Path | None = None
+    # Redis Sentinel instead of one fixed address (deploy/SCALING.md): None, one Redis at url.
+    sentinel: SentinelSettings | None = None
 
     @field_validator("url")
     @classmethod
@@ -91,13 +146,26 @@ class RedisSettings(Section):
         self.url = urlunsplit(parts._replace(query="&".join(query)))
         return self
 
+    @model_validator(mode="after")
+    def _sentinel_url(self) -> RedisSettings:
+        """With sentinels, the URL still says how to talk to the master (user, password, database,
+        TLS), over TCP: a unix:// socket cannot be what a sentinel hands out."""
+        if self.sentinel is not None and urlsplit(self.url).scheme == "unix":
+            raise ValueError("sentinel needs a redis:// or rediss:// url (its user, password, database and TLS "
+                             "are the master's; the host and port come from the sentinels)")
+        return self
+
     @property
     def address(self) -> str:
         """The URL without its credentials (``user:password@``, ``?password=``), safe for a log line;
-        scheme, host, port and database kept (``rediss://`` tells TLS from plain)."""
+        scheme, host, port and database kept (``rediss://`` tells TLS from plain). With sentinels,
+        the master's name and the sentinels come first (the URL's host is not used then)."""
         parts = urlsplit(self.url)
         bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-        return re.sub(r"(?<=[?&])password=[^&#]*", "password=**********", bare)
+        bare = re.sub(r"(?<=[?&])password=[^&#]*", "password=**********", bare)
+        if self.sentinel is None:
+            return bare
+        return f"sentinel master {self.sentinel.master} via {','.join(self.sentinel.nodes)} ({bare})"
 
 
 class NovelAITimeouts(Section):

@@ -34,7 +34,7 @@ outage = RedisOutage(settings.redis.address)
 install_worker_logging(outage)
 # A stop sent to the process group arrives twice; the second copy must not cut the running jobs off.
 ignore_echoed_sigterm()
-broker = make_broker(settings.redis.url, settings.redis.prefix)
+broker = make_broker(settings.redis)
 # What "Redis is not answering" looks like from the sweeper (anything else is a bug to report).
 _REDIS_AWAY = (RedisConnectionError, RedisTimeoutError, OSError)
 

@@ -14,7 +14,8 @@ import dramatiq
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
-from naibot.settings import Settings
+from naibot.redisconn import sync_redis
+from naibot.settings import RedisSettings, Settings
 from tasks.keys import Keys
 
 LANE_ACTOR = "run_lane"
@@ -27,8 +28,11 @@ DEFAULT_WAKE_MARKER_SECONDS = 30.0
 BROKER_HEARTBEAT_MS = 15_000
 
 
-def make_broker(redis_url: str, prefix: str) -> RedisBroker:
-    return RedisBroker(url=redis_url, namespace=Keys(prefix).dramatiq_namespace,
+def make_broker(settings: RedisSettings) -> RedisBroker:
+    """Dramatiq's broker on a client made like every other (``naibot.redisconn``): the same
+    timeouts, TLS checks and, with ``redis.sentinel``, the master the sentinels name, so after a
+    failover wake-ups go to the new master like the jobs they announce."""
+    return RedisBroker(client=sync_redis(settings), namespace=Keys(settings.prefix).dramatiq_namespace,
                        heartbeat_timeout=BROKER_HEARTBEAT_MS)
 
 
@@ -46,7 +50,7 @@ class LaneWaker:
     @classmethod
     def from_settings(cls, redis: aioredis.Redis, settings: Settings) -> LaneWaker:
         prefix = settings.redis.prefix
-        return cls(redis, make_broker(settings.redis.url, prefix), prefix, settings.queue.dramatiq_queue,
+        return cls(redis, make_broker(settings.redis), prefix, settings.queue.dramatiq_queue,
                    marker_seconds=settings.queue.lease_seconds)
 
     def _message(self, account: str) -> dramatiq.Message[None]:  # run_lane returns nothing
