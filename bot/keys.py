@@ -122,6 +122,11 @@ class BotKeys:
         """Hash with TTL: which chat message on this platform shows this job, and how far it got."""
         return f"{self.platform(platform)}:status:{job_id}"
 
+    def status_delivering(self, platform: str, job_id: str) -> str:
+        """String with TTL: a process of this platform is uploading this job's results (several bot
+        processes, e.g. Discord shard ranges, read the same job's events; only one uploads)."""
+        return f"{self.platform(platform)}:status:{job_id}:delivering"
+
     def status_live(self, platform: str) -> str:
         """Set: jobs whose status message on this platform is still kept up to date."""
         return f"{self.platform(platform)}:live"

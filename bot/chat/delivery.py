@@ -10,6 +10,7 @@ live registry entry) converges on the right state even if it missed events while
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -59,6 +60,12 @@ _RECONNECT_SECONDS = 1.0
 # A status message is edited at most this often, even where edits do not count against the chat
 # (Discord's interaction webhooks): nobody reads faster, and each token has a limit of its own.
 STATUS_MIN_INTERVAL = 0.5
+# An entry without a status message younger than this may be another bot process's command still
+# answering (that process schedules the job itself once it has); older, its process died first.
+ANSWER_GRACE_SECONDS = 10.0
+# How long a process's claim to upload a job's results holds others off (StatusRegistry.claim_delivery):
+# longer than any upload, short enough that a process that died mid-upload delays it only this much.
+DELIVERY_CLAIM_SECONDS = 120.0
 
 
 def _stop_if_cancelled() -> None:
@@ -120,6 +127,8 @@ class Delivery:
         # Jobs whose command is still posting its first answer in this process (the status entry
         # is recorded before it): refreshes leave them alone until it has gone out.
         self.answering: set[str] = set()
+        # Jobs a resync found (at start or after an outage): a missing first answer is posted at once.
+        self._resynced: set[str] = set()
         # Called once when a job of ours has ended (refund its quotas, tell an owner their token
         # is rejected); set by the command layer.
         self.on_ended: Callable[[Job], Awaitable[None]] | None = None
@@ -156,6 +165,7 @@ class Delivery:
         """Bring every live status message up to date (after a start or a Redis outage)."""
         self.lanes.clear()  # events may have been missed: every refresh reads its job alone
         for job_id in await self.registry.live():
+            self._resynced.add(job_id)
             await self.schedule(job_id, PRIORITY_STATE)
 
     async def handle(self, event: Event) -> None:
@@ -212,11 +222,20 @@ class Delivery:
         entry = await self.registry.get(job_id)
         if entry is None or entry.retired:
             return 0  # finished while this refresh waited its turn
+        resynced = job_id in self._resynced
+        self._resynced.discard(job_id)
         if not entry.message_id:
             if job_id in self.answering:
                 return 0  # its command is answering right now, and schedules a refresh after
+            # Another bot process of the platform may have answered it since this one read it.
+            entry = await self.registry.reload(job_id)
+            if entry is None or entry.retired:
+                return 0
+        if not entry.message_id:
             if entry.on_board and await self._left_on_board(entry):
                 return 0
+            if not (resynced or entry.on_board) and time.time() - entry.registered_at < ANSWER_GRACE_SECONDS:
+                return 0  # another process's command may be answering it; it schedules the job after
             return await self._first_answer(entry)
         # After a lane move, from the lane's batch read (with its wait estimate); else read alone.
         batched = await self.lanes.read(entry)
@@ -322,6 +341,19 @@ class Delivery:
         job = await self.queue.get(job_id)
         if entry is None or job is None or entry.delivered or entry.retired:
             return 0
+        # Several processes of one platform (Discord shard ranges, webhook replicas) read the events of
+        # one job: the first to claim it uploads, the others leave it.
+        if not await self.registry.claim_delivery(job_id, DELIVERY_CLAIM_SECONDS):
+            return 0
+        try:
+            return await self._upload(entry, job)
+        except BaseException:
+            with contextlib.suppress(RedisError, OSError):  # Redis away: the claim lapses by itself
+                await self.registry.release_delivery(job_id)
+            raise
+
+    async def _upload(self, entry: StatusEntry, job: Job) -> int:
+        job_id = job.id
         # Results made on a shared account say whose account paid.
         paid_by = str(job.requester.reply.get("paid_by") or "") or None
         pictures = [

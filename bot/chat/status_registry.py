@@ -7,6 +7,7 @@ each message up to date, so nothing finished is left undelivered even if events 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -45,6 +46,9 @@ class StatusEntry:
     asker: str = ""
     # The status message was posted by a restarted bot's delivery loop, not as the command's answer.
     late: bool = False
+    # When the command recorded it (epoch seconds; 0: before this was kept): a young entry without a
+    # message may be another bot process's command still answering (``Delivery.refresh``).
+    registered_at: float = 0.0
     # Not stored: what this process last sent, so an unchanged text costs no call.
     last_text: str | None = field(default=None, compare=False)
 
@@ -56,7 +60,7 @@ class StatusEntry:
             "delivered": "1" if self.delivered else "0", "message_gone": "1" if self.message_gone else "0",
             "retired": "1" if self.retired else "0", "reply_to": self.reply_to or "",
             "on_board": "1" if self.on_board else "0", "asker": self.asker,
-            "late": "1" if self.late else "0",
+            "late": "1" if self.late else "0", "registered_at": f"{self.registered_at:.3f}",
         }
 
     @classmethod
@@ -69,7 +73,7 @@ class StatusEntry:
             delivered=f.get("delivered") == "1", message_gone=f.get("message_gone") == "1",
             retired=f.get("retired") == "1", reply_to=f.get("reply_to") or None,
             on_board=f.get("on_board") == "1", asker=f.get("asker", ""),
-            late=f.get("late") == "1",
+            late=f.get("late") == "1", registered_at=float(f.get("registered_at") or 0),
         )
 
 
@@ -98,6 +102,7 @@ class StatusRegistry:
         return self.keys.status_chat(self.platform, chat.chat_id)
 
     async def register(self, entry: StatusEntry) -> None:
+        entry.registered_at = entry.registered_at or time.time()
         async with self.redis.pipeline(transaction=True) as pipe:
             # redis-py wants a Mapping keyed by any encodable (Mapping keys are invariant, so not dict[str, str]).
             mapping: dict[FieldT, EncodableT] = dict(entry.to_hash().items())
@@ -119,6 +124,12 @@ class StatusRegistry:
             entry = self._memory[job_id] = StatusEntry.from_hash(job_id, raw)
         return entry
 
+    async def reload(self, job_id: str) -> StatusEntry | None:
+        """The entry as stored, not this process's copy (another bot process of the platform may
+        have answered the command or delivered the results since)."""
+        self._memory.pop(job_id, None)
+        return await self.get(job_id)
+
     async def update(self, entry: StatusEntry, **fields: object) -> None:
         """Write only the fields changed, and only while the record exists.
 
@@ -132,6 +143,25 @@ class StatusRegistry:
         encoded = entry.to_hash()
         changed = [item for name in fields for item in (name, encoded[name])]
         await self.redis.eval(_UPDATE_IF_PRESENT, 1, self._key(entry.job_id), *changed)
+
+    async def claim_delivery(self, job_id: str, seconds: float) -> bool:
+        """Whether this process is the one to upload the job's results: no process of the platform
+        is uploading them (a claim that lapses after ``seconds``, so one that dies mid-upload leaves
+        the job to the next) and none has delivered them (the stored flag: this process's copy may
+        be older than another process's upload)."""
+        claimed = await self.redis.set(self.keys.status_delivering(self.platform, job_id), "1", nx=True,
+                                       px=max(1, int(seconds * 1000)))
+        if not claimed:
+            return False
+        if text(await self.redis.hget(self._key(job_id), "delivered") or b"") == "1":
+            if (entry := self._memory.get(job_id)) is not None:
+                entry.delivered = True
+            return False
+        return True
+
+    async def release_delivery(self, job_id: str) -> None:
+        """The upload failed: another attempt (of any process) may claim it at once."""
+        await self.redis.delete(self.keys.status_delivering(self.platform, job_id))
 
     async def retire(self, entry: StatusEntry) -> None:
         """The job has ended and its chat has everything: stop refreshing it (buttons keep working)."""

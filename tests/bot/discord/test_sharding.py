@@ -18,6 +18,7 @@ import pytest
 from bot.discord.adapter import DiscordBot
 from bot.discord.shards import IDENTIFY_WINDOW, IdentifyPacer, ShardPlan, shard_of, shard_ranges
 from naibot.settings import DiscordSettings, SettingsError, load_settings
+from sandbox.discord import StoredMessage
 from tasks.launch import ROOT
 from tests.fixtures.bot_process import NAIBOT, kill_group
 from tests.fixtures.discord_e2e import ANN, BOB, GUILD, OWNER, SFW, DiscordWorld
@@ -49,6 +50,15 @@ def spy_on_interactions(bot: DiscordBot) -> list[int | None]:
 
     bot.client.on_interaction = spy  # type: ignore[attr-defined]
     return seen
+
+
+async def both_done(world: DiscordWorld, responses: list[StoredMessage]) -> None:
+    """Both jobs' status messages (one in each guild) say done, and each result was uploaded once,
+    though both processes' delivery loops read every job's events."""
+    channels = (SFW, ODD_CHANNEL)
+    await world.wait(lambda: all("Done" in world.current(channel, response.id).content
+                                 for channel, response in zip(channels, responses, strict=True)), timeout=60)
+    assert [len(world.results(channel)) for channel in channels] == [1, 1]
 
 
 def test_guild_ids_of_the_tests_are_on_different_shards() -> None:
@@ -101,9 +111,9 @@ async def test_two_processes_with_one_shard_each_get_only_their_guilds_and_both_
     await world.deployment.start_worker(threads=1)
     asked_even = world.discord.slash_command(GUILD, SFW, ANN, "generate", {"prompt": "a cat", **SMALL})
     asked_odd = world.discord.slash_command(ODD_GUILD, ODD_CHANNEL, BOB, "generate", {"prompt": "a dog", **SMALL})
-    for interaction in (asked_even, asked_odd):
-        assert (await world.response(interaction)).ephemeral_for is None
-    await world.wait(lambda: len(world.results(SFW)) == 1 and len(world.results(ODD_CHANNEL)) == 1, timeout=60)
+    responses = [await world.response(interaction) for interaction in (asked_even, asked_odd)]
+    assert all(response.ephemeral_for is None for response in responses)
+    await both_done(world, responses)
     assert seen_even == [GUILD] and seen_odd == [ODD_GUILD]
 
 
@@ -228,11 +238,9 @@ async def test_two_naibot_discord_processes_with_a_shard_each_answer_and_deliver
         await world.deployment.start_worker(threads=1)
         asked = [world.discord.slash_command(GUILD, SFW, ANN, "generate", {"prompt": "a cat", **SMALL}),
                  world.discord.slash_command(ODD_GUILD, ODD_CHANNEL, BOB, "generate", {"prompt": "a dog", **SMALL})]
-        for interaction in asked:
-            assert (await world.response(interaction, timeout=PROCESS_TIMEOUT)).ephemeral_for is None
+        responses = [await world.response(interaction, timeout=PROCESS_TIMEOUT) for interaction in asked]
         try:
-            await world.wait(lambda: len(world.results(SFW)) == 1 and len(world.results(ODD_CHANNEL)) == 1,
-                             timeout=60)
+            await both_done(world, responses)
         except TimeoutError:
             raise AssertionError("not delivered: " + "\n".join(p.read_text()[-3000:] for _, p in processes)) from None
         for process, _ in processes:
