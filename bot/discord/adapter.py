@@ -186,7 +186,8 @@ class DiscordBot:
         log.info("Discord shard %d of %s resumed", shard_id, self.client.shard_count)
 
     async def on_shard_disconnect(self, shard_id: int) -> None:
-        log.info("Discord shard %d of %s disconnected (discord.py reconnects it)", shard_id, self.client.shard_count)
+        """Logged at INFO: discord.py reconnects a lost shard by itself (and a stopping bot closes them all)."""
+        log.info("Discord shard %d of %s disconnected", shard_id, self.client.shard_count)
 
     async def _sync(self) -> None:
         if self.settings.discord.guilds:
