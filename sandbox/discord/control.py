@@ -35,6 +35,9 @@ class ControlledDiscord(Protocol):
     limits: RateLimits
     application_id: int
     bot_user_id: int
+    recommended_shards: int | None
+    max_concurrency: int
+    max_guilds_per_shard: int
 
     @property
     def stats(self) -> DiscordStats: ...
@@ -93,6 +96,10 @@ class ControlledDiscord(Protocol):
 
     def connected(self) -> bool: ...
 
+    def identified_shards(self) -> list[tuple[int, int]]: ...
+
+    def live_shards(self) -> list[tuple[int, int]]: ...
+
 
 class ControlAPI:
     """Handlers over one sandbox's Python API; each route is one call of :class:`ControlledDiscord`."""
@@ -126,6 +133,8 @@ class ControlAPI:
             web.post("/_sandbox/limits", self.set_limits),
             web.get("/_sandbox/gateway", self.gateway),
             web.post("/_sandbox/gateway/reconnect", self.reconnect),
+            web.get("/_sandbox/gateway/sharding", self.sharding),
+            web.post("/_sandbox/gateway/sharding", self.set_sharding),
             web.post("/_sandbox/reset", self.reset),
         ]
 
@@ -279,6 +288,31 @@ class ControlAPI:
         resume = bool(body.get("resume", True))
         self._sandbox.reconnect_gateway(resume=resume)
         return json_response({"resume": resume})
+
+    async def sharding(self, request: web.Request) -> web.Response:
+        """What GET /gateway/bot recommends, the per-session guild limit, and the shards identified so far
+        (``identified``, in order) and connected now (``live``), each ``[shard_id, num_shards]``."""
+        sandbox = self._sandbox
+        return json_response({
+            "recommended_shards": sandbox.recommended_shards, "max_concurrency": sandbox.max_concurrency,
+            "max_guilds_per_shard": sandbox.max_guilds_per_shard,
+            "identified": [list(shard) for shard in sandbox.identified_shards()],
+            "live": [list(shard) for shard in sandbox.live_shards()]})
+
+    async def set_sharding(self, request: web.Request) -> web.Response:
+        """Set ``recommended_shards`` (null: one per 1,000 guilds), ``max_concurrency`` and
+        ``max_guilds_per_shard``; the fields left out keep their value."""
+        body = await json_body(request)
+        unknown = set(body) - {"recommended_shards", "max_concurrency", "max_guilds_per_shard"}
+        if unknown:
+            raise refusal(ValueError(f"unknown sharding fields: {sorted(unknown)}"))
+        values = {name: body[name] for name in body}
+        for name, value in values.items():
+            if not (value is None and name == "recommended_shards") and (type(value) is not int or value < 1):
+                raise refusal(ValueError(f"{name} must be a whole number of at least 1"))
+        for name, value in values.items():
+            setattr(self._sandbox, name, value)
+        return await self.sharding(request)
 
     async def reset(self, request: web.Request) -> web.Response:
         self._sandbox.reset()

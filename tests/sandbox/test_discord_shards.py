@@ -164,3 +164,21 @@ async def test_gateway_bot_recommends_shards_by_guild_count_or_as_set(sandbox: D
     sandbox.recommended_shards, sandbox.max_concurrency = 4, 16
     answer = await gateway_bot(sandbox)
     assert answer["shards"] == 4 and answer["session_start_limit"]["max_concurrency"] == 16
+
+
+async def test_the_control_api_sets_the_recommendation_and_reports_the_shards(sandbox: DiscordSandbox) -> None:
+    async with aiohttp.ClientSession(base_url=sandbox.url) as http:
+        wanted = {"recommended_shards": 2, "max_concurrency": 2}
+        async with http.post("/_sandbox/gateway/sharding", json=wanted) as set_:
+            assert set_.status == 200 and (await set_.json())["recommended_shards"] == 2
+        async with http.post("/_sandbox/gateway/sharding", json={"shards": 2}) as unknown:
+            assert unknown.status == 400 and "shards" in (await unknown.json())["error"]
+        async with http.post("/_sandbox/gateway/sharding", json={"max_concurrency": 0}) as bad:
+            assert bad.status == 400
+        assert (await gateway_bot(sandbox))["shards"] == 2
+        async with identified(sandbox, [1, 2]) as odd:
+            await odd.ready()
+            async with http.get("/_sandbox/gateway/sharding") as state:
+                assert await state.json() == {"recommended_shards": 2, "max_concurrency": 2,
+                                              "max_guilds_per_shard": 2500, "identified": [[1, 2]],
+                                              "live": [[1, 2]]}
