@@ -90,7 +90,7 @@ async def run_jobs(services: QueueServices, jobs: int) -> None:
     after = "0-0"  # the stream so far is skipped below
     latest = await services.redis.xrevrange(services.queue.keys.events, count=1)
     if latest:
-        after = text(latest[0][0])
+        after = text(latest[0][0] or after)
     submitting = asyncio.gather(*(person(index) for index in range(CONCURRENT_SUBMITTERS)))
     done: set[str] = set()
     deadline = time.monotonic() + 300

@@ -9,8 +9,8 @@ done, and NovelAI (the stand-in) must have generated each prompt at most once, a
 
 Twice: as Redis comes (no ``min-replicas-to-write``), and with the ``min-replicas-to-write 1`` of
 deploy/redis.conf's Sentinel section. Without naibot's listening to the sentinels' announcements
-(``naibot.redisconn._Switches``) the first loses every job submitted in the ten seconds the old
-master stays writable (measured: about 100 of 280 at 20 submissions a second; deploy/SCALING.md).
+(``naibot.redisconn._Switches``) the first loses most jobs submitted in the ten seconds the old
+master stays writable (about 110 of 280 at 20 submissions a second in an early run; deploy/SCALING.md).
 With a single replica, ``min-replicas-to-write 1`` makes the new master refuse writes until the old
 one has rejoined as its replica: submitters are told "the queue is unavailable" meanwhile.
 """
