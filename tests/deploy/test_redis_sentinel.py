@@ -10,7 +10,7 @@ done, and NovelAI (the stand-in) must have generated each prompt at most once, a
 Twice: as Redis comes (no ``min-replicas-to-write``), and with the ``min-replicas-to-write 1`` of
 deploy/redis.conf's Sentinel section. Without naibot's listening to the sentinels' announcements
 (``naibot.redisconn._Switches``) the first loses most jobs submitted in the ten seconds the old
-master stays writable (about 110 of 280 at 20 submissions a second in an early run; deploy/SCALING.md).
+master stays writable (a client writing 20 times a second kept 98 of 300 writes; deploy/SCALING.md).
 With a single replica, ``min-replicas-to-write 1`` makes the new master refuse writes until the old
 one has rejoined as its replica: submitters are told "the queue is unavailable" meanwhile.
 """
@@ -26,12 +26,14 @@ from pathlib import Path
 
 import pytest
 
+from naibot.redisconn import MasterMoved, async_redis, sync_redis
 from naibot.settings import SettingsError, load_settings
 from novelai.request import GenerationRequest
 from tasks.job import JobState, Requester
 from tasks.queue import QueueUnavailable
 from tasks.services import QueueServices
 from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.redis import PrivateRedis
 from tests.fixtures.redis_sentinel import MASTER_NAME, SentinelSet
 
 pytestmark = pytest.mark.xdist_group("workers")
@@ -149,3 +151,32 @@ async def test_no_job_is_lost_or_run_twice_across_a_sentinel_failover(deployment
     finally:
         with contextlib.suppress(Exception):
             await services.aclose()
+
+
+async def test_a_master_demoted_under_a_plain_url_is_a_lost_connection_not_a_refused_write(tmp_path: Path) -> None:
+    """A managed Redis fails over by moving its endpoint's name; connections made before still reach
+    the old primary, now a replica. Its READONLY must read as "Redis away" (so callers ride it out
+    and the next connection resolves the name again), not as a bug in the command."""
+    old, new = PrivateRedis(tmp_path / "old"), PrivateRedis(tmp_path / "new")
+    for node in (old, new):
+        node.workdir.mkdir()
+        node.start()
+    settings = load_settings(env={"NAIBOT_SETTINGS": "/nonexistent/settings.yaml", "REDIS_URL": old.url})
+    client, aclient = sync_redis(settings.redis), async_redis(settings.redis)
+    try:
+        client.set("naibot-test:demoted", "1")
+        await aclient.set("naibot-test:demoted", "1")
+        with sync_redis(settings.redis) as admin:
+            admin.execute_command("REPLICAOF", "127.0.0.1", str(new.port))
+        with pytest.raises(MasterMoved, match="read only replica"):
+            client.set("naibot-test:demoted", "2")
+        with pytest.raises(MasterMoved, match="read only replica"):
+            await aclient.set("naibot-test:demoted", "2")
+        with sync_redis(settings.redis) as admin:
+            admin.execute_command("REPLICAOF", "NO", "ONE")  # the address is a writable master again
+        assert client.set("naibot-test:demoted", "3") and await aclient.set("naibot-test:demoted", "3")
+    finally:
+        client.close()
+        await aclient.aclose()
+        old.stop()
+        new.stop()
