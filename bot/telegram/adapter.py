@@ -39,7 +39,8 @@ from bot.chat.runtime import ChatRuntime
 from bot.chat.startup import StartFailed
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.keys import BotKeys
-from bot.telegram.albums import AlbumBuffer, AlbumStore
+from bot.telegram.album_store import AlbumStore
+from bot.telegram.albums import AlbumBuffer
 from bot.telegram.images import command_images
 from bot.telegram.inline import answer_inline_query
 from bot.telegram.sender import TelegramSender

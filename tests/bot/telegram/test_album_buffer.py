@@ -21,7 +21,8 @@ from telegram import Chat, Message
 
 from bot.keys import BotKeys
 from bot.telegram import albums
-from bot.telegram.albums import MAX_ITEM_BYTES, MAX_ITEMS, AlbumBuffer, AlbumHandler, AlbumStore, item_json
+from bot.telegram.album_store import MAX_ITEM_BYTES, MAX_ITEMS, AlbumStore, Taken, item_json
+from bot.telegram.albums import AlbumBuffer, AlbumHandler
 from tests.fixtures.redis import free_port
 
 CHAT = Chat(4242, "private")
@@ -382,7 +383,7 @@ async def test_a_collector_that_cannot_take_its_album_hands_what_it_received(
     assert buffer.store is not None
     takes: list[str] = []
 
-    async def down(*args: object, **kwargs: object) -> albums.Taken:
+    async def down(*args: object, **kwargs: object) -> Taken:
         takes.append("tried")
         raise RedisConnectionError("Connection refused")
 
