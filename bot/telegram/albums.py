@@ -164,7 +164,7 @@ class AlbumBuffer:
         return task
 
     async def _nap(self, album: _Album, seconds: float) -> None:
-        """Wait ``seconds``, or less if the album must go now (``hurry``)."""
+        """Wait ``seconds``, or less if the album must go now (``hurry``) or is dropped (``stop``)."""
         if album.hurry or album.dropped or seconds <= 0:
             return
         album.changed.clear()
@@ -184,6 +184,8 @@ class AlbumBuffer:
         chat, group, album_id = key
         # Past this, Redis has not answered for so long that a watcher could take over: hand what came here.
         give_up = album.first_seen + self.max_wait + TAKEOVER_SECONDS
+        # Not due before a quiet spell after its first item: no Redis call until then.
+        await self._nap(album, album.first_seen + min(self.quiet, self.max_wait) - time.monotonic())
         while not album.dropped:
             quiet, due = (0.0, 0.0) if album.hurry else (self.quiet, self.max_wait)
             try:
