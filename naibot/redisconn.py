@@ -16,11 +16,17 @@ Redis outage (``QueueUnavailable`` for callers, the worker's lease keeper, resul
 sweeper) treats it as one, because it is one: a few hundred milliseconds without a writable master.
 The same holds without sentinels, for a managed Redis whose endpoint's DNS name moves to the new
 primary: the reconnect resolves the name again.
+
+Waiting for such an answer is not enough with Sentinel, because the old master keeps accepting
+writes for seconds after the promotion (writes the sentinels' conversion then discards): each
+process also listens to the sentinels' announcements (``_Switches``), sends nothing while a
+replica is being promoted and drops connections opened before a new master was announced.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from typing import Any, ClassVar
@@ -149,7 +155,10 @@ class _Switches:
     @classmethod
     def _run(cls, settings: RedisSettings, address: tuple[str, int]) -> None:
         assert settings.sentinel is not None
-        options = {**_sentinel_options(settings), "socket_timeout": None, "health_check_interval": 30}
+        # Reads wait for the next announcement, however long; TCP keep-alive notices a sentinel that
+        # vanished without closing the connection (a dead machine) within about half a minute.
+        options = {**_sentinel_options(settings), "socket_timeout": None, "socket_keepalive": True,
+                   "socket_keepalive_options": _KEEPALIVE}
         while True:
             try:
                 with redis.Redis(host=address[0], port=address[1], **options) as sentinel, \
@@ -165,6 +174,9 @@ class _Switches:
 
 # The longest a promotion is waited for (the sentinels announce it within about a second).
 _PAUSE_SECONDS = 5.0
+# Idle 10 s, then a probe every 5 s, 3 unanswered: the connection is dead (Linux; elsewhere the defaults).
+_KEEPALIVE = {option: value for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+              if (option := getattr(socket, name, None)) is not None}
 
 
 def _master_of(data: str) -> str:
