@@ -87,10 +87,9 @@ async def test_an_album_whose_items_reach_two_bot_processes_is_one_job_with_ever
     entries = BotKeys(world.deployment.prefix).status("telegram", "")
     jobs = {key.decode()[len(entries):].split(":")[0] async for key in aredis.scan_iter(match=f"{entries}*")}
     assert len(jobs) == 1, f"one command ran: one job has a status entry, not {sorted(jobs)}"
-    # Not asserted here: how many messages the bot posted about that one job. Both processes' delivery
-    # loops look after it (bot/chat/delivery.py): each may post its pictures (``deliver`` checks
-    # ``delivered``, then sends), and the one that did not run the command posts a status message of its
-    # own when the other's first answer takes longer than ANSWER_GRACE_SECONDS.
+    # Both processes' delivery loops look after that job: one posts its result, once, under its status message.
+    assert [(m.message_id, bool(m.photo)) for m in world.telegram.bot_messages(ANN.id)] == [
+        (status.message_id, False), (result.message_id, True)]
 
 
 async def test_an_album_with_redis_stopped_is_answered_unavailable(telegram_world: TelegramWorld,
