@@ -7,10 +7,11 @@ after ``SENTINEL FAILOVER``, until the old master has been turned into a replica
 (which throws away whatever only it held). Every job the submitter was told is queued must end
 done, and NovelAI (the stand-in) must have generated each prompt at most once, accepted ones once.
 
-Twice: as Redis comes (no ``min-replicas-to-write``), and with the ``min-replicas-to-write 1`` of
-deploy/redis.conf's Sentinel section. Without naibot's listening to the sentinels' announcements
-(``naibot.redisconn._Switches``) the first loses most jobs submitted in the ten seconds the old
-master stays writable (a client writing 20 times a second kept 98 of 300 writes; deploy/SCALING.md).
+Three times: ``SENTINEL FAILOVER`` as Redis comes (no ``min-replicas-to-write``) and with the
+``min-replicas-to-write 1`` of deploy/redis.conf's Sentinel section, and the master killed (-9).
+Without naibot's listening to the sentinels' announcements (``naibot.redisconn._Switches``) the
+first loses most jobs submitted in the ten seconds the old master stays writable (a client
+writing 20 times a second kept 98 of 300 writes; deploy/SCALING.md).
 With a single replica, ``min-replicas-to-write 1`` makes the new master refuse writes until the old
 one has rejoined as its replica: submitters are told "the queue is unavailable" meanwhile.
 """
@@ -42,10 +43,11 @@ pytestmark = pytest.mark.xdist_group("workers")
 NO_WRITES_WITHOUT_A_REPLICA = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"]
 
 
-@pytest.fixture(params=[[], NO_WRITES_WITHOUT_A_REPLICA], ids=["replica", "replica-min-replicas-to-write"])
+@pytest.fixture
 def sentinels(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SentinelSet]:
+    """A master, one replica and a sentinel; the data nodes' extra configuration as the parameter."""
     (tmp_path / "redis").mkdir()
-    servers = SentinelSet(tmp_path / "redis", replicas=1, config=request.param)
+    servers = SentinelSet(tmp_path / "redis", replicas=1, config=getattr(request, "param", []))
     try:
         servers.start()
         yield servers
@@ -116,8 +118,11 @@ def test_an_incomplete_sentinel_setting_is_refused_in_one_line(env: dict[str, st
     assert len(str(refused.value).splitlines()) == 2  # "invalid settings:" and the one line
 
 
-async def test_no_job_is_lost_or_run_twice_across_a_sentinel_failover(deployment: Deployment,
-                                                                      sentinels: SentinelSet) -> None:
+@pytest.mark.parametrize(("sentinels", "how"), [([], "failover"), (NO_WRITES_WITHOUT_A_REPLICA, "failover"),
+                                                ([], "master killed")],
+                         ids=["failover", "failover-min-replicas-to-write", "master-killed"], indirect=["sentinels"])
+async def test_no_job_is_lost_or_run_twice_across_a_sentinel_failover(deployment: Deployment, sentinels: SentinelSet,
+                                                                      how: str) -> None:
     _configure(deployment, sentinels)
     deployment.sandbox.step_latency = 0.01  # a job takes ~0.1 s: some are running at the failover
     await deployment.start_worker()
@@ -127,7 +132,7 @@ async def test_no_job_is_lost_or_run_twice_across_a_sentinel_failover(deployment
     try:
         for number in range(8):
             await _submit(services, number, accepted, refused)
-        old = sentinels.failover()
+        old = sentinels.failover() if how == "failover" else sentinels.kill_master()
         # A steady trickle of people keeps submitting while the sentinel promotes a replica, the
         # clients find it and the old master is turned into its replica (the pause paces the
         # load: nothing waits on it), and a few more after that.
