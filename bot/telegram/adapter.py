@@ -151,7 +151,9 @@ class TelegramBot:
         self.runtime = ChatRuntime.start(
             platform=PLATFORM, settings=settings,
             limits=telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second),
-            make_sender=lambda services: TelegramSender(application.bot), bot_username=application.bot.username)
+            make_sender=lambda services: TelegramSender(application.bot), bot_username=application.bot.username,
+            # Several webhook processes on one host each listen on their own port: one delivery consumer each.
+            instance=f"webhook-{tg.webhook_port}" if tg.webhook_url else "")
         self.pacer, self.sender, self.commands = self.runtime.pacer, self.runtime.sender, self.runtime.commands
         # Albums are gathered in Redis: behind a webhook balancer one album's items reach several processes.
         self.albums.store = AlbumStore(self.runtime.services.redis, BotKeys(settings.redis.prefix), application.bot)
