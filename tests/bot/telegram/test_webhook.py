@@ -70,6 +70,16 @@ async def test_webhook_bot_answers_a_generate_pushed_by_telegram(telegram_world:
     assert not world.telegram.calls("getUpdates"), "every update came by the webhook"
 
 
+async def test_two_webhook_processes_on_one_host_have_their_own_delivery_consumers(telegram_world: TelegramWorld
+                                                                                  ) -> None:
+    """Two processes sharing a consumer name would each re-read the other's unacknowledged events."""
+    first, _ = await start_webhook_bot(telegram_world)
+    second, _ = await start_webhook_bot(telegram_world)
+    assert first.runtime is not None and second.runtime is not None
+    consumers = {first.runtime.delivery.consumer, second.runtime.delivery.consumer}
+    assert len(consumers) == 2 and all("-webhook-" in name for name in consumers)
+
+
 async def test_naibot_telegram_serves_webhook_mode_until_sigterm(telegram_world: TelegramWorld) -> None:
     """The deployed path: ``naibot telegram`` with telegram.mode webhook, the declared dependencies only."""
     world = telegram_world
