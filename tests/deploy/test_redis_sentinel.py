@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from naibot.redisconn import MasterMoved, async_redis, sync_redis
+from naibot.redisconn import MasterMoved, _Switches, async_redis, sync_redis
 from naibot.settings import SettingsError, load_settings
 from novelai.request import GenerationRequest
 from tasks.job import JobState, Requester
@@ -185,3 +185,28 @@ async def test_a_master_demoted_under_a_plain_url_is_a_lost_connection_not_a_ref
         await aclient.aclose()
         old.stop()
         new.stop()
+
+
+def test_a_promotion_pauses_sending_until_the_new_master_is_announced_and_other_masters_change_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sentinels' announcements as they publish them (channel, text); the clients' state is the
+    process's, so the test works on a copy of it."""
+    monkeypatch.setattr(_Switches, "count", 0)
+    monkeypatch.setattr(_Switches, "paused_until", 0.0)
+    other = "slave 10.0.0.7:6379 10.0.0.7 6379 @ other 10.0.0.6 6379"
+    _Switches.heard("+failover-state-send-slaveof-noone", other, "naibot")
+    _Switches.heard("+switch-master", "other 10.0.0.6 6379 10.0.0.7 6379", "naibot")
+    assert (_Switches.count, _Switches.paused()) == (0, False)
+
+    _Switches.heard("+failover-state-send-slaveof-noone", "slave 10.0.0.6:6379 10.0.0.6 6379 @ naibot 10.0.0.5 6379",
+                    "naibot")
+    assert _Switches.paused() and _Switches.count == 0
+    _Switches.heard("+promoted-slave", "slave 10.0.0.6:6379 10.0.0.6 6379 @ naibot 10.0.0.5 6379", "naibot")
+    assert not _Switches.paused() and _Switches.count == 1
+    _Switches.heard("+switch-master", "naibot 10.0.0.5 6379 10.0.0.6 6379", "naibot")
+    assert _Switches.count == 2
+
+    _Switches.heard("+failover-state-send-slaveof-noone", "slave 10.0.0.5:6379 10.0.0.5 6379 @ naibot 10.0.0.6 6379",
+                    "naibot")
+    _Switches.heard("-failover-abort-slave-timeout", "master naibot 10.0.0.6 6379", "naibot")
+    assert not _Switches.paused() and _Switches.count == 2, "an aborted failover keeps the master"
