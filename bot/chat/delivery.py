@@ -127,8 +127,12 @@ class Delivery:
         # Jobs whose command is still posting its first answer in this process (the status entry
         # is recorded before it): refreshes leave them alone until it has gone out.
         self.answering: set[str] = set()
-        # Jobs a resync found (at start or after an outage): a missing first answer is posted at once.
-        self._resynced: set[str] = set()
+        # Jobs a resync found (at start or after an outage), or whose grace below has passed: a
+        # missing first answer is posted at once.
+        self._answer_now: set[str] = set()
+        # Jobs left to another process's answering command, and when to look at them again (then a
+        # missing first answer is posted: that command failed, or its process died).
+        self._recheck: dict[str, float] = {}
         # Called once when a job of ours has ended (refund its quotas, tell an owner their token
         # is rejected); set by the command layer.
         self.on_ended: Callable[[Job], Awaitable[None]] | None = None
@@ -157,15 +161,24 @@ class Delivery:
                     for event in events:
                         await self.handle(event)
                     await reader.ack(*(event.id for event in events))
+                    await self.rechecks_due()
             except (RedisError, OSError) as exc:
                 self.outage.failed(exc)  # logged when it starts, once a minute, and when it ends
                 await asyncio.sleep(_RECONNECT_SECONDS)
+
+    async def rechecks_due(self, now: float | None = None) -> None:
+        """Schedule the jobs left to another process's command whose grace has passed (by ``now``)."""
+        now = time.time() if now is None else now
+        for job_id in [job_id for job_id, due in self._recheck.items() if due <= now]:
+            del self._recheck[job_id]
+            self._answer_now.add(job_id)
+            await self.schedule(job_id, PRIORITY_STATE)
 
     async def resync(self) -> None:
         """Bring every live status message up to date (after a start or a Redis outage)."""
         self.lanes.clear()  # events may have been missed: every refresh reads its job alone
         for job_id in await self.registry.live():
-            self._resynced.add(job_id)
+            self._answer_now.add(job_id)
             await self.schedule(job_id, PRIORITY_STATE)
 
     async def handle(self, event: Event) -> None:
@@ -222,8 +235,8 @@ class Delivery:
         entry = await self.registry.get(job_id)
         if entry is None or entry.retired:
             return 0  # finished while this refresh waited its turn
-        resynced = job_id in self._resynced
-        self._resynced.discard(job_id)
+        answer_now = job_id in self._answer_now
+        self._answer_now.discard(job_id)
         if not entry.message_id:
             if job_id in self.answering:
                 return 0  # its command is answering right now, and schedules a refresh after
@@ -234,8 +247,11 @@ class Delivery:
         if not entry.message_id:
             if entry.on_board and await self._left_on_board(entry):
                 return 0
-            if not (resynced or entry.on_board) and time.time() - entry.registered_at < ANSWER_GRACE_SECONDS:
-                return 0  # another process's command may be answering it; it schedules the job after
+            if not (answer_now or entry.on_board) and time.time() - entry.registered_at < ANSWER_GRACE_SECONDS:
+                # Another process's command may be answering it (it schedules the job after); if
+                # none has in a while, the run loop schedules it again and this posts it.
+                self._recheck[job_id] = entry.registered_at + ANSWER_GRACE_SECONDS
+                return 0
             return await self._first_answer(entry)
         # After a lane move, from the lane's batch read (with its wait estimate); else read alone.
         batched = await self.lanes.read(entry)
