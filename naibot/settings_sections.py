@@ -2,6 +2,9 @@
 their defaults, bounds and the checks that stop a process at start on a value that cannot work.
 
 ``naibot.settings`` assembles them into ``Settings`` and loads them; import them from there.
+
+One piece although past 400 lines: each section is a short declarative model, and an operator
+looking for a setting finds every one of them in this file.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ carry the job, so they work after a restart), the admin check (Manage Server, Ad
 configured role) and the NSFW rule of age-restricted channels. REST and gateway URLs come from
 settings, so the bot runs unchanged against the offline stand-in. The client is always discord.py's
 ``AutoShardedClient``: one process runs one shard, all of them, or a range (``bot.discord.shards``).
+
+One piece although past 400 lines: it is the one place discord.py's client, command tree and
+interactions meet the command layer; the slash commands, pictures, forms, shards and sending each
+live in their own module beside it.
 """
 
 from __future__ import annotations

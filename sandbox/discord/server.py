@@ -10,6 +10,9 @@ processes, through the control API under ``/_sandbox/``.
 
 Everything runs on the sandbox's event loop. The Python methods may also be called from another thread
 (see :func:`running_discord`); they then hop onto that loop, so state is never touched concurrently.
+
+One piece although past 400 lines: it is the stand-in's Python face (one thin method per thing a test
+does as a user); REST, the gateway, interactions and the control API live in their own modules.
 """
 
 from __future__ import annotations
