@@ -5,7 +5,10 @@
     actor (``bench/bare_actor.py``) doing the same stand-in call without any scheduling; also the
     stand-in's own ceiling, and the product once more with its default streaming endpoint;
 (b) the idle gap between one job's end and the next one's start on a busy lane (one account,
-    one worker thread), within a time slice and at slice boundaries (a Dramatiq round trip);
+    one worker thread), within a time slice and at slice boundaries (a Dramatiq round trip); and
+    (``gap``) the same gap over more than two lease periods: (e) with one worker process of one thread,
+    since a lane that stalls at a lease renewal shows only in a run longer than the lease (max, p99
+    and median gap, the stalls with where they fall among the lease renewals, read every 100 ms);
 (c) position lookups (``JobQueue.get``, ZRANK included) with 100,000 jobs waiting in one lane, one by one
     and in batches of 100 and 500 (``JobQueue.positions``: one round trip per call) next to a pipeline of
     one-by-one lookups; and the Redis reads of a lane's status refresh after a pop (the delivery loop);
@@ -21,6 +24,7 @@ the end), configured only through the environment as in tests/fixtures/deploymen
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
 One piece although past 400 lines: one benchmark's scenarios and their report, read top to bottom.
 Run: ``.venv/bin/python bench/queue.py`` (everything), ``.venv/bin/python bench/queue.py busy-lane`` (only (e)),
+``.venv/bin/python bench/queue.py gap`` (only the long one-worker (b): about 100 s with the 30 s lease),
 ``.venv/bin/python bench/queue.py positions`` (only (c) and (d)) or ``.venv/bin/python bench/queue.py --quick``
 ((c) and (d) with fewer lookups, still 100,000 waiting: about a minute on a shared 2-CPU machine).
 """
@@ -36,6 +40,7 @@ import sys
 sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -105,6 +110,7 @@ BUSY_LEASE = os.environ.get("BENCH_BUSY_LEASE", "30")
 BUSY_STEP_LATENCY = 0.15  # 7..13 steps: jobs of 1.05-1.95 s
 BUSY_STEPS = (7, 13)
 STALL_SECONDS = 1.0
+LEASE_POLL = 0.1  # how often the busy-lane runs read the lane's lease (PTTL and owner)
 BARE_QUEUE = "bench-bare"
 REQUEST = GenerationRequest(prompt="benchmark cat", model="v4.5", width=512, height=512, steps=8, n_samples=1)
 # A chat-sized prompt for the memory figure (the data JSON holds the whole resolved request).
@@ -659,49 +665,119 @@ async def bench_memory(redis: aioredis.Redis, queue: JobQueue, ids: list[str], u
 # -- (e) a busy lane for longer than two leases ----------------------------------------------------
 
 
-async def bench_busy_lane(session_base: str, tmp: Path, procs: Processes, redis: aioredis.Redis) -> None:
-    """One lane kept busy with 1-2 s jobs for BENCH_BUSY_SECONDS, drained by one of two worker processes."""
+@dataclass
+class LeaseWatch:
+    """The lane's lease as seen from outside every LEASE_POLL seconds: (wall time, PTTL ms, owner).
+
+    A renewal (a pop, the check before a generation, or the keeper every lease/3) shows as the PTTL
+    going up; an owner change as a new owner. Read to place a stall among the renewals."""
+
+    samples: list[tuple[float, int, str]] = field(default_factory=list)
+
+    async def run(self, redis: aioredis.Redis, key: str) -> None:
+        while True:
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.pttl(key)
+                pipe.get(key)
+                ttl, owner = await pipe.execute()
+            self.samples.append((time.time(), int(ttl), owner.decode() if owner else ""))
+            await asyncio.sleep(LEASE_POLL)
+
+    def renewals(self) -> list[float]:
+        return [now for (_t, before, _o), (now, after, _p) in itertools.pairwise(self.samples) if after > before]
+
+    def owners(self) -> list[str]:
+        return list(dict.fromkeys(owner for _t, _ttl, owner in self.samples if owner))
+
+    def lowest_ttl(self, since: float) -> int | None:
+        held = [ttl for t, ttl, owner in self.samples if t >= since and owner]
+        return min(held) if held else None
+
+
+def describe_stall(start: float, end: float, began: float, lease: float, watch: LeaseWatch) -> str:
+    """Where a stall (one job's end -> the next one's start) sits among the lease renewals seen."""
+    renewals = watch.renewals()
+    before = [t for t in renewals if t <= start]
+    inside = sum(1 for t in renewals if start < t < end)
+    owners = {o for t, _ttl, o in watch.samples if start - 1 <= t <= end + 1 and o}
+    last = f"last renewal seen {start - before[-1]:.2f} s before it" if before else "no renewal seen before it"
+    return (f"at +{start - began:.1f} s ({(start - began) / lease:.2f} leases; the keeper renews every "
+            f"{lease / 3:g} s from the drain's start) for {end - start:.2f} s; {last}, {inside} during it, "
+            f"lane owners around it: {len(owners)}")
+
+
+async def bench_busy_lane(session_base: str, tmp: Path, procs: Processes, redis: aioredis.Redis, *,
+                          processes: int = 2, threads: int = 2, label: str = "busy", tag: str = "(e)") -> None:
+    """One lane kept busy with 1-2 s jobs for BENCH_BUSY_SECONDS, drained by ``processes`` worker
+    processes of ``threads`` threads: with two, the second one's threads idle, ready to take the lane
+    over; with one process of one thread (``gap``), the gap figure of (b) over several lease periods."""
     user = f"{email(0)}:{password(0)}:3:100000000"
-    url, _stand_in = await start_novelai_stand_in(procs, "busy-stand-in", [user], "--step-latency",
+    url, _stand_in = await start_novelai_stand_in(procs, f"{label}-stand-in", [user], "--step-latency",
                                                   str(BUSY_STEP_LATENCY))
-    prefix = f"{session_base}:busy"
+    prefix = f"{session_base}:{label}"
     env = deployment_env(prefix=prefix, tmp=tmp, novelai_url=url, email=email(0), password=password(0),
-                         images=tmp / "images-busy", NAIBOT_QUEUE__MAX_WAITING_PER_USER="100000",
+                         images=tmp / f"images-{label}", NAIBOT_QUEUE__MAX_WAITING_PER_USER="100000",
                          NAIBOT_QUEUE__LEASE_SECONDS=BUSY_LEASE)
     services = QueueServices.from_settings(load_settings(env=env))
     queue, keys = services.queue, services.queue.keys
+    lease = services.settings.queue.lease_seconds
     rng = random.Random(7)
     steps = [rng.randint(*BUSY_STEPS) for _ in range(int(BUSY_SECONDS / (BUSY_STEP_LATENCY * sum(BUSY_STEPS) / 2)))]
     person = Requester(platform="bench", user_id="busy", display_name="Busy")
-    names = ("worker-busy-a", "worker-busy-b")
+    names = tuple(f"worker-{label}-{chr(ord('a') + n)}" for n in range(processes))
+    watch = LeaseWatch()
+    watcher: asyncio.Task[None] | None = None
     try:
-        workers = [await start_ready_worker(procs, services, env, threads=2, name=name) for name in names]
+        workers = [await start_ready_worker(procs, services, env, threads=threads, name=name) for name in names]
         await services.redis.set(keys.lane_pause("default"), "bench", px=300_000)
         jobs = [await queue.submit(Job(request=REQUEST.model_copy(update={"steps": n}).resolved(), requester=person,
                                        account="default", max_anlas=MAX_ANLAS)) for n in steps]
         after = await queue.last_event_id()
         began = time.monotonic()
+        watcher = asyncio.create_task(watch.run(services.redis, keys.lane_lease("default")))
         await services.redis.delete(keys.lane_pause("default"))
         await services.submitter.waker.wake("default")
         await wait_for_events(services.redis, prefix, after, lambda: {j.id for j in jobs}, workers[0],
-                              lambda: procs.tail(names[0]) + procs.tail(names[1]), timeout=BUSY_SECONDS * 3 + 60)
+                              lambda: "".join(procs.tail(name) for name in names), timeout=BUSY_SECONDS * 3 + 60)
         took = time.monotonic() - began
         done = [await queue.get(j.id) for j in jobs]
         runs = sorted((j.started_at, j.finished_at) for j in done if j and j.started_at and j.finished_at)
         gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(runs)]
-        losses = sum((procs.logs / f"{name}.log").read_text(errors="replace").count("lost the lease")
-                     for name in names)
+        first = runs[0][0]
+        stalls = [(earlier[1], later[0]) for earlier, later in itertools.pairwise(runs)
+                  if later[0] - earlier[1] > STALL_SECONDS]
+        logs = [(procs.logs / f"{name}.log").read_text(errors="replace") for name in names]
+        losses = sum(text.count("lost the lease") + text.count("lease lost") for text in logs)
+        warnings = [line for text in logs for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
         retried = sum(1 for j in done if j and j.attempts > 1)
         async with httpx.AsyncClient(timeout=10) as http:
             stand_in = (await http.get(f"{url}/_sandbox/stats")).json()
         peak = stand_in["accounts"][email(0)]["peak_concurrency"]
-        print(f"(e) a busy lane for {took:.0f} s, lease {BUSY_LEASE} s ({took / float(BUSY_LEASE):.1f} leases), "
-              f"{len(runs)} jobs of {BUSY_STEPS[0] * BUSY_STEP_LATENCY:.2f}-{BUSY_STEPS[1] * BUSY_STEP_LATENCY:.2f} s, "
-              f"2 worker processes x 2 threads: max gap {max(gaps) * 1000:.0f} ms, median "
-              f"{statistics.median(gaps) * 1000:.1f} ms, stalls (gaps > {STALL_SECONDS:.0f} s) "
-              f"{sum(1 for g in gaps if g > STALL_SECONDS)}, overlaps {sum(1 for g in gaps if g < 0)}, lease losses "
-              f"logged {losses}, jobs run more than once {retried}, stand-in peak concurrency {peak}")
+        span = runs[-1][1] - first
+        lowest = watch.lowest_ttl(first)
+        print(f"{tag} a busy lane for {span:.0f} s of jobs ({took:.0f} s in all), lease {lease:g} s "
+              f"({span / lease:.1f} leases), {len(runs)} jobs of {BUSY_STEPS[0] * BUSY_STEP_LATENCY:.2f}-"
+              f"{BUSY_STEPS[1] * BUSY_STEP_LATENCY:.2f} s (stand-in --step-latency {BUSY_STEP_LATENCY}), 1 account, "
+              f"{processes} worker process{'es' if processes > 1 else ''} x {threads} "
+              f"thread{'s' if threads > 1 else ''}"
+              f", started_at(k+1) - finished_at(k) from the job hashes: max gap {max(gaps) * 1000:.1f} ms "
+              f"(target < 100 ms), p99 {pct(gaps, 0.99) * 1000:.1f} ms, median "
+              f"{statistics.median(gaps) * 1000:.1f} ms, "
+              f"stalls (gaps > {STALL_SECONDS:.0f} s) {len(stalls)} (target 0), overlaps "
+              f"{sum(1 for g in gaps if g < 0)}, lease losses logged {losses}, jobs run more than once {retried}, "
+              f"stand-in peak concurrency {peak}")
+        print(f"    the lane's lease seen every {LEASE_POLL * 1000:.0f} ms: {len(watch.renewals())} renewals, lowest "
+              f"time left while held {lowest / 1000 if lowest is not None else float('nan'):.1f} s of {lease:g} s, "
+              f"lane owners {len(watch.owners())}; worker warnings/errors logged: {len(warnings)}")
+        for start, end in stalls:
+            print(f"    stall {describe_stall(start, end, first, lease, watch)}")
+        for line in warnings[:10]:
+            print(f"    log: {line.strip()[:200]}")
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await services.aclose()
 
 
@@ -720,6 +796,12 @@ async def main() -> None:
             print(await session.headline("queue busy-lane"))
             await bench_busy_lane(session.base, session.tmp, session.procs, session.redis)
         return
+    if args == ["gap"]:
+        async with bench_session("queue") as session:
+            print(await session.headline("queue gap"))
+            await bench_busy_lane(session.base, session.tmp, session.procs, session.redis, processes=1, threads=1,
+                                  label="gap-long", tag="(b)")
+        return
     async with bench_session("queue") as session:
         users = [f"{email(i)}:{password(i)}:3:100000000" for i in range(ACCOUNTS)]
         url, stand_in = await start_novelai_stand_in(session.procs, "stand-in", users)
@@ -730,6 +812,8 @@ async def main() -> None:
         print(await session.headline("queue"))
         await bench_end_to_end(bench)
         await bench_gaps(bench)
+        await bench_busy_lane(session.base, session.tmp, session.procs, session.redis, processes=1, threads=1,
+                              label="gap-long", tag="(b)")
         await bench_positions(bench.base)
         await bench_busy_lane(session.base, session.tmp, session.procs, session.redis)
 
