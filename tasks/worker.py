@@ -8,7 +8,6 @@ accounts run in parallel on as many worker threads as there are, across processe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -22,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from naibot.cancelling import cancel_and_wait
 from naibot.redisconn import async_redis
 from naibot.settings import Settings
 from novelai.accounts import Account
@@ -127,9 +127,8 @@ class LaneHold:
 
     async def stop(self) -> None:
         if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
+            # Its renewals are Redis commands, which can lose a cancel (naibot.cancelling).
+            await cancel_and_wait([self._keeper])
             self._keeper = None
 
     async def renew(self) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 
 from bot.chat.delivery import Delivery
@@ -22,6 +21,7 @@ from bot.chat.user_settings import UserSettings
 from bot.chat.windows import SharedWindows
 from bot.keys import BotKeys
 from bot.rules.policy import Policy
+from naibot.cancelling import cancel_and_wait
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
 from tasks.metrics import Metrics
@@ -85,10 +85,7 @@ class ChatRuntime:
         return runtime
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        # A cancel can be lost inside a Redis command (naibot.cancelling): cancelled until they end.
+        await cancel_and_wait(self.tasks)
         await self.commands.tags.lookup.aclose()
         await self.services.aclose()

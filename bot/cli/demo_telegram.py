@@ -9,12 +9,12 @@ Apart from ``bot.cli.demo`` (the queue part and the report) so each stays one sc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from naibot.cancelling import cancel_and_wait
 from naibot.settings import load_settings
 
 if TYPE_CHECKING:
@@ -63,9 +63,7 @@ async def telegram_conversation(env: dict[str, str], novelai: NovelAISandbox) ->
         first = next(m for m in telegram.bot_messages(ann.id) if m.photo)
         await pictures(telegram, ann, order, shown, novelai, first)
     finally:
-        watching.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching
+        await cancel_and_wait([watching])
         await bot.stop()
         await telegram.stop()
 

@@ -20,7 +20,6 @@ seconds (Discord drops an autocomplete answer after 3 s). In order:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from redis.exceptions import RedisError
 
 from bot.keys import BotKeys
 from bot.rules.policy import Policy
+from naibot.cancelling import cancel_and_wait
 from novelai.accounts import Account
 from novelai.client import NovelAIClient
 from novelai.errors import NovelAIError
@@ -119,11 +119,7 @@ class TagLookup:
 
     async def aclose(self) -> None:
         """Cancel lookups still running in the background (at shutdown)."""
-        for task in list(self._background):
-            task.cancel()
-        for task in list(self._background):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(list(self._background))
 
     # -- the cache ---------------------------------------------------------------------------
 

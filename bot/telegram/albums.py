@@ -44,6 +44,7 @@ from telegram import Message
 
 from bot.chat.context import OUTAGE
 from bot.telegram.album_store import MAX_ITEM_BYTES, MAX_ITEMS, Added, AlbumStore
+from naibot.cancelling import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,6 @@ class AlbumBuffer:
             album.dropped = True
             album.changed.set()
         self._albums.clear()
-        for task in waiting:
-            task.cancel()
+        await cancel_and_wait(waiting)
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
