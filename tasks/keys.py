@@ -73,6 +73,11 @@ class Keys:
         return f"{self.prefix}:workers"
 
     @property
+    def chat_processes(self) -> str:
+        """Chat bot processes' beats: one field per process, its JSON (see ``tasks.chat_presence``)."""
+        return f"{self.prefix}:chat_processes"
+
+    @property
     def metrics(self) -> str:
         """Counters and histograms every process adds to (see ``tasks.metrics``)."""
         return f"{self.prefix}:metrics"

@@ -31,6 +31,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from tasks.chat_presence import chat_processes
 from tasks.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class MetricsSnapshot:
     histograms: dict[tuple[str, str], Histogram]
     workers_alive: int
     stream_lag: dict[str, int | None] = field(default_factory=dict)
+    chat_processes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Metrics:
@@ -195,5 +197,5 @@ async def read_snapshot(redis: aioredis.Redis, prefix: str, lease_seconds: float
         jobs=jobs, lane_depths={a: int(d) for a, d in depths.items()},
         novelai_errors=_by_prefix(raw, "novelai_errors:"), rate_limited=_by_prefix(raw, "rate_limited:"),
         histograms=_histograms(raw), workers_alive=await workers_alive(redis, prefix, lease_seconds),
-        stream_lag=await stream_lag(redis, prefix),
+        stream_lag=await stream_lag(redis, prefix), chat_processes=await chat_processes(redis, prefix),
     )

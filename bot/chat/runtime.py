@@ -24,6 +24,7 @@ from bot.rules.policy import Policy
 from naibot.cancelling import cancel_and_wait
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
+from tasks.chat_presence import ChatPresence, Describe
 from tasks.metrics import Metrics
 from tasks.services import QueueServices
 
@@ -37,6 +38,7 @@ class ChatRuntime:
     commands: CommandRouter
     platform: str = ""
     metrics: Metrics | None = None
+    presence: ChatPresence | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def count_rate_limited(self) -> None:
@@ -47,10 +49,11 @@ class ChatRuntime:
     @classmethod
     def start(cls, *, platform: str, settings: Settings, limits: Limits,
               make_sender: Callable[[QueueServices], ChatSender], bot_username: str | None = None,
-              nsfw_rule: NsfwRule = "allow", instance: str = "") -> ChatRuntime:
-        """Build everything and start the pacer and the delivery loop (on the running loop).
-        ``instance`` tells apart several processes of one platform on one host (Discord's shard
-        ranges): each needs its own delivery consumer."""
+              nsfw_rule: NsfwRule = "allow", instance: str = "", describe: Describe | None = None) -> ChatRuntime:
+        """Build everything and start the pacer, the delivery loop and the presence beat (on the
+        running loop). ``instance`` tells apart several processes of one platform on one host
+        (Discord's shard ranges): each needs its own delivery consumer. ``describe`` says what the
+        process serves (its shards, its mode) in its beat, for the operator's pages."""
         services = QueueServices.from_settings(settings)
         metrics = Metrics(services.redis, settings.redis.prefix)
         keys = BotKeys(settings.redis.prefix)
@@ -75,17 +78,22 @@ class ChatRuntime:
             bot_username=bot_username, nsfw_rule=nsfw_rule, results=results,
         )
         delivery.on_ended = commands.account.job_ended
-        runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics)
+        presence = ChatPresence(services.redis, settings.redis.prefix, platform, instance, describe)
+        runtime = cls(services, pacer, sender, delivery, commands, platform=platform, metrics=metrics,
+                      presence=presence)
         # A sender that sees every 429 itself (Discord's, which discord.py mostly waits out, counted
         # on the wire) is told by its adapter; for the others the pacer sees each one.
         if not getattr(sender, "counts_rate_limits", False):
             pacer.on_rate_limited = runtime.count_rate_limited
         runtime.tasks = [asyncio.create_task(pacer.run(), name=f"{platform}-pacer"),
-                         asyncio.create_task(delivery.run(), name=f"{platform}-delivery")]
+                         asyncio.create_task(delivery.run(), name=f"{platform}-delivery"),
+                         asyncio.create_task(presence.run(), name=f"{platform}-presence")]
         return runtime
 
     async def stop(self) -> None:
         # A cancel can be lost inside a Redis command (naibot.cancelling): cancelled until they end.
         await cancel_and_wait(self.tasks)
+        if self.presence is not None:
+            await self.presence.leave()
         await self.commands.tags.lookup.aclose()
         await self.services.aclose()

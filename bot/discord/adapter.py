@@ -36,7 +36,7 @@ from bot.discord.history import DiscordHistory
 from bot.discord.image_actions import ImageActions
 from bot.discord.images import Downloads, GenerateFiles
 from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace, job_view, mapped
-from bot.discord.shards import IdentifyPacer, ShardPlan
+from bot.discord.shards import IdentifyPacer, ShardPlan, shard_summary
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.startup import GatewayWatch, gateway_failure, login_failure
 from bot.discord.views import LoginModal, job_button_for, read_submission
@@ -116,6 +116,7 @@ class DiscordBot:
         # Always the sharded client, even for one shard: a bot that outgrows 2,500 servers (where
         # Discord requires shards) then only needs settings, and there is one code path to test.
         self.shards = ShardPlan.from_settings(settings.discord)
+        self._shard_states: dict[int, str] = {}  # for the presence beat; the log says the same
         ranges: dict[str, Any] = {} if self.shards.ids is None else {"shard_ids": list(self.shards.ids)}
         self.client = discord.AutoShardedClient(
             intents=intents, http_trace=self.rate_limits.config, allowed_mentions=discord.AllowedMentions.none(),
@@ -155,7 +156,7 @@ class DiscordBot:
         self.runtime = ChatRuntime.start(
             platform=PLATFORM, settings=settings, make_sender=sender, nsfw_rule=settings.discord.nsfw_rule,
             limits=discord_limits(settings.discord.channel_per_5s, settings.discord.global_per_second),
-            instance=self.shards.instance)
+            instance=self.shards.instance, describe=self.presence)
         self.commands = self.runtime.commands
         self.rate_limits.on_rate_limited = self.runtime.count_rate_limited
         self.client.add_dynamic_items(job_button_for(self.on_button), *self._history.items())
@@ -182,15 +183,31 @@ class DiscordBot:
         return {shard_id: {"open": not shard.is_closed(), "latency": shard.latency}
                 for shard_id, shard in sorted(self.client.shards.items())}
 
+    def presence(self) -> dict[str, Any]:
+        """What this process's beat says (``tasks.chat_presence``): its shards by state (connecting
+        until READY, connected, reconnecting after a disconnect) and its guilds."""
+        count = self.client.shard_count
+        ids = self.shards.ids if self.shards.ids is not None else tuple(range(count or 0))
+        summary = shard_summary(count, {shard_id: self._shard_states.get(shard_id, "connecting") for shard_id in ids})
+        return {**summary, "guilds": len(self.client.guilds)}
+
+    def _shard_state(self, shard_id: int, state: str) -> None:
+        self._shard_states[shard_id] = state
+        if self.runtime is not None and self.runtime.presence is not None:
+            self.runtime.presence.changed()
+
     async def on_shard_ready(self, shard_id: int) -> None:
+        self._shard_state(shard_id, "connected")
         log.info("Discord shard %d of %s ready (%d guilds on it)", shard_id, self.client.shard_count,
                  sum(1 for guild in self.client.guilds if guild.shard_id == shard_id))
 
     async def on_shard_resumed(self, shard_id: int) -> None:
+        self._shard_state(shard_id, "connected")
         log.info("Discord shard %d of %s resumed", shard_id, self.client.shard_count)
 
     async def on_shard_disconnect(self, shard_id: int) -> None:
         """Logged at INFO: discord.py reconnects a lost shard by itself (and a stopping bot closes them all)."""
+        self._shard_state(shard_id, "reconnecting")
         log.info("Discord shard %d of %s disconnected", shard_id, self.client.shard_count)
 
     async def _sync(self) -> None:

@@ -15,12 +15,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from naibot.settings import DiscordSettings
 
 # Discord lets ``max_concurrency`` sessions start per 5 seconds: one per rate-limit bucket
 # ``shard_id % max_concurrency`` (developer docs, Gateway: Session Start Limit / Max Concurrency).
 IDENTIFY_WINDOW = 5.0
+# Shard ids listed per state in a process's presence beat (as ranges, "0-15,20"); counts are whole.
+MAX_LISTED_SHARDS = 256
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,19 @@ def shard_ranges(ids: Sequence[int]) -> str:
         if shard is not None:
             start = previous = shard
     return ",".join(parts)
+
+
+def shard_summary(shard_count: int | None, states: dict[int, str]) -> dict[str, Any]:
+    """A Discord process's shards: the bot's shard count, and this process's shards counted and
+    listed (as ranges) by state. By state rather than one entry per shard, so a process of 500
+    shards writes a few hundred bytes, and the ones that need a look (connecting, reconnecting)
+    stand out."""
+    by_state: dict[str, list[int]] = {}
+    for shard_id, state in sorted(states.items()):
+        by_state.setdefault(state, []).append(shard_id)
+    return {"shard_count": shard_count, "shards": len(states),
+            "shard_counts": {state: len(ids) for state, ids in by_state.items()},
+            "shard_states": {state: shard_ranges(ids[:MAX_LISTED_SHARDS]) for state, ids in by_state.items()}}
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:

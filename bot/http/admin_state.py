@@ -1,4 +1,5 @@
-"""What the admin status page shows, read from Redis in three pipelined round trips.
+"""What the admin status page shows, read from Redis in four round trips (three pipelined, and
+the chat processes' beats).
 
 The page polls every two seconds, possibly from several tabs, so everything here is bounded:
 a fixed number of lanes, waiting jobs per lane, running jobs and stream entries, whatever the
@@ -29,6 +30,7 @@ from novelai.accounts import AccountStore
 from novelai.client import NovelAIClient
 from novelai.factory import secret_box
 from storage.base import Storage
+from tasks.chat_presence import chat_processes
 from tasks.keys import Keys
 from tasks.queue import lane_member_job
 
@@ -181,14 +183,17 @@ async def queue_state(redis: aioredis.Redis, settings: Settings, storage: Storag
                         "running_seconds": None if started is None else round(max(0.0, now - started), 1)})
 
     recent = await _recent_results(storage, [(i, jobs[i], data_of(i)) for i in finished_ids], now)
+    chats = await chat_processes(redis, settings.redis.prefix, now)
     waiting_total = sum(info["depth"] for info in lane_info.values())
     return {
         "generated_at": now,
         "totals": {"waiting": waiting_total, "running": int(running_total), "lanes": len(lanes_raw),
-                   "workers": int(workers), "average_seconds": None if average is None else round(float(average), 1)},
+                   "workers": int(workers), "chat_processes": sum(1 for c in chats if c["alive"]),
+                   "average_seconds": None if average is None else round(float(average), 1)},
         "lanes": lane_list,
         "running": running,
         "recent": recent,
+        "chat_processes": chats,
     }
 
 

@@ -153,7 +153,8 @@ class TelegramBot:
             limits=telegram_limits(tg.private_per_second, tg.group_per_minute, tg.global_per_second),
             make_sender=lambda services: TelegramSender(application.bot), bot_username=application.bot.username,
             # Several webhook processes on one host each listen on their own port: one delivery consumer each.
-            instance=f"webhook-{tg.webhook_port}" if tg.webhook_url else "")
+            instance=f"webhook-{tg.webhook_port}" if tg.webhook_url else "",
+            describe=lambda: {"mode": tg.mode, **({"webhook_port": tg.webhook_port} if tg.mode == "webhook" else {})})
         self.pacer, self.sender, self.commands = self.runtime.pacer, self.runtime.sender, self.runtime.commands
         # Albums are gathered in Redis: behind a webhook balancer one album's items reach several processes.
         self.albums.store = AlbumStore(self.runtime.services.redis, BotKeys(settings.redis.prefix), application.bot)

@@ -32,6 +32,7 @@ from redis.exceptions import RedisError
 from bot.http.auth import require_identity
 from bot.http.deps import ApiState, api_state
 from novelai.errors import NovelAIError
+from tasks.chat_presence import alive_by_platform, chat_processes, shard_states
 from tasks.metrics import (
     BUCKETS,
     DELIVERY_LAG,
@@ -78,13 +79,15 @@ async def healthz(state: ApiState = Depends(api_state)) -> JSONResponse:
             await redis.ping()
             workers = await workers_alive(redis, prefix, state.settings.queue.lease_seconds)
             lag = await stream_lag(redis, prefix)
+            chats = alive_by_platform(await chat_processes(redis, prefix))
     except (RedisError, OSError, TimeoutError) as exc:
         log.warning("healthz: Redis unreachable: %s", exc)
-        return JSONResponse({"status": "unavailable", "redis": "error", "workers": 0, "stream_lag": {}},
-                            status_code=503)
+        return JSONResponse({"status": "unavailable", "redis": "error", "workers": 0, "stream_lag": {},
+                             "chat_processes": {}}, status_code=503)
+    # Chat processes are counted, not required: a deployment may run the API without any chat bot.
     healthy = workers > 0
     return JSONResponse({"status": "ok" if healthy else "no workers", "redis": "ok", "workers": workers,
-                         "stream_lag": lag}, status_code=200 if healthy else 503)
+                         "stream_lag": lag, "chat_processes": chats}, status_code=200 if healthy else 503)
 
 
 def _metrics_access(request: Request) -> None:
@@ -163,6 +166,17 @@ def _families(s: MetricsSnapshot) -> Iterator[Metric]:
     workers = GaugeMetricFamily("naibot_workers_alive", "Worker processes whose heartbeat is recent")
     workers.add_metric([], s.workers_alive)
     yield workers
+    chats = GaugeMetricFamily("naibot_chat_processes_alive", "Chat bot processes whose beat is recent",
+                              labels=["platform"])
+    alive = alive_by_platform(s.chat_processes)
+    for platform in sorted({*PLATFORMS, *alive}):
+        chats.add_metric([platform], alive.get(platform, 0))
+    yield chats
+    shards = GaugeMetricFamily("naibot_discord_shards", "Discord shards run by live processes, by state",
+                               labels=["state"])
+    for shard_state, count in sorted(shard_states(s.chat_processes).items()):
+        shards.add_metric([shard_state], count)
+    yield shards
     lag = GaugeMetricFamily("naibot_events_stream_lag", "Events a consumer group (a chat bot) has not read yet",
                             labels=["group"])
     for group, value in sorted(s.stream_lag.items()):

@@ -103,6 +103,30 @@ function renderAccounts(accounts) {
   }));
 }
 
+// One line per chat bot process (tasks/chat_presence.py): what it serves, and whether it still beats.
+// Discord processes list their shards by state, so a shard stuck connecting stands out.
+function renderChats(chats) {
+  const box = document.getElementById("chats");
+  if (!chats || !chats.length) {
+    return box.replaceChildren(el("p", { class: "empty", text: "No chat bot has reported yet." }));
+  }
+  box.replaceChildren(...chats.map((c) => {
+    const facts = [];
+    if (c.platform === "discord") {
+      facts.push("shards " + (c.shards ?? 0) + " of " + (c.shard_count ?? "?"));
+      for (const [state, ids] of Object.entries(c.shard_states || {})) facts.push(state + ": " + ids);
+      if (c.guilds !== undefined) facts.push(c.guilds + " servers");
+    } else if (c.mode) {
+      facts.push(c.mode + (c.webhook_port ? " on port " + c.webhook_port : ""));
+    }
+    facts.push(c.alive ? "up " + duration(c.up_seconds) : "silent for " + duration(c.beat_seconds_ago));
+    return el("div", { class: "chat" + (c.alive ? "" : " silent"), "data-chat": c.platform + ":" + c.host + ":" + c.pid },
+      el("div", {}, el("span", { class: "platform", text: c.platform }),
+        el("span", { class: "name", text: c.host + " · pid " + c.pid + (c.instance ? " · " + c.instance : "") })),
+      el("div", { class: "facts", text: facts.join(" · ") }));
+  }));
+}
+
 // Thumbnails are keyed by job id and reused, so an image is fetched once, not every poll.
 function renderRecent(recent) {
   const box = document.getElementById("recent");
@@ -147,6 +171,7 @@ async function poll() {
     renderRunning(state.running);
     renderLanes(state.lanes);
     renderAccounts(state.accounts);
+    renderChats(state.chat_processes);
     renderRecent(state.recent);
     lastSuccess = Date.now();
     tick();

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.http.admin_state import queue_state
 from novelai.accounts import Account
 from novelai.request import GenerationRequest
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD
@@ -30,7 +31,7 @@ SMALL = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, s
 EXPECTED_FAMILIES = {
     "naibot_redis_up", "naibot_jobs", "naibot_jobs_finished", "naibot_lane_depth", "naibot_generation_seconds",
     "naibot_novelai_errors", "naibot_platform_rate_limited", "naibot_delivery_lag_seconds", "naibot_workers_alive",
-    "naibot_events_stream_lag",
+    "naibot_events_stream_lag", "naibot_chat_processes_alive", "naibot_discord_shards",
 }
 
 
@@ -65,7 +66,7 @@ async def test_healthz_is_ok_with_a_live_worker(deployment: Deployment) -> None:
     async with running_api(with_api(deployment.settings)) as world:
         response = await world.client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "redis": "ok", "workers": 1, "stream_lag": {}}
+    assert response.json() == {"status": "ok", "redis": "ok", "workers": 1, "stream_lag": {}, "chat_processes": {}}
 
 
 async def test_healthz_is_503_when_no_worker_has_beaten_lately(deployment: Deployment) -> None:
@@ -102,7 +103,8 @@ async def test_healthz_and_metrics_report_redis_down(deployment: Deployment,
         started = time.monotonic()
         response = await world.client.get("/healthz")
         assert response.status_code == 503
-        assert response.json() == {"status": "unavailable", "redis": "error", "workers": 0, "stream_lag": {}}
+        assert response.json() == {"status": "unavailable", "redis": "error", "workers": 0, "stream_lag": {},
+                                   "chat_processes": {}}
         text = await scrape(world)
         assert time.monotonic() - started < 10, "answers come quickly, not after long timeouts"
     assert sample(text, "naibot_redis_up") == 0, "a scrape still succeeds and says Redis is down"
@@ -237,3 +239,44 @@ async def test_discord_429s_are_counted_on_the_wire(discord_world: DiscordWorld)
             await asyncio.sleep(0.05)
     assert sample(text, "naibot_platform_rate_limited_total", platform="discord") == refused
     assert sample(text, "naibot_delivery_lag_seconds_count", platform="discord") == 8
+
+
+@pytest.mark.xdist_group("workers")
+async def test_chat_processes_and_their_discord_shards_show_in_healthz_metrics_and_the_admin_page(
+        discord_world: DiscordWorld) -> None:
+    """Two Discord processes with a shard each: both beat (tasks.chat_presence), their shards show as
+    connected; the one stopped cleanly leaves at once, and with it its shard."""
+    world = discord_world
+    even = await world.start_bot(NAIBOT_DISCORD__SHARD_COUNT="2", NAIBOT_DISCORD__SHARD_IDS="0")
+    odd = await world.start_bot(NAIBOT_DISCORD__SHARD_COUNT="2", NAIBOT_DISCORD__SHARD_IDS="1")
+    assert world.discord.live_shards() == [(0, 2), (1, 2)]
+    await beat(world.deployment)
+    services = world.deployment.services()
+    try:
+        async with running_api(with_api(world.deployment.settings)) as api:
+            async def shown() -> tuple[dict, str, dict]:
+                health = (await api.client.get("/healthz")).json()
+                state = await queue_state(services.redis, world.deployment.settings, api.state.storage)
+                return health, await scrape(api), state
+
+            deadline = time.monotonic() + 20
+            while sample((shown_now := await shown())[1], "naibot_discord_shards", state="connected") < 2:
+                assert time.monotonic() < deadline, shown_now[1]
+                await asyncio.sleep(0.05)
+            health, text, state = shown_now
+            assert health["chat_processes"] == {"discord": 2}
+            assert sample(text, "naibot_chat_processes_alive", platform="discord") == 2
+            assert sample(text, "naibot_chat_processes_alive", platform="telegram") == 0
+            by_instance = {c["instance"]: c for c in state["chat_processes"]}
+            assert set(by_instance) == {"shards-0", "shards-1"} and state["totals"]["chat_processes"] == 2
+            assert by_instance["shards-1"]["shard_states"] == {"connected": "1"}
+            assert by_instance["shards-1"]["shard_count"] == 2 and by_instance["shards-1"]["alive"]
+
+            await world.stop_bot(odd)
+            health, text, state = await shown()
+            assert health["chat_processes"] == {"discord": 1}
+            assert sample(text, "naibot_discord_shards", state="connected") == 1
+            assert [c["instance"] for c in state["chat_processes"]] == ["shards-0"]
+            assert even.runtime is not None
+    finally:
+        await services.aclose()
