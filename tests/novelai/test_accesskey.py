@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from argon2.low_level import Type, hash_secret_raw
-
 from novelai.accesskey import derive_access_key, normalize_email
-
-VECTOR_EMAIL = "xxxx@yyyy.zzz"
-VECTOR_PASSWORD = "hogehero"
-VECTOR_KEY = "vtQmbCKY3JMbibT54ctxmAaAL-nZOK5BLVMSmF4M75yasKIKKPconLnx_L0ybh3P"
+from tests.fixtures.access_keys import (
+    EMOJI_FIRST_PRE_SALT,
+    EMOJI_SPLIT_PRE_SALT,
+    VECTOR_EMAIL,
+    VECTOR_KEY,
+    VECTOR_PASSWORD,
+    key_from_pre_salt,
+)
 
 
 def test_published_test_vector() -> None:
@@ -35,23 +34,6 @@ def test_different_passwords_give_different_keys() -> None:
 
 def test_password_shorter_than_six_characters_is_used_whole() -> None:
     assert derive_access_key("a@b.c", "abc") != derive_access_key("a@b.c", "abcd")
-
-
-# The pre-salt bytes of the website's ``password.slice(0, 6) + email + "novelai_data_access_key"``,
-# computed by hand from UTF-16 slicing and checked with Node 20 (``Buffer.from(s).toString("hex")``,
-# equal to ``TextEncoder``): "😀hogehero" keeps "😀hoge" (the emoji is two code units), "hogeh😀x"
-# keeps "hogeh" and half the emoji, which UTF-8 encoding turns into U+FFFD (ef bf bd).
-DOMAIN_HEX = "7878787840797979792e7a7a7a6e6f76656c61695f646174615f6163636573735f6b6579"
-EMOJI_FIRST_PRE_SALT = bytes.fromhex("f09f9880686f6765" + DOMAIN_HEX)
-EMOJI_SPLIT_PRE_SALT = bytes.fromhex("686f676568efbfbd" + DOMAIN_HEX)
-
-
-def key_from_pre_salt(pre_salt: bytes, password: str) -> str:
-    """The doc's steps 2-4 (docs/novelai-api.md §2), written out here independently of novelai.accesskey."""
-    salt = hashlib.blake2b(pre_salt, digest_size=16).digest()
-    raw = hash_secret_raw(password.encode("utf-8"), salt, time_cost=2, memory_cost=1953, parallelism=1,
-                          hash_len=64, type=Type.ID)
-    return base64.urlsafe_b64encode(raw).decode("ascii")[:64]
 
 
 def test_the_published_vector_through_the_hand_written_steps() -> None:

@@ -10,7 +10,7 @@ import httpx
 from argon2.low_level import Type, hash_secret_raw
 
 from sandbox.novelai import NovelAISandbox, SandboxAccount
-from tests.novelai.test_accesskey import EMOJI_FIRST_PRE_SALT, VECTOR_EMAIL, key_from_pre_salt
+from tests.fixtures.access_keys import EMOJI_FIRST_PRE_SALT, VECTOR_EMAIL, key_from_pre_salt
 
 EMOJI_PASSWORD = "😀hogehero"
 
