@@ -29,21 +29,15 @@ from PIL import Image
 from sandbox.discord import (
     DEFAULT_TOKEN,
     DiscordSandbox,
-    DiscordUser,
     RateLimits,
     point_discord_py_at,
     running_discord,
 )
 from sandbox.discord.state import EPHEMERAL, LOADING
+from tests.fixtures.discord_guild import ANN, GUILD, MOD, NSFW, OWNER, SFW, running_bot
 
-GUILD = 1
-SFW, NSFW = 10, 11
-OWNER = DiscordUser(5001, "owner", "Guild Owner")
-ANN = DiscordUser(5002, "ann", "Ann", "zh-CN")
-MOD = DiscordUser(5003, "mod", "Moderator")
 MODELS = [app_commands.Choice(name="V4.5 Full", value="nai-diffusion-4-5-full"),
           app_commands.Choice(name="V3", value="nai-diffusion-3")]
-Setup = Callable[[commands.Bot], None]
 
 
 def png(width: int = 64, height: int = 96) -> bytes:
@@ -67,28 +61,6 @@ async def sandbox() -> AsyncIterator[DiscordSandbox]:
     finally:
         undo()
         await discord_sandbox.stop()
-
-
-@contextlib.asynccontextmanager
-async def running_bot(sandbox: DiscordSandbox, setup: Setup | None = None, *,
-                      sync: bool = True) -> AsyncIterator[commands.Bot]:
-    """A real discord.py bot logged in and connected through the gateway (commands synced to the guild),
-    closed completely afterwards."""
-    bot = commands.Bot(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
-                       guild_ready_timeout=0.05)
-    if setup is not None:
-        setup(bot)
-    await bot.login(sandbox.token)
-    runner = asyncio.create_task(bot.connect(reconnect=True))
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 10)
-        if sync:
-            bot.tree.copy_global_to(guild=discord.Object(GUILD))
-            await bot.tree.sync(guild=discord.Object(GUILD))
-        yield bot
-    finally:
-        await bot.close()
-        await runner
 
 
 async def settled(event: asyncio.Event) -> None:

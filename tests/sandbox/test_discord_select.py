@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from sandbox.discord import DiscordSandbox, point_discord_py_at
-from tests.sandbox.test_discord import ANN, GUILD, MOD, OWNER, SFW, running_bot
+from tests.fixtures.discord_guild import ANN, GUILD, MOD, OWNER, SFW, running_bot
 
 
 @pytest_asyncio.fixture
