@@ -10,6 +10,7 @@ import io
 import itertools
 import mimetypes
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
@@ -24,6 +25,22 @@ THUMBNAIL_SIDES = (90, 320)
 _OCTET = "application/octet-stream"
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
           (b"RIFF", "image/webp"), (b"PK\x03\x04", "application/zip"))
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    """A photo upload checked against Telegram's rules, with its thumbnails: pure work on the bytes, so the
+    stand-in can do it off its event loop (decoding and reducing a picture takes milliseconds, during which
+    the loop would reach every other call late and the flood windows would see them bunched)."""
+
+    width: int
+    height: int
+    thumbnails: list[tuple[bytes, int, int]]
+
+
+def check_photo(data: bytes) -> CheckedPhoto:
+    width, height = _checked_photo(data)
+    return CheckedPhoto(width, height, _thumbnails(data, width, height))
 
 
 class FileStore:
@@ -50,10 +67,11 @@ class FileStore:
     def by_path(self, file_path: str) -> StoredFile | None:
         return self._by_path.get(file_path)
 
-    def add_photo(self, upload: Upload) -> list[dict[str, Any]]:
-        width, height = _checked_photo(upload.data)
-        sizes = [self._photo_size(data, w, h) for data, w, h in _thumbnails(upload.data, width, height)]
-        sizes.append(self._photo_size(upload.data, width, height))
+    def add_photo(self, upload: Upload, checked: CheckedPhoto | None = None) -> list[dict[str, Any]]:
+        """Store a photo and its sizes; ``checked``: ``check_photo`` of its bytes, done already."""
+        checked = checked or check_photo(upload.data)
+        sizes = [self._photo_size(data, w, h) for data, w, h in checked.thumbnails]
+        sizes.append(self._photo_size(upload.data, checked.width, checked.height))
         for size in sizes:
             self._photos[size["file_id"]] = sizes
         return sizes
