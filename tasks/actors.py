@@ -20,7 +20,8 @@ from naibot.settings import load_settings
 from tasks.bridge import AsyncBridge
 from tasks.dispatch import LANE_ACTOR, make_broker
 from tasks.stop_signal import ignore_echoed_sigterm
-from tasks.worker import WorkerContext, drain_lane, sweep
+from tasks.sweeper import Sweeper, sweep_interval
+from tasks.worker import WorkerContext, drain_lane
 from tasks.worker_logs import RedisOutage, install_worker_logging
 
 log = logging.getLogger("naibot.worker")
@@ -55,14 +56,17 @@ def _booted() -> tuple[AsyncBridge, WorkerContext]:
 
 
 def _sweeper() -> None:
-    """Sweep at once, then every quarter lease. The first sweep that reaches Redis makes the worker
-    ready (and says so); until then it waits for Redis, said once. Later failures are outages."""
-    interval = max(0.2, settings.queue.lease_seconds / 4)
+    """A sweeper round at once, then every quarter lease (``tasks.sweeper``: the heartbeat, and the
+    sweep itself when no other worker has it this round). The first round that reaches Redis makes
+    the worker ready (and says so); until then it waits for Redis, said once. Later failures are outages."""
+    interval = sweep_interval(settings)
     ready = waiting = False
+    sweeper: Sweeper | None = None
     while True:
         try:
             bridge, context = _booted()
-            bridge.run(sweep(context), timeout=interval * 4)
+            sweeper = sweeper or Sweeper(context.redis, context.queue, context.waker, context.worker_id, interval)
+            bridge.run(sweeper.round(), timeout=interval * 4)
         except _REDIS_AWAY as exc:
             if not ready and not waiting:
                 waiting = True

@@ -95,5 +95,19 @@ class Keys:
         return f"{self.vibe(model, information, sha256)}:lock"
 
     @property
+    def sweep_lease(self) -> str:
+        """Held (SET NX PX one sweep interval, a worker id as value) by the worker sweeping this round."""
+        return f"{self.prefix}:sweep:lease"
+
+    @property
+    def sweep_cursor(self) -> str:
+        """Where the sweep's SSCAN over ``lanes`` goes on (``0``: a new pass starts)."""
+        return f"{self.prefix}:sweep:cursor"
+
+    @property
     def dramatiq_namespace(self) -> str:
         return f"{self.prefix}:dramatiq"
+
+    def dramatiq_messages(self, queue_name: str) -> str:
+        """Dramatiq's hash of the messages of ``queue_name`` not yet acknowledged (a wake-up on its way)."""
+        return f"{self.dramatiq_namespace}:{queue_name}.msgs"
