@@ -49,6 +49,7 @@ bench: venv
 	$(BIN)/python bench/novelai_client.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/redis_cost.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/discord.py
 	$(BIN)/python bench/api.py
