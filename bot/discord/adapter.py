@@ -39,7 +39,7 @@ from bot.discord.sender import DiscordSender, InteractionTokens, RateLimitTrace,
 from bot.discord.shards import IdentifyPacer, ShardPlan, shard_summary
 from bot.discord.slash import GROUP_ACTIONS, PLATFORM, Translator, slash_commands, typed_fields
 from bot.discord.startup import GatewayWatch, gateway_failure, login_failure
-from bot.discord.views import LoginModal, job_button_for, read_submission
+from bot.discord.views import FormSubmission, LoginModal, job_button_for, read_submission
 from bot.keys import BotKeys
 from naibot.logs import register_secret
 from naibot.settings import Settings, secret
@@ -368,8 +368,7 @@ class DiscordBot:
         if await router.conv.refused_banned(ctx):
             return
         lang = await router.conv.language(ctx)
-        await mapped(interaction.response.send_modal(
-            LoginModal(self.on_login_submit, lang, user_id=interaction.user.id, target="personal", target_name="")))
+        await mapped(interaction.response.send_modal(LoginModal(lang, user_id=interaction.user.id, personal=True)))
 
     async def on_group(self, interaction: discord.Interaction, action: str, args: str) -> None:
         router = self.router()
@@ -391,17 +390,26 @@ class DiscordBot:
         assert ctx.group_key is not None
         await router.group.allow_binding(ctx)
         lang = await router.conv.language(ctx)
-        await mapped(interaction.response.send_modal(LoginModal(
-            self.on_login_submit, lang, user_id=interaction.user.id, target=ctx.group_key,
-            target_name=ctx.group_title)))
+        await mapped(interaction.response.send_modal(LoginModal(lang, user_id=interaction.user.id, personal=False)))
 
-    async def on_login_submit(self, interaction: discord.Interaction, target: str, target_name: str, *,
-                              token: str, email: str, password: str) -> None:
+    async def on_login_form(self, interaction: discord.Interaction, form: FormSubmission) -> None:
+        """A submitted login form: one's own account, or the group's of the server it was sent in
+        (a bind needs the admin right ``/group bind`` recorded in Redis, checked by ``finish_login``)."""
         router = self.router()
         ctx = self.context(interaction)
-        token, email = token.strip(), email.strip()
+        values = form.values
+        token, email, password = values.get("token", "").strip(), values.get("email", "").strip(), values.get(
+            "password", "")
         register_secret(token)
         register_secret(password)
+        if form.user_id != interaction.user.id:
+            return  # Discord shows a form only to the person it was opened for; anything else is not ours
+        if form.login == "bind":
+            if ctx.group_key is None:
+                return  # a bind form outside a server cannot name a group
+            target, target_name = ctx.group_key, ctx.group_title
+        else:
+            target, target_name = "personal", ""
         await router.conv.guarded(ctx, self._login_submit(interaction, ctx, router, target, target_name,
                                                           token=token, email=email, password=password))
 
@@ -437,7 +445,11 @@ class DiscordBot:
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         form = read_submission(interaction.data)
-        if form is not None:
+        if form is None:
+            return
+        if form.login is not None:
+            await self.on_login_form(interaction, form)
+        else:
             await self.images.on_form(interaction, form)
 
     async def on_button(self, interaction: discord.Interaction, press: ButtonPress) -> None:

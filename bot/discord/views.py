@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
@@ -23,24 +23,18 @@ LOGIN_MODAL, BIND_MODAL = "naibot-login", "naibot-bind"
 ButtonClick = Callable[[discord.Interaction, ButtonPress], Awaitable[None]]
 
 
-class LoginSubmit(Protocol):
-    """What to do with a submitted login form: (interaction, target, target name, the fields)."""
-
-    async def __call__(self, interaction: discord.Interaction, target: str, target_name: str, *,
-                       token: str, email: str, password: str) -> None: ...
-
-
 class LoginModal(discord.ui.Modal):
     """Credentials where only the person and the bot see them: a token, or an email and a password.
 
     Discord cannot mask a text input, so the placeholders say who sees it; nothing typed here ever
-    appears in a message (answers are ephemeral and never repeat the input)."""
+    appears in a message (answers are ephemeral and never repeat the input). Like every form of
+    ours it keeps nothing: the adapter answers the submission from its custom id (``naibot-login``
+    for one's own account, ``naibot-bind`` for the group the form was sent in, whose admin right is
+    in Redis) and its values (``read_submission``), so a form opened before a restart works after it."""
 
-    def __init__(self, on_submit: LoginSubmit, lang: str, *, user_id: int, target: str, target_name: str) -> None:
-        personal = target == "personal"
+    def __init__(self, lang: str, *, user_id: int, personal: bool) -> None:
         super().__init__(title=t(lang, "dc.login.title" if personal else "dc.login.bind_title")[:45],
                          custom_id=f"{LOGIN_MODAL if personal else BIND_MODAL}:{user_id}", timeout=600)
-        self.submit, self.target, self.target_name = on_submit, target, target_name
         private = t(lang, "dc.login.private")
         self.token: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id="token", required=False, max_length=400, placeholder=private)
@@ -52,10 +46,6 @@ class LoginModal(discord.ui.Modal):
         for key, field in (("dc.login.token", self.token), ("dc.login.email", self.email),
                            ("dc.login.password", self.password)):
             self.add_item(discord.ui.Label(text=t(lang, key)[:45], component=field))
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.submit(interaction, self.target, self.target_name, token=self.token.value,
-                          email=self.email.value, password=self.password.value)
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=JOB_BUTTON_TEMPLATE):
@@ -96,11 +86,13 @@ def job_button_for(on_click: ButtonClick) -> type[JobButton]:
 # (discord.py keys open forms by custom id, so two people's forms never collide):
 #   naibot-edit:<job id>:<user id>                            ✏️ Edit & re-run of a job
 #   naibot-image:<img2img|reference>:<channel>:<message>:<user id>   a context menu's form on a message
+#   naibot-login:<user id>, naibot-bind:<user id>             /login, and /group bind (the group: where it was sent)
 # A submitted form is answered from its custom id and values alone (``FormSubmission``), never from
 # state this process kept, so a form left open across a restart still works.
 IMAGE_MODAL, EDIT_MODAL = "naibot-image", "naibot-edit"
 _FORM_ID = re.compile(r"^(?:naibot-edit:(?P<job>[A-Za-z0-9_-]{1,40})"
-                      r"|naibot-image:(?P<what>img2img|reference):(?P<channel>\d{1,20}):(?P<message>\d{1,20}))"
+                      r"|naibot-image:(?P<what>img2img|reference):(?P<channel>\d{1,20}):(?P<message>\d{1,20})"
+                      r"|naibot-(?P<login>login|bind))"
                       r":(?P<user>\d{1,20})$")
 TEXT_INPUT, LABEL, ACTION_ROW = 4, 18, 1
 MAX_FORM_VALUE = 4000  # Discord's own limit on a text input's value
@@ -123,6 +115,7 @@ class FormSubmission:
     values: dict[str, str]
     job_id: str | None = None  # an Edit form
     what: str | None = None  # a context menu's form: img2img or reference
+    login: str | None = None  # a login form: "login" (one's own account) or "bind" (the group's)
     channel_id: int | None = None
     message_id: int | None = None
 
@@ -142,7 +135,7 @@ def read_submission(data: Any) -> FormSubmission | None:
             if isinstance(item, dict) and item.get("type") == TEXT_INPUT and isinstance(item.get("custom_id"), str):
                 values[item["custom_id"]] = str(item.get("value") or "")[:MAX_FORM_VALUE]
     return FormSubmission(
-        user_id=int(found["user"]), values=values, job_id=found["job"], what=found["what"],
+        user_id=int(found["user"]), values=values, job_id=found["job"], what=found["what"], login=found["login"],
         channel_id=int(found["channel"]) if found["channel"] else None,
         message_id=int(found["message"]) if found["message"] else None)
 

@@ -235,6 +235,26 @@ async def test_group_bind_through_a_modal_by_an_admin_only(discord_world: Discor
         assert not await services.redis.exists(key(world, "nai", "account", f"group:discord:{GUILD}"))
 
 
+async def test_login_and_bind_forms_opened_before_a_restart_work_after_it(discord_world: DiscordWorld) -> None:
+    """The forms keep nothing in the process that opened them: a restarted bot answers them from
+    their custom id, values and the admin right recorded in Redis."""
+    world = discord_world
+    first = await world.start_bot(**NO_DEFAULT)
+    login_form = await world.modal(world.command(ANN, "login"))
+    bind_form = await world.modal(world.command(OWNER, "group", action="bind"))
+    await world.stop_bot(first)
+    await world.start_bot(**NO_DEFAULT)
+
+    logged_in = await world.submit(ANN, login_form, token=OPUS_TOKEN)
+    assert logged_in.ephemeral_for == ANN.id and "Logged in" in logged_in.content
+    bound = await world.submit(OWNER, bind_form, email=TABLET_EMAIL, password=TABLET_PASSWORD)
+    assert bound.ephemeral_for == OWNER.id and "Artists now has a shared NovelAI account" in bound.content
+    assert OPUS_TOKEN not in visible_everywhere(world) and TABLET_PASSWORD not in visible_everywhere(world)
+    async with services_of(world) as services:
+        assert await services.redis.exists(key(world, "nai", "account", await personal(world, ANN)))
+        assert await services.redis.exists(key(world, "nai", "account", f"group:discord:{GUILD}"))
+
+
 async def test_lent_account_caps_images_and_results_name_who_paid(discord_world: DiscordWorld) -> None:
     world = discord_world
     await world.start_bot(**NO_DEFAULT)

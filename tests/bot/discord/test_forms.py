@@ -23,9 +23,18 @@ def test_an_image_form_names_the_message_it_was_opened_on() -> None:
     assert (form.what, form.channel_id, form.message_id, form.user_id) == ("reference", 9001, 123456789012345678, 5)
 
 
+def test_login_and_bind_forms_name_their_kind_and_person() -> None:
+    for kind in ("login", "bind"):
+        form = read_submission({"custom_id": f"naibot-{kind}:42", "components": [
+            {"type": 18, "component": {"type": 4, "custom_id": "token", "value": "pst-abc"}}]})
+        assert form is not None and (form.login, form.user_id, form.values) == (kind, 42, {"token": "pst-abc"})
+        assert form.job_id is None and form.what is None
+
+
 def test_other_forms_and_malformed_data_are_not_ours() -> None:
-    for data in ({"custom_id": "naibot-login:42"}, {"custom_id": "naibot-image:tool:1:2:3"},
-                 {"custom_id": "naibot-edit:../x:1"}, {}, None, "naibot-edit:abc:1"):
+    for data in ({"custom_id": "naibot-logout:42"}, {"custom_id": "naibot-login:"},
+                 {"custom_id": "naibot-image:tool:1:2:3"}, {"custom_id": "naibot-edit:../x:1"}, {}, None,
+                 "naibot-edit:abc:1"):
         assert read_submission(data) is None, data
 
 
