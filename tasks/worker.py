@@ -112,7 +112,16 @@ class LaneHold:
     generation and raises ``LaneLost``; a generation already under way is let finish (NovelAI would
     finish it anyway) and recorded. If the *job* is found lost (its lease lapsed and the sweeper
     requeued it), the attempt is abandoned as before.
+
+    ``confirm`` asks Redis only when the leases were last renewed more than ``FRESH_SECONDS`` ago:
+    the pop that handed out the job renewed the lane's lease and set the job's (pop.lua, atomically
+    with the check that the lane is ours), so right after it a renewal would tell nothing new and
+    cost one round trip per job. The lease then still has at least ``lease_seconds - FRESH_SECONDS``
+    to run when the request leaves, and the keeper renews it every third of a lease.
     """
+
+    # At most this long (and a tenth of the lease) after a renewal, confirm trusts it (see above).
+    FRESH_SECONDS = 1.0
 
     def __init__(self, ctx: WorkerContext, account: str, owner: str) -> None:
         self.ctx, self.account, self.owner = ctx, account, owner
@@ -121,6 +130,12 @@ class LaneHold:
         self.lost = False
         self.abandoned: asyncio.Task[Any] | None = None  # the attempt renew() cancelled, if any
         self._keeper: asyncio.Task[None] | None = None
+        self._fresh_until = 0.0  # time.monotonic() until which the last renewal is trusted by confirm
+        self._fresh_for = min(self.FRESH_SECONDS, ctx.settings.queue.lease_seconds / 10)
+
+    def renewed(self, sent_at: float) -> None:
+        """Both leases were renewed by a call sent at ``sent_at`` (monotonic; a pop that answered a job)."""
+        self._fresh_until = sent_at + self._fresh_for
 
     def start(self) -> None:
         self._keeper = asyncio.create_task(self._keep(), name=f"lane-hold:{self.account}")
@@ -134,10 +149,13 @@ class LaneHold:
     async def renew(self) -> bool:
         """Renew now; False once the lane is lost. Cancels the running attempt if its job is lost."""
         job, work = self.job, self.work
+        sent_at = time.monotonic()
         lane_held, job_held = await self.ctx.queue.hold(self.account, self.owner, job.id if job else None)
         if not lane_held and not self.lost:
             self.lost = True
             log.warning("lost the lease of lane %s; starting nothing more on it", self.account)
+        if lane_held and job_held and not self.lost:
+            self.renewed(sent_at)
         if job is not None and not job_held and work is not None and not work.done():
             log.warning("job %s: lease lost (another worker took it over); abandoning this attempt", job.id)
             self.abandoned = work
@@ -147,9 +165,14 @@ class LaneHold:
     async def confirm(self) -> None:
         """Right before a generation: renew, and refuse to go on if the lane is no longer ours.
 
-        The renewal gives a full ``lease_seconds`` from here, so nobody can take the lane while
-        the request is on its way to NovelAI."""
-        if self.lost or not await self.renew():
+        The renewal gives a full ``lease_seconds`` from here (less at most ``FRESH_SECONDS`` when the
+        last one is that recent and is trusted), so nobody can take the lane while the request is on
+        its way to NovelAI."""
+        if self.lost:
+            raise LaneLost(self.account)
+        if time.monotonic() < self._fresh_until:
+            return
+        if not await self.renew():
             raise LaneLost(self.account)
 
     async def _keep(self) -> None:
@@ -189,8 +212,10 @@ async def _drain(ctx: WorkerContext, account: str, owner: str, hold: LaneHold) -
             if await ctx.queue.release_lane(account, owner, force=True) == 1:
                 await ctx.waker.wake(account)
             return ran
+        sent_at = time.monotonic()
         popped = await ctx.queue.pop(account, owner)
         if popped.job is not None:  # kind "job": pop answers a job together with it
+            hold.renewed(sent_at)  # pop.lua renewed the lane's lease and set the job's
             await run_job(ctx, popped.job, owner, hold)
             ran += 1
             if ran >= ctx.settings.queue.slice_jobs and not hold.lost:
