@@ -23,7 +23,8 @@ The stand-in and the workers run as separate processes (own process groups, alwa
 the end), configured only through the environment as in tests/fixtures/deployment.py. Every Redis key
 lives under one ``naibot-bench:<random>`` prefix and is deleted afterwards (never FLUSHDB).
 One piece although past 400 lines: one benchmark's scenarios and their report, read top to bottom.
-Run: ``.venv/bin/python bench/queue.py`` (everything), ``.venv/bin/python bench/queue.py busy-lane`` (only (e)),
+Run: ``.venv/bin/python bench/queue.py`` (everything), ``.venv/bin/python bench/queue.py e2e`` (only (a): about
+a minute), ``.venv/bin/python bench/queue.py busy-lane`` (only (e)),
 ``.venv/bin/python bench/queue.py gap`` (only the long one-worker (b): about 100 s with the 30 s lease),
 ``.venv/bin/python bench/queue.py positions`` (only (c) and (d)) or ``.venv/bin/python bench/queue.py --quick``
 ((c) and (d) with fewer lookups, still 100,000 waiting: about a minute on a shared 2-CPU machine).
@@ -393,10 +394,10 @@ async def bench_end_to_end(bench: Bench) -> None:
     streamed = await product_run(bench, "e2e-stream")
     print(f"(a) end to end, {E2E_JOBS} jobs, {ACCOUNTS} accounts, 1 worker process x 4 threads, 512x512 8 steps n=1, "
           f"stand-in at zero latency: naibot {zipped.rate:.1f} jobs/s (ZIP endpoint, as the baseline), bare Dramatiq "
-          f"actor {bare.rate:.1f} jobs/s: ratio {zipped.rate / bare.rate:.2f} (target >= 0.7)")
+          f"actor {bare.rate:.1f} jobs/s: ratio {zipped.rate / bare.rate:.2f} (target >= 0.8)")
     print(f"    naibot with its default streaming endpoint + progress events: {streamed.rate:.1f} jobs/s "
-          f"(ratio {streamed.rate / bare.rate:.2f}); stand-in ceiling (raw async httpx, 8 accounts in parallel, "
-          f"from this process): {ceiling:.1f} generations/s; failed jobs: {zipped.failed + streamed.failed}")
+          f"(ratio {streamed.rate / bare.rate:.2f}, target >= 0.7); stand-in ceiling (raw async httpx, 8 accounts in "
+          f"parallel, from this process): {ceiling:.1f} generations/s; failed jobs: {zipped.failed + streamed.failed}")
     print(f"    CPU ms per job ({os.cpu_count()} CPUs shared by all): naibot ZIP: {describe_cpu(zipped.cpu)}; "
           f"naibot streaming: {describe_cpu(streamed.cpu)}; bare: {describe_cpu(bare.cpu)}; "
           f"submitting the {E2E_JOBS} jobs ({SUBMIT_CONCURRENCY} at a time) took {zipped.submit_seconds:.2f} s")
@@ -801,6 +802,15 @@ async def main() -> None:
             print(await session.headline("queue gap"))
             await bench_busy_lane(session.base, session.tmp, session.procs, session.redis, processes=1, threads=1,
                                   label="gap-long", tag="(b)")
+        return
+    if args == ["e2e"]:
+        async with bench_session("queue") as session:
+            users = [f"{email(i)}:{password(i)}:3:100000000" for i in range(ACCOUNTS)]
+            url, stand_in = await start_novelai_stand_in(session.procs, "stand-in", users)
+            bench = Bench(base=session.base, tmp=session.tmp, stand_in_url=url, stand_in_pid=stand_in.pid,
+                          slow_stand_in_url=url, procs=session.procs, redis=session.redis)
+            print(await session.headline("queue e2e"))
+            await bench_end_to_end(bench)
         return
     async with bench_session("queue") as session:
         users = [f"{email(i)}:{password(i)}:3:100000000" for i in range(ACCOUNTS)]

@@ -8,6 +8,7 @@ derives the key and drops it, so a token can be renewed later without anyone typ
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -62,12 +63,13 @@ class Account:
             return "email"
         return "persistent-token" if (self.token or "").startswith("pst-") else "token"
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """Stable id of the NovelAI account behind the credentials, not of our name for it.
 
         Two names for the same NovelAI account share one fingerprint, so they also share the
-        one-generation-at-a-time lock.
+        one-generation-at-a-time lock. Computed once per (frozen) object: the worker asks for it
+        several times per job (locks, token cache), each a SHA-256 otherwise.
         """
         ident = normalize_email(self.email) if self.email else self.token or ""
         return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:16]

@@ -235,3 +235,22 @@ def test_factory_picks_local(tmp_path: Path) -> None:
     assert store.root == tmp_path.resolve()
     assert store.put(KEY, PNG).url == f"https://x.test/static/images/{KEY}"
     assert (tmp_path / KEY).read_bytes() == PNG
+
+
+def test_path_for_matches_a_full_resolve_with_or_without_the_folders(store: LocalStorage) -> None:
+    key = "2026/01/02/job/0.png"
+    assert store.path_for(key) == (store.root / key).resolve()  # nothing exists yet
+    store.put("2026/01/02/other/0.png", PNG)  # the date folders exist now, the job's does not
+    assert store.path_for(key) == (store.root / key).resolve()
+    store.put(key, PNG)
+    assert store.path_for(key) == (store.root / key).resolve()
+
+
+def test_symlink_deep_in_a_key_escaping_root_is_refused(store: LocalStorage, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store.put("2026/01/02/real/0.png", PNG)
+    (store.root / "2026" / "01" / "02" / "evil").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidKey):
+        store.put("2026/01/02/evil/0.png", PNG)
+    assert list(outside.iterdir()) == []
