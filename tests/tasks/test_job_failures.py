@@ -8,27 +8,19 @@ import re
 import pytest
 
 from bot.chat.texts.jobs import error_text
-from novelai.request import GenerationRequest
 from sandbox.novelai import OPUS_TOKEN
 from tasks.job import JobState, Requester
 from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.novelai_tokens import WRONG_TOKEN, use_token
+from tests.fixtures.queue_jobs import SMALL
 from tests.fixtures.redis import free_port
 from tests.tasks.worker_log_lines import log_path, matching, wait_for_line
 
 pytestmark = pytest.mark.xdist_group("workers")
 
-SMALL = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=8)
-# A token of the right shape that the stand-in never issued.
-WRONG_TOKEN = "pst-thisisnotmytoken00000000000000000000000000000000000000000000000"
-
 
 def person() -> Requester:
     return Requester(platform="test", user_id="ann", display_name="Ann", chat_id="chat1")
-
-
-def use_token(deployment: Deployment, token: str) -> None:
-    """The default account from NOVELAI_TOKEN alone (the fixture's email and password dropped)."""
-    deployment.overrides.update({"NOVELAI_TOKEN": token, "NOVELAI_EMAIL": "", "NOVELAI_PASSWORD": ""})
 
 
 async def test_a_token_that_never_worked_fails_saying_to_check_it(deployment: Deployment) -> None:

@@ -19,7 +19,7 @@ from tasks.metrics import (
     workers_alive,
 )
 from tasks.queue import Caller
-from tests.tasks.test_queue_scheduler import ACCOUNT, make_job, queue_for
+from tests.fixtures.queue_jobs import ACCOUNT, make_job, queue_for
 
 LEASE = 30.0
 

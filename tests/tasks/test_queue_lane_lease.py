@@ -17,9 +17,8 @@ from sandbox.novelai import OPUS_EMAIL
 from storage.local import LocalStorage
 from tasks.job import JobState, Requester
 from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.queue_jobs import ACCOUNT, SMALL, make_job, queue_for
 from tests.fixtures.redis import PrivateRedis
-from tests.tasks.test_queue_scheduler import ACCOUNT, make_job, queue_for
-from tests.tasks.test_queue_workers import SMALL
 
 pytestmark = pytest.mark.xdist_group("workers")
 

@@ -14,8 +14,8 @@ import pytest
 from tasks.job import JobState, Requester
 from tasks.queue import QueueUnavailable
 from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.queue_jobs import SMALL
 from tests.fixtures.redis import PrivateRedis
-from tests.tasks.test_queue_workers import SMALL
 
 pytestmark = pytest.mark.xdist_group("workers")
 

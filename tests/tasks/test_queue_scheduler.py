@@ -7,26 +7,16 @@ import asyncio
 import time
 
 import pytest
-import redis.asyncio as aioredis
 
 from naibot.redisconn import async_redis
 from naibot.settings import QueueSettings, RedisSettings
-from novelai.request import GenerationRequest
 from tasks.events import EventReader
-from tasks.job import ImageResult, Job, JobError, JobState, Requester
+from tasks.job import ImageResult, JobError, JobState
 from tasks.queue import Caller, JobQueue, QueueFull, QueueUnavailable
 
-ACCOUNT = "acct"
-REQUEST = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=8, seed=1).resolved()
-
-
-def queue_for(aredis: aioredis.Redis, prefix: str, **overrides: object) -> JobQueue:
-    return JobQueue(aredis, QueueSettings(**{"max_waiting_per_user": 1000, **overrides}), prefix)
-
-
-def make_job(user: str, priority: int = 5, account: str = ACCOUNT, chat: str | None = None) -> Job:
-    return Job(request=REQUEST, requester=Requester(platform="test", user_id=user, chat_id=chat),
-               account=account, priority=priority)
+# make_job and queue_for are also imported from here by tests/tasks/test_sweeper.py (until it takes them
+# from tests.fixtures.queue_jobs).
+from tests.fixtures.queue_jobs import ACCOUNT, REQUEST, make_job, queue_for
 
 
 async def drain_order(queue: JobQueue, account: str = ACCOUNT) -> list[str]:

@@ -16,10 +16,9 @@ from storage.local import LocalStorage
 from tasks.job import JobState, Requester
 from tasks.spending import SpendRefused
 from tests.fixtures.deployment import Deployment, all_events, wait_until_finished
+from tests.fixtures.queue_jobs import SMALL
 
 pytestmark = pytest.mark.xdist_group("workers")
-
-SMALL = GenerationRequest(prompt="a cat", model="v4.5", width=512, height=512, steps=8)
 
 
 def person(user: str) -> Requester:

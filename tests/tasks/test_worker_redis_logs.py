@@ -13,8 +13,8 @@ import pytest
 from tasks.job import JobState, Requester
 from tasks.launch import spawn_worker, stop_worker
 from tests.fixtures.deployment import Deployment, wait_until_finished
+from tests.fixtures.queue_jobs import SMALL
 from tests.fixtures.redis import PrivateRedis, free_port
-from tests.tasks.test_job_failures import SMALL
 from tests.tasks.worker_log_lines import LINE, log_lines, log_path, matching, wait_for_line
 
 pytestmark = pytest.mark.xdist_group("workers")

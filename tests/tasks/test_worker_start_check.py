@@ -11,8 +11,8 @@ import pytest
 from sandbox.novelai import OPUS_TOKEN
 from tasks.launch import ROOT, wait_for_heartbeats, worker_environment
 from tests.fixtures.deployment import WORKER_BOOT_TIMEOUT, Deployment
+from tests.fixtures.novelai_tokens import WRONG_TOKEN, use_token
 from tests.fixtures.redis import free_port
-from tests.tasks.test_job_failures import WRONG_TOKEN, use_token
 from tests.tasks.worker_log_lines import log_path, matching, wait_for_line
 
 pytestmark = pytest.mark.xdist_group("workers")
