@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from bot.cli.common import EXIT_USAGE
-from tests.bot.cli.test_accounts import add_token, operator, run  # noqa: F401 - the fixture, shared
+from tests.fixtures.cli_operator import add_token, run
 
 
 @pytest.mark.parametrize("pasted", ["notatoken", "my-password", "pst_abc", "eyJhbGciOi.not-a-jwt.x"])
 def test_a_value_that_is_not_a_novelai_token_is_refused_before_novelai_is_asked(
-        operator, capsys, monkeypatch, pasted: str) -> None:  # noqa: F811
+        operator, capsys, monkeypatch, pasted: str) -> None:
     prefix, client = operator
     code, out, err = add_token(capsys, monkeypatch, "bad", pasted)
     assert code == EXIT_USAGE and out == ""
@@ -24,7 +24,7 @@ def test_a_value_that_is_not_a_novelai_token_is_refused_before_novelai_is_asked(
 
 @pytest.mark.parametrize("args", [("account", "list"), ("account", "status", "main"), ("account", "remove", "main")],
                          ids=" ".join)
-def test_without_a_secret_key_reading_commands_say_reading_needs_it(operator, capsys, monkeypatch,  # noqa: F811
+def test_without_a_secret_key_reading_commands_say_reading_needs_it(operator, capsys, monkeypatch,
                                                                     args: tuple[str, ...]) -> None:
     monkeypatch.delenv("NAIBOT_SECRET_KEY")
     code, out, err = run(capsys, *args)

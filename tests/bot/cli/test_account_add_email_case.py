@@ -12,7 +12,7 @@ from bot.cli.common import EXIT_OK
 from naibot.deployment_salt import salt_loader
 from naibot.secrets import SecretBox
 from naibot.settings import RedisSettings
-from tests.bot.cli.test_accounts import operator, run  # noqa: F401 (the fixture)
+from tests.fixtures.cli_operator import run
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 
 MIXED = "Ann.Smith@Example.com"
@@ -26,7 +26,7 @@ def register_at_the_stand_in(email: str, password: str) -> None:
     assert response.status_code == 201, response.text
 
 
-def test_an_account_keyed_on_the_email_as_typed_is_added_on_the_second_try(operator, capsys,  # noqa: F811
+def test_an_account_keyed_on_the_email_as_typed_is_added_on_the_second_try(operator, capsys,
                                                                             monkeypatch) -> None:
     prefix, client = operator
     register_at_the_stand_in(MIXED, PASSWORD)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.cli.common import EXIT_OK, EXIT_USAGE
 from sandbox.novelai import OPUS_TOKEN
-from tests.bot.cli.test_accounts import operator, run  # noqa: F401 - the fixture, shared
+from tests.fixtures.cli_operator import run
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,7 +26,7 @@ def running_argv(pid: int) -> bytes:
     return argv
 
 
-def test_a_token_on_the_command_line_is_refused_and_nothing_is_stored(operator, capsys) -> None:  # noqa: F811
+def test_a_token_on_the_command_line_is_refused_and_nothing_is_stored(operator, capsys) -> None:
     prefix, client = operator
     code, out, err = run(capsys, "account", "add", "main", "--token", OPUS_TOKEN)
     assert code == EXIT_USAGE
@@ -34,7 +34,7 @@ def test_a_token_on_the_command_line_is_refused_and_nothing_is_stored(operator, 
     assert client.get(f"{prefix}:nai:account:main") is None
 
 
-def test_a_bare_token_flag_reads_one_line_from_a_pipe_and_the_token_is_never_in_argv(operator) -> None:  # noqa: F811
+def test_a_bare_token_flag_reads_one_line_from_a_pipe_and_the_token_is_never_in_argv(operator) -> None:
     prefix, client = operator
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "account", "add", "main", "--token"], cwd=ROOT,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -48,7 +48,7 @@ def test_a_bare_token_flag_reads_one_line_from_a_pipe_and_the_token_is_never_in_
     assert raw is not None and OPUS_TOKEN.encode() not in raw
 
 
-def test_a_bare_token_flag_reads_the_environment_variable(operator, capsys, monkeypatch) -> None:  # noqa: F811
+def test_a_bare_token_flag_reads_the_environment_variable(operator, capsys, monkeypatch) -> None:
     prefix, client = operator
     monkeypatch.setenv("NAIBOT_ACCOUNT_TOKEN", OPUS_TOKEN)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
@@ -57,7 +57,7 @@ def test_a_bare_token_flag_reads_the_environment_variable(operator, capsys, monk
     assert client.get(f"{prefix}:nai:account:main") is not None
 
 
-def test_on_a_terminal_the_token_is_asked_at_a_hidden_prompt(operator, capsys, monkeypatch) -> None:  # noqa: F811
+def test_on_a_terminal_the_token_is_asked_at_a_hidden_prompt(operator, capsys, monkeypatch) -> None:
     prefix, client = operator
     prompts: list[str] = []
 
@@ -78,7 +78,7 @@ def test_on_a_terminal_the_token_is_asked_at_a_hidden_prompt(operator, capsys, m
 
 
 def test_the_default_accounts_novelai_token_is_not_taken_for_another_account(
-        operator, capsys, monkeypatch) -> None:  # noqa: F811
+        operator, capsys, monkeypatch) -> None:
     prefix, client = operator
     monkeypatch.setenv("NOVELAI_TOKEN", OPUS_TOKEN)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))

@@ -6,7 +6,6 @@ import io
 import json
 
 import pytest
-import redis
 
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.cli.main import main
@@ -15,24 +14,9 @@ from naibot.secrets import SecretBox
 from naibot.settings import RedisSettings
 from novelai.accesskey import derive_access_key
 from novelai.accounts import Account
-from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN, NovelAISandbox
-from tests.fixtures.cli_operator import run
+from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD, OPUS_TOKEN
+from tests.fixtures.cli_operator import add_token, run
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
-
-
-@pytest.fixture
-def operator(cli_deployment: tuple[str, redis.Redis, NovelAISandbox]) -> tuple[str, redis.Redis]:
-    """A deployment environment pointing at a fresh stand-in and a private Redis key prefix."""
-    prefix, client, _ = cli_deployment
-    return prefix, client
-
-
-
-def add_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str,
-              token: str = OPUS_TOKEN) -> tuple[int, str, str]:
-    """``naibot account add NAME --token`` with the token piped on stdin, the documented way."""
-    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
-    return run(capsys, "account", "add", name, "--token")
 
 
 def test_token_account_is_checked_saved_encrypted_and_listed(operator, capsys, monkeypatch) -> None:
