@@ -9,7 +9,7 @@ from bot.chat.texts.catalog import t
 from bot.chat.texts.jobs import board_text
 from bot.discord.adapter import discord_limits
 from tasks.job import Requester
-from tests.bot.chat.test_texts import make_job
+from tests.fixtures.chat_jobs import make_job
 
 
 def test_telegram_groups_get_a_board_above_a_quarter_of_their_minute_and_discord_never() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import io
-import random
 import re
 import string
 import struct
@@ -48,10 +47,11 @@ from novelai.request import (
 )
 from novelai.tool_rules import check_tool, check_upscale
 from novelai.tools import TOOL_NAMES, ToolRequest, UpscaleRequest
-from tasks.job import ImageResult, Job, JobError, JobState, Requester
+from tasks.job import ImageResult, JobError, JobState, Requester
 from tasks.queue import QueueFull, QueueUnavailable
 from tasks.spending import SpendRefused
 from tasks.submit import UnknownAccount
+from tests.fixtures.chat_jobs import make_job
 from tests.novelai.image_fixtures import ref, reference, vibe
 from tests.novelai.tool_images import sized_ref
 
@@ -335,14 +335,6 @@ JOB_ERROR_KINDS = ("invalid", "bad_request", "auth", "payment", "concurrency_loc
                    "timeout", "network", "storage", "account", "internal", "deadline", "response_refused",
                    "input_missing")
 LEFTOVER = re.compile(r"\{\w*\}")
-
-
-def make_job(state: JobState = JobState.QUEUED, **update: Any) -> Job:
-    request = GenerationRequest(prompt="1girl, red hair, beach", seed=100, n_samples=2, steps=28,
-                                width=1024, height=1024).resolved(random.Random(1))
-    job = Job(request=request, requester=Requester(platform="telegram", user_id="7", display_name="Alice"),
-              account="acc", state=state)
-    return job.model_copy(update=update)
 
 
 def placeholders(template: str) -> set[str]:
