@@ -20,7 +20,9 @@ pytest_plugins = [
     "tests.fixtures.discord_e2e",  # the Discord stand-in and the real bot on that deployment
     "tests.fixtures.chat",  # the command layer with recording doubles instead of a platform
     "tests.fixtures.environment",  # bare_environment: no deployment variable from the developer's shell
-    "tests.fixtures.cli_operator",  # cli_deployment: naibot subcommands against a stand-in and a key prefix
+    "tests.fixtures.cli_operator",  # cli_deployment, operator: naibot subcommands against a stand-in and a key prefix
+    "tests.fixtures.admin_site",  # site: the real HTTP application under uvicorn with an admin and a user key
+    "tests.fixtures.chat_restarts",  # bots: chat bot processes a test kills and restarts on one Redis prefix
 ]
 
 

@@ -15,10 +15,8 @@ from bot.chat.pacer import PRIORITY_STATE
 from bot.chat.ports import ChatRef
 from bot.chat.status_registry import StatusEntry, StatusRegistry
 from bot.keys import BotKeys
-from tests.bot.chat.test_record_first import COMMAND_MESSAGE, bots, kill_while_answering, start_bot
 from tests.fixtures.chat import ChatWorld, MakeChat
-
-__all__ = ["bots"]  # the fixture, shared with the record-first tests
+from tests.fixtures.chat_restarts import COMMAND_MESSAGE, kill_while_answering, start_bot
 
 
 def registries(aredis: aioredis.Redis, prefix: str) -> tuple[StatusRegistry, StatusRegistry]:

@@ -9,7 +9,6 @@ in its lane as if nothing had happened."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,57 +18,7 @@ from bot.chat.ports import ACTION_AGAIN, Button
 from bot.chat.texts.catalog import t
 from tasks.job import JobState
 from tests.fixtures.chat import GROUP_ID, ChatWorld, MakeChat, RecordingAnswerer, answers
-
-COMMAND_MESSAGE = "4711"
-
-
-class StuckAnswerer(RecordingAnswerer):
-    """An answerer whose replies wait for a pacing slot that never comes (a busy group)."""
-
-    def __init__(self, name: str = "busy group", ids: Callable[[], str] = lambda: "never") -> None:
-        super().__init__(name, ids)
-        self.waiting = asyncio.Event()
-
-    async def reply(self, text: str, buttons: Any = None, *, private: bool = False) -> str:
-        self.waiting.set()
-        await asyncio.Event().wait()  # never returns: the bot dies here
-        raise AssertionError("unreachable")
-
-
-@pytest.fixture
-async def bots(make_chat: MakeChat) -> AsyncIterator[list[ChatWorld]]:
-    """Every bot process a test starts; each is stopped (its runtime) before the worlds are closed,
-    since one world's ``settle`` would wait for another's running pacer."""
-    started: list[ChatWorld] = []
-    yield started
-    for world in reversed(started):
-        if not all(task.done() for task in world.runtime.tasks):  # still running: let it finish first
-            await world.settle()
-        await world.runtime.stop()
-
-
-async def kill(chat: ChatWorld, command: asyncio.Task[Any]) -> None:
-    """The bot process dies: its command stops where it is, its pacer and Redis connections go."""
-    command.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await command
-    await chat.runtime.stop()
-
-
-async def kill_while_answering(chat: ChatWorld, line: str = "/generate a fox") -> StuckAnswerer:
-    """Send ``line`` in the group and kill the bot while its first answer waits for its slot."""
-    stuck = StuckAnswerer()
-    ctx = replace(chat.in_group("1", "Ann"), answerer=stuck, message_id=COMMAND_MESSAGE)
-    command = asyncio.create_task(chat.command(ctx, line))
-    await asyncio.wait_for(stuck.waiting.wait(), 10)
-    await kill(chat, command)
-    return stuck
-
-
-async def start_bot(make_chat: MakeChat, bots: list[ChatWorld]) -> ChatWorld:
-    chat = await make_chat()
-    bots.append(chat)
-    return chat
+from tests.fixtures.chat_restarts import COMMAND_MESSAGE, StuckAnswerer, kill, kill_while_answering, start_bot
 
 
 async def restarted(make_chat: MakeChat, bots: list[ChatWorld]) -> ChatWorld:

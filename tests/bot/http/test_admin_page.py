@@ -6,106 +6,23 @@ test deployment (the NovelAI stand-in and, where jobs must really run, a Dramati
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import os
-import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
-from PIL import Image
-from pydantic import SecretStr
 
 from bot.http import admin_state
-from bot.http.app import create_app
 from bot.http.auth import ADMIN_COOKIE
-from naibot.settings import ApiKeySettings, ApiSettings, Settings
-from novelai.request import GenerationRequest
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD
-from tasks.job import ImageResult, Job, Requester
-from tasks.services import QueueServices
+from tasks.job import ImageResult, Job
+from tests.fixtures.admin_site import ADMIN_KEY, USER_KEY, Site, admin, png_bytes, submit
 from tests.fixtures.browser import BROWSER_TEST_TIMEOUT, open_page
-from tests.fixtures.deployment import Deployment, bounded
 
-ADMIN_KEY = "admin-key-0123456789abcdef"
-USER_KEY = "user-key-0123456789abcdef"
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "admin-page.png"
 DOM_TIMEOUT_MS = 30_000
-
-
-def api_settings(deployment: Deployment) -> Settings:
-    keys = [ApiKeySettings(key=SecretStr(ADMIN_KEY), identity="ops", admin=True),
-            ApiKeySettings(key=SecretStr(USER_KEY), identity="app")]
-    # Plain http on 127.0.0.1: a Secure cookie would not come back (httpx, like a browser, keeps it for https).
-    return deployment.settings.model_copy(update={"api": ApiSettings(keys=keys, cookie_secure=False)})
-
-
-@asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[str]:
-    """The real application under uvicorn on a free port, in this test's event loop."""
-    app = create_app(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(1500):  # uvicorn offers a flag, not an event, for "listening"
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        tokens = getattr(app.state, "admin_tokens", None)
-        if tokens is not None:
-            await tokens.aclose()
-        server.should_exit = True
-        await bounded(task, "stopping uvicorn")
-        sock.close()
-
-
-@dataclass
-class Site:
-    url: str
-    http: httpx.AsyncClient
-    services: QueueServices
-    deployment: Deployment
-
-
-@pytest.fixture
-async def site(deployment: Deployment) -> AsyncIterator[Site]:
-    settings = api_settings(deployment)
-    services = QueueServices.from_settings(settings)
-    async with served(settings) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
-        try:
-            yield Site(url, http, services, deployment)
-        finally:
-            await services.aclose()
-
-
-def admin(key: str = ADMIN_KEY) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-async def submit(services: QueueServices, prompt: str, name: str, *, platform: str = "telegram",
-                 user_id: str | None = None, priority: int = 5) -> Job:
-    requester = Requester(platform=platform, user_id=user_id or name.lower()[:32] or "u", display_name=name)
-    return await services.submitter.submit(GenerationRequest(prompt=prompt), requester, account="default",
-                                           priority=priority)
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (120, 90, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 async def state(site: Site) -> dict[str, Any]:

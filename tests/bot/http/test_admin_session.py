@@ -20,7 +20,7 @@ from bot.http import login_throttle
 from bot.http.auth import ADMIN_COOKIE
 from bot.keys import BotKeys
 from naibot.settings import ApiKeySettings, ApiSettings, Settings
-from tests.bot.http.test_admin_page import ADMIN_KEY, USER_KEY, served
+from tests.fixtures.admin_site import ADMIN_KEY, USER_KEY, served
 from tests.fixtures.deployment import Deployment
 
 OTHER_ADMIN_KEY = "second-admin-key-0123456789"

@@ -12,11 +12,10 @@ import pytest
 from bot.http import admin_state
 from naibot.settings import ApiSettings
 from tasks.job import ImageResult, Job
-from tests.bot.http.test_admin_page import ADMIN_KEY, Site, admin, api_settings, png_bytes, served, site, submit
+from tests.fixtures.admin_site import ADMIN_KEY, Site, admin, api_settings, png_bytes, served, submit
 from tests.fixtures.deployment import Deployment
 
 EVIL_HOST = "evil.example"
-__all__ = ["site"]  # the fixture, imported to be used here
 
 
 async def finished_job(site: Site) -> Job:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from bot.http.limits import MAX_COOKIE_BYTES, MAX_HEADER_BYTES
-from tests.bot.http.test_admin_page import ADMIN_KEY, USER_KEY, api_settings, served
+from tests.fixtures.admin_site import ADMIN_KEY, USER_KEY, api_settings, served
 from tests.fixtures.deployment import Deployment
 
 ANSWER_TIMEOUT = 10.0
