@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tasks.launch import ROOT
-from tests.deploy.test_redis_tls import make_tls_files
+from tests.fixtures.tls_files import make_tls_files
 
 CONF = ROOT / "deploy" / "nginx-naibot.conf"
 

@@ -28,23 +28,14 @@ from tasks.launch import ROOT
 from tests.fixtures.deployment import Deployment, bounded, wait_until_finished
 from tests.fixtures.http_e2e import ADMIN_KEY, ALICE_KEY, auth, running_api, with_api
 from tests.fixtures.redis import PrivateRedis
+from tests.fixtures.redis_acl import NAIBOT_PASSWORD, PREFIX, REDIS_CONF, conf_rules, for_test
 from tests.fixtures.telegram_e2e import ANN, BOB, FAST_LIMITS, TelegramWorld
 
 pytestmark = pytest.mark.xdist_group("workers")
 
-REDIS_CONF = ROOT / "deploy" / "redis.conf"
 SCALING = ROOT / "deploy" / "SCALING.md"
-PREFIX = f"naibot-acl-{secrets.token_hex(4)}"
 ADMIN_PASSWORD = secrets.token_hex(16)
-NAIBOT_PASSWORD = secrets.token_hex(16)
 SMALL = "--size 512x512 --steps 8"
-
-
-def conf_rules() -> list[str]:
-    """The rules of ``user naibot`` in deploy/redis.conf (after the user name)."""
-    lines = [line for line in REDIS_CONF.read_text().splitlines() if line.startswith("user naibot ")]
-    assert len(lines) == 1, "deploy/redis.conf must declare the naibot user on one line"
-    return shlex.split(lines[0])[2:]
 
 
 def setuser_rules() -> list[str]:
@@ -52,18 +43,6 @@ def setuser_rules() -> list[str]:
     found = re.findall(r"^\s*(?:redis-cli .*?)?ACL SETUSER naibot (.+)$", SCALING.read_text(), re.MULTILINE)
     assert found, "deploy/SCALING.md must give the ACL SETUSER line"
     return shlex.split(found[0].strip().strip("'\""))
-
-
-def for_test(rules: list[str]) -> list[str]:
-    """The deployment's rules with the test's password and key prefix."""
-    swapped = []
-    for rule in rules:
-        if rule.startswith(("#", ">")):
-            rule = f">{NAIBOT_PASSWORD}"
-        elif rule == "~naibot:*":
-            rule = f"~{PREFIX}:*"
-        swapped.append(rule)
-    return swapped
 
 
 def test_the_conf_and_the_scaling_guide_give_the_same_rules() -> None:

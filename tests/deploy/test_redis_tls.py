@@ -8,8 +8,6 @@ CA the server is not trusted, and a CA file with a plain ``redis://`` URL is ref
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,18 +15,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from naibot.redisconn import async_redis, sync_redis
 from naibot.settings import SettingsError, load_settings
 from tasks.job import JobState, Requester
-from tests.deploy.test_redis_acl import NAIBOT_PASSWORD, PREFIX, conf_rules, for_test
 from tests.fixtures.deployment import Deployment, wait_until_finished
-from tests.fixtures.redis import PrivateRedis, TlsFiles
-from tests.tasks.test_queue_workers import SMALL
+from tests.fixtures.queue_jobs import SMALL
+from tests.fixtures.redis import PrivateRedis
+from tests.fixtures.redis_acl import NAIBOT_PASSWORD, PREFIX, conf_rules, for_test
+from tests.fixtures.tls_files import make_tls_files
 
 pytestmark = pytest.mark.xdist_group("workers")
 
@@ -42,38 +37,6 @@ def _redis_has_tls() -> bool:
 
 
 requires_tls = pytest.mark.skipif(not _redis_has_tls(), reason="this redis-server is built without TLS (no libssl)")
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def make_tls_files(directory: Path, *, ip: bool = True) -> TlsFiles:
-    """A throwaway CA and a server certificate for localhost (and 127.0.0.1 with ``ip``) signed by it."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("naibot test CA")).issuer_name(_name("naibot test CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), *([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if ip else [])]),
-                critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    files = TlsFiles(cert=directory / "redis.crt", key=directory / "redis.key", ca=directory / "ca.crt")
-    files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
-    files.key.chmod(0o600)
-    return files
 
 
 def _tls_server(tmp_path: Path, *, ip: bool = True) -> PrivateRedis:
