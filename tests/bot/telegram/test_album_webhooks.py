@@ -17,11 +17,11 @@ from bot.keys import BotKeys
 from bot.telegram.adapter import TelegramBot
 from naibot.settings import load_settings
 from sandbox.novelai.image_inputs import marker_colour, result_colour
-from tests.bot.telegram.test_albums import album_photos, generations, photos, result_png, vibe_sha
 from tests.fixtures.chat_pictures import inputs_seen, png
 from tests.fixtures.cli_images import nothing_queued
 from tests.fixtures.http_e2e import free_port
 from tests.fixtures.redis import PrivateRedis
+from tests.fixtures.telegram_albums import album_photos, generations, photos, result_png, vibe_sha
 from tests.fixtures.telegram_e2e import ANN, TelegramWorld
 from tests.fixtures.webhook_balancer import WebhookBalancer
 

@@ -7,30 +7,22 @@ the primary input's SHA-256) and from what the stand-in recorded (``/_sandbox/in
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from telegram import Message
 
 from bot.telegram.adapter import TelegramBot
-from novelai.images import prepare_mask, prepare_vibe
-from novelai.models import resolve_model
+from novelai.images import prepare_mask
 from sandbox.novelai.image_inputs import marker_colour, result_colour
-from sandbox.telegram import SandboxUser, StoredMessage
+from sandbox.telegram import StoredMessage
 from tests.fixtures.chat_pictures import img2img_sha, inputs_seen, png
 from tests.fixtures.cli_images import decoded, nothing_queued
+from tests.fixtures.telegram_albums import VIBE_MODEL, album_photos, generations, photos, result_png, vibe_sha
 from tests.fixtures.telegram_e2e import ANN, BOB, GROUP, TelegramWorld
 
 pytestmark = pytest.mark.xdist_group("workers")
 
 SMALL = "size:512x512 steps:8"
-# The default model (V4.5 Full) takes vibes; the stand-in records which model each request named.
-VIBE_MODEL = resolve_model("v4.5").id
-CHAT = {"chat_type": "supergroup", "chat_title": "Artists"}
-
-
-def photos(world: TelegramWorld, chat_id: int) -> list[StoredMessage]:
-    return [m for m in world.telegram.bot_messages(chat_id) if m.photo]
 
 
 async def results(world: TelegramWorld, chat_id: int, count: int = 1) -> list[StoredMessage]:
@@ -38,30 +30,8 @@ async def results(world: TelegramWorld, chat_id: int, count: int = 1) -> list[St
     return photos(world, chat_id)
 
 
-def result_png(world: TelegramWorld, result: StoredMessage) -> bytes:
-    return world.telegram.file_bytes(result.photo[-1]["file_id"])
-
-
-def vibe_sha(picture: bytes) -> str:
-    """The SHA-256 of the vibe image the bot prepares from a picture (what NovelAI encodes)."""
-    return prepare_vibe(decoded(picture), VIBE_MODEL).sha256
-
-
 def mask_sha(mask: bytes, size: tuple[int, int] = (512, 512)) -> str:
     return prepare_mask(decoded(mask), *size).sha256
-
-
-def generations(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The generation requests among the stand-in's records (an /ai/encode-vibe call has no action)."""
-    return [record for record in records if record["action"]]
-
-
-def album_photos(world: TelegramWorld, user: SandboxUser, pictures: list[bytes], caption: str,
-                 chat_id: int | None = None) -> list[dict[str, Any]]:
-    """A user sends ``pictures`` as a photo album, captioned on its first item as clients do."""
-    where = {"chat_id": chat_id, **CHAT} if chat_id is not None else {"chat_id": user.id}
-    return world.telegram.user_album(where.pop("chat_id"), user, [("photo", p, None) for p in pictures],
-                                     caption=caption, **where)
 
 
 def watch_albums(bot: TelegramBot) -> list[list[Message]]:
