@@ -35,10 +35,9 @@ def module_of(path: Path) -> str:
     return ".".join(parts)
 
 
-def _plugins(node: ast.AST) -> Iterator[str]:
+def _plugins(node: ast.Assign) -> Iterator[str]:
     """The module names of a ``pytest_plugins = [...]`` (or a single string) assignment."""
-    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytest_plugins"
-                                            for t in node.targets):
+    if any(isinstance(target, ast.Name) and target.id == "pytest_plugins" for target in node.targets):
         values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
         for value in values:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -59,7 +58,7 @@ def imported(source: str, module: str, *, is_package: bool = False) -> Iterator[
             yield node.lineno, origin
             for alias in node.names:
                 yield node.lineno, f"{origin}.{alias.name}"
-        else:
+        elif isinstance(node, ast.Assign):
             for name in _plugins(node):
                 yield node.lineno, name
 
