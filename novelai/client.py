@@ -29,6 +29,7 @@ import httpx
 
 from novelai import errors
 from novelai.accounts import Account, jwt_expiry
+from novelai.aionet import asyncio_transport
 from novelai.answers import error_from_response, read_within
 from novelai.image_payload import b64
 from novelai.image_rules import ENCODED_VIBE_FAMILIES
@@ -52,6 +53,8 @@ LOGIN_TOKEN_LIFETIME = 30 * DAY
 MAX_VIBE_ENCODING_BYTES = 4 * 1024 * 1024
 # A suggest-tags answer is a few KB (about ten tags); a bigger one is not read.
 MAX_SUGGEST_TAGS_BYTES = 256 * 1024
+# The connection pool of every client (the worker's one serves all its lanes).
+HTTP_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 __all__ = ["MAX_VIBE_ENCODING_BYTES", "AccountStatus", "NovelAIClient", "ProgressCallback", "Timeouts"]
 
 
@@ -119,11 +122,10 @@ class NovelAIClient:
         self.limits = limits or DEFAULT_LIMITS
         self.refresh_margin = refresh_days * DAY
         self._http = httpx.AsyncClient(
-            transport=transport,
             # identity: images are compressed already, and httpx would inflate a gzip body per
             # network chunk (up to ~1000x) before the response bounds of novelai.limits count it.
             headers={"User-Agent": "naibot/0.1 (+https://github.com/naibot)", "Accept-Encoding": "identity"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=transport or asyncio_transport(HTTP_LIMITS),
             timeout=self.timeouts.for_call(self.timeouts.user),
         )
         # Process-local copies of tokens, keyed by (name, fingerprint) so a re-bound name never
