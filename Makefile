@@ -52,6 +52,7 @@ bench: venv
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/discord.py
+	$(BIN)/python bench/chat_scale.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/chat_pictures.py
 	$(BIN)/python bench/tag_suggest.py
