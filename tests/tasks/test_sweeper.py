@@ -24,8 +24,8 @@ from tasks.dispatch import WAKE_FRESH_SECONDS, LaneWaker
 from tasks.keys import Keys
 from tasks.queue import JobQueue
 from tasks.sweeper import Sweeper
+from tests.fixtures.queue_jobs import make_job, queue_for
 from tests.fixtures.redis import REDIS_URL
-from tests.tasks.test_queue_scheduler import make_job, queue_for
 
 QUEUE_NAME = "sweeper-test"
 ROUND = 0.3  # seconds: the sweep lease lasts one round
