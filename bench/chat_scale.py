@@ -18,8 +18,9 @@ under the legacy personal name ``user:telegram:<id>``, a token each). So the job
 NovelAI account ever runs two generations at once.
 
 The run: every lane is paused; the users send their ``/generate`` (512x512, 8 steps, one picture) to the bots in
-every chat; once all 1,000 jobs wait in their lanes (1,000 in flight) the lanes are released and the worker
-drains them. Figures, from the stand-ins' call logs and the event stream:
+every chat, evenly over 20 s (50 commands a second; all at once, 279 Discord interactions reach one process
+faster than it can answer each within Discord's 3 s); once all 1,000 jobs wait in their lanes (1,000 in flight)
+the lanes are released and the worker drains them. Figures, from the stand-ins' call logs and the event stream:
 - platform calls per job (Telegram Bot API calls without getUpdates; Discord REST calls), by method/route, from
   the first command until both bots are quiet; 429 answers;
 - done -> result accepted: from a job's ``done`` event (the stream entry id, Redis clock) to the stand-in
@@ -27,7 +28,8 @@ drains them. Figures, from the stand-ins' call logs and the event stream:
 - CPU per event: each bot's process CPU (user + system, /proc) while the results are delivered (release ->
   quiet) divided by the events of the stream in that time (every bot process's delivery loop reads every event);
   and CPU per command while the commands were taken (the figure for the command side);
-- how many chat processes: the CPU a job costs a bot at the rate the platform allows one bot token.
+- how many chat processes: the CPU a job costs a bot (its command + its delivery) at the most jobs a second the
+  platform lets one bot token deliver, against half a core per process.
 
 Run: ``.venv/bin/python bench/chat_scale.py`` (``--quick``: 100 jobs over 50 Telegram chats and 20 Discord
 channels). Bounded: the whole run ends within about 10 minutes or stops with what it has.
@@ -46,6 +48,7 @@ sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 
 import asyncio
 import contextlib
+import math
 import os
 import random
 import time
@@ -541,42 +544,48 @@ def report_cpu(layout: Layout, events: EventTally, cpu0: dict[str, float], cpu1:
     delivery_events = events.between(released, end)
     print(f"(3) events in the stream: {sum(events.types.values())} ({tally(events.types.elements())}); "
           f"{sum(events.types.values()) / layout.jobs:.1f} per job; {delivery_events} from release to quiet")
-    per_job_total: dict[str, float] = {}
+    per_command: dict[str, float] = {}
+    per_delivery: dict[str, float] = {}  # delivery CPU per job of its own platform
     for name in ("telegram", "discord"):
         command_cpu = cpu1[name] - cpu0[name]
         delivery_cpu = cpu2[name] - cpu1[name]
-        per_job_total[name] = (cpu2[name] - cpu0[name]) / jobs[name]
+        per_command[name] = command_cpu / jobs[name]
+        per_delivery[name] = delivery_cpu / jobs[name]
         print(f"    {name} bot process: taking {jobs[name]} commands {command_cpu:.2f} s CPU = "
-              f"{command_cpu / jobs[name] * 1000:.1f} ms per command ({commands_events} events meanwhile); "
+              f"{per_command[name] * 1000:.1f} ms per command ({commands_events} events meanwhile); "
               f"delivering (release -> quiet, {end - released:.0f} s) {delivery_cpu:.2f} s CPU = "
               f"{delivery_cpu / max(delivery_events, 1) * 1000:.2f} ms per event read by its delivery loop "
-              f"({delivery_cpu / jobs[name] * 1000:.1f} ms per job of its own); whole run "
-              f"{per_job_total[name] * 1000:.1f} ms per job")
+              f"({per_delivery[name] * 1000:.1f} ms per job of its own)")
     worker = cpu2["worker"] - cpu0["worker"]
     print(f"    worker ({WORKER_PROCESSES} processes): {worker:.1f} s CPU = {worker / layout.jobs * 1000:.1f} ms per "
           f"job; this process (stand-ins' threads + the event follower): {cpu2['bench'] - cpu0['bench']:.1f} s CPU")
-    # How many chat processes: what a job costs a bot, at the most jobs a second one bot token may deliver.
-    tg_results = sum(1 for c in tg_calls if c.method in RESULT_METHODS and c.status == 200)
+    # How many chat processes: the CPU a bot spends at the most jobs a second its platform lets one bot token
+    # deliver (commands in, events read, calls out), against half a core per process (headroom for bursts).
     tg_messages = sum(1 for c in tg_calls if c.status == 200 and c.method not in ("getUpdates", "answerCallbackQuery",
                                                                                    "getMe", "setMyCommands",
                                                                                    "deleteWebhook", "getChatMember"))
-    tg_ceiling = TG_LIMITS.global_per_second / (tg_messages / jobs["telegram"])
+    tg_sent = sum(1 for c in tg_calls if c.status == 200 and released <= c.time <= last_accept
+                  and c.method in ("sendMessage", "sendPhoto", "editMessageText"))
+    print(f"    Telegram messages accepted from release to the last result: {tg_sent / (last_accept - released):.1f}/s "
+          f"(the limit is {TG_LIMITS.global_per_second}/s): done -> result is the queue behind that limit")
+    per_event = sum(events.types.values()) / layout.jobs
     # Interaction callbacks and webhook edits (the interaction's token) do not count against the global limit.
     dc_per_job = sum(1 for c in dc_calls if kind(c) in GLOBAL_KINDS) / jobs["discord"]
-    dc_ceiling = DC_LIMITS.global_per_second / dc_per_job
-    delivered_rate = (tg_results + sum(1 for c in dc_calls if is_attachment(c))) / max(last_accept - released, 1e-9)
-    print(f"(4) chat processes: Telegram allows one bot token {TG_LIMITS.global_per_second} messages/s; a job cost "
-          f"{tg_messages / jobs['telegram']:.2f} messages here -> at most {tg_ceiling:.1f} jobs/s per token, which "
-          f"costs the bot {tg_ceiling * per_job_total['telegram']:.2f} CPU-seconds a second "
-          f"({per_job_total['telegram'] * 1000:.1f} ms a job, commands included) -> "
-          f"{tg_ceiling * per_job_total['telegram'] / 0.5:.2f} processes at 50 % of a core each, i.e. ONE process "
-          f"per Telegram token is enough; more jobs/s need more tokens (bots), not more processes")
-    print(f"    Discord allows {DC_LIMITS.global_per_second} bot-token calls/s overall; a job cost {dc_per_job:.2f} of "
-          f"them (channel messages and edits; interaction callbacks and webhook edits do not count) -> at most "
-          f"{dc_ceiling:.1f} jobs/s; at {per_job_total['discord'] * 1000:.1f} ms a job that is "
-          f"{dc_ceiling * per_job_total['discord']:.2f} CPU-seconds a second -> "
-          f"{max(1, round(dc_ceiling * per_job_total['discord'] / 0.5 + 0.499))} process(es) at 50 % of a core; "
-          f"this run delivered {delivered_rate:.1f} results/s over both platforms")
+    caps = {"telegram": (TG_LIMITS.global_per_second / (tg_messages / jobs["telegram"]),
+                         f"{TG_LIMITS.global_per_second} messages/s per bot token, "
+                         f"{tg_messages / jobs['telegram']:.2f} a job"),
+            "discord": (DC_LIMITS.global_per_second / dc_per_job,
+                        f"{DC_LIMITS.global_per_second} bot-token calls/s, {dc_per_job:.2f} a job (interaction "
+                        f"callbacks and webhook edits do not count)")}
+    for n, name in enumerate(("telegram", "discord")):
+        rate, why = caps[name]
+        cores = rate * (per_command[name] + per_delivery[name])
+        print(f"{'(4)' if n == 0 else '   '} {name} processes: at most {rate:.1f} jobs/s ({why}) = "
+              f"{rate * per_event:.0f} events/s of its own; each job {per_command[name] * 1000:.1f} ms (command) "
+              f"+ {per_delivery[name] * 1000:.1f} ms (delivery) = {cores:.2f} cores -> "
+              f"{max(1, math.ceil(cores / 0.5))} process(es) at <= 50 % of a core each"
+              + ("; beyond that rate more bot tokens, not processes" if name == "telegram" else
+                                "; split by shard ranges"))
 
 
 def main() -> None:
