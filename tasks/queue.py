@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -39,6 +40,7 @@ _SIZE_CLASSES = ((512 * 768, "s"), (1024 * 1024, "m"))
 # Jobs per call of positions.lua: a bigger batch is split into calls of this many (one round trip
 # each), so one call never holds Redis for long (~1 ms for 500 jobs of a 100,000-job lane).
 POSITIONS_BATCH = 500
+LUA_DIR = Path(__file__).parent / "lua"
 
 
 class QueueUnavailable(Refusal):
@@ -182,6 +184,16 @@ def job_from_hash(job_id: str, raw: Mapping[Any, Any]) -> Job:
     )
 
 
+def finish_pop_source() -> str:
+    """finish_pop.lua with finish.lua and pop.lua in front of it as functions (``KEYS``/``ARGV`` their
+    parameters, so each runs unchanged on its own part of the call's keys and arguments)."""
+    def text(name: str) -> str:
+        return (LUA_DIR / f"{name}.lua").read_text(encoding="utf-8")
+
+    return (f"{text('lib')}\nlocal function finish_script(KEYS, ARGV)\n{text('finish')}\nend\n"
+            f"local function pop_script(KEYS, ARGV)\n{text('pop')}\nend\n{text('finish_pop')}")
+
+
 class JobQueue:
     """One process's handle on the queue (async; workers use it through their bridge loop)."""
 
@@ -190,6 +202,7 @@ class JobQueue:
         self.settings = settings
         self.keys = Keys(prefix)
         self._scripts = Scripts(redis)
+        self._finish_pop = redis.register_script(finish_pop_source())
 
     async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -370,15 +383,20 @@ class JobQueue:
         lease_ms = int(self.settings.lease_seconds * 1000)
         return bool(await self.redis.set(self.keys.lane_lease(account), owner, nx=True, px=lease_ms))
 
-    async def pop(self, account: str, owner: str) -> Popped:
+    def _pop_call(self, account: str, owner: str) -> tuple[list[str], list[str | int]]:
         k = self.keys
         now = time.time()
-        result = await self._scripts.pop(
-            keys=[k.lane(account), k.lane_lease(account), k.lane_pause(account), k.running,
-                  k.lane_rounds(account), k.events, k.lanes],
-            args=[owner, int(now * 1000), int(self.settings.lease_seconds * 1000), k.prefix,
-                  self.settings.events_max_length, account, repr(now)],
-        )
+        return ([k.lane(account), k.lane_lease(account), k.lane_pause(account), k.running, k.lane_rounds(account),
+                 k.events, k.lanes],
+                [owner, int(now * 1000), int(self.settings.lease_seconds * 1000), k.prefix,
+                 self.settings.events_max_length, account, repr(now)])
+
+    async def pop(self, account: str, owner: str) -> Popped:
+        keys, args = self._pop_call(account, owner)
+        return self._popped(await self._scripts.pop(keys=keys, args=args))
+
+    @staticmethod
+    def _popped(result: list[Any]) -> Popped:
         kind = _text(result[0])
         if kind == "job":
             job_id, fields = _text(result[1]), result[3:]
@@ -412,23 +430,40 @@ class JobQueue:
         lane, job = await self._scripts.hold(keys=keys, args=args)
         return bool(int(lane)), bool(int(job))
 
-    async def _finish(self, job: Job, state: JobState, field: str, payload: str, seconds: float | None = None
-                      ) -> bool:
+    def _finish_call(self, job: Job, state: JobState, field: str, payload: str, seconds: float | None = None
+                     ) -> tuple[list[str], list[str | int | float]]:
         k = self.keys
         duration = duration_field(*duration_class(job.request)) if seconds else ""
         gen = metrics.GENERATION
         histogram = [metrics.bucket_field(gen, seconds or 0), *metrics.histogram_fields(gen)]
-        return bool(await self._scripts.finish(
-            keys=[k.job(job.id), k.running, k.events, k.lane(job.account), k.durations, k.metrics],
-            args=[job.id, state.value, field, payload, repr(time.time()), self.settings.retention_seconds,
-                  self.settings.events_max_length, k.prefix, job.account, duration, seconds or 0, DURATION_WEIGHT,
-                  *histogram],
-        ))
+        return ([k.job(job.id), k.running, k.events, k.lane(job.account), k.durations, k.metrics],
+                [job.id, state.value, field, payload, repr(time.time()), self.settings.retention_seconds,
+                 self.settings.events_max_length, k.prefix, job.account, duration, seconds or 0, DURATION_WEIGHT,
+                 *histogram])
+
+    async def _finish(self, job: Job, state: JobState, field: str, payload: str, seconds: float | None = None
+                      ) -> bool:
+        keys, args = self._finish_call(job, state, field, payload, seconds)
+        return bool(await self._scripts.finish(keys=keys, args=args))
+
+    @staticmethod
+    def _result_payload(images: list[ImageResult]) -> str:
+        return json.dumps([image.model_dump(mode="json") for image in images], separators=(",", ":"))
 
     async def complete(self, job: Job, images: list[ImageResult], *, seconds: float | None = None) -> bool:
         """Record the result (and, once, its generation time); False if some attempt already had."""
-        payload = json.dumps([image.model_dump(mode="json") for image in images], separators=(",", ":"))
-        return await self._finish(job, JobState.DONE, "result", payload, seconds)
+        return await self._finish(job, JobState.DONE, "result", self._result_payload(images), seconds)
+
+    async def complete_and_pop(self, job: Job, images: list[ImageResult], owner: str, *,
+                               seconds: float | None = None) -> tuple[bool, Popped]:
+        """``complete``, then ``pop`` on the job's lane for ``owner``, in one round trip (finish_pop.lua):
+        what a worker draining a lane does after every job but the last of its time slice."""
+        finish_keys, finish_args = self._finish_call(job, JobState.DONE, "result", self._result_payload(images),
+                                                     seconds)
+        pop_keys, pop_args = self._pop_call(job.account, owner)
+        recorded, popped = await self._finish_pop(keys=[*finish_keys, *pop_keys],
+                                                  args=[len(finish_args), *finish_args, *pop_args])
+        return bool(recorded), self._popped(popped)
 
     async def fail(self, job: Job, error: JobError) -> bool:
         return await self._finish(job, JobState.FAILED, "error", error.model_dump_json())
