@@ -37,7 +37,7 @@ from tasks.dispatch import LaneWaker
 from tasks.inputs import InputMissing, keep_result, stored_result
 from tasks.job import ImageResult, Job, JobError
 from tasks.metrics import Metrics
-from tasks.queue import JobQueue
+from tasks.queue import JobQueue, Popped
 from tasks.retry import decide
 from tasks.spending import SpendRefused, SubscriptionCache
 from tasks.vibe_cache import VibeCache
@@ -204,19 +204,25 @@ async def drain_lane(ctx: WorkerContext, account: str) -> int:
 
 async def _drain(ctx: WorkerContext, account: str, owner: str, hold: LaneHold) -> int:
     ran = 0
+    # The lane's next pop when recording the last job took it in the same round trip (record_result).
+    taken: Popped | None = None
     while True:
-        if hold.lost:
-            return ran  # the keeper found the lease gone (and said so): leave the lane to its new holder
-        if ctx.stopping.is_set():
-            # Shutting down: start nothing more here; whoever runs next takes the lane over.
-            if await ctx.queue.release_lane(account, owner, force=True) == 1:
-                await ctx.waker.wake(account)
-            return ran
-        sent_at = time.monotonic()
-        popped = await ctx.queue.pop(account, owner)
+        popped, taken = taken, None
+        if popped is None:
+            if hold.lost:
+                return ran  # the keeper found the lease gone (and said so): leave the lane to its new holder
+            if ctx.stopping.is_set():
+                # Shutting down: start nothing more here; whoever runs next takes the lane over.
+                if await ctx.queue.release_lane(account, owner, force=True) == 1:
+                    await ctx.waker.wake(account)
+                return ran
+            sent_at = time.monotonic()
+            popped = await ctx.queue.pop(account, owner)
+            if popped.job is not None:
+                hold.renewed(sent_at)  # pop.lua renewed the lane's lease and set the job's
         if popped.job is not None:  # kind "job": pop answers a job together with it
-            hold.renewed(sent_at)  # pop.lua renewed the lane's lease and set the job's
-            await run_job(ctx, popped.job, owner, hold)
+            # Not the last job of the time slice: its recording may take the next job too.
+            taken = await run_job(ctx, popped.job, owner, hold, pop_next=ran + 1 < ctx.settings.queue.slice_jobs)
             ran += 1
             if ran >= ctx.settings.queue.slice_jobs and not hold.lost:
                 if not [lane for lane in await ctx.queue.idle_lanes() if lane != account]:
@@ -287,7 +293,10 @@ async def _generate_and_store(ctx: WorkerContext, job: Job, hold: LaneHold
     return results, seconds
 
 
-async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> None:
+async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold, *, pop_next: bool = False
+                  ) -> Popped | None:
+    """Run one popped job to its end. With ``pop_next`` the recording of its result also takes the lane's
+    next job (``record_result``), which is returned; None when nothing was taken."""
     work = asyncio.create_task(_generate_and_store(ctx, job, hold))
     hold.job, hold.work = job, work
     try:
@@ -296,23 +305,23 @@ async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> N
         except asyncio.CancelledError:
             if hold.abandoned is not work:
                 raise  # we ourselves are being cancelled (shutdown)
-            return  # job lease lost: the job belongs to another attempt now
+            return None  # job lease lost: the job belongs to another attempt now
         except LaneLost:
             # Popped, but the lane is someone else's now: nothing was sent to NovelAI. The job keeps
             # its running lease, which nobody renews now, so the sweeper puts it back at the head.
             log.warning("job %s: not started, the lease of lane %s was lost", job.id, job.account)
-            return
+            return None
         except SpendRefused as exc:
             # Not NovelAI's 402 ("payment"): nothing was sent, the price was not allowed.
             await fail_job(ctx, job, JobError(kind="spend_refused", message=exc.user_message, refusal_key=exc.key,
                                               refusal_params=dict(exc.params), refusal_hint=exc.hint or ""))
-            return
+            return None
         except AccountMissing as exc:
             await fail_job(ctx, job, JobError(kind="account", message=str(exc)))
-            return
+            return None
         except InputMissing as exc:
             await fail_job(ctx, job, JobError(kind="input_missing", message=str(exc)))
-            return
+            return None
         except Exception as exc:
             decision = decide(exc, job.attempts, ctx.settings.queue)
             if isinstance(exc, NovelAIError):
@@ -325,9 +334,9 @@ async def run_job(ctx: WorkerContext, job: Job, owner: str, hold: LaneHold) -> N
                 await fail_job(ctx, job, await _refused_credentials(ctx, job, decision.error))
             else:
                 await fail_job(ctx, job, decision.error, bug=decision.error.kind == "internal")
-            return
+            return None
         hold.work = None  # recording is never abandoned, even if the job's lease turns out lost
-        await record_result(ctx, job, results, seconds)
+        return await record_result(ctx, job, results, seconds, hold=hold if pop_next else None)
     finally:
         hold.job, hold.work = None, None
 
@@ -350,9 +359,14 @@ async def _refused_credentials(ctx: WorkerContext, job: Job, error: JobError) ->
     return error.model_copy(update={"message": never_accepted_message(job.account), "reason": NEVER_ACCEPTED})
 
 
-async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult], seconds: float | None
-                        ) -> None:
+async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult], seconds: float | None, *,
+                        hold: LaneHold | None = None) -> Popped | None:
     """Record a finished generation. A finished generation is never thrown away.
+
+    With ``hold`` (the lane's, when this is not the last job of the time slice) the first try also pops
+    the lane's next job in the same round trip (``JobQueue.complete_and_pop``) and returns what the pop
+    found, unless the lane is lost or the worker is stopping by then; retries after a Redis error only
+    record, and the drain pops as usual. None when nothing was popped.
 
     The images are in storage already, and generating them again would cost Anlas. So if Redis
     cannot be reached, the worker keeps the lane and the job (its ``LaneHold`` keeper goes on
@@ -368,15 +382,24 @@ async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult]
     """
     limit = ctx.settings.queue.record_retry_seconds
     deadline = time.monotonic() + limit
-    delay, kept = 0.1, False
+    delay, kept, first = 0.1, False, True
     while True:
+        popped: Popped | None = None
         try:
-            if not await ctx.queue.complete(job, results, seconds=seconds):
+            if first and hold is not None and not hold.lost and not ctx.stopping.is_set():
+                sent_at = time.monotonic()
+                recorded, popped = await ctx.queue.complete_and_pop(job, results, hold.owner, seconds=seconds)
+                if popped.job is not None:
+                    hold.renewed(sent_at)  # pop.lua renewed the lane's lease and set the job's
+            else:
+                recorded = await ctx.queue.complete(job, results, seconds=seconds)
+            if not recorded:
                 log.info("job %s already had a result; this attempt's is dropped", job.id)
             elif kept:
                 log.info("job %s: result recorded after Redis came back", job.id)
-            return
+            return popped
         except _REDIS_AWAY as exc:
+            first = False
             if not kept:
                 kept = await keep_result(ctx.storage, job, results)
             if time.monotonic() + delay > deadline:
