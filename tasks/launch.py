@@ -26,9 +26,15 @@ ROOT = Path(__file__).parent.parent
 WORKER_POLL_MS = "100"
 
 
-def worker_environment(env: dict[str, str]) -> dict[str, str]:
-    """The environment a worker process needs on top of the settings (Dramatiq reads it directly)."""
-    return {"dramatiq_worker_timeout": WORKER_POLL_MS, **env}
+def worker_environment(env: dict[str, str], threads: int | None = None) -> dict[str, str]:
+    """The environment a worker process needs on top of the settings (Dramatiq reads it directly).
+
+    With ``threads``, each process takes at most that many wake-ups at a time (Dramatiq's default
+    is twice its threads): a wake-up taken is a lane this process cannot start until a thread is
+    free, while another process with idle threads could run it now. It follows the threads even
+    over a value already in ``env`` (one left there by an earlier ``naibot worker`` start, say)."""
+    prefetch = {"dramatiq_queue_prefetch": str(threads)} if threads else {}
+    return {"dramatiq_worker_timeout": WORKER_POLL_MS, **env, **prefetch}
 
 
 def worker_argv(queue_name: str, *, processes: int, threads: int) -> list[str]:
@@ -42,7 +48,7 @@ def spawn_worker(env: dict[str, str], queue_name: str, *, processes: int = 1, th
                  log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         worker_argv(queue_name, processes=processes, threads=threads),
-        env=worker_environment(env), cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env=worker_environment(env, threads), cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 

@@ -178,7 +178,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     argv = worker_argv(settings.queue.dramatiq_queue, processes=processes, threads=threads)
     if args.settings_path:
         os.environ["NAIBOT_SETTINGS"] = args.settings_path
-    os.environ.update(worker_environment(dict(os.environ)))
+    os.environ.update(worker_environment(dict(os.environ), threads))
     os.execv(sys.executable, argv)
     return EXIT_FAILED  # pragma: no cover - execv does not return
 
