@@ -290,7 +290,7 @@ class TelegramSandbox(ObservedServer):
         recorded = params.recorded() if params is not None else {}
         chat_id = recorded.get("chat_id")
         chat_id = chat_id if isinstance(chat_id, int) else None
-        self._calls.append(Call(method, recorded, started, status, chat_id, description))
+        self._calls.append(Call(method, recorded, started, status, chat_id, description, answered=time.time()))
         self.stats.calls_by_method[method] += 1
         if chat_id is not None:
             self.stats.per_chat[chat_id] += 1

@@ -110,7 +110,9 @@ class WebhookState:
 
 @dataclass(frozen=True)
 class Call:
-    """One Bot API call as the bot made it; uploads appear as ``{"upload": name, "size": n, ...}``."""
+    """One Bot API call as the bot made it; uploads appear as ``{"upload": name, "size": n, ...}``.
+    ``time`` is when it arrived, ``answered`` when its answer was ready (both time.time()): how long the
+    stand-in itself took, so a benchmark can tell the bot's time from the stand-in's."""
 
     method: str
     params: dict[str, Any]
@@ -118,10 +120,11 @@ class Call:
     status: int
     chat_id: int | None = None
     description: str | None = None
+    answered: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"method": self.method, "params": self.params, "time": self.time, "status": self.status,
-                "chat_id": self.chat_id, "description": self.description}
+                "chat_id": self.chat_id, "description": self.description, "answered": self.answered}
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -136,3 +137,22 @@ async def test_the_stand_in_answers_other_calls_while_it_makes_a_photos_thumbnai
         release.set()
         sent = await photo
     assert sent.photo[-1].width == 512
+
+
+async def test_a_call_records_when_it_arrived_and_when_its_answer_was_ready(
+        telegram_sandbox: TelegramSandbox, held_photos: tuple[threading.Event, threading.Event]) -> None:
+    """``time`` is the arrival and ``answered`` the answer: a benchmark tells the stand-in's time from the bot's."""
+    started, release = held_photos
+    user = SandboxUser(4243, "Bo", "bo", "en")
+    telegram_sandbox.user_message(user.id, user, "hi")
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(png, format="PNG")
+    async with Bot(telegram_sandbox.token, base_url=telegram_sandbox.base_url) as bot:
+        photo = asyncio.create_task(bot.send_photo(user.id, png.getvalue()))
+        assert await asyncio.to_thread(started.wait, 5)
+        released_at = time.time()
+        release.set()
+        await photo
+    [call] = telegram_sandbox.calls("sendPhoto")
+    assert call.answered is not None
+    assert call.time < released_at <= call.answered
