@@ -576,8 +576,8 @@ def report_cpu(layout: Layout, events: EventTally, cpu0: dict[str, float], cpu1:
     print(f"    Telegram messages accepted from release to the last result: {rate:.1f}/s (the limit is "
           f"{TG_LIMITS.global_per_second}/s); the stand-in took p50 {ms(service, 0.5)}, p95 {ms(service, 0.95)} to "
           f"answer a sendPhoto; the bot's pacer keeps at most {in_flight} calls in flight, so at {rate:.1f}/s "
-          f"with every slot busy a paced call held its slot ~{in_flight / rate * 1000:.0f} ms (reading the job and image, uploading, "
-          f"recording)")
+          f"with every slot busy a paced call held its slot ~{in_flight / rate * 1000:.0f} ms (reading the job and "
+          f"image, uploading, recording)")
     per_event = sum(events.types.values()) / layout.jobs
     # Interaction callbacks and webhook edits (the interaction's token) do not count against the global limit.
     dc_per_job = sum(1 for c in dc_calls if kind(c) in GLOBAL_KINDS) / jobs["discord"]
