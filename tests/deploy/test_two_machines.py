@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -34,7 +33,7 @@ from storage.factory import storage_from_settings
 from tasks.job import Job, JobState, Requester
 from tasks.services import QueueServices
 from tests.fixtures.deployment import all_events, wait_until_finished
-from tests.fixtures.machines import Machine, text
+from tests.fixtures.machines import Machine, presign_tag, text, worker_secrets, worker_settings
 from tests.fixtures.redis import REDIS_URL, TEST_SECRET_KEY
 from tests.fixtures.seaweed import SeaweedS3, s3_bucket_fixture, seaweed_s3_fixture  # noqa: F401
 
@@ -50,29 +49,6 @@ PRESIGN = {"a": 604_800, "b": 604_799}
 FINISH_TIMEOUT = 60.0
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GENERATE_PATHS = ("/ai/generate-image", "/ai/generate-image-stream")
-
-
-def settings_file(name: str, prefix: str, sandbox: NovelAISandbox, s3: SeaweedS3, bucket: str) -> dict[str, Any]:
-    """A machine's settings.yaml: everything but the secrets, which go in its .env."""
-    return {
-        "redis": {"prefix": prefix},
-        "novelai": {"api_url": sandbox.url, "image_url": sandbox.url},
-        "storage": {"backend": "minio",
-                    "minio": {"endpoint": s3.endpoint, "secure": False, "bucket": bucket,
-                              "presign_seconds": PRESIGN[name]}},
-        # A short lease so a dead machine's job comes back in seconds; small slices so lanes
-        # change hands between the machines often.
-        "queue": {"lease_seconds": 2, "backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2,
-                  "lock_pause_seconds": 0.3, "progress_interval_seconds": 0, "max_waiting_per_user": 100,
-                  "slice_jobs": 2},
-        "worker": {"processes": 1, "threads": THREADS},
-        "logging": {"level": "INFO"},
-    }
-
-
-def secrets_file(s3: SeaweedS3) -> dict[str, str]:
-    return {"REDIS_URL": REDIS_URL, "NAIBOT_SECRET_KEY": TEST_SECRET_KEY, "NOVELAI_EMAIL": OPUS_EMAIL,
-            "NOVELAI_PASSWORD": OPUS_PASSWORD, "MINIO_ACCESS_KEY": s3.access_key, "MINIO_SECRET_KEY": s3.secret_key}
 
 
 @dataclass
@@ -113,7 +89,7 @@ class Cluster:
     def made_by(self, job: Job) -> Machine:
         """The machine that stored the job's images (they all carry its presign lifetime)."""
         found = {machine.name for image in job.images for machine in self.machines
-                 if f"X-Amz-Expires={PRESIGN[machine.name]}&" in image.url}
+                 if presign_tag(PRESIGN[machine.name]) in image.url}
         assert len(found) == 1, f"job {job.id}: images from {found or 'no machine'}: {[i.url for i in job.images]}"
         return self.a if found == {"a"} else self.b
 
@@ -121,9 +97,14 @@ class Cluster:
 @pytest_asyncio.fixture
 async def cluster(novelai_sandbox: NovelAISandbox, redis_prefix: str, aredis: aioredis.Redis, seaweed_s3: SeaweedS3,
                   s3_bucket: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    secrets = worker_secrets(redis_url=REDIS_URL, secret_key=TEST_SECRET_KEY, email=OPUS_EMAIL,
+                             password=OPUS_PASSWORD, s3_access_key=seaweed_s3.access_key,
+                             s3_secret_key=seaweed_s3.secret_key)
     machines = [Machine.create(name, tmp_path / f"machine-{name}",
-                               settings_file(name, redis_prefix, novelai_sandbox, seaweed_s3, s3_bucket),
-                               secrets_file(seaweed_s3))
+                               worker_settings(prefix=redis_prefix, novelai_url=novelai_sandbox.url,
+                                               s3_endpoint=seaweed_s3.endpoint, bucket=s3_bucket,
+                                               presign_seconds=PRESIGN[name], threads=THREADS),
+                               secrets)
                 for name in ("a", "b")]
     cluster = Cluster(novelai_sandbox, redis_prefix, s3_bucket, seaweed_s3, aredis, *machines)
     try:
