@@ -110,8 +110,9 @@ async def cluster(novelai_sandbox: NovelAISandbox, redis_prefix: str, aredis: ai
     try:
         yield cluster
     finally:
-        for machine in machines:
-            machine.stop()
+        # Off the event loop, both at once: a stopping worker may still be talking to the stand-in,
+        # which this very loop serves.
+        await asyncio.gather(*(asyncio.to_thread(machine.stop) for machine in machines))
 
 
 def person(n: int) -> Requester:
