@@ -50,6 +50,7 @@ bench: venv
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/redis_cost.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/two_machines.py
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/discord.py
 	$(BIN)/python bench/chat_scale.py
