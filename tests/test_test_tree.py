@@ -22,9 +22,7 @@ TEST_MODULE = re.compile(r"^tests(?:\.\w+)*\.test_\w+$")
 
 #: Files that may still import a test module, each with what it imports. Only files other helpers owned
 #: while the shared pieces moved to tests/fixtures/; empty it as they move to tests.fixtures too.
-ALLOWED: dict[str, str] = {
-    "tests/tasks/test_sweeper.py": "tests.tasks.test_queue_scheduler (make_job, queue_for: tests.fixtures.queue_jobs)",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def module_of(path: Path) -> str:

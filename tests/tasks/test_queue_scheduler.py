@@ -13,9 +13,6 @@ from naibot.settings import QueueSettings, RedisSettings
 from tasks.events import EventReader
 from tasks.job import ImageResult, JobError, JobState
 from tasks.queue import Caller, JobQueue, QueueFull, QueueUnavailable
-
-# make_job and queue_for are also imported from here by tests/tasks/test_sweeper.py (until it takes them
-# from tests.fixtures.queue_jobs).
 from tests.fixtures.queue_jobs import ACCOUNT, REQUEST, make_job, queue_for
 
 
