@@ -15,7 +15,8 @@ IMAGE = ImageResult(key="2026/01/01/j/0.png", url="/static/images/2026/01/01/j/0
                     height=512)
 
 
-async def test_the_result_is_recorded_and_the_next_job_taken_in_one_call(aredis: aioredis.Redis, redis_prefix: str) -> None:
+async def test_the_result_is_recorded_and_the_next_job_taken_in_one_call(
+        aredis: aioredis.Redis, redis_prefix: str) -> None:
     queue = queue_for(aredis, redis_prefix, lease_seconds=10)
     first, second = await queue.submit(make_job("a")), await queue.submit(make_job("b"))
     assert await queue.acquire_lane(ACCOUNT, "w")
@@ -39,7 +40,8 @@ async def test_the_result_is_recorded_and_the_next_job_taken_in_one_call(aredis:
     assert await queue.average_duration() == 1.5, "the generation time is recorded once"
 
 
-async def test_the_last_job_is_recorded_and_the_pop_finds_the_lane_empty(aredis: aioredis.Redis, redis_prefix: str) -> None:
+async def test_the_last_job_is_recorded_and_the_pop_finds_the_lane_empty(
+        aredis: aioredis.Redis, redis_prefix: str) -> None:
     queue = queue_for(aredis, redis_prefix)
     only = await queue.submit(make_job("a"))
     assert await queue.acquire_lane(ACCOUNT, "w")
@@ -50,7 +52,8 @@ async def test_the_last_job_is_recorded_and_the_pop_finds_the_lane_empty(aredis:
     assert done is not None and done.state is JobState.DONE
 
 
-async def test_a_lost_lane_still_records_the_result_but_takes_nothing(aredis: aioredis.Redis, redis_prefix: str) -> None:
+async def test_a_lost_lane_still_records_the_result_but_takes_nothing(
+        aredis: aioredis.Redis, redis_prefix: str) -> None:
     queue = queue_for(aredis, redis_prefix)
     first, second = await queue.submit(make_job("a")), await queue.submit(make_job("b"))
     assert await queue.acquire_lane(ACCOUNT, "w")
@@ -62,7 +65,8 @@ async def test_a_lost_lane_still_records_the_result_but_takes_nothing(aredis: ai
     assert waiting is not None and waiting.state is JobState.QUEUED
 
 
-async def test_a_result_recorded_already_is_not_recorded_twice(aredis: aioredis.Redis, redis_prefix: str) -> None:
+async def test_a_result_recorded_already_is_not_recorded_twice(
+        aredis: aioredis.Redis, redis_prefix: str) -> None:
     queue = queue_for(aredis, redis_prefix)
     first = await queue.submit(make_job("a"))
     await queue.submit(make_job("b"))
