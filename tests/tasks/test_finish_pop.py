@@ -32,7 +32,8 @@ async def test_the_result_is_recorded_and_the_next_job_taken_in_one_call(
     assert done is not None and done.state is JobState.DONE and done.images == [IMAGE]
     assert running is not None and running.state is JobState.RUNNING
     assert await aredis.pttl(queue.keys.lane_lease(ACCOUNT)) > 9000, "the pop renewed the lane's lease"
-    assert await aredis.zscore(queue.keys.running, second.id) > time.time() * 1000 + 9000
+    deadline = await aredis.zscore(queue.keys.running, second.id)
+    assert deadline is not None and deadline > time.time() * 1000 + 9000, "and set the next job's"
     assert await aredis.zscore(queue.keys.running, first.id) is None
     types = [(e.type, e.job) for e in await follow(aredis, queue.keys.prefix, after, block_ms=0)
              if e.type in ("done", "started")]
