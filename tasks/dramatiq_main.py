@@ -8,7 +8,8 @@ worker`` runs (and ``tasks.launch.spawn_worker``, for the demo and the tests). I
   like the bots' and the API's, instead of Dramatiq's bracketed format: its worker processes are
   forked from this one and take the format from ``dramatiq.cli.LOGFORMAT`` when they set up logging;
 * before any worker process starts, the default NovelAI account is checked once
-  (``tasks.startup``), so a wrong ``NOVELAI_TOKEN`` is reported at start, not as failed jobs.
+  (``tasks.startup``), so a wrong ``NOVELAI_TOKEN`` is reported at start, not as failed jobs; and
+  a ``NAIBOT_SECRET_KEY`` that is not the deployment's stops it there (exit status 2).
 """
 
 from __future__ import annotations
@@ -24,18 +25,19 @@ from naibot.settings import load_settings
 from tasks.startup import run_start_checks
 
 
-def _start_checks() -> None:
+def _start_checks() -> bool:
     """Run the checks with a logging set-up of their own, then hand a clean root logger to Dramatiq
-    (which configures it once per process: a handler left here would bypass its log pipes)."""
+    (which configures it once per process: a handler left here would bypass its log pipes).
+    False: the worker must not start."""
     root = logging.getLogger()
     before = list(root.handlers)
     try:
         settings = load_settings()
     except Exception:  # the worker processes load them again and say what is wrong
-        return
+        return True
     setup_logging(settings.logging.level)
     try:
-        run_start_checks(settings)
+        return run_start_checks(settings)
     finally:
         for handler in root.handlers[:]:
             if handler not in before:
@@ -46,7 +48,8 @@ def _start_checks() -> None:
 def main() -> int:
     install_exception_hooks()
     dramatiq.cli.LOGFORMAT = LOG_FORMAT  # read by the main process and each worker process it forks
-    _start_checks()
+    if not _start_checks():
+        return 2
     return int(dramatiq.cli.main() or 0)
 
 

@@ -1,10 +1,16 @@
-"""The worker's one check at start: does NovelAI accept the deployment's default account?
+"""The checks a process runs at start: does NovelAI accept the deployment's default account (the
+worker), and is this process's ``NAIBOT_SECRET_KEY`` the deployment's (every process that seals:
+worker, chat bots, HTTP API; ``naibot.key_check``)?
 
 A wrong ``NOVELAI_TOKEN`` otherwise shows up only as failed jobs, one by one, long after the
 deployment was started. So the worker asks NovelAI once (the subscription call ``naibot account
 status`` makes, through the same client the worker uses), bounded in time, and says what it found:
 refused is an ERROR with the fix, unreachable a WARNING; either way the worker goes on (other
 accounts may be fine, and NovelAI may come back). No default account, nothing to check.
+
+Another secret key is different: a process holding one does harm (it seals logins and cached tokens
+the others cannot open), so it does not start. Redis away at start is not a reason to stop: the
+process says it could not check, and goes on as it would without the check.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+from redis.exceptions import RedisError
+
+from naibot.key_check import KeyVerdict, SecretKeyMismatch, refuse_another_key
 from naibot.redisconn import async_redis
 from naibot.settings import Settings, secret
 from novelai.accounts import Account
 from novelai.errors import AuthError, NetworkError, NovelAIError, ServerError, Timeout
-from novelai.factory import client_from_settings, default_account
+from novelai.factory import client_from_settings, default_account, secret_box
 from tasks.accepted import AcceptedAccounts
 
 log = logging.getLogger("naibot.worker")
@@ -96,12 +105,42 @@ def _client_quiet() -> Iterator[None]:
             logger.removeFilter(quiet)
 
 
-def run_start_checks(settings: Settings) -> None:
-    """The start-up checks, from synchronous code (before Dramatiq starts its processes).
+async def secret_key_refusal(settings: Settings) -> str | None:
+    """The line saying why this process must not start (its secret key is not the deployment's), or
+    None: the key is the deployment's (or the first: now recorded), there is no key, or Redis cannot
+    tell now (a WARNING says so)."""
+    redis = async_redis(settings.redis)
+    try:
+        verdict = await refuse_another_key(redis, settings.redis.prefix, secret_box(settings))
+    except SecretKeyMismatch as exc:
+        return str(exc)
+    except (RedisError, OSError) as exc:
+        log.warning("could not check NAIBOT_SECRET_KEY against the deployment's at start (Redis: %s); going on",
+                    type(exc).__name__)
+        return None
+    finally:
+        await redis.aclose()
+    if verdict is KeyVerdict.RECORDED:
+        log.info("NAIBOT_SECRET_KEY recorded as this deployment's key (every process must hold the same one)")
+    return None
 
-    Never raises: a check that cannot run must not keep the worker from starting."""
+
+def run_start_checks(settings: Settings) -> bool:
+    """The start-up checks, from synchronous code (before Dramatiq starts its processes). False:
+    the worker must not start (its secret key is not the deployment's; said as an ERROR).
+
+    Raises nothing: a check that cannot run must not keep the worker from starting."""
+    try:
+        refusal = asyncio.run(secret_key_refusal(settings))
+    except Exception as exc:  # a bug in a check must not stop the queue
+        log.warning("the start-up check of NAIBOT_SECRET_KEY did not run: %s", type(exc).__name__)
+        refusal = None
+    if refusal is not None:
+        log.error("the worker does not start: %s", refusal)
+        return False
     try:
         with _client_quiet():
             asyncio.run(check_default_account(settings))
     except Exception as exc:  # a bug in a check must not stop the queue
         log.warning("the start-up check of the default NovelAI account did not run: %s", type(exc).__name__)
+    return True

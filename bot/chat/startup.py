@@ -13,6 +13,8 @@ from __future__ import annotations
 import socket
 
 from naibot.logs import redact
+from naibot.settings import Settings
+from tasks.startup import secret_key_refusal
 
 # A reason longer than this is cut: the line must stay one line on a terminal.
 REASON_CHARS = 120
@@ -40,3 +42,12 @@ def short_reason(exc: BaseException) -> str:
     words = " ".join(str(exc).split()) or type(exc).__name__
     words = redact(words)
     return words if len(words) <= REASON_CHARS else words[: REASON_CHARS - 1] + "…"
+
+
+async def refuse_another_secret_key(settings: Settings) -> None:
+    """``StartFailed`` if this process's ``NAIBOT_SECRET_KEY`` is not the deployment's
+    (``tasks.startup.secret_key_refusal``): a chat bot holding another key would seal the logins
+    people send it where no other process can open them."""
+    refusal = await secret_key_refusal(settings)
+    if refusal is not None:
+        raise StartFailed(refusal)

@@ -31,6 +31,7 @@ from bot.chat.pacer import WINDOW_SLACK, Limits
 from bot.chat.ports import ACTION_EDIT, Button, ButtonPress, ChatRef, parse_button_data
 from bot.chat.router import CommandRouter
 from bot.chat.runtime import ChatRuntime
+from bot.chat.startup import refuse_another_secret_key
 from bot.chat.windows import Window
 from bot.discord.history import DiscordHistory
 from bot.discord.image_actions import ImageActions
@@ -148,6 +149,7 @@ class DiscordBot:
 
     async def _setup(self) -> None:
         settings = self.settings
+        await refuse_another_secret_key(settings)
 
         def sender(services: QueueServices) -> DiscordSender:
             self.tokens = InteractionTokens(services.redis, BotKeys(settings.redis.prefix))

@@ -26,13 +26,24 @@ from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
 from tasks.services import QueueServices
+from tasks.startup import secret_key_refusal
 
 log = logging.getLogger(__name__)
+
+
+class SecretKeyRefused(RuntimeError):
+    """Raised from the application's start: its secret key is not the deployment's (logged first)."""
 
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The status page's login sessions and the NovelAI logins it checks are sealed: an API with
+        # another NAIBOT_SECRET_KEY than the deployment's does not start (tasks.startup).
+        refusal = await secret_key_refusal(settings)
+        if refusal is not None:
+            log.error("the HTTP API does not start: %s", refusal)
+            raise SecretKeyRefused(refusal)
         services = QueueServices.from_settings(settings)
         keys, prefix = ApiKeys(settings.api), settings.redis.prefix
         app.state.api = ApiState(settings, services, storage_from_settings(settings), keys,

@@ -36,7 +36,7 @@ from bot.chat.pacer import Pacer, telegram_limits
 from bot.chat.ports import ChatImage, ChatRef, ChatSender, parse_button_data
 from bot.chat.router import CommandRouter, TextCommand
 from bot.chat.runtime import ChatRuntime
-from bot.chat.startup import StartFailed
+from bot.chat.startup import StartFailed, refuse_another_secret_key
 from bot.chat.texts.catalog import LANGUAGES, t
 from bot.keys import BotKeys
 from bot.telegram.album_store import AlbumStore
@@ -147,6 +147,7 @@ class TelegramBot:
 
     async def _started(self, application: TelegramApp) -> None:
         settings = self.settings
+        await refuse_another_secret_key(settings)
         tg = settings.telegram
         self.runtime = ChatRuntime.start(
             platform=PLATFORM, settings=settings,

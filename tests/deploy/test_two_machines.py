@@ -269,13 +269,12 @@ async def started_or_refused(machine: Machine, redis: aioredis.Redis, prefix: st
     return True
 
 
-@pytest.mark.xfail(strict=True, reason="nothing checks at start that a worker's NAIBOT_SECRET_KEY opens the "
-                   "deployment's sealed accounts: it runs, and fails attempts of jobs on them (issue 19 report)")
-async def test_a_machine_with_another_secret_key_says_so_at_start(cluster: Cluster) -> None:
+async def test_a_machine_with_another_secret_key_refuses_to_start_and_says_why(cluster: Cluster) -> None:
     await cluster.add_lanes()  # sealed under the deployment's key (machine A's)
     env = cluster.b.directory / ".env"
     env.write_text(env.read_text().replace(TEST_SECRET_KEY, ANOTHER_SECRET_KEY))
     cluster.b.start()
     running = await started_or_refused(cluster.b, cluster.redis, cluster.prefix)
     said = [line for line in cluster.b.log().splitlines() if " ERROR " in line and "NAIBOT_SECRET_KEY" in line]
-    assert said or not running, cluster.b.log()[-2000:]
+    assert said and not running, cluster.b.log()[-2000:]
+    assert cluster.b.process is not None and cluster.b.process.returncode == 2

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from bot.http.admin_state import queue_state
+from bot.http.app import SecretKeyRefused
 from novelai.accounts import Account
 from novelai.request import GenerationRequest
 from sandbox.novelai import OPUS_EMAIL, OPUS_PASSWORD
@@ -280,3 +282,14 @@ async def test_chat_processes_and_their_discord_shards_show_in_healthz_metrics_a
             assert even.runtime is not None
     finally:
         await services.aclose()
+
+
+async def test_the_api_does_not_start_with_a_secret_key_that_is_not_the_deployments(deployment: Deployment) -> None:
+    async with running_api(with_api(deployment.settings)):
+        pass  # the first start records the deployment's key
+    other = deployment.settings.model_copy(update={"security": deployment.settings.security.model_copy(
+        update={"secret_key": SecretStr("another machine's key, not this deployment's at all")})})
+    with pytest.raises(SecretKeyRefused) as refused:
+        async with running_api(with_api(other)):
+            pass
+    assert "NAIBOT_SECRET_KEY" in str(refused.value)

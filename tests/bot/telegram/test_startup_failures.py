@@ -9,11 +9,15 @@ import signal
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from bot.cli.common import EXIT_USAGE
+from naibot.deployment_salt import load_salt
+from naibot.key_check import SecretKeyMismatch, verify_secret_key
+from naibot.secrets import SecretBox
 from sandbox.telegram import TelegramSandbox
 from tests.fixtures.bot_process import NAIBOT, bot_env, kill_group, run_naibot
-from tests.fixtures.redis import free_port
+from tests.fixtures.redis import TEST_SECRET_KEY, free_port
 from tests.fixtures.telegram_e2e import ANN
 
 # Nearly the stand-in's token: one character off, as a mistyped real one would be.
@@ -98,3 +102,17 @@ async def test_a_bot_api_that_goes_away_after_the_start_is_retried_until_it_is_b
     everything = failed + stderr.decode(errors="replace")
     assert process.returncode == 0, everything[-3000:]
     assert "naibot: " not in everything and "Traceback" not in everything, everything[-3000:]
+
+
+async def test_a_secret_key_that_is_not_the_deployments_is_one_line_and_exit_2(
+        telegram: TelegramSandbox, redis_prefix: str, tmp_path: Path, aredis: aioredis.Redis) -> None:
+    """The deployment's key is recorded (another process holds it); this bot, given another one,
+    would seal the logins people send it where no other process can open them: it does not start."""
+    box = SecretBox("the deployment's real key, held by every other process", await load_salt(aredis, redis_prefix))
+    await verify_secret_key(aredis, redis_prefix, box)
+    env = bot_env(redis_prefix, tmp_path, TELEGRAM_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url)
+    finished = await run_naibot("telegram", env=env)
+    assert finished.returncode == EXIT_USAGE, finished.output
+    (line,) = [line for line in finished.output.strip().splitlines() if line.startswith("naibot: ")]
+    assert line == f"naibot: {SecretKeyMismatch(redis_prefix)}"
+    assert "Traceback" not in finished.output and TEST_SECRET_KEY not in finished.output
