@@ -18,8 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import time
 from collections.abc import Iterator
 
+import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from naibot.key_check import KeyVerdict, SecretKeyMismatch, refuse_another_key
@@ -29,6 +32,9 @@ from novelai.accounts import Account
 from novelai.errors import AuthError, NetworkError, NovelAIError, ServerError, Timeout
 from novelai.factory import client_from_settings, default_account, secret_box
 from tasks.accepted import AcceptedAccounts
+from tasks.chat_presence import chat_processes
+from tasks.keys import Keys
+from tasks.metrics import alive_window
 
 log = logging.getLogger("naibot.worker")
 # The start of the worker waits at most this long for NovelAI's answer.
@@ -125,13 +131,56 @@ async def secret_key_refusal(settings: Settings) -> str | None:
     return None
 
 
+async def other_hosts(redis: aioredis.Redis, settings: Settings) -> list[str]:
+    """Hosts other than this one with a live naibot process: workers (their heartbeat ids begin with
+    the host name) and chat bots (``tasks.chat_presence``)."""
+    here, now = socket.gethostname(), time.time()
+    workers = await redis.zrangebyscore(Keys(settings.redis.prefix).workers,
+                                        now - alive_window(settings.queue.lease_seconds), "+inf")
+    hosts = {(w.decode() if isinstance(w, bytes) else str(w)).rsplit(":", 2)[0] for w in workers}
+    hosts |= {p["host"] for p in await chat_processes(redis, settings.redis.prefix, now) if p["alive"]}
+    return sorted(hosts - {here})
+
+
+async def unshared_storage(settings: Settings) -> str | None:
+    """The ERROR line for local storage in a deployment that runs on several hosts (else None).
+
+    Local storage is one machine's disk: a worker on another host stores pictures a bot or the API
+    here cannot read (the person gets none, the delivery fails in a log). Nothing else notices, so
+    each process looks at start; the first to start on a second host sees the others."""
+    if settings.storage.backend != "local":
+        return None
+    redis = async_redis(settings.redis)
+    try:
+        elsewhere = await other_hosts(redis, settings)
+    except (RedisError, OSError):
+        return None  # the secret-key check has said Redis is away
+    finally:
+        await redis.aclose()
+    if not elsewhere:
+        return None
+    return (f"storage.backend is local ({settings.storage.dir}) but naibot processes also run on "
+            f"{', '.join(elsewhere[:5])}: pictures stored on one host cannot be read on another. Use "
+            "storage.backend: minio (S3) on every machine (deploy/SCALING.md)")
+
+
+async def shared_start_checks(settings: Settings) -> str | None:
+    """What every process checks at start (worker, chat bots, HTTP API): the secret key (the line
+    saying why not to start, or None) and shared storage (an ERROR logged, the start goes on: the
+    processes on one host still work)."""
+    refusal = await secret_key_refusal(settings)
+    if refusal is None and (problem := await unshared_storage(settings)) is not None:
+        log.error("%s", problem)
+    return refusal
+
+
 def run_start_checks(settings: Settings) -> bool:
     """The start-up checks, from synchronous code (before Dramatiq starts its processes). False:
     the worker must not start (its secret key is not the deployment's; said as an ERROR).
 
     Raises nothing: a check that cannot run must not keep the worker from starting."""
     try:
-        refusal = asyncio.run(secret_key_refusal(settings))
+        refusal = asyncio.run(shared_start_checks(settings))
     except Exception as exc:  # a bug in a check must not stop the queue
         log.warning("the start-up check of NAIBOT_SECRET_KEY did not run: %s", type(exc).__name__)
         refusal = None

@@ -14,7 +14,7 @@ import socket
 
 from naibot.logs import redact
 from naibot.settings import Settings
-from tasks.startup import secret_key_refusal
+from tasks.startup import shared_start_checks
 
 # A reason longer than this is cut: the line must stay one line on a terminal.
 REASON_CHARS = 120
@@ -46,8 +46,9 @@ def short_reason(exc: BaseException) -> str:
 
 async def refuse_another_secret_key(settings: Settings) -> None:
     """``StartFailed`` if this process's ``NAIBOT_SECRET_KEY`` is not the deployment's
-    (``tasks.startup.secret_key_refusal``): a chat bot holding another key would seal the logins
-    people send it where no other process can open them."""
-    refusal = await secret_key_refusal(settings)
+    (``tasks.startup.shared_start_checks``): a chat bot holding another key would seal the logins
+    people send it where no other process can open them. Local storage in a deployment on several
+    hosts is logged as an ERROR, and the bot starts."""
+    refusal = await shared_start_checks(settings)
     if refusal is not None:
         raise StartFailed(refusal)

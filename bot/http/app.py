@@ -26,7 +26,7 @@ from bot.http.sessions import AdminSessions
 from naibot.settings import Settings
 from storage.factory import storage_from_settings
 from tasks.services import QueueServices
-from tasks.startup import secret_key_refusal
+from tasks.startup import shared_start_checks
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The status page's login sessions and the NovelAI logins it checks are sealed: an API with
         # another NAIBOT_SECRET_KEY than the deployment's does not start (tasks.startup).
-        refusal = await secret_key_refusal(settings)
+        refusal = await shared_start_checks(settings)
         if refusal is not None:
             log.error("the HTTP API does not start: %s", refusal)
             raise SecretKeyRefused(refusal)
