@@ -27,11 +27,21 @@ import httpx
 from httpcore._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
 from httpcore._utils import is_socket_readable
 
+# Read flow control: past HIGH buffered bytes the transport stops reading from the socket (the
+# kernel's window then holds the sender back), and reads again once the reader took it below LOW.
+# Without it a fast or hostile server would fill memory faster than the client reads and bounds
+# the answer (novelai.client stops reading at its limits; anyio's streams read only on demand).
+READ_HIGH_WATER = 256 * 1024
+READ_LOW_WATER = 64 * 1024
+
 
 class _Buffered(asyncio.Protocol):
-    """Collects what arrives; wakes the one reader waiting for it (httpcore reads one at a time)."""
+    """Collects what arrives, up to ``READ_HIGH_WATER`` before it pauses the transport; wakes the
+    one reader waiting for it (httpcore reads one at a time)."""
 
     def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+        self.reading_paused = False
         self.buffer = bytearray()
         self.closed = False
         self.error: BaseException | None = None
@@ -39,9 +49,23 @@ class _Buffered(asyncio.Protocol):
         self.writable: asyncio.Future[None] | None = None
         self.paused = False
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        if len(self.buffer) > READ_HIGH_WATER and not self.reading_paused and isinstance(
+                self.transport, asyncio.ReadTransport) and not self.transport.is_closing():
+            self.transport.pause_reading()
+            self.reading_paused = True
         self._wake_reader()
+
+    def taken(self) -> None:
+        """The reader took from the buffer: read from the socket again once it is below LOW."""
+        if self.reading_paused and len(self.buffer) < READ_LOW_WATER and isinstance(
+                self.transport, asyncio.ReadTransport) and not self.transport.is_closing():
+            self.transport.resume_reading()
+            self.reading_paused = False
 
     def eof_received(self) -> bool:
         self.closed = True
@@ -101,6 +125,7 @@ class AsyncioStream(AsyncNetworkStream):
         if protocol.buffer:
             data = bytes(protocol.buffer[:max_bytes])
             del protocol.buffer[:max_bytes]
+            protocol.taken()
             return data
         if protocol.error is not None:
             raise httpcore.ReadError(f"{type(protocol.error).__name__}: {protocol.error}")
@@ -141,6 +166,7 @@ class AsyncioStream(AsyncNetworkStream):
             raise httpcore.ConnectError(f"{type(exc).__name__}: {exc}") from exc
         if transport is None:
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
+        self._protocol.transport = transport  # pause/resume reading on the TLS layer from now on
         return AsyncioStream(transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from novelai.aionet import AsyncioBackend, asyncio_transport
+from novelai.aionet import READ_HIGH_WATER, AsyncioBackend, AsyncioStream, asyncio_transport
 from novelai.client import NovelAIClient
 from novelai.tokens import TokenCache
 
@@ -158,3 +158,39 @@ async def test_https_with_a_trusted_certificate_and_a_refused_untrusted_one(tmp_
                 await http.post(url, content=b"x")
     finally:
         await runner.cleanup()
+
+
+async def big(request: web.Request) -> web.Response:
+    return web.Response(body=BIG)
+
+
+async def test_a_fast_answer_is_held_back_at_the_socket_while_the_client_reads_slowly() -> None:
+    """Read flow control: the buffer stops growing past its high-water mark (the transport stops
+    reading, the kernel's window holds the server back) and reading resumes as the client takes it;
+    every byte arrives, in order."""
+    app = web.Application()
+    app.router.add_get("/big", big)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+        assert isinstance(stream, AsyncioStream)
+        protocol = stream._protocol
+        await stream.write(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        first = await stream.read(1, timeout=5)  # the answer has begun; then the buffer fills
+        async with asyncio.timeout(10):
+            while not protocol.reading_paused:  # noqa: ASYNC110 - a protocol flag, no event to await
+                await asyncio.sleep(0.005)
+        assert READ_HIGH_WATER < len(protocol.buffer) <= READ_HIGH_WATER + 256 * 1024
+        assert isinstance(protocol.transport, asyncio.ReadTransport) and not protocol.transport.is_reading()
+        received = bytearray(first)
+        while piece := await stream.read(65536, timeout=5):
+            received += piece
+            assert len(protocol.buffer) <= READ_HIGH_WATER + 256 * 1024
+        await stream.aclose()
+    finally:
+        await runner.cleanup()
+    assert bytes(received).endswith(BIG) and b"Content-Length: %d" % len(BIG) in bytes(received)
