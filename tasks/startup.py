@@ -159,7 +159,7 @@ async def unshared_storage(settings: Settings) -> str | None:
         await redis.aclose()
     if not elsewhere:
         return None
-    return (f"storage.backend is local ({settings.storage.dir}) but naibot processes also run on "
+    return (f"storage.backend is local ({settings.storage.dir}) but the deployment also runs on "
             f"{', '.join(elsewhere[:5])}: pictures stored on one host cannot be read on another. Use "
             "storage.backend: minio (S3) on every machine (deploy/SCALING.md)")
 
