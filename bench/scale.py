@@ -20,12 +20,13 @@ and this process as the bots:
    second, wake-up messages per job (Dramatiq enqueues = RPUSH calls, counted by Redis), Redis CPU,
    event-stream lag (a reader's receive time minus the time in the entry id, p50/p99).
 
-Run: ``.venv/bin/python bench/scale.py`` (all four rows; about 5-6 minutes: the 10, 100 and 1,000-lane
-rows take about 60-70 s each, mostly worker start-up and the 30 s window; the 10,000-lane row about
-90 s with 10 jobs a lane, 100,000 jobs, which it uses by default so the row fits well under 10 minutes
-and the machine's memory: ``--jobs-per-lane 100`` gives it the full 1,000,000, filled at about 15-20k
-jobs/s); ``--quick`` (10/100/1,000 lanes x 10 jobs, a 15 s window: about 2.5 minutes);
-``--lanes 10,100`` and ``--jobs-per-lane N`` to choose. Traffic stays on 127.0.0.1; every process is
+Run: ``.venv/bin/python bench/scale.py`` (all four rows; about 4.5 minutes on 2 shared cores: the 10,
+100 and 1,000-lane rows take 47-64 s each, mostly worker start-up and the 30 s window; the 10,000-lane
+row about 110 s with 10 jobs a lane, 100,000 jobs, which it uses by default to keep the whole run
+short; ``--lanes 10000 --jobs-per-lane 100`` gives it the full 1,000,000 jobs: 150 s, of which the
+fill is 73 s at about 14,000 jobs/s, and 1.2 GB of Redis memory); ``--quick`` (10/100/1,000 lanes x
+10 jobs, a 15 s window: about 2.5 minutes); ``--lanes 10,100`` and ``--jobs-per-lane N`` to choose.
+Traffic stays on 127.0.0.1; every process is
 in its own process group and is killed at the end.
 """
 # ruff: noqa: E402 - the path fix below has to run before any import.
