@@ -50,15 +50,19 @@ sys.path[0] = __file__.rsplit("/bench/", 1)[0]
 import asyncio
 import contextlib
 import dataclasses
+import faulthandler
 import inspect
 import math
 import os
 import random
+import signal
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.common import (
     Processes,
@@ -102,6 +106,7 @@ CHANNEL_POST = "POST /channels/{channel_id}/messages"
 GLOBAL_KINDS = {"channel message edit", "channel message with attachments", "channel message without attachments",
                 "other"}
 TICKS = os.sysconf("SC_CLK_TCK")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -377,7 +382,35 @@ def ms(values: list[float], q: float) -> str:
     return f"{pct(values, q) * 1000:.0f} ms" if values else "n/a"
 
 
+async def in_daemon_thread(function: Callable[..., T], *args: Any, timeout: float) -> T:
+    """``function(*args)`` in a daemon thread, awaited at most ``timeout`` seconds: a call stuck in a stand-in
+    can neither hang the run nor keep the process from exiting (asyncio.to_thread's executor waits for it)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():  # timed out meanwhile
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]  # None only with an error
+
+    def target() -> None:
+        try:
+            loop.call_soon_threadsafe(settle, function(*args), None)
+        except Exception as exc:  # handed to the awaiting task as it is
+            loop.call_soon_threadsafe(settle, None, exc)
+
+    threading.Thread(target=target, name="chat-scale-users", daemon=True).start()
+    return await asyncio.wait_for(done, timeout)
+
+
 async def run(layout: Layout) -> None:
+    # SIGTERM (``timeout``, a person's kill) cancels the run, so every process is killed and every key deleted.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     the_plan = plan(layout)
     async with bench_session("chat_scale") as session:
         prefix = f"{session.base}:scale"
@@ -448,7 +481,8 @@ async def measure(layout: Layout, the_plan: Plan, procs: Processes, env: dict[st
     try:
         cpu0 = bots.cpu()
         began = time.time()
-        interactions = await asyncio.to_thread(send_commands, telegram, discord, the_plan.jobs, layout.ramp)
+        interactions = await in_daemon_thread(send_commands, telegram, discord, the_plan.jobs, layout.ramp,
+                                              timeout=layout.ramp + layout.queue_timeout)
         sent = time.time()
 
         async def all_waiting() -> bool:
@@ -599,6 +633,7 @@ def report_cpu(layout: Layout, events: EventTally, cpu0: dict[str, float], cpu1:
 
 
 def main() -> None:
+    faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid>: every thread's stack, if a run ever hangs
     layout = QUICK if "--quick" in sys.argv[1:] else FULL
     if "--burst" in sys.argv[1:]:  # every command at once: the interaction answer deadline under a burst
         layout = dataclasses.replace(layout, ramp=0.0)
