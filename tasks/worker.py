@@ -43,8 +43,6 @@ from tasks.spending import SpendRefused, SubscriptionCache
 from tasks.vibe_cache import VibeCache
 
 log = logging.getLogger(__name__)
-# Heartbeats older than this are removed (/healthz counts only recent ones anyway).
-WORKER_FORGET_SECONDS = 24 * 3600
 
 
 class AccountMissing(Exception):
@@ -409,18 +407,3 @@ async def record_result(ctx: WorkerContext, job: Job, results: list[ImageResult]
             log.warning("job %s: could not record its result (%s); retrying in %.1f s", job.id, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
-
-
-async def sweep(ctx: WorkerContext) -> None:
-    """Recover jobs of dead workers and wake lanes nobody is draining; beat our heart."""
-    for account in await ctx.queue.recover():
-        log.warning("lane %s: requeued a job whose worker stopped renewing its lease", account)
-        await ctx.waker.wake(account)
-    for account in await ctx.queue.idle_lanes():
-        await ctx.waker.wake(account)
-    now = time.time()
-    async with ctx.redis.pipeline(transaction=False) as pipe:
-        pipe.zadd(ctx.queue.keys.workers, {ctx.worker_id: now})
-        # Every start is a new worker id: forget those silent for a day, so the set stays small.
-        pipe.zremrangebyscore(ctx.queue.keys.workers, "-inf", now - WORKER_FORGET_SECONDS)
-        await pipe.execute()
