@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from novelai.aionet import READ_HIGH_WATER, AsyncioBackend, AsyncioStream, asyncio_transport
 from novelai.client import NovelAIClient
 from novelai.tokens import TokenCache
+from tests.fixtures.aiohttp_server import served
 
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5)
 BIG = bytes(range(256)) * 32768  # 8 MiB: far over any socket buffer
@@ -65,12 +66,8 @@ async def server() -> AsyncIterator[str]:
     app.router.add_get("/chunks", chunks)
     app.router.add_get("/stall", stall)
     app.router.add_get("/cut", cut)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    await runner.cleanup()
+    async with served(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def client(ssl_context: ssl.SSLContext | None = None) -> httpx.AsyncClient:
@@ -170,12 +167,7 @@ async def test_a_fast_answer_is_held_back_at_the_socket_while_the_client_reads_s
     every byte arrives, in order."""
     app = web.Application()
     app.router.add_get("/big", big)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with served(app) as port:
         stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
         assert isinstance(stream, AsyncioStream)
         protocol = stream._protocol
@@ -191,6 +183,4 @@ async def test_a_fast_answer_is_held_back_at_the_socket_while_the_client_reads_s
             received += piece
             assert len(protocol.buffer) <= READ_HIGH_WATER + 256 * 1024
         await stream.aclose()
-    finally:
-        await runner.cleanup()
     assert bytes(received).endswith(BIG) and b"Content-Length: %d" % len(BIG) in bytes(received)

@@ -14,6 +14,7 @@ from aiohttp import web
 import bot.discord.images as images
 from bot.chat.ports import ChatImageError
 from bot.discord.images import Downloads
+from tests.fixtures.aiohttp_server import served
 
 LIMIT = 1000
 
@@ -44,16 +45,11 @@ async def server() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.add_routes([web.get("/ok.png", ok), web.get("/endless.png", endless), web.get("/stalled.png", stalled)])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", hits
-    finally:
-        release.set()
-        await runner.cleanup()
+    async with served(app) as port:
+        try:
+            yield f"http://127.0.0.1:{port}", hits
+        finally:
+            release.set()  # the stalled answer ends before the server is cleaned up
 
 
 async def test_a_picture_within_the_limit_is_fetched(server: tuple[str, list[str]]) -> None:
