@@ -194,6 +194,11 @@ def finish_pop_source() -> str:
             f"local function pop_script(KEYS, ARGV)\n{text('pop')}\nend\n{text('finish_pop')}")
 
 
+# Lanes a time slice's end looks at for another one waiting (``JobQueue.others_waiting``): every
+# lane up to this many, a random sample beyond.
+OTHERS_SAMPLE = 64
+
+
 class JobQueue:
     """One process's handle on the queue (async; workers use it through their bridge loop)."""
 
@@ -504,6 +509,13 @@ class JobQueue:
                 pipe.exists(self.keys.lane_lease(account), self.keys.lane_pause(account))
             busy = await pipe.execute()
         return sorted(a for a, b in zip(accounts, busy, strict=True) if not b)
+
+    async def others_waiting(self, account: str, sample: int = OTHERS_SAMPLE) -> bool:
+        """Whether a lane other than ``account`` waits with nobody draining it, from a random sample
+        of at most ``sample`` lanes (``others_waiting.lua``): one bounded call at a time slice's end,
+        where ``idle_lanes`` read every lane (10,000 EXISTS a slice with 10,000 lanes)."""
+        return bool(await self._scripts.others_waiting(keys=[self.keys.lanes],
+                                                       args=[self.keys.prefix, account, sample]))
 
     async def record_duration(self, job: Job, seconds: float) -> None:
         field = duration_field(*duration_class(job.request))

@@ -14,7 +14,7 @@ from redis.commands.core import AsyncScript
 
 _DIR = Path(__file__).parent / "lua"
 NAMES = ("submit", "pop", "finish", "retry", "recover", "cancel", "renew", "hold", "release", "duration",
-         "status", "positions", "idle")
+         "status", "positions", "idle", "others_waiting")
 
 
 @cache

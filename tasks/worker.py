@@ -223,7 +223,7 @@ async def _drain(ctx: WorkerContext, account: str, owner: str, hold: LaneHold) -
             taken = await run_job(ctx, popped.job, owner, hold, pop_next=ran + 1 < ctx.settings.queue.slice_jobs)
             ran += 1
             if ran >= ctx.settings.queue.slice_jobs and not hold.lost:
-                if not [lane for lane in await ctx.queue.idle_lanes() if lane != account]:
+                if not await ctx.queue.others_waiting(account):
                     ran = 0  # nobody else is waiting for a thread: keep going without a hand-over gap
                     continue
                 # Let the waiting lanes have this thread; come back through the Dramatiq queue.

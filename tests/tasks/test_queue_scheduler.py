@@ -299,3 +299,25 @@ async def test_estimated_wait_uses_measured_durations(aredis, redis_prefix) -> N
     average = await queue.average_duration(REQUEST.model, REQUEST.width, REQUEST.height)
     assert average == pytest.approx(12.0)  # 10 + 0.2 × (20 − 10)
     assert await queue.estimated_wait(await queue.get(jobs[2].id)) == pytest.approx(24.0)
+
+
+async def test_a_slice_end_sees_another_lane_waiting_only_if_nobody_drains_it(aredis, redis_prefix) -> None:
+    queue = queue_for(aredis, redis_prefix)
+    await queue.submit(make_job("a"))
+    assert not await queue.others_waiting(ACCOUNT), "its own lane does not count"
+    await queue.submit(make_job("b", account="other"))
+    assert await queue.others_waiting(ACCOUNT)
+    assert await queue.acquire_lane("other", "w2")
+    assert not await queue.others_waiting(ACCOUNT), "a lane with a worker on it is not waiting"
+
+
+async def test_a_slice_end_looks_at_a_bounded_sample_of_many_lanes(aredis, redis_prefix) -> None:
+    queue = queue_for(aredis, redis_prefix)
+    for i in range(200):
+        await queue.submit(make_job(f"j{i}", account=f"lane{i}"))
+    for i in range(199):
+        assert await queue.acquire_lane(f"lane{i}", "w")
+    # One lane of 200 waits: a sample of 200 always finds it, a sample of 5 mostly misses it.
+    assert await queue.others_waiting("lane0", sample=200)
+    found = [await queue.others_waiting("lane0", sample=5) for _ in range(40)]
+    assert found.count(True) < 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -219,5 +220,31 @@ async def test_worker_killed_mid_job_loses_nothing_and_announces_once(deployment
         requeued_at = int(requeued[0].id.split("-")[0]) / 1000
         assert requeued_at - killed_at < 2 * lease + 3, "back in its lane within 2x the lease (+ worker boot)"
         assert [e.type for e in events if e.job == job.id and e.type in ("done", "failed")] == ["done"]
+    finally:
+        await services.aclose()
+
+
+async def test_a_thread_hands_over_at_its_slice_end_when_another_lane_waits(deployment: Deployment) -> None:
+    """One worker thread, two lanes of four jobs, slices of two: it drains two of one lane, sees the
+    other waiting (``others_waiting``) and hands over, so the lanes take turns two by two."""
+    second = SandboxAccount(email="second@example.com", password="second-password", tier=3, anlas=1000)
+    deployment.sandbox.add_account(second)
+    await deployment.add_account(Account.from_password("second", second.email, second.password))
+    deployment.overrides["NAIBOT_QUEUE__SLICE_JOBS"] = "2"
+    services = deployment.services()
+    try:
+        for account in ("default", "second"):
+            await services.redis.set(services.queue.keys.lane_pause(account), "test", px=60_000)
+        jobs = [await services.submitter.submit(SMALL, person(f"u{i}"), account=account)
+                for account in ("default", "second") for i in range(4)]
+        await deployment.start_worker(threads=1)
+        for account in ("default", "second"):
+            await services.redis.delete(services.queue.keys.lane_pause(account))
+            await services.submitter.waker.wake(account)
+        finished = await wait_until_finished(services, [j.id for j in jobs], timeout=60)
+        assert all(j.state is JobState.DONE for j in finished.values())
+        lanes = [e.account for e in await all_events(services) if e.type == "started"]
+        runs = [len(list(group)) for _, group in itertools.groupby(lanes)]
+        assert runs == [2, 2, 2, 2], lanes
     finally:
         await services.aclose()
