@@ -238,8 +238,9 @@ async def test_a_thread_hands_over_at_its_slice_end_when_another_lane_waits(depl
         jobs = [await services.submitter.submit(SMALL, person(f"u{i}"), account=account)
                 for account in ("default", "second") for i in range(4)]
         await deployment.start_worker(threads=1)
+        # Both lanes are free to run before either is woken: at the first slice's end the other waits.
+        await services.redis.delete(*(services.queue.keys.lane_pause(account) for account in ("default", "second")))
         for account in ("default", "second"):
-            await services.redis.delete(services.queue.keys.lane_pause(account))
             await services.submitter.waker.wake(account)
         finished = await wait_until_finished(services, [j.id for j in jobs], timeout=60)
         assert all(j.state is JobState.DONE for j in finished.values())

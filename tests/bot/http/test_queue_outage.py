@@ -39,7 +39,8 @@ async def test_health_metrics_and_the_status_page_keep_their_documented_answers_
         private_redis.stop()
         health = await api.client.get("/healthz")
         assert health.status_code == 503
-        assert health.json() == {"status": "unavailable", "redis": "error", "workers": 0, "stream_lag": {}}
+        assert health.json() == {"status": "unavailable", "redis": "error", "workers": 0, "stream_lag": {},
+                                 "chat_processes": {}}
         metrics = await api.client.get("/metrics", headers=auth(ADMIN_KEY))
         assert metrics.status_code == 200 and "naibot_redis_up 0.0" in metrics.text
         page = await api.client.get("/")
