@@ -1,8 +1,12 @@
-"""What a worker does with a lane: hold its lease, run its jobs one by one, and recover others' jobs.
+"""What a worker does with a lane: hold its lease and run its jobs one by one (recovering dead
+workers' jobs is ``tasks.sweeper``'s).
 
 Runs on the process's bridge loop (``tasks.bridge``). One lane = one NovelAI account, drained by
 one worker at a time, so an account never runs two generations at once while different
 accounts run in parallel on as many worker threads as there are, across processes and machines.
+
+One piece although just past 400 lines: the lease keeper, the drain loop and one job's attempt
+(call, store, record) share the lane's hold and the job's lost-lease rules, read top to bottom.
 """
 
 from __future__ import annotations
