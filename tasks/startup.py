@@ -111,11 +111,10 @@ def _client_quiet() -> Iterator[None]:
             logger.removeFilter(quiet)
 
 
-async def secret_key_refusal(settings: Settings) -> str | None:
+async def secret_key_refusal(settings: Settings, redis: aioredis.Redis) -> str | None:
     """The line saying why this process must not start (its secret key is not the deployment's), or
     None: the key is the deployment's (or the first: now recorded), there is no key, or Redis cannot
     tell now (a WARNING says so)."""
-    redis = async_redis(settings.redis)
     try:
         verdict = await refuse_another_key(redis, settings.redis.prefix, secret_box(settings))
     except SecretKeyMismatch as exc:
@@ -124,8 +123,6 @@ async def secret_key_refusal(settings: Settings) -> str | None:
         log.warning("could not check NAIBOT_SECRET_KEY against the deployment's at start (Redis: %s); going on",
                     type(exc).__name__)
         return None
-    finally:
-        await redis.aclose()
     if verdict is KeyVerdict.RECORDED:
         log.info("NAIBOT_SECRET_KEY recorded as this deployment's key (every process must hold the same one)")
     return None
@@ -142,7 +139,7 @@ async def other_hosts(redis: aioredis.Redis, settings: Settings) -> list[str]:
     return sorted(hosts - {here})
 
 
-async def unshared_storage(settings: Settings) -> str | None:
+async def unshared_storage(settings: Settings, redis: aioredis.Redis) -> str | None:
     """The ERROR line for local storage in a deployment that runs on several hosts (else None).
 
     Local storage is one machine's disk: a worker on another host stores pictures a bot or the API
@@ -150,13 +147,10 @@ async def unshared_storage(settings: Settings) -> str | None:
     each process looks at start; the first to start on a second host sees the others."""
     if settings.storage.backend != "local":
         return None
-    redis = async_redis(settings.redis)
     try:
         elsewhere = await other_hosts(redis, settings)
     except (RedisError, OSError):
         return None  # the secret-key check has said Redis is away
-    finally:
-        await redis.aclose()
     if not elsewhere:
         return None
     return (f"storage.backend is local ({settings.storage.dir}) but the deployment also runs on "
@@ -168,9 +162,13 @@ async def shared_start_checks(settings: Settings) -> str | None:
     """What every process checks at start (worker, chat bots, HTTP API): the secret key (the line
     saying why not to start, or None) and shared storage (an ERROR logged, the start goes on: the
     processes on one host still work)."""
-    refusal = await secret_key_refusal(settings)
-    if refusal is None and (problem := await unshared_storage(settings)) is not None:
-        log.error("%s", problem)
+    redis = async_redis(settings.redis)  # one client for both checks
+    try:
+        refusal = await secret_key_refusal(settings, redis)
+        if refusal is None and (problem := await unshared_storage(settings, redis)) is not None:
+            log.error("%s", problem)
+    finally:
+        await redis.aclose()
     return refusal
 
 
